@@ -1,0 +1,58 @@
+# tastebud: `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch is installed first, so nothing pulls a multi-GB CUDA build.
+# Another build: make TORCH_SPEC='torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128'
+TORCH_SPEC ?= torch==2.13.0
+MUSICNN_SPEC ?= musicnn==0.1.0
+STAMP := $(VENV)/.installed
+CONFIG ?= config.toml
+
+.PHONY: venv demo test test-slow run once dashboard doctor lint format bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(TORCH_SPEC)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	# musicnn ships the pretrained weights; its TensorFlow 1 requirements are not wanted.
+	$(BIN)/python -m pip install -q --no-deps $(MUSICNN_SPEC)
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python -m daemon.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+run: $(STAMP)
+	$(BIN)/tastebud --config $(CONFIG) run
+
+once: $(STAMP)
+	$(BIN)/tastebud --config $(CONFIG) once
+
+dashboard: $(STAMP)
+	$(BIN)/tastebud --config $(CONFIG) dashboard
+
+doctor: $(STAMP)
+	$(BIN)/tastebud --config $(CONFIG) doctor
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,150 @@
+"""Numbered schema migrations, applied at open; ``PRAGMA user_version`` records the version.
+
+Each migration is a list of statements run in one transaction. Never edit a
+released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_V1 = [
+    """
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        artist TEXT,
+        title TEXT,
+        album TEXT,
+        duration REAL,
+        url TEXT,
+        source TEXT NOT NULL,
+        match_key TEXT,
+        first_seen REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'new'
+            CHECK (state IN ('new', 'fetching', 'ready', 'failed', 'unmatched', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_retry_at REAL,
+        match_confidence REAL,
+        updated_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX tracks_match_key ON tracks(match_key)",
+    "CREATE UNIQUE INDEX tracks_url ON tracks(url) WHERE url IS NOT NULL",
+    "CREATE INDEX tracks_state ON tracks(state, next_retry_at)",
+    """
+    CREATE TABLE track_ids (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        PRIMARY KEY (kind, value)
+    )
+    """,
+    "CREATE INDEX track_ids_track ON track_ids(track_id)",
+    """
+    CREATE TABLE listens (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        listened_at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        duration_played REAL,
+        UNIQUE (source, track_id, listened_at)
+    )
+    """,
+    "CREATE INDEX listens_time ON listens(listened_at)",
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL DEFAULT 'running'
+            CHECK (status IN ('running', 'ok', 'failed', 'skipped', 'aborted')),
+        counts TEXT NOT NULL DEFAULT '{}',
+        error TEXT
+    )
+    """,
+    "CREATE INDEX runs_job ON runs(job, started_at)",
+    """
+    CREATE TABLE cursors (
+        source TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )
+    """,
+]
+
+# Version 2: feedback, feed items, and everything the taste model keeps.
+_V2 = [
+    """
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+        artist TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('like', 'dislike', 'dismiss', 'block')),
+        origin TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        pushed_at REAL,
+        CHECK ((track_id IS NULL) <> (artist IS NULL))
+    )
+    """,
+    "CREATE UNIQUE INDEX feedback_unique ON feedback(coalesce(track_id, -1), coalesce(artist, ''), kind, origin, created_at)",
+    """
+    CREATE TABLE feed_items (
+        feed TEXT NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        offered_at REAL NOT NULL,
+        position INTEGER,
+        PRIMARY KEY (feed, track_id)
+    )
+    """,
+    """
+    CREATE TABLE embeddings (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        model_key TEXT NOT NULL,
+        n_patches INTEGER NOT NULL,
+        features BLOB NOT NULL,
+        feature_dim INTEGER NOT NULL,
+        tags BLOB NOT NULL,
+        tag_dim INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (track_id, model_key)
+    )
+    """,
+    """
+    CREATE TABLE models (
+        version INTEGER PRIMARY KEY,
+        parent INTEGER,
+        created_at REAL NOT NULL,
+        hparams TEXT NOT NULL,
+        n_train INTEGER NOT NULL,
+        n_val INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        promoted INTEGER NOT NULL DEFAULT 0,
+        promoted_at REAL
+    )
+    """,
+    """
+    CREATE TABLE scores (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        model_version INTEGER,
+        score REAL NOT NULL,
+        scored_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX scores_score ON scores(score DESC)",
+    """
+    CREATE TABLE queue_state (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        queued_at REAL,
+        exported_at REAL,
+        exported_to TEXT,
+        dismissed_at REAL,
+        listened_at REAL
+    )
+    """,
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
