@@ -1,1 +1,7 @@
-"""placeholder."""
+"""Audio -> features -> musicnn -> personal taste model -> scores."""
+
+from __future__ import annotations
+
+from classifier.config import ModelConfig
+
+__all__ = ["ModelConfig"]

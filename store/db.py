@@ -223,7 +223,9 @@ class Store:
     def backlog(self, *, now: float | None = None) -> int:
         """How many tracks wait to be fetched, due now or later."""
         with self.read() as conn:
-            return int(conn.execute("SELECT count(*) FROM tracks WHERE state = 'new'").fetchone()[0])
+            return int(
+                conn.execute("SELECT count(*) FROM tracks WHERE state = 'new'").fetchone()[0]
+            )
 
     def mark_track(
         self,
@@ -241,8 +243,15 @@ class Store:
                 "UPDATE tracks SET state = ?, last_error = ?, next_retry_at = ?, "
                 "url = coalesce(?, url), match_confidence = coalesce(?, match_confidence), "
                 "updated_at = ? WHERE id = ?",
-                (state, error, next_retry_at, url and normalize_url(url), match_confidence,
-                 time.time(), track_id),
+                (
+                    state,
+                    error,
+                    next_retry_at,
+                    url and normalize_url(url),
+                    match_confidence,
+                    time.time(),
+                    track_id,
+                ),
             )
             if url and (vid := youtube_video_id(url)):
                 _add_ids(conn, track_id, {"youtube": vid})
@@ -315,9 +324,12 @@ class Store:
         pushed: bool = False,
     ) -> bool:
         """Store one feedback event; returns False when the same event was already stored."""
-        return self.add_feedback_many(
-            [(kind, origin, track, artist, created_at or time.time())], pushed=pushed
-        ).inserted == 1
+        return (
+            self.add_feedback_many(
+                [(kind, origin, track, artist, created_at or time.time())], pushed=pushed
+            ).inserted
+            == 1
+        )
 
     def add_feedback_many(
         self,
@@ -334,15 +346,25 @@ class Store:
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO feedback (track_id, artist, kind, origin, created_at, "
                     "pushed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (track_id, artist if track_id is None else None, kind, origin, created_at,
-                     now if pushed else None),
+                    (
+                        track_id,
+                        artist if track_id is None else None,
+                        kind,
+                        origin,
+                        created_at,
+                        now if pushed else None,
+                    ),
                 )
                 inserted += cur.rowcount
                 duplicates += 1 - cur.rowcount
         return IngestResult(inserted, duplicates)
 
-    def feedback(self, *, unpushed_origin: str | None = None, limit: int | None = None,
-                 ) -> list[FeedbackEvent]:
+    def feedback(
+        self,
+        *,
+        unpushed_origin: str | None = None,
+        limit: int | None = None,
+    ) -> list[FeedbackEvent]:
         """Feedback events, newest first; optionally only those of an origin not yet pushed."""
         sql = "SELECT kind, origin, created_at, track_id, artist, id, pushed_at FROM feedback"
         args: list[Any] = []
@@ -410,8 +432,16 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO embeddings (track_id, model_key, n_patches, features, "
                 "feature_dim, tags, tag_dim, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (track_id, model_key, features.shape[0], features.tobytes(), features.shape[1],
-                 tags.tobytes(), tags.shape[1], time.time()),
+                (
+                    track_id,
+                    model_key,
+                    features.shape[0],
+                    features.tobytes(),
+                    features.shape[1],
+                    tags.tobytes(),
+                    tags.shape[1],
+                    time.time(),
+                ),
             )
 
     def get_embedding(self, track_id: int, model_key: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -478,8 +508,15 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO models (parent, created_at, hparams, n_train, n_val, metrics, "
                 "checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (parent, time.time(), json.dumps(hparams, sort_keys=True), n_train, n_val,
-                 json.dumps(metrics, sort_keys=True), checkpoint),
+                (
+                    parent,
+                    time.time(),
+                    json.dumps(hparams, sort_keys=True),
+                    n_train,
+                    n_val,
+                    json.dumps(metrics, sort_keys=True),
+                    checkpoint,
+                ),
             )
             return int(cur.lastrowid or 0)
 
@@ -533,8 +570,10 @@ class Store:
         """
         with self.read() as conn:
             rows = conn.execute(_QUEUE_SQL).fetchall()
-            blocked = {normalize_text(r[0]) for r in conn.execute(
-                "SELECT artist FROM feedback WHERE kind = 'block'")}
+            blocked = {
+                normalize_text(r[0])
+                for r in conn.execute("SELECT artist FROM feedback WHERE kind = 'block'")
+            }
         candidates = _dedupe_and_filter(rows, blocked)
         return _diversify(candidates, limit, per_artist, window)
 
@@ -640,7 +679,10 @@ class Store:
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
     conn = sqlite3.connect(
-        uri, uri=True, isolation_level=None, check_same_thread=False,
+        uri,
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
         timeout=BUSY_TIMEOUT_MS / 1000,
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -655,7 +697,9 @@ def _execute(conn: sqlite3.Connection, sql: str) -> None:
     try:
         conn.execute(sql)
     except sqlite3.OperationalError as exc:
-        raise StoreError(f"database busy or unwritable ({exc}): is another process holding it?") from exc
+        raise StoreError(
+            f"database busy or unwritable ({exc}): is another process holding it?"
+        ) from exc
 
 
 def _add_ids(conn: sqlite3.Connection, track_id: int, ids: dict[str, str]) -> None:
@@ -702,8 +746,17 @@ def _upsert_track(conn: sqlite3.Connection, ref: TrackRef | None, now: float) ->
         cur = conn.execute(
             "INSERT INTO tracks (artist, title, album, duration, url, source, match_key, "
             "first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (ref.artist, ref.title, ref.album, ref.duration, ids.get("url"), ref.source, key,
-             now, now),
+            (
+                ref.artist,
+                ref.title,
+                ref.album,
+                ref.duration,
+                ids.get("url"),
+                ref.source,
+                key,
+                now,
+                now,
+            ),
         )
         track_id = int(cur.lastrowid or 0)
     else:
@@ -713,7 +766,11 @@ def _upsert_track(conn: sqlite3.Connection, ref: TrackRef | None, now: float) ->
 
 
 def _merge_track(
-    conn: sqlite3.Connection, track_id: int, ref: TrackRef, url: str | None, key: str | None,
+    conn: sqlite3.Connection,
+    track_id: int,
+    ref: TrackRef,
+    url: str | None,
+    key: str | None,
     now: float,
 ) -> None:
     if url and conn.execute("SELECT 1 FROM tracks WHERE url = ?", (url,)).fetchone():
@@ -751,9 +808,15 @@ def _select_tracks(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Any]:
 
 def _model(row: Sequence[Any]) -> ModelRecord:
     return ModelRecord(
-        version=int(row[0]), parent=row[1], created_at=float(row[2]),
-        hparams=json.loads(row[3]), n_train=int(row[4]), n_val=int(row[5]),
-        metrics=json.loads(row[6]), checkpoint=str(row[7]), promoted=bool(row[8]),
+        version=int(row[0]),
+        parent=row[1],
+        created_at=float(row[2]),
+        hparams=json.loads(row[3]),
+        n_train=int(row[4]),
+        n_val=int(row[5]),
+        metrics=json.loads(row[6]),
+        checkpoint=str(row[7]),
+        promoted=bool(row[8]),
         promoted_at=row[9],
     )
 
@@ -813,7 +876,8 @@ def _diversify(
             break
         picked.append(pending.pop(index))
     return [
-        QueueEntry(rank=i + 1, track=c[0], score=c[1], model_version=c[2], feed=c[3],
-                   offered_at=c[4])
+        QueueEntry(
+            rank=i + 1, track=c[0], score=c[1], model_version=c[2], feed=c[3], offered_at=c[4]
+        )
         for i, c in enumerate(picked)
     ]

@@ -21,7 +21,14 @@ __all__ = [
 ]
 
 TrackState = Literal["new", "fetching", "ready", "failed", "unmatched", "skipped"]
-TRACK_STATES: tuple[TrackState, ...] = ("new", "fetching", "ready", "failed", "unmatched", "skipped")
+TRACK_STATES: tuple[TrackState, ...] = (
+    "new",
+    "fetching",
+    "ready",
+    "failed",
+    "unmatched",
+    "skipped",
+)
 FeedbackKind = Literal["like", "dislike", "dismiss", "block"]
 FEEDBACK_KINDS: tuple[FeedbackKind, ...] = ("like", "dislike", "dismiss", "block")
 

@@ -1,0 +1,120 @@
+"""Reusable layers of musicnn (Pons et al., ISMIR 2018; Pons & Serra, ISMIR 2019 LBD).
+
+Layout conventions: spectrograms are ``(batch, channels, time, freq)``; the 1-D
+feature maps after frequency pooling are ``(batch, channels, time)``.
+
+Every convolution here is followed by ReLU and *then* batch norm, as in the
+original TensorFlow graph, and batch norm uses TensorFlow's defaults
+(epsilon 1e-3, moving-average decay 0.99 = torch momentum 0.01) so that
+checkpoint statistics carry over unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "BN_EPS",
+    "BN_MOMENTUM",
+    "MidEndConv",
+    "TemporalBlock",
+    "TimbralBlock",
+    "batch_norm_1d",
+    "batch_norm_2d",
+    "tf_same_padding",
+]
+
+logger = logging.getLogger(__name__)
+
+BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization default
+BN_MOMENTUM = 0.01  # = 1 - TF's decay of 0.99
+
+
+def batch_norm_1d(num_features: int) -> nn.BatchNorm1d:
+    """``BatchNorm1d`` with TensorFlow's epsilon and momentum."""
+    return nn.BatchNorm1d(num_features, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+def batch_norm_2d(num_features: int) -> nn.BatchNorm2d:
+    """``BatchNorm2d`` with TensorFlow's epsilon and momentum."""
+    return nn.BatchNorm2d(num_features, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+def tf_same_padding(kernel: int) -> tuple[int, int]:
+    """``(before, after)`` padding of TensorFlow's ``"same"`` at stride 1: the extra one goes after.
+
+    For odd kernels this is symmetric, e.g. 7 -> (3, 3), which is also what the
+    original's explicit ``tf.pad`` does before its ``"valid"`` convolutions.
+    """
+    total = kernel - 1
+    return total // 2, total - total // 2
+
+
+class _FreqPooledConv(nn.Module):
+    """Conv over (time, freq) -> ReLU -> batch norm -> max over all frequencies.
+
+    Time is zero-padded TF-``"same"`` style so the output keeps the input's
+    length; frequency is not padded (``"valid"``), then pooled away entirely.
+    """
+
+    def __init__(self, *, filters: int, kernel_time: int, kernel_freq: int) -> None:
+        super().__init__()
+        self.time_padding = tf_same_padding(kernel_time)
+        self.conv = nn.Conv2d(1, filters, kernel_size=(kernel_time, kernel_freq))
+        self.bn = batch_norm_2d(filters)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` (B, 1, T, F) -> (B, filters, T)."""
+        before, after = self.time_padding
+        x = F.pad(x, (0, 0, before, after))  # (freq_l, freq_r, time_l, time_r)
+        x = self.bn(torch.relu(self.conv(x)))
+        return x.amax(dim=3)
+
+
+class TimbralBlock(_FreqPooledConv):
+    """musicnn's timbral filter: a short-in-time, tall-in-frequency kernel (default 7x38).
+
+    musicnn uses two of them, 7x38 and 7x67 (0.4 and 0.7 of the 96 mel bands), 204 filters each.
+    """
+
+    def __init__(self, *, filters: int = 204, kernel_time: int = 7, kernel_freq: int = 38) -> None:
+        super().__init__(filters=filters, kernel_time=kernel_time, kernel_freq=kernel_freq)
+
+
+class TemporalBlock(_FreqPooledConv):
+    """musicnn's temporal filter: a long-in-time, one-band kernel (default 128x1).
+
+    musicnn uses three of them, 128x1, 64x1 and 32x1, 51 filters each.
+    """
+
+    def __init__(self, *, filters: int = 51, kernel_time: int = 128) -> None:
+        super().__init__(filters=filters, kernel_time=kernel_time, kernel_freq=1)
+
+
+class MidEndConv(nn.Module):
+    """1-D conv over time (TF-``"same"``) -> ReLU -> batch norm, plus an optional residual.
+
+    The original writes these as 2-D convolutions whose kernel spans the whole
+    feature axis (e.g. 7x561), which is a 1-D convolution with that many input
+    channels.
+    """
+
+    def __init__(
+        self, *, in_channels: int, filters: int = 64, width: int = 7, residual: bool = False
+    ) -> None:
+        super().__init__()
+        if residual and in_channels != filters:
+            raise ValueError(f"a residual needs in_channels == filters, got {in_channels}, {filters}")
+        self.residual = residual
+        self.time_padding = tf_same_padding(width)
+        self.conv = nn.Conv1d(in_channels, filters, kernel_size=width)
+        self.bn = batch_norm_1d(filters)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` (B, in_channels, T) -> (B, filters, T)."""
+        y = self.bn(torch.relu(self.conv(F.pad(x, self.time_padding))))
+        return y + x if self.residual else y
