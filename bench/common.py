@@ -25,7 +25,8 @@ def machine() -> str:
     """One line describing this machine."""
     import os
 
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def peak_rss_mib() -> float:
@@ -46,7 +47,8 @@ def write_section(name: str, markdown: str) -> None:
     """Replace (or append) the section ``name`` of bench/RESULTS.md."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else _HEADER
     begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
-    block = f"{begin}\n{markdown.strip()}\n\n_Measured {time.strftime('%Y-%m-%d')} on {machine()}._\n{end}"
+    stamp = f"_Measured {time.strftime('%Y-%m-%d')} on {machine()}._"
+    block = f"{begin}\n{markdown.strip()}\n\n{stamp}\n{end}"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     text = (
         pattern.sub(lambda _: block, text)

@@ -88,7 +88,8 @@ _V2 = [
         CHECK ((track_id IS NULL) <> (artist IS NULL))
     )
     """,
-    "CREATE UNIQUE INDEX feedback_unique ON feedback(coalesce(track_id, -1), coalesce(artist, ''), kind, origin, created_at)",
+    "CREATE UNIQUE INDEX feedback_unique ON feedback"
+    "(coalesce(track_id, -1), coalesce(artist, ''), kind, origin, created_at)",
     """
     CREATE TABLE feed_items (
         feed TEXT NOT NULL,
