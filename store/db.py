@@ -672,6 +672,45 @@ class Store:
         with self.write() as c:
             c.execute(sql, (source, value, time.time()))
 
+    # -- dashboard and export queries --------------------------------------------------------
+
+    def mean_tags(
+        self, model_key: str, track_ids: Sequence[int], chunk: int = 500
+    ) -> dict[int, np.ndarray]:
+        """Tag probabilities averaged over patches, per track (reads no features)."""
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(track_ids), chunk):
+            ids = list(track_ids[start : start + chunk])
+            marks = ",".join("?" * len(ids))
+            with self.read() as conn:
+                rows = conn.execute(
+                    "SELECT track_id, n_patches, tags, tag_dim FROM embeddings "
+                    f"WHERE model_key = ? AND track_id IN ({marks})",
+                    (model_key, *ids),
+                ).fetchall()
+            for track_id, n, tags, dim in rows:
+                out[int(track_id)] = np.frombuffer(tags, np.float32).reshape(n, dim).mean(axis=0)
+        return out
+
+    def last_runs(self) -> dict[str, RunRecord]:
+        """The newest run of each job."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT id, job, started_at, finished_at, status, counts, error FROM runs "
+                "WHERE id IN (SELECT max(id) FROM runs GROUP BY job) ORDER BY job"
+            ).fetchall()
+        return {r[1]: RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows}
+
+    def track_errors(self, limit: int = 5) -> list[tuple[Track, float]]:
+        """Tracks whose last fetch failed, with when, newest first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_TRACK_COLUMNS}, updated_at FROM tracks WHERE last_error IS NOT NULL "
+                "ORDER BY updated_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(_track(r[:14]), float(r[14])) for r in rows]
+
 
 # -- helpers -------------------------------------------------------------------------------
 

@@ -1,0 +1,146 @@
+"""``tastebud doctor``: check what tastebud needs and say how to fix each problem."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from daemon.config import Config
+from store import Store, TastebudError
+
+__all__ = ["Check", "cmd_doctor", "run_checks"]
+
+YTDLP_MAX_AGE_DAYS = 30
+MIN_FREE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class Check:
+    """One doctor finding: ok, or a problem with its fix."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False
+
+
+def check_database(config: Config) -> Check:
+    """The database opens, migrates and passes ``quick_check``."""
+    path = config.db_path
+    if not path.exists():
+        return Check("database", True, f"{path} not created yet (made on first run)")
+    try:
+        with Store.open(path) as store:
+            result = store.quick_check()
+            version = store.schema_version()
+    except TastebudError as exc:
+        return Check("database", False, str(exc), "restore a backup or move the file away")
+    if result != "ok":
+        return Check(
+            "database", False, f"{path}: quick_check says {result}",
+            "stop the daemon, restore tastebud.db from a backup (storage.backup = true)",
+        )
+    return Check("database", True, f"{path} ok (schema version {version})")
+
+
+def check_weights(config: Config) -> Check:
+    """The pretrained musicnn checkpoint of ``[model] backbone`` is installed."""
+    name = config.model.backbone
+    try:
+        from classifier.musicnn import weights_dir
+
+        where = weights_dir(name)
+    except ImportError:
+        return Check("weights", False, "the musicnn port is missing", "reinstall tastebud")
+    except TastebudError as exc:
+        return Check("weights", False, str(exc), "pip install --no-deps musicnn==0.1.0")
+    return Check("weights", True, f"{name} weights at {where}")
+
+
+def ytdlp_release_date() -> dt.date:
+    """The release date encoded in yt-dlp's version (YYYY.MM.DD)."""
+    from yt_dlp.version import __version__
+
+    year, month, day = (int(p) for p in __version__.split(".")[:3])
+    return dt.date(year, month, day)
+
+
+def check_ytdlp(today: dt.date | None = None) -> Check:
+    """yt-dlp goes stale as sites change: warn when it is older than 30 days."""
+    released = ytdlp_release_date()
+    age = ((today or dt.date.today()) - released).days
+    detail = f"yt-dlp {released:%Y.%m.%d} ({age} days old)"
+    if age > YTDLP_MAX_AGE_DAYS:
+        return Check(
+            "yt-dlp", False, detail,
+            "upgrade it: .venv/bin/pip install -U yt-dlp (or enable tastebud-ytdlp-update.timer)",
+            warning=True,
+        )
+    return Check("yt-dlp", True, detail)
+
+
+def check_javascript() -> Check:
+    """yt-dlp needs a JavaScript runtime (deno) for YouTube."""
+    try:
+        import deno
+
+        found = Path(deno.find_deno_bin()).exists()
+    except (ImportError, AttributeError, OSError):
+        found = shutil.which("deno") is not None
+    if not found:
+        return Check("deno", False, "no JavaScript runtime for yt-dlp", "pip install deno",
+                     warning=True)
+    return Check("deno", True, "JavaScript runtime for yt-dlp found")
+
+
+def check_disk(config: Config) -> Check:
+    """Enough free space for the audio cache and checkpoints."""
+    path = config.state_dir
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    free = shutil.disk_usage(path).free
+    detail = f"{free / 1024**3:.1f} GiB free at {path}"
+    if free < MIN_FREE_BYTES:
+        return Check("disk", False, detail,
+                     "free some space or move [storage] dir / cache_dir to a larger disk")
+    return Check("disk", True, detail)
+
+
+def check_sources(config: Config) -> Check:
+    """At least one history source and one feed are configured."""
+    if not config.history or not config.feeds:
+        missing = "[[history]]" if not config.history else "[[feeds]]"
+        return Check("sources", False, f"no {missing} table in {config.path}",
+                     f"add a {missing} table to {config.path}", warning=True)
+    return Check("sources", True,
+                 f"{len(config.history)} history source(s), {len(config.feeds)} feed(s)")
+
+
+def run_checks(config: Config) -> list[Check]:
+    """Every doctor check, in order."""
+    checks: list[Callable[[], Check]] = [
+        lambda: Check("config", True, f"{config.path} is valid"),
+        lambda: check_sources(config),
+        lambda: check_database(config),
+        lambda: check_weights(config),
+        check_ytdlp,
+        check_javascript,
+        lambda: check_disk(config),
+    ]
+    return [c() for c in checks]
+
+
+def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
+    """Print each check; exit 1 when a check failed (warnings do not fail)."""
+    results = run_checks(config)
+    for check in results:
+        mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if check.fix and not check.ok:
+            print(f"       fix: {check.fix}")
+    return 0 if all(c.ok or c.warning for c in results) else 1

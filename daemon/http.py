@@ -1,0 +1,228 @@
+"""The one HTTP client factory, and the request helper that retries and paces.
+
+Every request tastebud makes to a web API goes through :func:`make_client`
+(User-Agent, timeouts) and :func:`request` (retries on 429 and 5xx honouring
+``Retry-After`` and ListenBrainz's ``X-RateLimit-*`` headers, and at most one
+request per ``min_interval_s`` to one host). Tests pass ``transport=`` and a
+:class:`RetryPolicy` with tiny waits.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import httpx
+
+from store.errors import (
+    MalformedPayloadError,
+    RateLimitedError,
+    SourceAuthError,
+    SourceError,
+    SourceUnavailableError,
+)
+
+__all__ = [
+    "PROJECT_URL",
+    "USER_AGENT",
+    "Pacer",
+    "RetryPolicy",
+    "check_status",
+    "decode_json",
+    "get_json",
+    "make_client",
+    "request",
+    "retry_after",
+]
+
+logger = logging.getLogger(__name__)
+
+PROJECT_URL = "https://github.com/tastebud/tastebud"
+
+
+def _version() -> str:
+    try:
+        return version("tastebud")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.1.0"
+
+
+USER_AGENT = f"tastebud/{_version()} ( {PROJECT_URL} )"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How :func:`request` retries and paces; every wait goes through ``sleep``."""
+
+    attempts: int = 4
+    backoff_s: float = 2.0
+    max_wait_s: float = 300.0
+    min_interval_s: float = 1.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+
+class Pacer:
+    """Per-host spacing of requests, shared by every thread of the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def wait(self, host: str, policy: RetryPolicy) -> None:
+        """Sleep until ``host`` may be asked again, then book the next slot."""
+        with self._lock:
+            now = policy.clock()
+            start = max(now, self._next.get(host, now))
+            self._next[host] = start + policy.min_interval_s
+        if start > now:
+            policy.sleep(start - now)
+
+    def hold(self, host: str, seconds: float, policy: RetryPolicy) -> None:
+        """Ask nothing of ``host`` for ``seconds`` (its rate-limit window is spent)."""
+        with self._lock:
+            until = policy.clock() + seconds
+            self._next[host] = max(self._next.get(host, until), until)
+
+
+_PACER = Pacer()
+
+
+def make_client(
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+    connect_timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` with tastebud's User-Agent and timeouts."""
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        follow_redirects=True,
+    )
+
+
+def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``X-RateLimit-Reset-In``."""
+    value = response.headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+    reset = response.headers.get("X-RateLimit-Reset-In")
+    if reset and reset.strip().isdigit():
+        return float(reset)
+    return None
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    policy: RetryPolicy | None = None,
+    pacer: Pacer | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request, retrying 429, 5xx and network errors; return any other response.
+
+    ``what`` names the source in log lines and errors. Gives up with
+    :class:`RateLimitedError` or :class:`SourceUnavailableError`.
+    """
+    policy = policy or RetryPolicy()
+    pacer = pacer or _PACER
+    host = httpx.URL(url).host
+    for attempt in range(1, policy.attempts + 1):
+        pacer.wait(host, policy)
+        try:
+            response = client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            _give_up_or_sleep(attempt, None, policy, what, f"network error: {exc}")
+            continue
+        _note_rate_limit(response, host, policy, pacer)
+        if response.status_code != 429 and response.status_code < 500:
+            return response
+        wait = retry_after(response)
+        _give_up_or_sleep(attempt, wait, policy, what, f"HTTP {response.status_code}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _note_rate_limit(
+    response: httpx.Response, host: str, policy: RetryPolicy, pacer: Pacer
+) -> None:
+    remaining = response.headers.get("X-RateLimit-Remaining", "").strip()
+    reset = response.headers.get("X-RateLimit-Reset-In", "").strip()
+    if remaining == "0" and reset.isdigit():
+        pacer.hold(host, float(reset), policy)
+
+
+def _give_up_or_sleep(
+    attempt: int, wait: float | None, policy: RetryPolicy, what: str, reason: str
+) -> None:
+    if wait is None:
+        wait = policy.backoff_s * 2 ** (attempt - 1)
+    rate_limited = reason == "HTTP 429"
+    if attempt >= policy.attempts or wait > policy.max_wait_s:
+        message = f"{what}: {reason} after {attempt} attempt(s); will retry on a later poll"
+        if rate_limited:
+            raise RateLimitedError(message, retry_after=wait)
+        raise SourceUnavailableError(message)
+    logger.info("%s: %s, retrying in %.1f s", what, reason, wait)
+    policy.sleep(wait)
+
+
+def check_status(response: httpx.Response, what: str) -> None:
+    """Raise the matching :class:`SourceError` for a 4xx response."""
+    status = response.status_code
+    if status in (401, 403):
+        raise SourceAuthError(f"{what}: HTTP {status}: check the token or API key in config.toml")
+    if status >= 400:
+        raise SourceError(f"{what}: HTTP {status} for {response.request.url}: {_snippet(response)}")
+
+
+def _snippet(response: httpx.Response) -> str:
+    return " ".join(response.text.split())[:200]
+
+
+def decode_json(response: httpx.Response, what: str) -> Any:
+    """The response body as JSON, or :class:`MalformedPayloadError`."""
+    try:
+        return json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedPayloadError(
+            f"{what}: {response.request.url} answered with invalid JSON ({exc}): "
+            f"{_snippet(response)!r}"
+        ) from None
+
+
+def get_json(
+    client: httpx.Client,
+    url: str,
+    *,
+    what: str,
+    policy: RetryPolicy | None = None,
+    pacer: Pacer | None = None,
+    **kwargs: Any,
+) -> Any:
+    """GET ``url`` and decode its JSON; None for 204 No Content."""
+    response = request(client, "GET", url, what=what, policy=policy, pacer=pacer, **kwargs)
+    check_status(response, what)
+    if response.status_code == 204 or not response.content:
+        return None
+    return decode_json(response, what)

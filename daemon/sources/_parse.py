@@ -1,0 +1,100 @@
+"""Small helpers shared by the source parsers: tolerant field access, skipped-item logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from store.errors import MalformedPayloadError
+
+__all__ = [
+    "Skips",
+    "as_dict",
+    "as_int",
+    "as_list",
+    "as_str",
+    "parse_items",
+    "split_artist_title",
+    "strip_topic",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Skips = Counter[str]
+
+
+def as_str(value: Any) -> str | None:
+    """A non-empty stripped string, else None (numbers arrive as strings from some APIs)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from an int, a float or a decimal string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
+            return None
+    return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, a one-item list for an object, else empty."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []
+
+
+def strip_topic(name: str | None) -> str | None:
+    """``Artist - Topic`` (YouTube's auto-generated channels) -> ``Artist``."""
+    if name and name.endswith(" - Topic"):
+        return name[: -len(" - Topic")].strip() or None
+    return name
+
+
+def split_artist_title(title: str) -> tuple[str | None, str]:
+    """``Artist - Title`` -> (artist, title); a title without the separator has no artist."""
+    for separator in (" - ", " – ", " — "):
+        artist, found, rest = title.partition(separator)
+        if found and artist.strip() and rest.strip():
+            return artist.strip(), rest.strip()
+    return None, title.strip()
+
+
+def parse_items(
+    items: Iterable[Any], parse: Callable[[Any], T], what: str, skips: Skips
+) -> list[T]:
+    """Parse each item; a malformed one is logged with ``what`` and counted in ``skips``."""
+    parsed: list[T] = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except MalformedPayloadError as exc:
+            skips[f"malformed: {exc}"] += 1
+            logger.warning("%s: skipped malformed item (%s): %s", what, exc, _snippet(item))
+    return parsed
+
+
+def _snippet(item: Any) -> str:
+    try:
+        text = json.dumps(item, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(item)
+    return text if len(text) <= 300 else text[:300] + "..."
