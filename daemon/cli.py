@@ -71,11 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("run", help="run the daemon: poll, fetch, train, score and export on a schedule")
-    once = sub.add_parser(
+    sub.add_parser(
         "once", help="run one full cycle (poll, fetch all, train, score, export) and exit"
-    )
-    once.add_argument(
-        "--no-fetch-limit", action="store_true", help="fetch the whole backlog, not one batch"
     )
 
 

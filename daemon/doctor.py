@@ -42,7 +42,9 @@ def check_database(config: Config) -> Check:
         return Check("database", False, str(exc), "restore a backup or move the file away")
     if result != "ok":
         return Check(
-            "database", False, f"{path}: quick_check says {result}",
+            "database",
+            False,
+            f"{path}: quick_check says {result}",
             "stop the daemon, restore tastebud.db from a backup (storage.backup = true)",
         )
     return Check("database", True, f"{path} ok (schema version {version})")
@@ -77,7 +79,9 @@ def check_ytdlp(today: dt.date | None = None) -> Check:
     detail = f"yt-dlp {released:%Y.%m.%d} ({age} days old)"
     if age > YTDLP_MAX_AGE_DAYS:
         return Check(
-            "yt-dlp", False, detail,
+            "yt-dlp",
+            False,
+            detail,
             "upgrade it: .venv/bin/pip install -U yt-dlp (or enable tastebud-ytdlp-update.timer)",
             warning=True,
         )
@@ -93,8 +97,9 @@ def check_javascript() -> Check:
     except (ImportError, AttributeError, OSError):
         found = shutil.which("deno") is not None
     if not found:
-        return Check("deno", False, "no JavaScript runtime for yt-dlp", "pip install deno",
-                     warning=True)
+        return Check(
+            "deno", False, "no JavaScript runtime for yt-dlp", "pip install deno", warning=True
+        )
     return Check("deno", True, "JavaScript runtime for yt-dlp found")
 
 
@@ -106,8 +111,12 @@ def check_disk(config: Config) -> Check:
     free = shutil.disk_usage(path).free
     detail = f"{free / 1024**3:.1f} GiB free at {path}"
     if free < MIN_FREE_BYTES:
-        return Check("disk", False, detail,
-                     "free some space or move [storage] dir / cache_dir to a larger disk")
+        return Check(
+            "disk",
+            False,
+            detail,
+            "free some space or move [storage] dir / cache_dir to a larger disk",
+        )
     return Check("disk", True, detail)
 
 
@@ -115,10 +124,16 @@ def check_sources(config: Config) -> Check:
     """At least one history source and one feed are configured."""
     if not config.history or not config.feeds:
         missing = "[[history]]" if not config.history else "[[feeds]]"
-        return Check("sources", False, f"no {missing} table in {config.path}",
-                     f"add a {missing} table to {config.path}", warning=True)
-    return Check("sources", True,
-                 f"{len(config.history)} history source(s), {len(config.feeds)} feed(s)")
+        return Check(
+            "sources",
+            False,
+            f"no {missing} table in {config.path}",
+            f"add a {missing} table to {config.path}",
+            warning=True,
+        )
+    return Check(
+        "sources", True, f"{len(config.history)} history source(s), {len(config.feeds)} feed(s)"
+    )
 
 
 def run_checks(config: Config) -> list[Check]:

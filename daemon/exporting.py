@@ -12,11 +12,11 @@ a glance at the queue is not a playlist the listener was offered.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,4 +25,204 @@ import numpy as np
 
 from daemon.config import Config, PlaylistConfig
 from store.db import Store
-from store.errors import ExportError, ImportError_ if False else ExportError  # noqa: F401
+from store.errors import ExportError, StoreError, TastebudError
+from store.export import PlaylistEntry, format_playlist
+from store.records import QueueEntry
+
+__all__ = [
+    "cmd_export",
+    "load_tag_names",
+    "open_existing_store",
+    "playlist_entries",
+    "playlist_path",
+    "refresh_playlists",
+    "top_tags",
+    "write_atomic",
+]
+
+logger = logging.getLogger(__name__)
+
+TOP_TAGS = 3
+N_TAGS = 50
+
+
+@functools.cache
+def load_tag_names(backbone: str) -> tuple[str, ...]:
+    """The musicnn tag names of ``backbone``; ``tag0``..``tag49`` when musicnn is missing."""
+    try:
+        from classifier.musicnn import tag_names
+
+        return tuple(tag_names(backbone))
+    except (ImportError, TastebudError) as exc:
+        logger.warning("tag names unavailable, showing tag numbers: %s", exc)
+        return tuple(f"tag{i}" for i in range(N_TAGS))
+
+
+def top_tags(
+    store: Store,
+    model_key: str,
+    track_ids: Sequence[int],
+    names: Sequence[str],
+    k: int = TOP_TAGS,
+) -> dict[int, tuple[str, ...]]:
+    """The ``k`` most probable musicnn tags of each embedded track."""
+    means = store.mean_tags(model_key, track_ids)
+    return {tid: _tag_labels(np.argsort(-m)[:k], names) for tid, m in means.items()}
+
+
+def _tag_labels(indices: Sequence[int] | np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(names[i] if i < len(names) else f"tag{i}" for i in map(int, indices))
+
+
+def _passes(score: float | None, min_score: float | None) -> bool:
+    """An unscored track passes only a threshold of at most 0 (or none)."""
+    if min_score is None:
+        return True
+    return score >= min_score if score is not None else min_score <= 0
+
+
+def playlist_entries(
+    store: Store,
+    config: Config,
+    *,
+    limit: int,
+    min_score: float | None = None,
+    tag_names: Sequence[str] | None = None,
+) -> list[PlaylistEntry]:
+    """The top of the queue as playlist entries, ranked 1..n, with tags and MBIDs."""
+    queue = store.queue(limit, per_artist=config.queue.per_artist, window=config.queue.window)
+    kept = [q for q in queue if _passes(q.score, min_score)]
+    names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
+    tags = top_tags(store, config.model.backbone, [q.track.id for q in kept], names)
+    return [_entry(store, i + 1, q, tags.get(q.track.id, ())) for i, q in enumerate(kept)]
+
+
+def _entry(store: Store, rank: int, q: QueueEntry, tags: tuple[str, ...]) -> PlaylistEntry:
+    return PlaylistEntry(
+        rank=rank,
+        track_id=q.track.id,
+        artist=q.track.artist,
+        title=q.track.title,
+        url=q.track.url,
+        duration=q.track.duration,
+        score=q.score,
+        model_version=q.model_version,
+        feed=q.feed,
+        tags=tags,
+        album=q.track.album,
+        recording_mbid=store.track_ids_of(q.track.id).get("recording_mbid"),
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def playlist_path(config: Config, playlist: PlaylistConfig) -> Path:
+    """A ``[[playlists]]`` file: its ``path``, else ``<state dir>/playlists/<name>.<format>``."""
+    if playlist.path:
+        return Path(playlist.path).expanduser()
+    return config.state_dir / "playlists" / f"{playlist.name}.{playlist.format}"
+
+
+def _write_playlist(
+    store: Store,
+    config: Config,
+    out: Path | None,
+    *,
+    fmt: str,
+    title: str,
+    limit: int,
+    min_score: float | None,
+) -> list[PlaylistEntry]:
+    entries = playlist_entries(store, config, limit=limit, min_score=min_score)
+    text = format_playlist(fmt, entries, title=title, date=_now_iso())
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            write_atomic(out, text)
+        except OSError as exc:
+            raise ExportError(
+                f"cannot write playlist '{title}' to {out}: {exc.strerror}: "
+                "check its path in [[playlists]] or --out"
+            ) from exc
+    return entries
+
+
+def refresh_playlists(store: Store, config: Config) -> list[Path]:
+    """Rewrite every ``[[playlists]]`` file; a failing one is logged, the rest still written."""
+    written: list[Path] = []
+    failures: list[str] = []
+    for playlist in config.playlists:
+        path = playlist_path(config, playlist)
+        try:
+            entries = _write_playlist(
+                store,
+                config,
+                path,
+                fmt=playlist.format,
+                title=playlist.name,
+                limit=playlist.limit,
+                min_score=playlist.min_score,
+            )
+        except ExportError as exc:
+            logger.error("%s", exc)
+            failures.append(playlist.name)
+            continue
+        store.mark_exported([e.track_id for e in entries if e.track_id], playlist.name)
+        logger.info("playlist %s: %d tracks written to %s", playlist.name, len(entries), path)
+        written.append(path)
+    if failures:
+        raise ExportError(f"playlists not written: {', '.join(failures)} (see the log above)")
+    return written
+
+
+def open_existing_store(config: Config, *, readonly: bool = False) -> Store:
+    """Open the database, which must exist already."""
+    if not config.db_path.exists():
+        raise StoreError(
+            f"no database at {config.db_path} yet: start the daemon (tastebud run) "
+            "or run one cycle (tastebud once) first"
+        )
+    return Store.open(config.db_path, readonly=readonly)
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    """``tastebud export``: write the queue as a playlist to a file or stdout."""
+    to_stdout = args.out == "-"
+    out = None if to_stdout else Path(args.out).expanduser()
+    name = args.name or ("" if out is None else out.stem)
+    with open_existing_store(config) as store:
+        entries = _write_playlist(
+            store,
+            config,
+            out,
+            fmt=args.format,
+            title=name or "tastebud",
+            limit=args.limit,
+            min_score=args.min_score,
+        )
+        if name:
+            store.mark_exported([e.track_id for e in entries if e.track_id], name)
+    if not entries:
+        logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
+    elif out is not None:
+        print(f"{len(entries)} tracks written to {out}", file=sys.stderr)
+    return 0

@@ -271,6 +271,12 @@ class Store:
             rows = conn.execute("SELECT state, count(*) FROM tracks GROUP BY state").fetchall()
         return {state: int(n) for state, n in rows}
 
+    def counts(self) -> dict[str, int]:
+        """Row counts of the tables that drive training: cheap change detection."""
+        tables = ("tracks", "listens", "feedback", "embeddings", "feed_items", "queue_state")
+        with self.read() as conn:
+            return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+
     # -- listens -----------------------------------------------------------------------------
 
     def add_listens(self, listens: Iterable[ListenIn], source: str) -> IngestResult:

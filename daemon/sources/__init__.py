@@ -19,7 +19,7 @@ import httpx
 
 from daemon import http
 from daemon.config import Config, FeedConfig, HistoryConfig
-from store import Store
+from store import RunRecord, Store
 from store.errors import TastebudError
 
 __all__ = [
@@ -174,7 +174,7 @@ def backoff_until(
     store: Store, job: str, *, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S
 ) -> float | None:
     """When a job that failed its last runs may run again (doubling per failure), else None."""
-    failures = []
+    failures: list[RunRecord] = []
     for run in store.runs(job, limit=20):
         if run.status == "skipped":
             continue
@@ -183,6 +183,6 @@ def backoff_until(
         failures.append(run)
     if not failures:
         return None
-    delay = min(base_s * 2 ** (len(failures) - 1), max_s)
+    delay = min(base_s * 2.0 ** (len(failures) - 1), max_s)
     last = failures[0]
     return (last.finished_at or last.started_at) + delay

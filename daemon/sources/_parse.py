@@ -16,6 +16,7 @@ __all__ = [
     "as_int",
     "as_list",
     "as_str",
+    "log_malformed",
     "parse_items",
     "split_artist_title",
     "strip_topic",
@@ -71,7 +72,7 @@ def strip_topic(name: str | None) -> str | None:
 
 def split_artist_title(title: str) -> tuple[str | None, str]:
     """``Artist - Title`` -> (artist, title); a title without the separator has no artist."""
-    for separator in (" - ", " – ", " — "):
+    for separator in (" - ", " \u2013 ", " \u2014 "):  # hyphen, en dash, em dash
         artist, found, rest = title.partition(separator)
         if found and artist.strip() and rest.strip():
             return artist.strip(), rest.strip()
@@ -88,8 +89,13 @@ def parse_items(
             parsed.append(parse(item))
         except MalformedPayloadError as exc:
             skips[f"malformed: {exc}"] += 1
-            logger.warning("%s: skipped malformed item (%s): %s", what, exc, _snippet(item))
+            log_malformed(what, str(exc), item)
     return parsed
+
+
+def log_malformed(what: str, reason: str, item: Any) -> None:
+    """Log a skipped malformed item with the source's name and the item itself."""
+    logger.warning("%s: skipped malformed item (%s): %s", what, reason, _snippet(item))
 
 
 def _snippet(item: Any) -> str:

@@ -26,8 +26,17 @@ def test_every_command_has_help_text() -> None:
     parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {c.dest: c.help for c in action._choices_actions}
-    expected = {"run", "once", "dashboard", "export", "feedback", "import", "status", "doctor",
-                "config"}
+    expected = {
+        "run",
+        "once",
+        "dashboard",
+        "export",
+        "feedback",
+        "import",
+        "status",
+        "doctor",
+        "config",
+    }
     assert set(helps) == expected
     for name, text in helps.items():
         assert text and len(text) > 10, name
@@ -68,15 +77,19 @@ def test_status_without_database(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_console_script_runs_default_config() -> None:
     exe = Path(sys.executable).with_name("tastebud")
     for args in (["--help"], ["config", "check"]):
-        done = subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            [str(exe), *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
 
 
 def test_doctor_reports_each_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _config(tmp_path, '[[history]]\ntype = "listenbrainz"\nuser = "u"\n'
-                   '[[feeds]]\ntype = "url"\nurl = "http://127.0.0.1/feed.rss"\n')
+    path = _config(
+        tmp_path,
+        '[[history]]\ntype = "listenbrainz"\nuser = "u"\n'
+        '[[feeds]]\ntype = "url"\nurl = "http://127.0.0.1/feed.rss"\n',
+    )
     code = main(["--config", str(path), "doctor"])
     out = capsys.readouterr().out
     for name in ("config", "sources", "database", "weights", "yt-dlp", "deno", "disk"):

@@ -77,7 +77,9 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
 def test_secret_from_environment_and_credentials_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = '[[history]]\ntype = "listenbrainz"\nuser = "u"\n[[history]]\ntype = "lastfm"\nuser = "u"\n'
+    text = (
+        '[[history]]\ntype = "listenbrainz"\nuser = "u"\n[[history]]\ntype = "lastfm"\nuser = "u"\n'
+    )
     monkeypatch.setenv("TASTEBUD_LISTENBRAINZ_TOKEN", "tok-from-env")
     (tmp_path / "lastfm_api_key").write_text("key-from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))

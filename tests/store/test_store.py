@@ -74,8 +74,12 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
 
 def test_listen_and_feed_item_converge_to_one_track(store: Store) -> None:
     listen = ListenIn(
-        TrackRef("lb", "Daft Punk", "One More Time (Official Video)",
-                 url="https://music.youtube.com/watch?v=FGBhQbmPwH8&feature=share"),
+        TrackRef(
+            "lb",
+            "Daft Punk",
+            "One More Time (Official Video)",
+            url="https://music.youtube.com/watch?v=FGBhQbmPwH8&feature=share",
+        ),
         1000,
     )
     store.add_listens([listen], "lb")
@@ -187,7 +191,10 @@ def _writer(path: str, n: int) -> None:
     with Store.open(path) as store:
         for i in range(n):
             store.add_listens(
-                [ListenIn(TrackRef("lb", "W", f"t{i}"), i), ListenIn(TrackRef("lb", "W", f"u{i}"), i)],
+                [
+                    ListenIn(TrackRef("lb", "W", f"t{i}"), i),
+                    ListenIn(TrackRef("lb", "W", f"u{i}"), i),
+                ],
                 "lb",
             )
 
@@ -230,10 +237,17 @@ def test_runs_and_cursors(store: Store) -> None:
 
 def test_models_and_champion(store: Store) -> None:
     assert store.champion() is None
-    v1 = store.add_model(parent=None, hparams={"half_life_days": 21}, n_train=10, n_val=2,
-                         metrics={"roc_auc": 0.8}, checkpoint="/x/1.pt")
-    v2 = store.add_model(parent=v1, hparams={}, n_train=12, n_val=3, metrics={},
-                         checkpoint="/x/2.pt")
+    v1 = store.add_model(
+        parent=None,
+        hparams={"half_life_days": 21},
+        n_train=10,
+        n_val=2,
+        metrics={"roc_auc": 0.8},
+        checkpoint="/x/1.pt",
+    )
+    v2 = store.add_model(
+        parent=v1, hparams={}, n_train=12, n_val=3, metrics={}, checkpoint="/x/2.pt"
+    )
     store.promote(v1)
     assert store.champion().version == v1
     store.promote(v2)
@@ -242,8 +256,11 @@ def test_models_and_champion(store: Store) -> None:
 
 
 def test_find_tracks_by_id_url_and_name(store: Store) -> None:
-    tid = store.upsert_track(TrackRef("f", "Massive Attack", "Teardrop",
-                                      url="https://www.youtube.com/watch?v=u7K72X4eo_s"))
+    tid = store.upsert_track(
+        TrackRef(
+            "f", "Massive Attack", "Teardrop", url="https://www.youtube.com/watch?v=u7K72X4eo_s"
+        )
+    )
     assert [t.id for t in store.find_tracks(str(tid))] == [tid]
     assert [t.id for t in store.find_tracks("https://youtu.be/u7K72X4eo_s")] == [tid]
     assert [t.id for t in store.find_tracks("massive attack - teardrop")] == [tid]

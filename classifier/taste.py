@@ -1,0 +1,126 @@
+"""The personal taste model: musicnn's back end, fine-tuned, plus a one-unit head.
+
+Transfer learning with an explicit inductive bias toward the starting point
+(L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
+learning with convolutional networks", ICML 2018): the trainable body is a
+copy of musicnn's back end (batch norm over the 1506 pooled mid-end features,
+dense 1506 -> 200 + ReLU, batch norm) initialised from the pretrained
+weights, and the loss adds ``l2sp * ||theta - theta_pretrained||^2`` so a few
+hundred labels cannot wreck it. The personal head (200 -> 1) starts at zero.
+
+Batch-norm running statistics stay frozen at musicnn's (the layers act as
+fixed affine maps whose scale and shift are trained): a few hundred tracks
+are too few to re-estimate them, and it keeps scoring independent of batches.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import Tensor, nn
+
+from classifier.blocks import batch_norm_1d
+from classifier.musicnn import POOLED_DIM, BackEnd
+
+__all__ = ["ANCHORED", "TasteModel"]
+
+logger = logging.getLogger(__name__)
+
+ANCHORED = (
+    "bn_in.weight",
+    "bn_in.bias",
+    "dense.weight",
+    "dense.bias",
+    "bn_dense.weight",
+    "bn_dense.bias",
+)
+"""The back-end parameters pulled toward their pretrained values."""
+
+
+def _anchor_name(param: str) -> str:
+    return "anchor_" + param.replace(".", "_")
+
+
+class TasteModel(nn.Module):
+    """Pooled patch features ``(B, 1506)`` -> taste logit ``(B,)``.
+
+    Build it with :meth:`from_backend` (pretrained musicnn back end); a bare
+    instance has random weights and anchors equal to them.
+    """
+
+    def __init__(
+        self, *, in_features: int = POOLED_DIM, units: int = 200, dropout: float = 0.5
+    ) -> None:
+        super().__init__()
+        self.bn_in = batch_norm_1d(in_features)
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(in_features, units)
+        self.bn_dense = batch_norm_1d(units)
+        self.head = nn.Linear(units, 1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        for name in ANCHORED:
+            self.register_buffer(_anchor_name(name), self.get_parameter(name).detach().clone())
+
+    @classmethod
+    def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
+        """A taste model whose body (and L2-SP anchor) is a copy of ``backend``."""
+        model = cls(
+            in_features=backend.dense.in_features, units=backend.dense.out_features, dropout=dropout
+        )
+        for part in ("bn_in", "dense", "bn_dense"):
+            getattr(model, part).load_state_dict(getattr(backend, part).state_dict())
+        model.reset_anchors()
+        return model.eval()
+
+    @classmethod
+    def pretrained(cls, backbone: str = "MSD_musicnn", *, dropout: float = 0.5) -> TasteModel:
+        """A fresh taste model on the pretrained back end of ``backbone``."""
+        from classifier.musicnn import load_musicnn
+
+        return cls.from_backend(load_musicnn(backbone).backend, dropout=dropout)
+
+    def reset_anchors(self) -> None:
+        """Make the current body weights the L2-SP anchor."""
+        for name in ANCHORED:
+            self.get_buffer(_anchor_name(name)).copy_(self.get_parameter(name).detach())
+
+    def train(self, mode: bool = True) -> TasteModel:
+        """Training mode for dropout; batch norm always uses its frozen running statistics."""
+        super().train(mode)
+        self.bn_in.eval()
+        self.bn_dense.eval()
+        return self
+
+    def penultimate(self, pooled: Tensor) -> Tensor:
+        """The 200-d penultimate features of ``pooled`` (B, 1506)."""
+        x = self.dropout(self.bn_in(pooled))
+        return self.bn_dense(torch.relu(self.dense(x)))
+
+    def forward(self, pooled: Tensor) -> Tensor:
+        """Logits ``(B,)``; ``sigmoid`` gives the probability that the patch is to taste."""
+        return self.head(self.penultimate(pooled)).squeeze(-1)
+
+    def l2sp(self) -> Tensor:
+        """``sum ||theta - theta_pretrained||^2`` over the anchored back-end parameters."""
+        terms = [
+            (self.get_parameter(n) - self.get_buffer(_anchor_name(n))).pow(2).sum()
+            for n in ANCHORED
+        ]
+        return torch.stack(terms).sum()
+
+    @torch.no_grad()
+    def track_scores(self, features: Tensor, n_patches: Tensor) -> Tensor:
+        """Mean patch probability per track.
+
+        ``features`` (sum(n_patches), 1506) holds the tracks' patches back to
+        back; ``n_patches`` (T,) says how many belong to each track.
+        """
+        was_training = self.training
+        self.eval()
+        probs = torch.sigmoid(self(features.float()))
+        self.train(was_training)
+        index = torch.repeat_interleave(torch.arange(len(n_patches)), n_patches)
+        sums = torch.zeros(len(n_patches)).index_add_(0, index, probs)
+        return sums / n_patches.clamp(min=1)

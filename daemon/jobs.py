@@ -1,0 +1,188 @@
+"""The daemon's jobs. Each returns its counts and raises a TastebudError on failure."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from daemon.config import Config
+from store import Store
+
+__all__ = ["Jobs"]
+
+logger = logging.getLogger(__name__)
+
+INTEGRITY_EVERY_S = 7 * 86400
+Counts = dict[str, int]
+
+
+class Jobs:
+    """poll-history, poll-feeds, fetch, train, playlists and maintenance over one store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        stop: threading.Event,
+        *,
+        touch: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.stop = stop
+        self.touch = touch or (lambda: None)
+        self._model: object | None = None
+        self._trained_on: tuple[int, int, int] | None = None
+        self._scored_on: int | None = None
+
+    def by_name(self, name: str) -> Callable[[], Counts]:
+        """The job function called ``name``."""
+        return {
+            "poll-history": self.poll_history,
+            "poll-feeds": self.poll_feeds,
+            "fetch": self.fetch,
+            "train": self.train,
+            "playlists": self.playlists,
+            "maintenance": self.maintenance,
+        }[name]
+
+    def recover(self) -> Counts:
+        """After a crash or kill -9: reset interrupted items and remove partial files."""
+        from classifier.train import remove_partial_checkpoints
+        from daemon.pipeline import recover_cache
+
+        counts = {
+            "reset_fetching": self.store.reset_stuck_fetching(),
+            "aborted_runs": self.store.abort_unfinished_runs(),
+            "partial_downloads": recover_cache(self.config.cache_dir),
+            "partial_checkpoints": remove_partial_checkpoints(self.config.checkpoint_dir),
+        }
+        if any(counts.values()):
+            logger.info("recovered from an unclean stop: %s", counts)
+        return counts
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def poll_history(self) -> Counts:
+        """Poll every [[history]] source; one failing source never stops the others."""
+        from daemon.sources import poll_history
+
+        return _flatten(poll_history(self.store, self.config))
+
+    def poll_feeds(self) -> Counts:
+        """Poll every [[feeds]] source."""
+        from daemon.sources import poll_feeds
+
+        return _flatten(poll_feeds(self.store, self.config))
+
+    def fetch(self, limit: int | None = -1) -> Counts:
+        """Fetch and featurize a batch of the backlog (``limit=None``: all of it)."""
+        from daemon.pipeline import process_backlog
+
+        batch = self.config.fetch.batch_size if limit == -1 else limit
+        counts = process_backlog(
+            self.store,
+            self.config,
+            embed=self._embed,
+            model_key=self._model_key(),
+            limit=batch,
+            stop=self.stop,
+        )
+        if counts.get("ready"):
+            counts["scored"] = self._rescore()
+        return counts
+
+    def train(self, force: bool = False) -> Counts:
+        """Train a challenger when labels changed (or ``force``), then rescore candidates."""
+        from classifier.train import train_cycle
+
+        c = self.store.counts()
+        labels = (c["listens"], c["feedback"], c["queue_state"])
+        counts: Counts = {}
+        if force or labels != self._trained_on:
+            result = train_cycle(self.store, self.config.model, self.config.checkpoint_dir)
+            self._trained_on = labels
+            counts = {
+                "trained": int(result.version is not None),
+                "promoted": int(result.promoted),
+                "labels": result.n_labels,
+            }
+            if result.version is None:
+                logger.info("model not trained: %s", result.reason)
+        if force or counts.get("promoted") or c["embeddings"] != self._scored_on:
+            counts["scored"] = self._rescore()
+        return counts
+
+    def playlists(self) -> Counts:
+        """Refresh the [[playlists]] files."""
+        from daemon.exporting import refresh_playlists
+
+        return {"playlists": len(refresh_playlists(self.store, self.config))}
+
+    def maintenance(self) -> Counts:
+        """Prune the audio cache, PRAGMA optimize, weekly integrity check, optional backup."""
+        counts = {"pruned_audio": self._prune_cache()}
+        self.store.optimize()
+        if self._integrity_due():
+            run_id = self.store.start_run("integrity")
+            result = self.store.integrity_check()
+            self.store.finish_run(
+                run_id,
+                "ok" if result == "ok" else "failed",
+                error=None if result == "ok" else result,
+            )
+            counts["integrity_checked"] = 1
+        if self.config.storage.backup:
+            self.store.backup(self.config.state_dir / "tastebud.backup.db")
+            counts["backup"] = 1
+        return counts
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _model_key(self) -> str:
+        from classifier.embed import model_key
+
+        return model_key(self.config.model.backbone)
+
+    def _embed(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from classifier.embed import embed_patches
+        from classifier.musicnn import MusiCNN, load_musicnn
+
+        if self._model is None:
+            self._model = load_musicnn(self.config.model.backbone)
+        assert isinstance(self._model, MusiCNN)
+        self.touch()
+        return embed_patches(self._model, patches)
+
+    def _rescore(self) -> int:
+        from classifier.scoring import rescore
+
+        self._scored_on = self.store.counts()["embeddings"]
+        return rescore(self.store, self.config.model, self.config.checkpoint_dir)
+
+    def _prune_cache(self) -> int:
+        cache = self.config.cache_dir
+        if self.config.fetch.keep_audio or not cache.is_dir():
+            return 0
+        cutoff = time.time() - 86400
+        stale = [p for p in cache.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def _integrity_due(self) -> bool:
+        last = self.store.runs("integrity", limit=1)
+        return not last or time.time() - last[0].started_at > INTEGRITY_EVERY_S
+
+
+def _flatten(per_source: dict[str, dict[str, int]]) -> Counts:
+    total: Counts = {}
+    for counts in per_source.values():
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+    total["sources"] = len(per_source)
+    return total

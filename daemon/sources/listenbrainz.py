@@ -1,0 +1,261 @@
+"""ListenBrainz: listens (``/1/user/{user}/listens``), loves and hates, and pushing feedback.
+
+Listens come newest first. The first page asks for the newest ``count``
+listens above the cursor (minus an overlap window for late submissions); the
+next pages go backwards with ``max_ts`` until they reach the cursor. Each page
+is stored as it arrives (idempotently); the cursor advances only after the
+whole catch-up succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from daemon.config import HistoryConfig
+from daemon.http import check_status
+from daemon.sources import PollContext
+from daemon.sources._parse import Skips, as_dict, as_int, as_str, parse_items
+from store import FeedbackEvent, FeedbackKind, ListenIn, Store, TrackRef
+from store.errors import MalformedPayloadError
+
+__all__ = [
+    "DEFAULT_URL",
+    "ListenBrainzHistory",
+    "feedback_ref",
+    "listens_of",
+    "parse_listen",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://api.listenbrainz.org"
+MAX_COUNT = 1000
+FEEDBACK_PAGE = 100
+MAX_PAGES = 100_000
+_SCORES: tuple[tuple[int, FeedbackKind], ...] = ((1, "like"), (-1, "dislike"))
+# Streaming services whose pages yt-dlp cannot fetch audio from: keep their ids, not the URL.
+_UNFETCHABLE_HOSTS = ("spotify.com", "music.apple.com", "tidal.com", "deezer.com", "amazon.")
+
+
+def parse_listen(item: Any, source: str) -> ListenIn:
+    """One listen object, as the API and the export write it, as a :class:`ListenIn`."""
+    obj = as_dict(item)
+    listened_at = as_int(obj.get("listened_at"))
+    if listened_at is None:
+        raise MalformedPayloadError("listen has no listened_at")
+    meta = as_dict(obj.get("track_metadata"))
+    ref = _track_ref(meta, source, as_str(obj.get("recording_msid")))
+    return ListenIn(track=ref, listened_at=listened_at)
+
+
+def _track_ref(meta: dict[str, Any], source: str, msid: str | None) -> TrackRef:
+    artist, title = as_str(meta.get("artist_name")), as_str(meta.get("track_name"))
+    if not artist or not title:
+        raise MalformedPayloadError("track_metadata has no artist_name or track_name")
+    info = as_dict(meta.get("additional_info"))
+    mapping = as_dict(meta.get("mbid_mapping"))
+    ids = _ids(
+        recording_mbid=as_str(mapping.get("recording_mbid")) or as_str(info.get("recording_mbid")),
+        recording_msid=msid
+        or as_str(meta.get("recording_msid"))
+        or as_str(info.get("recording_msid")),
+        spotify=as_str(info.get("spotify_id")),
+        isrc=as_str(info.get("isrc")),
+    )
+    return TrackRef(
+        source=source,
+        artist=artist,
+        title=title,
+        album=as_str(meta.get("release_name")),
+        duration=_duration(info),
+        url=_fetchable_url(info),
+        ids=ids,
+    )
+
+
+def _ids(**values: str | None) -> dict[str, str]:
+    return {kind: value for kind, value in values.items() if value}
+
+
+def _duration(info: dict[str, Any]) -> float | None:
+    if (ms := as_int(info.get("duration_ms"))) is not None and ms > 0:
+        return ms / 1000
+    seconds = as_int(info.get("duration"))
+    return float(seconds) if seconds else None
+
+
+def _fetchable_url(info: dict[str, Any]) -> str | None:
+    if video := as_str(info.get("youtube_id")):
+        return f"https://www.youtube.com/watch?v={video}"
+    url = as_str(info.get("origin_url"))
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or any(h in host for h in _UNFETCHABLE_HOSTS):
+        return None
+    return url
+
+
+def listens_of(payload: Any, what: str) -> list[Any]:
+    """``payload.listens`` of a listens response, or :class:`MalformedPayloadError`."""
+    listens = as_dict(as_dict(payload).get("payload")).get("listens")
+    if not isinstance(listens, list):
+        raise MalformedPayloadError(f"{what}: response has no payload.listens array")
+    return listens
+
+
+def feedback_ref(item: Any, source: str) -> tuple[TrackRef, float]:
+    """A get-feedback item as (track reference, created time)."""
+    obj = as_dict(item)
+    created = as_int(obj.get("created"))
+    ids = _ids(
+        recording_mbid=as_str(obj.get("recording_mbid")),
+        recording_msid=as_str(obj.get("recording_msid")),
+    )
+    if created is None or not ids:
+        raise MalformedPayloadError("feedback item has no created time or recording id")
+    meta = as_dict(obj.get("track_metadata"))
+    try:
+        ref = _track_ref(meta, source, ids.get("recording_msid"))
+        ref = dataclasses.replace(ref, ids={**ref.ids, **ids})
+    except MalformedPayloadError:
+        ref = TrackRef(source=source, ids=ids)
+    return ref, float(created)
+
+
+class ListenBrainzHistory:
+    """A ``[[history]] type = "listenbrainz"`` source."""
+
+    def __init__(self, config: HistoryConfig) -> None:
+        self.config = config
+        self.key = config.key
+        self.base = (config.url or DEFAULT_URL).rstrip("/")
+        self.what = f"listenbrainz source {self.key!r}"
+        self.user = quote(config.user, safe="")
+
+    def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
+        """Catch up on listens, then loves and hates, then push tastebud's own feedback."""
+        counts = self._poll_listens(store, ctx)
+        if self.config.feedback:
+            counts.update(self._poll_feedback(store, ctx))
+        if self.config.token and self.config.push_feedback:
+            counts["pushed"] = self._push_feedback(store, ctx)
+        return counts
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self.config.token}"} if self.config.token else {}
+
+    # -- listens ---------------------------------------------------------------------------
+
+    def _poll_listens(self, store: Store, ctx: PollContext) -> dict[str, int]:
+        cursor_name = f"history:{self.key}"
+        newest = _int_cursor(store.get_cursor(cursor_name), cursor_name)
+        floor = max(0, newest - self.config.overlap_s) if newest else 0
+        count = max(1, min(self.config.page_size, MAX_COUNT))
+        params: dict[str, int] = {"count": count, "min_ts": floor}
+        counts = {"listens": 0, "duplicates": 0, "skipped": 0}
+        for _ in range(MAX_PAGES):
+            raw = listens_of(self._get_listens(ctx, params), self.what)
+            newest = max([newest, *self._store_page(store, raw, floor, counts)])
+            stamps = [t for t in (as_int(as_dict(i).get("listened_at")) for i in raw) if t]
+            if len(raw) < count or not stamps or min(stamps) <= floor:
+                break
+            params = {"count": count, "max_ts": min(stamps)}
+        if newest:
+            store.set_cursor(cursor_name, str(newest))
+        return counts
+
+    def _get_listens(self, ctx: PollContext, params: dict[str, int]) -> Any:
+        url = f"{self.base}/1/user/{self.user}/listens"
+        return ctx.get_json(url, what=self.what, params=params, headers=self._headers())
+
+    def _store_page(
+        self, store: Store, raw: list[Any], floor: int, counts: dict[str, int]
+    ) -> list[int]:
+        skips: Skips = Skips()
+        listens = parse_items(raw, lambda i: parse_listen(i, self.key), self.what, skips)
+        fresh = [listen for listen in listens if listen.listened_at > floor]
+        result = store.add_listens(fresh, self.key)
+        counts["listens"] += result.inserted
+        counts["duplicates"] += result.duplicates
+        counts["skipped"] += sum(skips.values())
+        return [listen.listened_at for listen in fresh]
+
+    # -- loves and hates -------------------------------------------------------------------
+
+    def _poll_feedback(self, store: Store, ctx: PollContext) -> dict[str, int]:
+        cursor_name = f"history:{self.key}:feedback"
+        since = _int_cursor(store.get_cursor(cursor_name), cursor_name)
+        newest, inserted = since, 0
+        for score, kind in _SCORES:
+            for page in self._feedback_pages(ctx, score, since):
+                events = [(kind, "listenbrainz", ref, None, at) for ref, at in page]
+                inserted += store.add_feedback_many(events).inserted
+                newest = max([newest, *(int(at) for _, at in page)])
+        if newest > since:
+            store.set_cursor(cursor_name, str(newest))
+        return {"feedback": inserted}
+
+    def _feedback_pages(
+        self, ctx: PollContext, score: int, since: int
+    ) -> Iterable[list[tuple[TrackRef, float]]]:
+        url = f"{self.base}/1/feedback/user/{self.user}/get-feedback"
+        for offset in range(0, MAX_PAGES * FEEDBACK_PAGE, FEEDBACK_PAGE):
+            params = {"score": score, "count": FEEDBACK_PAGE, "offset": offset, "metadata": "true"}
+            payload = ctx.get_json(url, what=self.what, params=params, headers=self._headers())
+            items = as_dict(payload).get("feedback")
+            if not isinstance(items, list):
+                raise MalformedPayloadError(f"{self.what}: get-feedback has no feedback array")
+            skips: Skips = Skips()
+            page = parse_items(items, lambda i: feedback_ref(i, self.key), self.what, skips)
+            fresh = [(ref, at) for ref, at in page if at > since]
+            yield fresh
+            if len(items) < FEEDBACK_PAGE or len(fresh) < len(page):
+                return
+
+    # -- pushing tastebud's likes and dislikes ---------------------------------------------
+
+    def _push_feedback(self, store: Store, ctx: PollContext) -> int:
+        events = [
+            e
+            for e in reversed(store.feedback(unpushed_origin="cli"))
+            if e.kind in ("like", "dislike") and e.track_id is not None and e.id is not None
+        ]
+        pushed: list[int] = []
+        try:
+            for event in events:
+                if self._push_one(store, ctx, event):
+                    pushed.append(event.id or 0)
+        finally:
+            store.mark_feedback_pushed(pushed)
+        return len(pushed)
+
+    def _push_one(self, store: Store, ctx: PollContext, event: FeedbackEvent) -> bool:
+        ids = store.track_ids_of(event.track_id or 0)
+        body: dict[str, Any] = {"score": 1 if event.kind == "like" else -1}
+        if mbid := ids.get("recording_mbid"):
+            body["recording_mbid"] = mbid
+        elif msid := ids.get("recording_msid"):
+            body["recording_msid"] = msid
+        else:
+            logger.debug("%s: track %s has no recording id; not pushed", self.what, event.track_id)
+            return False
+        url = f"{self.base}/1/feedback/recording-feedback"
+        response = ctx.request("POST", url, what=self.what, json=body, headers=self._headers())
+        check_status(response, self.what)
+        return True
+
+
+def _int_cursor(value: str | None, name: str) -> int:
+    if value is None:
+        return 0
+    try:
+        return int(float(value))
+    except ValueError:
+        logger.warning("cursor %s holds %r, not a time; starting over", name, value)
+        return 0
