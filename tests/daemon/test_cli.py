@@ -39,7 +39,8 @@ def test_every_command_has_help_text() -> None:
     }
     assert set(helps) == expected
     for name, text in helps.items():
-        assert text and len(text) > 10, name
+        assert text, name
+        assert len(text) > 10, name
     for name, sub in _subcommands().items():
         for act in sub._actions:
             if act.dest != "help":
