@@ -145,4 +145,4 @@ def build(name: str = "MSD_musicnn") -> Corpus:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     c = build()
-    print({p: c.packages.count(p) for p in PACKAGES})  # noqa: T201
+    print({p: c.packages.count(p) for p in PACKAGES})

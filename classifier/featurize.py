@@ -40,7 +40,9 @@ def featurize_audio(
     audio = repeat_pad(np.ascontiguousarray(audio, dtype=np.float32))
     starts = patch_starts(n_frames(audio.size), n_patches)
     with torch.inference_mode():
-        patches = _frontend()(torch.from_numpy(_segments(audio, starts)), center=False).numpy()
+        patches: np.ndarray = _frontend()(
+            torch.from_numpy(_segments(audio, starts)), center=False
+        ).numpy()
     if not np.isfinite(patches).all():
         raise AudioError(f"{name} gives non-finite features: the audio is corrupt")
     return patches

@@ -44,7 +44,9 @@ def mel_filterbank(
 ) -> np.ndarray:
     """(n_mels, 1 + n_fft // 2) triangular filters, Slaney scale and area normalization."""
     fft_freqs = np.linspace(0.0, sample_rate / 2, 1 + n_fft // 2)
-    mel_edges = np.linspace(_hz_to_mel(np.array(0.0)), _hz_to_mel(np.array(sample_rate / 2)), n_mels + 2)
+    mel_edges = np.linspace(
+        _hz_to_mel(np.array(0.0)), _hz_to_mel(np.array(sample_rate / 2)), n_mels + 2
+    )
     edges = _mel_to_hz(mel_edges)
     widths = np.diff(edges)
     ramps = edges[:, None] - fft_freqs[None, :]
@@ -62,6 +64,9 @@ class LogMel(nn.Module):
     ``i * HOP`` and the signal is zero-padded by ``N_FFT // 2`` at both ends, giving
     ``1 + samples // HOP`` frames; with ``center=False`` the caller supplies the context.
     """
+
+    window: Tensor
+    filters: Tensor
 
     def __init__(self) -> None:
         super().__init__()

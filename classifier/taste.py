@@ -96,11 +96,13 @@ class TasteModel(nn.Module):
     def penultimate(self, pooled: Tensor) -> Tensor:
         """The 200-d penultimate features of ``pooled`` (B, 1506)."""
         x = self.dropout(self.bn_in(pooled))
-        return self.bn_dense(torch.relu(self.dense(x)))
+        out: Tensor = self.bn_dense(torch.relu(self.dense(x)))
+        return out
 
     def forward(self, pooled: Tensor) -> Tensor:
         """Logits ``(B,)``; ``sigmoid`` gives the probability that the patch is to taste."""
-        return self.head(self.penultimate(pooled)).squeeze(-1)
+        logits: Tensor = self.head(self.penultimate(pooled)).squeeze(-1)
+        return logits
 
     def l2sp(self) -> Tensor:
         """``sum ||theta - theta_pretrained||^2`` over the anchored back-end parameters."""

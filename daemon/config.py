@@ -131,6 +131,7 @@ class FetchConfig:
     bot_retry_s: float = 6 * 3600.0
     socket_timeout_s: float = 30.0
     cookies_file: Secret = field(default=Secret(""), metadata=_SECRET)
+    proxy: str = ""
 
 
 @dataclass(frozen=True)

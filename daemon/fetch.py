@@ -62,8 +62,8 @@ _PARTIAL = ".partial"
 
 _NETWORK_DOWN = re.compile(
     r"name or service not known|temporary failure in name resolution|nodename nor servname"
-    r"|getaddrinfo failed|failed to resolve|no address associated|network is unreachable"
-    r"|no route to host",
+    r"|getaddrinfo failed|failed to resolve|no address associated|host unreachable"
+    r"|network (is )?unreachable|no route to host",
     re.I,
 )
 _BOT = re.compile(r"not a bot|confirm you.re not|captcha", re.I)
@@ -122,8 +122,8 @@ def _retry_after(err: HTTPError) -> float | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text.removeprefix("ERROR: ")[:300]
+    text = " ".join(str(exc).split()).removeprefix("ERROR: ")
+    return re.sub(r" \(caused by .*\)$", "", text)[:300]
 
 
 def classify(exc: BaseException, *, what: str, bot_retry_s: float = 6 * 3600.0) -> FetchError:
@@ -271,7 +271,10 @@ class Fetcher:
 
     def _match_filter(self, reasons: list[str]) -> Callable[..., str | None]:
         def match_filter(info: dict[str, Any], *, incomplete: object = False) -> str | None:
-            live = bool(info.get("is_live")) or info.get("live_status") in ("is_live", "is_upcoming")
+            live = bool(info.get("is_live")) or info.get("live_status") in (
+                "is_live",
+                "is_upcoming",
+            )
             size = info.get("filesize") or info.get("filesize_approx")
             reason = self.limit_reason(info.get("duration"), live=live, size=size)
             if reason:
@@ -298,6 +301,8 @@ class Fetcher:
             "cachedir": False,
             "fixup": "never",
         }
+        if cfg.proxy:
+            params["proxy"] = cfg.proxy
         if cfg.cookies_file:
             params["cookiefile"] = str(Path(cfg.cookies_file).expanduser())
         params.update(extra)

@@ -717,6 +717,21 @@ class Store:
             ).fetchall()
         return [(_track(r[:14]), float(r[14])) for r in rows]
 
+    # -- taste model queries -----------------------------------------------------------------
+
+    def feed_order(self) -> list[int]:
+        """Never-listened feed tracks in feed order (earliest position, then id), as the
+        queue orders unscored tracks."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT f.track_id FROM feed_items f WHERE NOT EXISTS "
+                "(SELECT 1 FROM listens l WHERE l.track_id = f.track_id) "
+                "GROUP BY f.track_id ORDER BY min(f.position), f.track_id"
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    # -- end of taste model queries ------------------------------------------------------------
+
 
 # -- helpers -------------------------------------------------------------------------------
 

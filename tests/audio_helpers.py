@@ -68,7 +68,9 @@ def _encode_pyav(path: Path, audio: np.ndarray, sample_rate: int, ext: str) -> N
         stream.bit_rate = 32000
         step = 960 * 4
         for i in range(0, audio.size, step):
-            frame = av.AudioFrame.from_ndarray(audio[None, i : i + step], format="flt", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                audio[None, i : i + step], format="flt", layout="mono"
+            )
             frame.sample_rate = rate
             frame.pts = i
             frame.time_base = Fraction(1, rate)
@@ -77,7 +79,7 @@ def _encode_pyav(path: Path, audio: np.ndarray, sample_rate: int, ext: str) -> N
 
 
 def _resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
-    n = int(round(audio.size * dst / src))
+    n = round(audio.size * dst / src)
     return np.interp(np.linspace(0, audio.size - 1, n), np.arange(audio.size), audio).astype(
         np.float32
     )
@@ -126,7 +128,9 @@ class LoopbackServer:
         self.routes["/" + path.lstrip("/")] = route
         return self.url(path)
 
-    def add_file(self, file: Path, *, name: str | None = None, statuses: list[int] | None = None) -> str:
+    def add_file(
+        self, file: Path, *, name: str | None = None, statuses: list[int] | None = None
+    ) -> str:
         ext = file.suffix.lstrip(".")
         route = Route(file.read_bytes(), MIME.get(ext, "application/octet-stream"), statuses or [])
         return self.add(name or file.name, route)

@@ -1,0 +1,135 @@
+"""Scores for every candidate, straight from the per-track feature cache.
+
+Under a champion a track's score is its mean patch probability; candidates
+are read in chunks and scored in bulk, so 10,000 tracks take seconds. Without
+a champion (cold start) the ranking is the cosine similarity of each
+candidate to the recency-weighted centroid of the listened and liked tracks,
+on track embeddings z-scored over the library; with no such tracks at all it
+is the feed order. Cold-start scores are written with ``model_version=None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from classifier.config import ModelConfig
+from classifier.labels import build_labels
+from classifier.taste import TasteModel
+from classifier.train import feature_key, load_checkpoint, pack_features
+from store import Store
+
+__all__ = [
+    "centroid_scores",
+    "cold_start_scores",
+    "feed_order_scores",
+    "rescore",
+    "score_tracks",
+    "track_vectors",
+]
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1024
+
+
+def score_tracks(
+    model: TasteModel, store: Store, key: str, track_ids: list[int], chunk: int = CHUNK
+) -> list[tuple[int, float]]:
+    """(track id, mean patch probability) for every track in ``track_ids`` with features."""
+    out: list[tuple[int, float]] = []
+    ids: list[int] = []
+    blocks: list[np.ndarray] = []
+    with torch.inference_mode():
+        for track_id, feats, _tags in store.iter_embeddings(key, track_ids, chunk):
+            ids.append(track_id)
+            blocks.append(feats)
+            if len(ids) == chunk:
+                out += _score_block(model, ids, blocks)
+                ids, blocks = [], []
+        out += _score_block(model, ids, blocks)
+    return out
+
+
+def _score_block(
+    model: TasteModel, ids: list[int], blocks: list[np.ndarray]
+) -> list[tuple[int, float]]:
+    if not ids:
+        return []
+    feats = pack_features(np.array(ids), blocks)
+    scores = model.track_scores(feats.data, feats.n_patches)
+    return list(zip(ids, scores.tolist(), strict=True))
+
+
+def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
+    """Scores in (0, 1] that rank tracks in the given order."""
+    n = len(order)
+    return [(t, 1.0 - i / n) for i, t in enumerate(order)]
+
+
+def track_vectors(store: Store, key: str, track_ids: list[int]) -> tuple[list[int], np.ndarray]:
+    """(ids, mean-over-patches feature vectors (N, D)) of the tracks that have features."""
+    ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    for track_id, feats, _tags in store.iter_embeddings(key, track_ids):
+        ids.append(track_id)
+        vectors.append(feats.astype(np.float32).mean(axis=0))
+    return ids, np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
+
+def centroid_scores(
+    library: np.ndarray, positives: np.ndarray, weights: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """Cosine similarity of ``candidates`` to the ``weights``-weighted centroid of
+    ``positives``, all z-scored with the mean and spread of ``library``; mapped to [0, 1]."""
+    mean, std = library.mean(axis=0), library.std(axis=0) + 1e-6
+    centroid = (weights[:, None] * (positives - mean) / std).sum(axis=0) / weights.sum()
+    z = (candidates - mean) / std
+    cos = z @ centroid / (np.linalg.norm(z, axis=1) * np.linalg.norm(centroid) + 1e-12)
+    return np.asarray((1.0 + cos) / 2.0)
+
+
+def cold_start_scores(
+    store: Store, config: ModelConfig, key: str, *, now: float | None = None
+) -> list[tuple[int, float]]:
+    """Similarity to the listened/liked centroid when there are any, else feed order."""
+    now = time.time() if now is None else now
+    embedded = store.embedded_ids(key)
+    plain = dataclasses.replace(config, unlabelled_sample=0)
+    labels = build_labels(store, plain, embedded, now=now)
+    liked = labels.subset(labels.targets == 1)
+    candidates = [t for t in store.feed_order() if t in embedded]
+    if len(liked) == 0 or not candidates:
+        return feed_order_scores(store.feed_order())
+    pos_ids, pos_vectors = track_vectors(store, key, [int(t) for t in liked.track_ids])
+    cand_ids, cand_vectors = track_vectors(store, key, candidates)
+    weights = liked.weights[np.searchsorted(liked.track_ids, pos_ids)]
+    library = np.concatenate([pos_vectors, cand_vectors])
+    scores = centroid_scores(library, pos_vectors, weights, cand_vectors)
+    return list(zip(cand_ids, scores.tolist(), strict=True))
+
+
+def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
+    """Score every embedded candidate (champion, or cold start); returns how many were written.
+
+    ``checkpoint_dir`` is where the champion's checkpoint lives when its
+    recorded path is relative.
+    """
+    key = feature_key(config.backbone)
+    champion = store.champion()
+    if champion is None:
+        written = store.put_scores(None, cold_start_scores(store, config, key))
+        logger.info("taste model untrained: %d candidates ranked by similarity/feed order", written)
+        return written
+    path = Path(champion.checkpoint)
+    model = load_checkpoint(path if path.is_absolute() else checkpoint_dir / path)
+    embedded = store.embedded_ids(key)
+    candidates = [t for t in store.candidate_ids() if t in embedded]
+    written = store.put_scores(champion.version, score_tracks(model, store, key, candidates))
+    logger.info("rescored %d candidates under taste model v%d", written, champion.version)
+    return written

@@ -1,0 +1,290 @@
+"""The fetch job: claim tracks, resolve, fetch, decode, featurize, embed, store.
+
+Workers (``[fetch] concurrency`` of them) resolve, download and featurize; the
+calling thread embeds, writes the store and deletes the audio, so the store and
+the model are touched by one thread. Each track ends in one outcome:
+
+- ``ready``: its embedding is stored;
+- ``failed``: a permanent error, a corrupt/silent/non-audio file, or too many retries;
+- ``skipped``: refused by a limit (duration, size, live) or a duplicate of another track;
+- ``unmatched``: no URL and no search result confident enough;
+- ``retry``: a transient error; back to ``new`` with ``next_retry_at`` (exponential
+  backoff with jitter, hours for bot challenges).
+
+When the network is down the job puts the item back, stops claiming and reports
+``paused``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+from rich.progress import Progress
+
+from classifier.featurize import featurize_file
+from daemon.config import Config, FetchConfig
+from daemon.fetch import Fetcher, is_rejection, recover_cache
+from store.db import Store
+from store.errors import (
+    AudioError,
+    NetworkDownError,
+    PermanentFetchError,
+    TransientFetchError,
+)
+from store.records import Track, TrackState
+
+__all__ = ["OUTCOMES", "Embed", "process_backlog", "recover_cache", "retry_delay"]
+
+logger = logging.getLogger(__name__)
+
+Embed = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+OUTCOMES = ("ready", "failed", "skipped", "unmatched", "retry")
+_MAX_RETRY_S = 7 * 24 * 3600.0
+
+
+@dataclass
+class _Prepared:
+    """What a worker made of one claimed track."""
+
+    track: Track
+    outcome: str  # "features", one of OUTCOMES, or "paused"
+    patches: np.ndarray | None = None
+    path: Path | None = None
+    error: str | None = None
+    url: str | None = None
+    confidence: float | None = None
+    retry_after: float | None = None
+
+
+def retry_delay(
+    attempt: int,
+    config: FetchConfig,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds before retry number ``attempt`` (1-based): exponential, jittered, capped."""
+    base = config.retry_base_s * 2.0 ** max(0, attempt - 1)
+    if retry_after:
+        base = max(base, retry_after)
+    jitter: float = (rng or random).uniform(1.0, 1.25)
+    return min(_MAX_RETRY_S, base * jitter)
+
+
+# -- the worker side -------------------------------------------------------------------------
+
+
+def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
+    url, confidence = track.url, None
+    try:
+        if not url:
+            url, confidence = fetcher.resolve(track)
+            if not url or confidence < fetcher.config.min_match_confidence:
+                reason = f"no search result for {track.label} reached confidence "
+                reason += f"{fetcher.config.min_match_confidence} (best {confidence:.2f})"
+                return _Prepared(track, "unmatched", error=reason, confidence=confidence)
+            track = replace(track, url=url)
+        path = fetcher.fetch(track)
+        patches = featurize_file(path, n_patches)
+        return _Prepared(track, "features", patches, path, url=url, confidence=confidence)
+    except NetworkDownError as exc:
+        return _Prepared(track, "paused", error=str(exc), url=url, confidence=confidence)
+    except TransientFetchError as exc:
+        return _Prepared(track, "retry", error=str(exc), retry_after=exc.retry_after, url=url)
+    except PermanentFetchError as exc:
+        outcome = "skipped" if is_rejection(exc) else "failed"
+        return _Prepared(track, outcome, error=str(exc), url=url, confidence=confidence)
+    except AudioError as exc:
+        _discard(fetcher, track)
+        return _Prepared(track, "failed", error=str(exc), url=url, confidence=confidence)
+
+
+def _discard(fetcher: Fetcher, track: Track) -> None:
+    cached = fetcher.cached(track.id)
+    if cached is not None:
+        cached.unlink(missing_ok=True)
+
+
+# -- the storing side ------------------------------------------------------------------------
+
+
+class _Job:
+    """One run of the fetch job over the store."""
+
+    def __init__(self, store: Store, config: Config, embed: Embed, model_key: str) -> None:
+        self.store = store
+        self.config = config
+        self.embed = embed
+        self.model_key = model_key
+        self.fetcher = Fetcher(config.fetch, config.cache_dir)
+        self.counts = dict.fromkeys(OUTCOMES, 0)
+
+    def finish(self, item: _Prepared) -> str:
+        """Record ``item``'s outcome in the store; returns the outcome counted."""
+        if item.outcome == "features":
+            outcome = self._store_features(item)
+        elif item.outcome == "paused":
+            self.store.mark_track(item.track.id, "new", error=item.error)
+            outcome = "paused"
+        elif item.outcome == "retry":
+            outcome = self._retry(item)
+        else:
+            outcome = self._mark(item, cast(TrackState, item.outcome), item.error)
+        if outcome in self.counts:
+            self.counts[outcome] += 1
+        return outcome
+
+    def _mark(self, item: _Prepared, state: TrackState, error: str | None) -> str:
+        url = item.url if item.url and item.url != item.track.url else None
+        if url and self._url_taken(item.track.id, url):
+            state, error = "skipped", f"{item.track.label}: same recording as another track ({url})"
+            url = None
+        self.store.mark_track(
+            item.track.id,
+            state,
+            error=error,
+            url=url,
+            match_confidence=item.confidence,
+        )
+        return state
+
+    def _url_taken(self, track_id: int, url: str) -> bool:
+        return any(t.id != track_id for t in self.store.find_tracks(url))
+
+    def _retry(self, item: _Prepared) -> str:
+        attempt = item.track.attempts + 1  # claim_for_fetch counted this attempt
+        if attempt >= self.config.fetch.max_attempts:
+            return self._mark(item, "failed", f"gave up after {attempt} attempts: {item.error}")
+        delay = retry_delay(attempt, self.config.fetch, item.retry_after)
+        self.store.mark_track(
+            item.track.id, "new", error=item.error, next_retry_at=time.time() + delay
+        )
+        logger.info("%s: retry in %.0f s (%s)", item.track.label, delay, item.error)
+        return "retry"
+
+    def _store_features(self, item: _Prepared) -> str:
+        assert item.patches is not None
+        assert item.path is not None
+        try:
+            features, tags = self.embed(item.patches)
+            self.store.put_embedding(item.track.id, self.model_key, features, tags)
+        except BaseException:
+            self.store.mark_track(item.track.id, "new", error=item.track.last_error)
+            raise
+        state = self._mark(item, "ready", None)
+        if not self.config.fetch.keep_audio and item.path.is_relative_to(self.fetcher.audio_dir):
+            item.path.unlink(missing_ok=True)
+        return state
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def process_backlog(
+    store: Store,
+    config: Config,
+    *,
+    embed: Embed,
+    model_key: str,
+    limit: int | None,
+    stop: threading.Event | None = None,
+    progress: bool | None = None,
+) -> dict[str, int]:
+    """Fetch and embed up to ``limit`` due tracks (all due ones when None).
+
+    Returns counts per outcome (``ready``, ``failed``, ``skipped``, ``unmatched``,
+    ``retry``, plus ``paused`` = 1 when the network went down). ``stop`` is honoured
+    between items; items already being fetched are finished first.
+    """
+    job = _Job(store, config, embed, model_key)
+    total = limit if limit is not None else store.backlog()
+    with _reporter(progress, total) as report:
+        paused = _run(job, limit, stop, report)
+    counts = dict(job.counts)
+    if paused:
+        counts["paused"] = 1
+    logger.info("fetch job: %s", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    return counts
+
+
+def _run(
+    job: _Job,
+    limit: int | None,
+    stop: threading.Event | None,
+    report: Callable[[_Prepared, str], None],
+) -> bool:
+    started = time.time()  # tracks set to retry during this run are not due in it
+    width = job.config.fetch.concurrency
+    n_patches = job.config.model.patches
+    claimed, paused = 0, False
+    pending: dict[Future[_Prepared], Track] = {}
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="fetch") as pool:
+        try:
+            while True:
+                while not paused and len(pending) < width and (limit is None or claimed < limit):
+                    if stop is not None and stop.is_set():
+                        break
+                    tracks = job.store.claim_for_fetch(1, now=started)
+                    if not tracks:
+                        break
+                    claimed += 1
+                    pending[pool.submit(_prepare, job.fetcher, tracks[0], n_patches)] = tracks[0]
+                if not pending:
+                    return paused
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.pop(future)
+                    item = future.result()
+                    outcome = job.finish(item)
+                    paused = paused or outcome == "paused"
+                    report(item, outcome)
+        finally:
+            _release(job.store, pool, pending)
+
+
+def _release(
+    store: Store, pool: ThreadPoolExecutor, pending: dict[Future[_Prepared], Track]
+) -> None:
+    """After an error: cancel queued items and put every unfinished track back to ``new``."""
+    if not pending:
+        return
+    pool.shutdown(wait=True, cancel_futures=True)
+    for track in pending.values():
+        store.mark_track(track.id, "new", error=track.last_error, next_retry_at=track.next_retry_at)
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reporter(progress: bool | None, total: int) -> Iterator[Callable[[_Prepared, str], None]]:
+    """A rich progress bar in a terminal, else one log line per track."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        yield _log_line
+        return
+    with Progress(transient=False) as bar:
+        task = bar.add_task("fetching", total=total or None)
+
+        def advance(item: _Prepared, outcome: str) -> None:
+            bar.update(task, advance=1, description=f"{outcome}: {item.track.label[:40]}")
+
+        yield advance
+
+
+def _log_line(item: _Prepared, outcome: str) -> None:
+    if outcome == "ready":
+        logger.info("%s: ready", item.track.label)
+    else:
+        logger.info("%s: %s (%s)", item.track.label, outcome, item.error)

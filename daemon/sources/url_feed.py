@@ -1,0 +1,118 @@
+"""A ``url`` feed: anything yt-dlp can list flat (playlist, channel, RSS/Atom, ``ytsearchN:``).
+
+yt-dlp lists the entries without downloading (``extract_flat: "in_playlist"``);
+each entry becomes a track reference with its page URL, title, artist (the
+entry's ``artist``, else an ``Artist - Title`` split, else the channel) and
+duration.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import yt_dlp
+from yt_dlp.utils import DownloadError, unsmuggle_url
+
+from daemon.config import FeedConfig
+from daemon.sources import PollContext
+from daemon.sources._parse import (
+    Skips,
+    as_dict,
+    as_str,
+    parse_items,
+    split_artist_title,
+    strip_topic,
+)
+from store import Store, TrackRef
+from store.errors import MalformedPayloadError, SourceUnavailableError
+
+__all__ = ["UrlFeed", "entry_ref", "list_entries"]
+
+logger = logging.getLogger(__name__)
+
+
+class _YdlLogger:
+    """Routes yt-dlp's messages to our log (its warnings are routine here)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def debug(self, msg: str) -> None:
+        logger.debug("%s: yt-dlp: %s", self.what, msg)
+
+    def info(self, msg: str) -> None:
+        logger.debug("%s: yt-dlp: %s", self.what, msg)
+
+    def warning(self, msg: str) -> None:
+        logger.debug("%s: yt-dlp warning: %s", self.what, msg)
+
+    def error(self, msg: str) -> None:
+        logger.debug("%s: yt-dlp error: %s", self.what, msg)
+
+
+def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
+    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading."""
+    options = {
+        "extract_flat": "in_playlist",
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "skip_download": True,
+        "playlistend": max_items,
+        "logger": _YdlLogger(what),
+    }
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(url, download=False)
+    except DownloadError as exc:
+        message = str(exc).removeprefix("ERROR: ").splitlines()[0]
+        raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
+    info = as_dict(info)
+    entries = info.get("entries") if "entries" in info else [info]
+    return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
+
+
+def entry_ref(entry: Any, source: str) -> TrackRef:
+    """One flat yt-dlp entry as a track reference."""
+    obj = as_dict(entry)
+    url = as_str(obj.get("url")) or as_str(obj.get("webpage_url"))
+    if not url:
+        raise MalformedPayloadError("entry has no url")
+    url, _ = unsmuggle_url(url)
+    title = as_str(obj.get("track")) or as_str(obj.get("title"))
+    artist = as_str(obj.get("artist")) or as_str(obj.get("creator"))
+    if title and not artist:
+        artist, title = split_artist_title(title)
+    if not artist:
+        channel = as_str(obj.get("uploader")) or as_str(obj.get("channel"))
+        artist = strip_topic(channel)
+    duration = obj.get("duration")
+    return TrackRef(
+        source=source,
+        artist=artist,
+        title=title,
+        duration=float(duration) if isinstance(duration, int | float) and duration > 0 else None,
+        url=url,
+    )
+
+
+class UrlFeed:
+    """A ``[[feeds]] type = "url"`` feed."""
+
+    def __init__(self, config: FeedConfig) -> None:
+        self.config = config
+        self.key = config.key
+        self.what = f"url feed {self.key!r}"
+
+    def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
+        """List the feed and offer its entries as candidates."""
+        entries = list_entries(self.config.url, self.config.max_items, self.what)
+        skips: Skips = Skips()
+        refs = parse_items(entries, lambda e: entry_ref(e, self.key), self.what, skips)
+        result = store.add_feed_items(self.key, refs)
+        return {
+            "items": result.inserted,
+            "duplicates": result.duplicates,
+            "skipped": sum(skips.values()),
+        }
