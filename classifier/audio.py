@@ -103,7 +103,10 @@ def stream(
                 seen += len(chunk)
                 yield chunk
         except (av.FFmpegError, ValueError) as exc:
-            raise AudioError(f"{path.name} is corrupt: decoding failed ({exc})") from None
+            raise AudioError(
+                f"{path.name} is corrupt or truncated: decoding failed after "
+                f"{seen / sample_rate:.1f} s ({exc})"
+            ) from None
 
 
 def decode(

@@ -70,9 +70,27 @@ class _FreqPooledConv(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``x`` (B, 1, T, F) -> (B, filters, T)."""
         before, after = self.time_padding
-        x = F.pad(x, (0, 0, before, after))  # (freq_l, freq_r, time_l, time_r)
-        x = self.bn(torch.relu(self.conv(x)))
-        return x.amax(dim=3)
+        x = self.conv(F.pad(x, (0, 0, before, after)))  # pad = (freq_l, freq_r, time_l, time_r)
+        if self.training or self.bn.running_var is None:
+            return self.bn(torch.relu(x)).amax(dim=3)
+        return self._pool_then_normalize(x)
+
+    def _pool_then_normalize(self, x: Tensor) -> Tensor:
+        """Inference shortcut for ``amax_f(bn(relu(x)))``, equal to it bit for bit.
+
+        With frozen statistics ReLU and batch norm are monotone per channel
+        (increasing where ``gamma >= 0``, decreasing where ``gamma < 0``), so
+        pooling first — max or min by the sign of ``gamma`` — and normalising the
+        ``(B, C, T)`` result picks the same element without touching the large
+        ``(B, C, T, F)`` map twice more.
+        """
+        low, high = torch.aminmax(x, dim=3)
+        increasing = (self.bn.weight >= 0).view(1, -1, 1)
+        pooled = torch.relu(torch.where(increasing, high, low))
+        bn = self.bn
+        return F.batch_norm(
+            pooled, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps
+        )
 
 
 class TimbralBlock(_FreqPooledConv):

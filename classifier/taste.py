@@ -16,6 +16,7 @@ are too few to re-estimate them, and it keeps scoring independent of batches.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import torch
 from torch import Tensor, nn
@@ -36,6 +37,14 @@ ANCHORED = (
     "bn_dense.bias",
 )
 """The back-end parameters pulled toward their pretrained values."""
+
+
+@cache
+def _pretrained_backend(backbone: str) -> BackEnd:
+    """musicnn's pretrained back end, loaded once per process (callers copy it)."""
+    from classifier.musicnn import load_musicnn
+
+    return load_musicnn(backbone).backend
 
 
 def _anchor_name(param: str) -> str:
@@ -77,9 +86,7 @@ class TasteModel(nn.Module):
     @classmethod
     def pretrained(cls, backbone: str = "MSD_musicnn", *, dropout: float = 0.5) -> TasteModel:
         """A fresh taste model on the pretrained back end of ``backbone``."""
-        from classifier.musicnn import load_musicnn
-
-        return cls.from_backend(load_musicnn(backbone).backend, dropout=dropout)
+        return cls.from_backend(_pretrained_backend(backbone), dropout=dropout)
 
     def reset_anchors(self) -> None:
         """Make the current body weights the L2-SP anchor."""

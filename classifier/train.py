@@ -240,7 +240,7 @@ def fit(
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
         model.eval()
-    return float(loss)
+    return float(loss.detach())
 
 
 def _draw(

@@ -90,8 +90,7 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
         if not url:
             url, confidence = fetcher.resolve(track)
             if not url or confidence < fetcher.config.min_match_confidence:
-                reason = f"no search result for {track.label} reached confidence "
-                reason += f"{fetcher.config.min_match_confidence} (best {confidence:.2f})"
+                reason = _unmatched_reason(fetcher.config, track, confidence)
                 return _Prepared(track, "unmatched", error=reason, confidence=confidence)
             track = replace(track, url=url)
         path = fetcher.fetch(track)
@@ -107,6 +106,17 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
     except AudioError as exc:
         _discard(fetcher, track)
         return _Prepared(track, "failed", error=str(exc), url=url, confidence=confidence)
+
+
+def _unmatched_reason(config: FetchConfig, track: Track, confidence: float) -> str:
+    if not (track.artist and track.title):
+        return f"{track.label} has no URL and no artist and title to search for"
+    if not config.search:
+        return f"{track.label} has no URL and [fetch] search is empty"
+    return (
+        f"no search result for {track.label} reached min_match_confidence "
+        f"{config.min_match_confidence} (best {confidence:.2f})"
+    )
 
 
 def _discard(fetcher: Fetcher, track: Track) -> None:

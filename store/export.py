@@ -61,7 +61,7 @@ JSPF_PLAYLIST_EXTENSION = "https://musicbrainz.org/doc/jspf#playlist"
 JSPF_TRACK_EXTENSION = "https://musicbrainz.org/doc/jspf#track"
 CREATOR = "tastebud"
 
-_LINE_BREAKS = re.compile("[\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MBID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -171,7 +171,7 @@ _XSPF_META = ("track_id", "score", "model_version", "feed", "rank")
 
 def _xml_escape(text: str) -> str:
     text = xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\r", "\r").replace('"', "&quot;")
+    return text.replace("\r", "&#13;").replace('"', "&quot;")
 
 
 def _xml_element(name: str, value: object, attrs: str = "") -> str:

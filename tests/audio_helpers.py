@@ -3,6 +3,7 @@ loopback HTTP server (127.0.0.1 only) that serves it, with scripted failures."""
 
 from __future__ import annotations
 
+import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import av
 import numpy as np
@@ -17,14 +19,22 @@ import soundfile as sf
 
 __all__ = [
     "FORMATS",
+    "LEAKED_SOCKET_WARNING",
     "MIME",
     "LoopbackServer",
     "Route",
     "loopback_server",
     "rss_feed",
     "synth",
+    "unreachable_proxy",
     "write_audio",
 ]
+
+# yt-dlp's generic extractor reads the first bytes of a direct media URL to sniff it and
+# never closes that response (yt_dlp/extractor/generic.py); the socket is closed by the
+# garbage collector with a ResourceWarning. Tests that run yt-dlp ignore exactly that
+# warning and collect garbage after each test, so it cannot surface in another test.
+LEAKED_SOCKET_WARNING = "ignore:unclosed <socket.socket:ResourceWarning"
 
 # extension -> how it is written
 FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "m4a")
@@ -150,7 +160,7 @@ class LoopbackServer:
 
             def _answer(self, send_body: bool) -> None:
                 server.requests.append((self.command, self.path))
-                route = server.routes.get(self.path.split("?")[0])
+                route = server.routes.get(unquote(self.path.split("?")[0]))
                 if route is None:
                     self.send_error(404, "Not Found")
                     return
@@ -205,3 +215,27 @@ def rss_feed(items: list[tuple[str, str, str, float]]) -> bytes:
         f"<channel><title>Loopback feed</title><link>http://127.0.0.1/</link>{entries}"
         "</channel></rss>"
     ).encode()
+
+
+class _UnreachableSocks(socketserver.BaseRequestHandler):
+    """A SOCKS5 proxy that answers every CONNECT with "network unreachable"."""
+
+    def handle(self) -> None:
+        greeting = self.request.recv(2)
+        self.request.recv(greeting[1] if len(greeting) == 2 else 0)
+        self.request.sendall(b"\x05\x00")
+        self.request.recv(512)
+        self.request.sendall(b"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00")
+
+
+@contextmanager
+def unreachable_proxy() -> Iterator[str]:
+    """The URL of a loopback SOCKS5 proxy behind which the network is down."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _UnreachableSocks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"socks5://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

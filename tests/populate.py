@@ -60,6 +60,8 @@ def populate(
     seed: int = 0,
 ) -> Population:
     """Store the whole scenario in ``store`` and return what was stored."""
+    if n_candidates < 8:
+        raise ValueError(f"populate needs n_candidates >= 8, not {n_candidates}")
     now = now if now is not None else time.time()
     pop = Population(now=now)
     rng = np.random.default_rng(seed)
@@ -109,7 +111,7 @@ def _candidate_ref(i: int) -> TrackRef:
     artist, title = f"Feed Artist {i % 7}", f"Candidate {i}"
     ids: dict[str, str] = {}
     if i == 3:
-        title = 'Tricky, "quoted" & <odd> #title – ünïcödé'
+        title = 'Tricky, "quoted" & <odd> #title — ünïcödé'
     if i == 5:
         artist = "Blocked Band"
     if i == 7:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from store import TrackRef, match_key
 from store.errors import MalformedPayloadError
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "parse_items",
     "split_artist_title",
     "strip_topic",
+    "usable",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,13 @@ def split_artist_title(title: str) -> tuple[str | None, str]:
         if found and artist.strip() and rest.strip():
             return artist.strip(), rest.strip()
     return None, title.strip()
+
+
+def usable(ref: TrackRef) -> TrackRef:
+    """``ref`` if the store can identify it (an id, a URL, or a normalizable artist and title)."""
+    if ref.ids or ref.url or match_key(ref.artist, ref.title):
+        return ref
+    raise MalformedPayloadError("no id, URL, or artist and title that survive normalization")
 
 
 def parse_items(

@@ -14,7 +14,7 @@ from typing import Any
 from daemon.config import HistoryConfig
 from daemon.http import check_status, decode_json
 from daemon.sources import PollContext
-from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items
+from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from store import FeedbackKind, ListenIn, Store, TrackRef
 from store.errors import (
     ConfigError,
@@ -69,7 +69,7 @@ def _ref(item: dict[str, Any], source: str) -> TrackRef:
     mbid = as_str(item.get("mbid"))
     page = as_str(item.get("url"))
     ids = {k: v for k, v in (("recording_mbid", mbid), ("lastfm", page)) if v}
-    return TrackRef(source=source, artist=artist, title=title, album=album, ids=ids)
+    return usable(TrackRef(source=source, artist=artist, title=title, album=album, ids=ids))
 
 
 def _uts(item: dict[str, Any]) -> int:

@@ -50,18 +50,18 @@ def _iter_zip(path: Path) -> Iterator[Any]:
 
 
 def _iter_stream(f: IO[bytes], name: str) -> Iterator[Any]:
-    text = io.TextIOWrapper(f, encoding="utf-8-sig")
-    first = text.read(1)
-    while first and first.isspace():
+    with io.TextIOWrapper(f, encoding="utf-8-sig") as text:
         first = text.read(1)
-    if first == "[":
+        while first and first.isspace():
+            first = text.read(1)
+        if first != "[":
+            yield from _json_lines(_prepend(first, text))
+            return
         try:
             data = json.loads(first + text.read())
         except json.JSONDecodeError as exc:
             raise MalformedPayloadError(f"{name}: not a valid JSON array ({exc})") from None
-        yield from data
-        return
-    yield from _json_lines(_prepend(first, text))
+    yield from data
 
 
 def _prepend(first: str, text: Iterable[str]) -> Iterator[str]:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from daemon.config import FeedConfig
 from daemon.sources import PollContext
-from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items
+from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.listenbrainz import DEFAULT_URL
 from store import Store, TrackRef
 from store.errors import MalformedPayloadError
@@ -44,13 +44,15 @@ def jspf_ref(track: Any, source: str) -> TrackRef:
         raise MalformedPayloadError("JSPF track has no creator or title")
     ms = as_int(obj.get("duration"))
     mbid = recording_mbid(obj.get("identifier"))
-    return TrackRef(
-        source=source,
-        artist=artist,
-        title=title,
-        album=as_str(obj.get("album")),
-        duration=ms / 1000 if ms else None,
-        ids={"recording_mbid": mbid} if mbid else {},
+    return usable(
+        TrackRef(
+            source=source,
+            artist=artist,
+            title=title,
+            album=as_str(obj.get("album")),
+            duration=ms / 1000 if ms else None,
+            ids={"recording_mbid": mbid} if mbid else {},
+        )
     )
 
 

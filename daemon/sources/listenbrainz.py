@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from daemon.config import HistoryConfig
 from daemon.http import check_status
 from daemon.sources import PollContext
-from daemon.sources._parse import Skips, as_dict, as_int, as_str, parse_items
+from daemon.sources._parse import Skips, as_dict, as_int, as_str, parse_items, usable
 from store import FeedbackEvent, FeedbackKind, ListenIn, Store, TrackRef
 from store.errors import MalformedPayloadError
 
@@ -66,14 +66,16 @@ def _track_ref(meta: dict[str, Any], source: str, msid: str | None) -> TrackRef:
         spotify=as_str(info.get("spotify_id")),
         isrc=as_str(info.get("isrc")),
     )
-    return TrackRef(
-        source=source,
-        artist=artist,
-        title=title,
-        album=as_str(meta.get("release_name")),
-        duration=_duration(info),
-        url=_fetchable_url(info),
-        ids=ids,
+    return usable(
+        TrackRef(
+            source=source,
+            artist=artist,
+            title=title,
+            album=as_str(meta.get("release_name")),
+            duration=_duration(info),
+            url=_fetchable_url(info),
+            ids=ids,
+        )
     )
 
 

@@ -94,7 +94,8 @@ def test_429_with_retry_after_is_retried_against_a_loopback_server(flaky_server:
         payload = get_json(client, flaky_server, what="test", policy=_policy(sleeps))
     assert payload["ok"] is True
     assert payload["ua"] == USER_AGENT
-    assert USER_AGENT.startswith("tastebud/") and "( https://" in USER_AGENT
+    assert USER_AGENT.startswith("tastebud/")
+    assert "( https://" in USER_AGENT
     assert _FlakyHandler.hits == 2
     assert sleeps.waits == [0.0]
 

@@ -51,7 +51,8 @@ class FakeLastfm:
     def __call__(self, req: httpx.Request) -> httpx.Response:
         params = req.url.params
         self.requests.append(params)
-        assert params["api_key"] == "k3y" and params["format"] == "json"
+        assert params["api_key"] == "k3y"
+        assert params["format"] == "json"
         if self.error is not None:
             return httpx.Response(200, json={"error": self.error, "message": "nope"})
         if params["method"] == "user.getrecenttracks":
@@ -98,7 +99,8 @@ def test_next_poll_asks_from_the_cursor_minus_overlap(store: Store) -> None:
     api.requests.clear()
     counts = _poll(store, api, feedback=False, overlap_s=10)
     assert api.requests[0]["from"] == str(1002 - 10)
-    assert counts["listens"] == 1 and counts["duplicates"] == 3
+    assert counts["listens"] == 1
+    assert counts["duplicates"] == 3
     assert store.get_cursor("history:lastfm:ana") == "5000"
 
 
@@ -108,7 +110,8 @@ def test_loved_tracks_become_likes_from_the_real_sample(store: Store) -> None:
     counts = _poll(store, api)
     assert counts["feedback"] == 5
     likes = store.feedback()
-    assert {e.kind for e in likes} == {"like"} and {e.origin for e in likes} == {"lastfm"}
+    assert {e.kind for e in likes} == {"like"}
+    assert {e.origin for e in likes} == {"lastfm"}
     assert store.find_tracks("Ariana Grande - Let Me Love You")
     assert _poll(store, api)["feedback"] == 0
 

@@ -132,7 +132,8 @@ def test_500_mid_pagination_leaves_the_cursor_then_recovers(store: Store) -> Non
             ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
     assert store.get_cursor("history:listenbrainz:ana") is None
     counts = _poll(store, api, page_size=10, feedback=False)
-    assert counts["listens"] == 20 and counts["duplicates"] == 10
+    assert counts["listens"] == 20
+    assert counts["duplicates"] == 10
     assert len(store.listens()) == 30
     assert store.get_cursor("history:listenbrainz:ana") == "5029"
 
@@ -156,7 +157,8 @@ def test_malformed_items_are_skipped_and_logged(
     api = FakeListenBrainz([_listen(5), bad, _listen(9)])
     counts = _poll(store, api, feedback=False)
     assert counts == {"listens": 2, "duplicates": 0, "skipped": 1}
-    assert "skipped malformed item" in caplog.text and "No title" in caplog.text
+    assert "skipped malformed item" in caplog.text
+    assert "No title" in caplog.text
 
 
 @settings(
@@ -200,9 +202,7 @@ def test_feedback_from_the_real_sample_becomes_likes(store: Store) -> None:
 
 def test_cli_feedback_is_pushed_with_recording_ids(store: Store) -> None:
     store.add_feedback("like", "cli", track=TrackRef(source="x", ids={"recording_mbid": "mb-1"}))
-    store.add_feedback(
-        "dislike", "cli", track=TrackRef(source="x", ids={"recording_msid": "ms-2"})
-    )
+    store.add_feedback("dislike", "cli", track=TrackRef(source="x", ids={"recording_msid": "ms-2"}))
     store.add_feedback("like", "cli", track=TrackRef(source="x", artist="A", title="No ids"))
     store.add_feedback("dismiss", "cli", track=TrackRef(source="x", ids={"recording_mbid": "z"}))
     api = FakeListenBrainz([])

@@ -1,0 +1,85 @@
+"""The taste model: pretrained body, zero head, L2-SP, frozen batch-norm statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from tastedata import FAST, PATCHES, config
+
+from classifier.labels import LabelSet
+from classifier.musicnn import BackEnd
+from classifier.taste import ANCHORED, TasteModel
+from classifier.train import fit, pack_features
+
+
+def _backend() -> BackEnd:
+    torch.manual_seed(0)
+    backend = BackEnd()
+    for bn in (backend.bn_in, backend.bn_dense):  # non-trivial running statistics
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    return backend.eval()
+
+
+def _two_clusters(n: int = 30) -> tuple[LabelSet, object]:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1, (2, 1506))
+    targets = np.repeat([1.0, 0.0], n).astype(np.float32)
+    blocks = [
+        centres[int(1 - t)] + rng.normal(0, 0.5, (PATCHES, 1506)) for t in targets
+    ]
+    ids = np.arange(1, 2 * n + 1)
+    labels = LabelSet(
+        ids, targets, np.ones(2 * n, np.float32), np.where(targets == 1, 0, 3).astype(np.int8),
+        np.zeros(2 * n), np.zeros(2 * n),
+    )
+    return labels, pack_features(ids, blocks)
+
+
+def _distance(model: TasteModel, reference: TasteModel) -> float:
+    return sum(
+        float((model.get_parameter(n) - reference.get_parameter(n)).pow(2).sum())
+        for n in ANCHORED
+    )
+
+
+def test_from_backend_copies_the_pretrained_body_and_starts_neutral() -> None:
+    backend = _backend()
+    model = TasteModel.from_backend(backend)
+    x = torch.randn(5, 1506)
+    assert torch.equal(model.dense.weight, backend.dense.weight)
+    assert torch.allclose(model.penultimate(x), backend(x)[1])
+    assert torch.equal(model(x), torch.zeros(5))
+    assert float(model.l2sp().detach()) == 0.0
+
+
+def test_l2sp_keeps_the_body_near_the_pretrained_weights() -> None:
+    labels, feats = _two_clusters()
+    start = TasteModel.from_backend(_backend())
+    distances = {}
+    for l2sp in (0.0, 10.0):
+        model = TasteModel.from_backend(_backend())
+        fit(model, feats, labels, config(l2sp=l2sp, steps=60))
+        distances[l2sp] = _distance(model, start)
+        assert float(model.l2sp().detach()) == pytest.approx(distances[l2sp], rel=1e-4)
+    assert distances[0.0] > 0
+    assert distances[10.0] < 0.2 * distances[0.0]
+
+
+def test_training_leaves_batch_norm_statistics_frozen() -> None:
+    labels, feats = _two_clusters()
+    model = TasteModel.from_backend(_backend())
+    before = model.bn_in.running_mean.clone(), model.bn_dense.running_var.clone()
+    fit(model, feats, labels, FAST)
+    assert torch.equal(model.bn_in.running_mean, before[0])
+    assert torch.equal(model.bn_dense.running_var, before[1])
+
+
+def test_track_score_is_the_mean_patch_probability() -> None:
+    model = TasteModel.from_backend(_backend())
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    x = torch.randn(5, 1506)
+    probs = torch.sigmoid(model(x))
+    scores = model.track_scores(x, torch.tensor([2, 3]))
+    assert torch.allclose(scores, torch.stack([probs[:2].mean(), probs[2:].mean()]))

@@ -1,0 +1,199 @@
+"""The real daemon as a subprocess: READY, work, SIGHUP, SIGTERM, kill -9 recovery, lock."""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from daemon.demo import DemoPlan, write_history, write_rss
+from daemon.democorpus import DemoTrack, make_corpus
+from store import Store
+
+CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
+
+
+class _SlowHandler(SimpleHTTPRequestHandler):
+    """Serves files in small chunks with pauses, so a download takes seconds."""
+
+    delay = 0.0
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
+        while chunk := source.read(16 * 1024):
+            outputfile.write(chunk)
+            time.sleep(self.delay)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[DemoTrack]:
+    return make_corpus(tmp_path_factory.mktemp("corpus"), CORPUS, seconds=14.0)
+
+
+@pytest.fixture
+def site(tmp_path: Path, corpus: list[DemoTrack]) -> Iterator[tuple[str, type[_SlowHandler]]]:
+    www = tmp_path / "www"
+    (www / "audio").mkdir(parents=True)
+    for t in corpus:
+        (www / "audio" / t.path.name).write_bytes(t.path.read_bytes())
+    handler = type("Handler", (_SlowHandler,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    feed = [t for t in corpus if not t.path.name.endswith("01" + t.path.suffix)]
+    history = [
+        DemoTrack(t.style, t.artist, t.title, www / "audio" / t.path.name)
+        for t in corpus
+        if t not in feed
+    ]
+    write_rss(feed, base, www / "feed.rss")
+    plan = DemoPlan(
+        early_styles=("piano-ballad", "drum-and-bass"),
+        drift_style="ambient-pad",
+        days=20,
+        drift_days=5,
+        listens_per_day=1,
+    )
+    write_history(plan, history, base, tmp_path / "listens.jsonl", time.time())
+    yield base, handler
+    server.shutdown()
+    server.server_close()
+
+
+def _config(tmp_path: Path, base: str, **fetch: float) -> Path:
+    extra = "".join(f"{k} = {v}\n" for k, v in fetch.items())
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\ndir = "{tmp_path / "state"}"\n'
+        f'[[history]]\ntype = "listenbrainz-export"\npath = "{tmp_path / "listens.jsonl"}"\n'
+        f'[[feeds]]\ntype = "url"\nname = "feed"\nurl = "{base}/feed.rss"\n'
+        "[fetch]\nmin_duration_s = 5.0\nhost_delay_s = 0.0\nsleep_requests_s = 0.0\n"
+        f"batch_size = 50\n{extra}"
+        "[model]\nsteps = 20\nmin_labels = 1\n"
+        "[schedule]\nhistory_minutes = 0.02\nfeeds_minutes = 0.02\nfetch_minutes = 0.02\n"
+        "train_minutes = 0.05\nplaylists_minutes = 0.05\nshutdown_timeout_s = 15.0\n"
+    )
+    return path
+
+
+def _start(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "tastebud.db"
+
+
+def _states(tmp_path: Path) -> dict[str, int]:
+    if not _db(tmp_path).exists():
+        return {}
+    with Store.open(_db(tmp_path)) as store:
+        return store.state_counts()
+
+
+def _all_ready(tmp_path: Path) -> bool:
+    states = _states(tmp_path)
+    return states.get("ready", 0) == sum(CORPUS.values())
+
+
+def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) -> None:
+    base, _ = site
+    config = _config(tmp_path, base)
+    sock_path = tmp_path / "notify.sock"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(sock_path))
+    notify.settimeout(60)
+    proc = _start(config, {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"})
+    try:
+        first = notify.recv(4096).decode()
+        assert "READY=1" in first
+        _wait_for(lambda: _all_ready(tmp_path), 180, "every track fetched and embedded")
+        messages = [notify.recv(4096).decode() for _ in range(5)]
+        assert any(m == "WATCHDOG=1" for m in messages)
+
+        second = _start(config)
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert f"pid {proc.pid}" in out
+
+        config.write_text(config.read_text() + "[fetch]\nbatch_size = 0\n")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        assert proc.poll() is None  # an invalid config keeps the old one
+
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out[-3000:]
+        assert time.monotonic() - started < 25
+        assert "reload failed, keeping the old config" in out
+        assert "Traceback" not in out
+    finally:
+        notify.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with Store.open(_db(tmp_path)) as store:
+        assert store.integrity_check() == "ok"
+        assert {r.job for r in store.runs(limit=200)} >= {"poll-history", "poll-feeds", "fetch"}
+
+
+def test_kill_9_during_fetch_loses_nothing(
+    tmp_path: Path, site: tuple[str, type[_SlowHandler]]
+) -> None:
+    base, handler = site
+    handler.delay = 0.2  # about 3 s a file: the kill lands mid-download
+    config = _config(tmp_path, base)
+    proc = _start(config)
+    try:
+        _wait_for(lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    handler.delay = 0.0
+    proc = _start(config)
+    try:
+        _wait_for(lambda: _all_ready(tmp_path), 180, "recovery after kill -9")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out[-3000:]
+    with Store.open(_db(tmp_path)) as store:
+        assert store.integrity_check() == "ok"
+        tracks = store.tracks()
+        assert len(tracks) == sum(CORPUS.values())
+        assert len({t.url for t in tracks}) == len(tracks)
+        assert len(store.embedded_ids("MSD_musicnn")) == len(tracks)
+        assert any(r.status == "aborted" for r in store.runs(limit=200))
+    partial = [p for p in (tmp_path / "state").rglob("*") if p.name.endswith((".part", ".tmp"))]
+    assert partial == []
