@@ -72,11 +72,12 @@ class _FreqPooledConv(nn.Module):
         before, after = self.time_padding
         x = self.conv(F.pad(x, (0, 0, before, after)))  # pad = (freq_l, freq_r, time_l, time_r)
         if self.training or self.bn.running_var is None:
-            return self.bn(torch.relu(x)).amax(dim=3)
+            normalized: Tensor = self.bn(torch.relu(x))
+            return normalized.amax(dim=3)
         return self._pool_then_normalize(x)
 
     def _pool_then_normalize(self, x: Tensor) -> Tensor:
-        """Inference shortcut for ``amax_f(bn(relu(x)))``, equal to it bit for bit.
+        """Inference shortcut for ``amax_f(bn(relu(x)))`` with the same result (bit for bit).
 
         With frozen statistics ReLU and batch norm are monotone per channel
         (increasing where ``gamma >= 0``, decreasing where ``gamma < 0``), so
@@ -126,7 +127,9 @@ class MidEndConv(nn.Module):
     ) -> None:
         super().__init__()
         if residual and in_channels != filters:
-            raise ValueError(f"a residual needs in_channels == filters, got {in_channels}, {filters}")
+            raise ValueError(
+                f"a residual needs in_channels == filters, got {in_channels}, {filters}"
+            )
         self.residual = residual
         self.time_padding = tf_same_padding(width)
         self.conv = nn.Conv1d(in_channels, filters, kernel_size=width)
@@ -134,5 +137,5 @@ class MidEndConv(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x`` (B, in_channels, T) -> (B, filters, T)."""
-        y = self.bn(torch.relu(self.conv(F.pad(x, self.time_padding))))
+        y: Tensor = self.bn(torch.relu(self.conv(F.pad(x, self.time_padding))))
         return y + x if self.residual else y

@@ -23,10 +23,10 @@ class ModelConfig:
     skip_weight: float = 0.5
     unlabelled_weight: float = 0.05
     unlabelled_sample: int = 500
-    steps: int = 300
+    steps: int = 100
     batch_size: int = 64
     learning_rate: float = 1e-3
-    l2sp: float = 0.01
+    l2sp: float = 1.0
     replay: int = 500
     holdout_fraction: float = 0.15
     promote_tolerance: float = 0.02

@@ -304,7 +304,9 @@ def _tag_names(name: str, package_dir: Path) -> tuple[str, ...]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError) as exc:
-        raise WeightsMissingError(f"cannot read musicnn tag names from {path}: {INSTALL_HINT}") from exc
+        raise WeightsMissingError(
+            f"cannot read musicnn tag names from {path}: {INSTALL_HINT}"
+        ) from exc
     wanted = _LABEL_LISTS[name]
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -321,36 +323,39 @@ def load_musicnn(name: str = "MSD_musicnn", root: Path | None = None) -> MusiCNN
     try:
         state = _state_from_checkpoint(model, TFBundle.from_dir(directory))
     except TFBundleError as exc:
-        raise WeightsMissingError(f"musicnn checkpoint is unreadable ({exc}): {INSTALL_HINT}") from exc
+        raise WeightsMissingError(
+            f"musicnn checkpoint is unreadable ({exc}): {INSTALL_HINT}"
+        ) from exc
     model.load_state_dict(state, strict=True)
     logger.debug("loaded %s from %s", name, directory)
     return model.float().eval()
 
 
+_CONV_BLOCKS = (
+    "frontend.timbral.0",  # 7x38
+    "frontend.timbral.1",  # 7x67
+    "frontend.temporal.0",  # 128x1
+    "frontend.temporal.1",  # 64x1
+    "frontend.temporal.2",  # 32x1
+    "midend.layers.0",
+    "midend.layers.1",
+    "midend.layers.2",
+)
+"""Our conv blocks in the order the original graph creates them (TF auto-numbers its scopes)."""
+
+
 def _tf_prefixes() -> dict[str, str]:
-    """Our module path -> TF variable scope, in the original graph's creation order."""
-    modules = [
-        "frontend.bn_in",
-        "frontend.timbral.0",
-        "frontend.timbral.1",
-        "frontend.temporal.0",
-        "frontend.temporal.1",
-        "frontend.temporal.2",
-        "midend.layers.0",
-        "midend.layers.1",
-        "midend.layers.2",
-    ]
+    """Our module path -> TF variable scope (``conv2d_3``, ``batch_normalization_4``, ...)."""
     prefixes = {"frontend.bn_in": "batch_normalization"}
-    for i, module in enumerate(modules[1:]):
-        prefixes[f"{module}.conv"] = _tf_scope("conv2d", i)
-        prefixes[f"{module}.bn"] = _tf_scope("batch_normalization", i + 1)
-    prefixes |= {
+    for i, block in enumerate(_CONV_BLOCKS):
+        prefixes[f"{block}.conv"] = _tf_scope("conv2d", i)
+        prefixes[f"{block}.bn"] = _tf_scope("batch_normalization", i + 1)
+    return prefixes | {
         "backend.bn_in": "batch_normalization_9",
         "backend.dense": "dense",
         "backend.bn_dense": "batch_normalization_10",
         "backend.out": "dense_1",
     }
-    return prefixes
 
 
 def _tf_scope(base: str, index: int) -> str:
@@ -372,6 +377,7 @@ def _interleaved_to_blocks(values: np.ndarray) -> np.ndarray:
     return values.reshape(half, 2, *values.shape[1:]).swapaxes(0, 1).reshape(values.shape)
 
 
+_Transform = Callable[[np.ndarray], np.ndarray]
 _BN_NAMES = {
     "weight": "gamma",
     "bias": "beta",
@@ -380,7 +386,7 @@ _BN_NAMES = {
 }
 
 
-def _converter(module: nn.Module, param: str, ndim: int) -> tuple[str, Callable]:
+def _converter(module: nn.Module, param: str, ndim: int) -> tuple[str, _Transform]:
     """TF variable suffix and array transform for one of ``module``'s tensors."""
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         return _BN_NAMES[param], lambda a: a
@@ -397,6 +403,7 @@ def _state_from_checkpoint(model: MusiCNN, bundle: TFBundle) -> dict[str, Tensor
     """Build a full state dict for ``model`` from the checkpoint's variables."""
     state = model.state_dict()
     modules = dict(model.named_modules())
+    loaded: set[str] = set()
     for prefix, scope in _tf_prefixes().items():
         module = modules[prefix]
         for param, current in module.state_dict().items():
@@ -407,6 +414,10 @@ def _state_from_checkpoint(model: MusiCNN, bundle: TFBundle) -> dict[str, Tensor
             if prefix in ("backend.bn_in", "backend.dense"):
                 array = _backend_input_order(array, param, prefix)
             state[f"{prefix}.{param}"] = _as_tensor(array, current, f"{scope}/{suffix}")
+            loaded.add(f"{prefix}.{param}")
+    missed = {k for k in state if not k.endswith("num_batches_tracked")} - loaded
+    if missed:
+        raise TFBundleError(f"no checkpoint variable mapped onto {sorted(missed)}")
     return state
 
 

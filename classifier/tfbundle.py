@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "TABLE_MAGIC",
     "BundleEntry",
     "TFBundle",
     "TFBundleError",
@@ -40,6 +41,7 @@ __all__ = [
     "iter_proto_fields",
     "mask_crc",
     "parse_bundle_entry",
+    "read_table",
 ]
 
 logger = logging.getLogger(__name__)

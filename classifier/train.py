@@ -219,6 +219,10 @@ def fit(
 
     Each batch draws half positives and half negatives, each track with
     probability proportional to its weight, and one random patch per track.
+    The negative half's loss is scaled by the negatives' total weight relative
+    to the positives' (at most 1), so that the expected loss is the weighted
+    loss while both classes are present in every batch: small weights on
+    unlabelled negatives keep them from outvoting what was listened to.
     """
     seed = config.seed if seed is None else seed
     gen = torch.Generator().manual_seed(seed)
@@ -227,20 +231,46 @@ def fit(
     pos, neg = (torch.from_numpy(np.flatnonzero(labels.targets == c)) for c in (1, 0))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     half = max(1, config.batch_size // 2)
+    ratio = min(1.0, float(weights[neg].sum() / weights[pos].sum()))
+    y = torch.cat([torch.ones(half), torch.zeros(half)])
+    scale = torch.cat([torch.ones(half), torch.full((half,), ratio)]) / (1.0 + ratio)
     loss = torch.zeros(())
+    flush = torch.set_flush_denormal(True)  # tiny Adam moments are slow as denormals
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout
         model.train()
         for _ in range(config.steps):
             batch = torch.cat([_draw(pos, weights, half, gen), _draw(neg, weights, half, gen)])
             x = feats.data[_patch_rows(feats, rows[batch], gen)]
-            y = torch.cat([torch.ones(half), torch.zeros(half)])
-            loss = F.binary_cross_entropy_with_logits(model(x), y) + config.l2sp * model.l2sp()
+            bce = F.binary_cross_entropy_with_logits(model(x), y, reduction="none")
+            loss = 2 * (scale * bce).mean() + config.l2sp * model.l2sp()
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
         model.eval()
+    if flush:
+        torch.set_flush_denormal(False)
     return float(loss.detach())
+
+
+@torch.no_grad()
+def init_head(model: TasteModel, feats: Features, labels: LabelSet, scale: float = 4.0) -> None:
+    """Point a fresh head at the recency-weighted centroid of the positives' penultimate
+    features, z-scored over all labelled tracks: training starts from the similarity ranking."""
+    model.eval()
+    rows = feats.rows(labels.track_ids)
+    pen = torch.stack([model.penultimate(feats.data[_all_patches(feats, r)]).mean(0) for r in rows])
+    mean, std = pen.mean(0), pen.std(0) + 1e-6
+    pos = torch.from_numpy(labels.targets == 1)
+    weights = torch.from_numpy(labels.weights)[pos]
+    centroid = (weights[:, None] * (pen[pos] - mean) / std).sum(0) / weights.sum()
+    direction = centroid / (centroid.norm() + 1e-12)
+    model.head.weight.copy_((scale * direction / std)[None, :] / math.sqrt(len(direction)))
+    model.head.bias.fill_(float(-(model.head.weight[0] * mean).sum()))
+
+
+def _all_patches(feats: Features, row: int) -> torch.Tensor:
+    return torch.arange(int(feats.offsets[row]), int(feats.offsets[row] + feats.n_patches[row]))
 
 
 def _draw(
@@ -420,6 +450,8 @@ def train_cycle(
     train, val = time_split(labels, config.holdout_fraction, config.seed)
     since = champion.hparams.get("label_time") if champion else None
     model, current = _start_model(champion, config)
+    if current is None:
+        init_head(model, feats, train)
     selection, n_new = incremental(
         train, float(since) if isinstance(since, int | float) else None, config.replay, config.seed
     )

@@ -168,6 +168,8 @@ def setup_logging(level: str, verbose: bool = False) -> None:
         stream=sys.stderr,
         force=True,
     )
+    # The scheduler warns at every skipped run of a job that is still busy: routine here.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -297,7 +297,7 @@ def _header(s: Snapshot) -> Text:
     model = f"v{s.champion.version}" if s.champion else "untrained"
     text = Text.assemble(
         ("tastebud", "bold magenta"),
-        f"  queue {len(s.queue)}  listens {s.n_listens}  model {model}  ",
+        f"  queue {len(s.queue)}  listens/120d {s.n_listens}  model {model}  ",
         (time.strftime("%H:%M:%S", time.localtime(s.taken_at)), "dim"),
         ("  " + s.db_path, "dim"),
     )

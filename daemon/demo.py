@@ -54,7 +54,7 @@ class DemoPlan:
     )
     early_styles: tuple[str, ...] = ("piano-ballad", "plucked-guitar")
     drift_style: str = "ambient-pad"
-    history_per_style: int = 6
+    history_per_style: int = 5
     seconds: float = 30.0
     days: int = 150
     drift_days: int = 28
@@ -81,11 +81,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up early (yt-dlp probing a file) is not an error here
+
+
 @contextmanager
 def serve(directory: Path) -> Iterator[str]:
     """Serve ``directory`` on 127.0.0.1 (a free port) and yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -180,7 +185,7 @@ batch_size = 500
 retry_base_s = 5.0
 
 [model]
-steps = 150
+patches = 6
 
 [schedule]
 history_minutes = 0.05
@@ -288,7 +293,11 @@ def run_demo(state: Path, plan: DemoPlan, console: Console) -> DemoResult:
         )
         history_plan = {s: plan.history_per_style for s in (*plan.early_styles, plan.drift_style)}
         history = make_corpus(
-            corpus_dir / "history", history_plan, seconds=plan.seconds, seed=plan.seed + 1
+            corpus_dir / "history",
+            history_plan,
+            seconds=plan.seconds,
+            seed=plan.seed + 1,
+            series="Session",
         )
     audio.mkdir(parents=True)
     for t in candidates:

@@ -1,7 +1,7 @@
 """A synthetic music corpus for the demo and the end-to-end test.
 
 Five clearly different styles are synthesised in code (no third-party audio)
-and written as real compressed files (Ogg Vorbis, MP3, Opus) with PyAV.
+and written as real compressed files: Ogg Vorbis (libsndfile), MP3 and Opus (PyAV).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import soundfile
 
 __all__ = ["STYLES", "DemoTrack", "encode", "make_corpus", "synthesize"]
 
@@ -145,22 +146,22 @@ def synthesize(style: str, seed: int, seconds: float) -> Signal:
     return (0.89 * audio / max(1e-9, float(np.abs(audio).max()))).astype(np.float32)
 
 
-_CODECS = {".ogg": ("ogg", "libvorbis"), ".mp3": ("mp3", "libmp3lame"), ".opus": ("ogg", "libopus")}
+_CODECS = {".ogg": ("ogg", "vorbis"), ".mp3": ("mp3", "libmp3lame"), ".opus": ("ogg", "libopus")}
 
 
 def encode(audio: Signal, path: Path, *, title: str = "", artist: str = "") -> None:
     """Write mono float audio at 22.05 kHz as Ogg Vorbis, MP3 or Opus (by suffix)."""
+    if path.suffix == ".ogg":  # libsndfile's libvorbis: FFmpeg's own encoder writes bad lengths
+        soundfile.write(path, audio, SR, format="OGG", subtype="VORBIS")
+        return
     fmt, codec = _CODECS[path.suffix]
     rate = 48000 if codec == "libopus" else SR
     with av.open(str(path), "w", format=fmt) as container:
         container.metadata.update({"title": title, "artist": artist})
-        name = _codec_name(codec)
-        layout = "stereo" if name == "vorbis" else "mono"  # FFmpeg's Vorbis encoder: stereo only
-        stream = container.add_stream(name, rate=rate, layout=layout)
-        stream.codec_context.options = {"strict": "experimental"}
+        stream = container.add_stream(codec, rate=rate, layout="mono")
         resampler = av.AudioResampler(
             format=stream.format.name,
-            layout=layout,
+            layout="mono",
             rate=rate,
             frame_size=stream.codec_context.frame_size or None,
         )
@@ -169,14 +170,6 @@ def encode(audio: Signal, path: Path, *, title: str = "", artist: str = "") -> N
         for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
             container.mux(stream.encode(chunk))
         container.mux(stream.encode(None))
-
-
-def _codec_name(codec: str) -> str:
-    try:
-        av.codec.Codec(codec, "w")
-    except av.codec.codec.UnknownCodecError:  # type: ignore[attr-defined]
-        return {"libvorbis": "vorbis", "libopus": "opus"}.get(codec, codec)
-    return codec
 
 
 @dataclass(frozen=True)
@@ -190,16 +183,26 @@ class DemoTrack:
 
 
 def make_corpus(
-    directory: Path, per_style: dict[str, int], *, seconds: float = 30.0, seed: int = 0
+    directory: Path,
+    per_style: dict[str, int],
+    *,
+    seconds: float = 30.0,
+    seed: int = 0,
+    series: str = "No.",
 ) -> list[DemoTrack]:
-    """Synthesise and encode ``per_style[style]`` tracks of each style into ``directory``."""
+    """Synthesise and encode ``per_style[style]`` tracks of each style into ``directory``.
+
+    ``series`` goes into every title, so two corpora made with different series
+    never share a title (tastebud would rightly take them for the same recordings).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
     suffixes = list(_CODECS)
     for s_index, (style, count) in enumerate(per_style.items()):
+        name = style.replace("-", " ").title()
         for i in range(count):
-            artist = f"{style.replace('-', ' ').title()} Ensemble {i % 4 + 1}"
-            title = f"{style.replace('-', ' ').title()} No. {i + 1}"
+            artist = f"{name} Ensemble {i % 4 + 1}"
+            title = f"{name} {series} {i + 1}"
             path = directory / f"{style}-{i + 1:02d}{suffixes[(i + s_index) % len(suffixes)]}"
             if not path.exists():
                 audio = synthesize(style, seed * 10_000 + s_index * 100 + i, seconds)

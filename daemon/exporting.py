@@ -6,7 +6,9 @@ fsynced, then renamed over it), and record the tracks as exported so that those
 not listened to within ``[model] skip_grace_days`` count as implicit skips.
 
 A stdout export (``--out -``) is recorded only when it is given a ``--name``:
-a glance at the queue is not a playlist the listener was offered.
+a glance at the queue is not a playlist the listener was offered. Only a
+track's first export is recorded: the hourly refresh of a playlist that still
+holds it must not restart its grace period.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from store.records import QueueEntry
 __all__ = [
     "cmd_export",
     "load_tag_names",
+    "mark_first_export",
     "open_existing_store",
     "playlist_entries",
     "playlist_path",
@@ -166,6 +169,18 @@ def _write_playlist(
     return entries
 
 
+def mark_first_export(store: Store, entries: Sequence[PlaylistEntry], playlist: str) -> int:
+    """Record as exported to ``playlist`` the entries never exported before; returns how many."""
+    states = store.queue_states()
+    new = [
+        e.track_id
+        for e in entries
+        if e.track_id and not states.get(e.track_id, {}).get("exported_at")
+    ]
+    store.mark_exported(new, playlist)
+    return len(new)
+
+
 def refresh_playlists(store: Store, config: Config) -> list[Path]:
     """Rewrite every ``[[playlists]]`` file; a failing one is logged, the rest still written."""
     written: list[Path] = []
@@ -186,7 +201,7 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
             logger.error("%s", exc)
             failures.append(playlist.name)
             continue
-        store.mark_exported([e.track_id for e in entries if e.track_id], playlist.name)
+        mark_first_export(store, entries, playlist.name)
         logger.info("playlist %s: %d tracks written to %s", playlist.name, len(entries), path)
         written.append(path)
     if failures:
@@ -220,7 +235,7 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
             min_score=args.min_score,
         )
         if name:
-            store.mark_exported([e.track_id for e in entries if e.track_id], name)
+            mark_first_export(store, entries, name)
     if not entries:
         logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
     elif out is not None:

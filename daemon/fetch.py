@@ -37,9 +37,11 @@ from classifier.audio import probe
 from daemon.config import FetchConfig
 from daemon.matching import best_match
 from store.errors import (
+    AudioError,
     FetchError,
     NetworkDownError,
     PermanentFetchError,
+    RejectedError,
     TransientFetchError,
 )
 from store.records import Track
@@ -96,7 +98,7 @@ _PERMANENT_STATUS = frozenset({400, 401, 404, 410, 451})
 
 def is_rejection(exc: BaseException) -> bool:
     """Whether ``exc`` says the audio broke a configured limit (duration, size, live)."""
-    return isinstance(exc, PermanentFetchError) and str(exc).startswith(REJECTED)
+    return isinstance(exc, RejectedError)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -339,7 +341,7 @@ class Fetcher:
     def _check_known_duration(self, track: Track) -> None:
         reason = self.limit_reason(track.duration)
         if reason:
-            raise PermanentFetchError(f"{REJECTED}{track.label}: {reason}")
+            raise RejectedError(f"{REJECTED}{track.label}: {reason}")
 
     def _check_local(self, track: Track, path: Path) -> Path:
         if not path.is_file():
@@ -350,7 +352,7 @@ class Fetcher:
     def _check_file(self, track: Track, path: Path) -> None:
         reason = self.limit_reason(probe(path).duration, size=path.stat().st_size)
         if reason:
-            raise PermanentFetchError(f"{REJECTED}{track.label}: {reason}")
+            raise RejectedError(f"{REJECTED}{track.label}: {reason}")
 
     def _download(self, track: Track, url: str) -> Path:
         partial = self.audio_dir / _PARTIAL
@@ -366,10 +368,13 @@ class Fetcher:
         )
         info = self._extract(url, track.label, params, download=True)
         if reasons:
-            raise PermanentFetchError(f"{REJECTED}{track.label}: {reasons[0]}")
+            raise RejectedError(f"{REJECTED}{track.label}: {reasons[0]}")
         file = self._downloaded_file(track, info, partial)
         try:
             self._check_file(track, file)
+        except AudioError as exc:
+            file.unlink(missing_ok=True)
+            raise AudioError(f"download of {track.label}: {exc}") from None
         except BaseException:
             file.unlink(missing_ok=True)
             raise

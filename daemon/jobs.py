@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -52,14 +53,13 @@ class Jobs:
 
     def recover(self) -> Counts:
         """After a crash or kill -9: reset interrupted items and remove partial files."""
-        from classifier.train import remove_partial_checkpoints
         from daemon.pipeline import recover_cache
 
         counts = {
             "reset_fetching": self.store.reset_stuck_fetching(),
             "aborted_runs": self.store.abort_unfinished_runs(),
             "partial_downloads": recover_cache(self.config.cache_dir),
-            "partial_checkpoints": remove_partial_checkpoints(self.config.checkpoint_dir),
+            "partial_checkpoints": _remove_partial_checkpoints(self.config.checkpoint_dir),
         }
         if any(counts.values()):
             logger.info("recovered from an unclean stop: %s", counts)
@@ -177,6 +177,14 @@ class Jobs:
     def _integrity_due(self) -> bool:
         last = self.store.runs("integrity", limit=1)
         return not last or time.time() - last[0].started_at > INTEGRITY_EVERY_S
+
+
+def _remove_partial_checkpoints(directory: Path) -> int:
+    """Checkpoints are written to ``*.tmp`` then renamed: a leftover temp file is garbage."""
+    leftovers = list(directory.glob("*.tmp")) if directory.is_dir() else []
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return len(leftovers)
 
 
 def _flatten(per_source: dict[str, dict[str, int]]) -> Counts:

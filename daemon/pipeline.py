@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
+from rich.console import Console
 from rich.progress import Progress
 
 from classifier.featurize import featurize_file
@@ -92,8 +93,7 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
             if not url or confidence < fetcher.config.min_match_confidence:
                 reason = _unmatched_reason(fetcher.config, track, confidence)
                 return _Prepared(track, "unmatched", error=reason, confidence=confidence)
-            track = replace(track, url=url)
-        path = fetcher.fetch(track)
+        path = fetcher.fetch(replace(track, url=url))
         patches = featurize_file(path, n_patches)
         return _Prepared(track, "features", patches, path, url=url, confidence=confidence)
     except NetworkDownError as exc:
@@ -106,6 +106,9 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
     except AudioError as exc:
         _discard(fetcher, track)
         return _Prepared(track, "failed", error=str(exc), url=url, confidence=confidence)
+    except Exception as exc:  # a bug or a full disk must not kill the job nor lose the track
+        logger.exception("%s: unexpected error while fetching", track.label)
+        return _Prepared(track, "retry", error=f"unexpected error: {exc!r}", url=url)
 
 
 def _unmatched_reason(config: FetchConfig, track: Track, confidence: float) -> str:
@@ -284,7 +287,7 @@ def _reporter(progress: bool | None, total: int) -> Iterator[Callable[[_Prepared
     if not progress:
         yield _log_line
         return
-    with Progress(transient=False) as bar:
+    with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task("fetching", total=total or None)
 
         def advance(item: _Prepared, outcome: str) -> None:

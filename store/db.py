@@ -748,6 +748,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after checkpoints
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

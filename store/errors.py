@@ -15,6 +15,7 @@ CLI prints it as is and exits non-zero, the daemon logs it and goes on.
     │   └── MalformedPayloadError
     ├── FetchError
     │   ├── PermanentFetchError
+    │   │   └── RejectedError
     │   ├── TransientFetchError
     │   └── NetworkDownError
     ├── AudioError
@@ -41,6 +42,7 @@ __all__ = [
     "NotBuiltError",
     "PermanentFetchError",
     "RateLimitedError",
+    "RejectedError",
     "SchemaTooNewError",
     "SourceAuthError",
     "SourceError",
@@ -98,6 +100,10 @@ class FetchError(TastebudError):
 
 class PermanentFetchError(FetchError):
     """The audio can never be fetched (removed, private, geo-blocked, too long)."""
+
+
+class RejectedError(PermanentFetchError):
+    """A configured limit refuses the track (too short, too long, too big, a live stream)."""
 
 
 class TransientFetchError(FetchError):

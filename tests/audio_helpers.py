@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote
 
 import av
@@ -50,8 +51,11 @@ MIME = {
 }
 _SOUNDFILE = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
 _SOUNDFILE["mp3"] = ("MP3", "MPEG_LAYER_III")
-_PYAV = {"opus": ("ogg", "libopus", 48000), "webm": ("webm", "libopus", 48000)}
-_PYAV["m4a"] = ("mp4", "aac", None)
+_PYAV: dict[str, tuple[str, str, int | None]] = {
+    "opus": ("ogg", "libopus", 48000),
+    "webm": ("webm", "libopus", 48000),
+    "m4a": ("mp4", "aac", None),
+}
 
 
 def synth(seconds: float, sample_rate: int = 16000, seed: int = 0, channels: int = 1) -> np.ndarray:
@@ -61,7 +65,7 @@ def synth(seconds: float, sample_rate: int = 16000, seed: int = 0, channels: int
     notes = rng.uniform(110, 880, size=4)
     beat = 0.5 + 0.5 * np.exp(-4 * (t % 0.5))
     tone = sum(np.sin(2 * np.pi * f * t) / (i + 2) for i, f in enumerate(notes))
-    audio = 0.3 * beat * tone + 0.01 * rng.standard_normal(t.size)
+    audio: np.ndarray = 0.3 * beat * tone + 0.01 * rng.standard_normal(t.size)
     audio = audio.astype(np.float32)
     if channels > 1:
         audio = np.stack([audio * (1 - 0.1 * c) for c in range(channels)], axis=1)
@@ -74,7 +78,7 @@ def _encode_pyav(path: Path, audio: np.ndarray, sample_rate: int, ext: str) -> N
     if rate != sample_rate:
         audio = _resample(audio, sample_rate, rate)
     with av.open(str(path), "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono")
+        stream = cast(av.AudioStream, out.add_stream(codec, rate=rate, layout="mono"))
         stream.bit_rate = 32000
         step = 960 * 4
         for i in range(0, audio.size, step):
@@ -90,9 +94,10 @@ def _encode_pyav(path: Path, audio: np.ndarray, sample_rate: int, ext: str) -> N
 
 def _resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
     n = round(audio.size * dst / src)
-    return np.interp(np.linspace(0, audio.size - 1, n), np.arange(audio.size), audio).astype(
-        np.float32
+    resampled: np.ndarray = np.interp(
+        np.linspace(0, audio.size - 1, n), np.arange(audio.size), audio
     )
+    return resampled.astype(np.float32)
 
 
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int = 16000) -> Path:

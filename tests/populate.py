@@ -1,7 +1,8 @@
 """Fill a real SQLite store with a small, plausible history through the public Store API.
 
-Old listens (30-120 days ago) lean to the ``falling`` tags, recent ones (last 30
-days) to the ``rising`` tags, so the dashboard's taste drift has something to
+Old listens (30-120 days ago) lean to the ``falling`` tag indices, recent ones
+(last 30 days) to the ``rising`` ones (with MSD musicnn: rock, and electronic +
+ambient), so the dashboard's taste drift has something to
 show. Candidates from two feeds are fetched ("ready"), embedded and scored by a
 promoted model; a few tracks wait, fail or stay unmatched; there are likes,
 a dislike, a blocked artist, three model versions and a handful of job runs.
@@ -17,9 +18,8 @@ import numpy as np
 
 from store import ListenIn, Store, TrackRef
 
-__all__ = ["DEFAULT_TAGS", "Population", "populate"]
+__all__ = ["Population", "populate"]
 
-DEFAULT_TAGS = tuple(f"tag{i}" for i in range(50))
 DAY = 86_400.0
 PATCHES = 4
 FEATURE_DIM = 753
@@ -52,9 +52,8 @@ def populate(
     store: Store,
     *,
     model_key: str = "MSD_musicnn",
-    tag_names: Sequence[str] = DEFAULT_TAGS,
-    rising: Sequence[str] = ("tag4", "tag28"),
-    falling: Sequence[str] = ("tag0",),
+    rising: Sequence[int] = (4, 28),
+    falling: Sequence[int] = (0,),
     n_candidates: int = 20,
     now: float | None = None,
     seed: int = 0,
@@ -65,9 +64,7 @@ def populate(
     now = now if now is not None else time.time()
     pop = Population(now=now)
     rng = np.random.default_rng(seed)
-    index = {name: i for i, name in enumerate(tag_names)}
-    up = [index[t] for t in rising]
-    down = [index[t] for t in falling]
+    up, down = list(rising), list(falling)
     _listens(store, pop, rng, model_key, up, down)
     _candidates(store, pop, rng, model_key, n_candidates, up)
     _pipeline(store, pop)

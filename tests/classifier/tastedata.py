@@ -1,18 +1,21 @@
 """Synthetic taste-model data for the classifier tests: real stores, clustered features.
 
 Tracks belong to clusters (``"A"``, ``"B"``, ...); each track's per-patch
-back-end input is its cluster's centre plus track and patch noise, so
-clusters are clearly separable. Everything goes through the public Store API.
+back-end input is its cluster's centre plus track and patch noise, in units
+of the spread of real back-end inputs, so clusters are clearly separable.
+Everything goes through the public Store API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from classifier.config import ModelConfig
+from classifier.taste import TasteModel
 from classifier.train import feature_key
 from store import ListenIn, Store, TrackRef
 
@@ -33,6 +36,13 @@ FAST = ModelConfig(
 KEY = feature_key(FAST.backbone)
 
 
+@cache
+def _input_scale() -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of real back-end inputs (musicnn's input batch-norm statistics)."""
+    bn = TasteModel.pretrained(FAST.backbone).bn_in
+    return bn.running_mean.numpy(), np.sqrt(bn.running_var.numpy())
+
+
 def ref(name: str) -> TrackRef:
     return TrackRef(source="test", artist=f"artist {name}", title=f"title {name}")
 
@@ -50,12 +60,13 @@ class Library:
         rng = np.random.default_rng(1000 + self.seed)
         self.centres = {c: rng.normal(0.0, 1.0, DIM) for c in "ABCD"}
         self.rng = np.random.default_rng(self.seed)
+        self.mean, self.std = _input_scale()
 
     def add(self, name: str, cluster: str) -> int:
         """Create a ready track with features from ``cluster``."""
         track_id = self.store.upsert_track(ref(name))
         base = self.centres[cluster] + self.rng.normal(0.0, 0.6, DIM)
-        feats = base + self.rng.normal(0.0, 0.3, (PATCHES, DIM))
+        feats = self.mean + self.std * (base + self.rng.normal(0.0, 0.3, (PATCHES, DIM)))
         tags = self.rng.uniform(0, 1, (PATCHES, 50))
         self.store.put_embedding(track_id, KEY, feats.astype(np.float16), tags)
         self.store.mark_track(track_id, "ready")

@@ -93,7 +93,8 @@ def test_unlabelled_negatives_are_a_seeded_sample_of_unheard_candidates(lib: Lib
     unl = first.subset(first.kinds == KINDS.index("unlabelled"))
     assert len(unl) == 8
     assert set(unl.track_ids) <= {lib.ids[n] for n in names}
-    assert np.all(unl.weights == np.float32(0.05)) and np.all(unl.targets == 0)
+    assert np.all(unl.weights == np.float32(0.05))
+    assert np.all(unl.targets == 0)
     assert np.array_equal(first.track_ids, again.track_ids)
     other = build_labels(lib.store, config(unlabelled_sample=8), _all(lib.store), now=NOW, seed=7)
     assert not np.array_equal(first.track_ids, other.track_ids)

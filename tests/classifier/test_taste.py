@@ -26,21 +26,23 @@ def _two_clusters(n: int = 30) -> tuple[LabelSet, object]:
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 1, (2, 1506))
     targets = np.repeat([1.0, 0.0], n).astype(np.float32)
-    blocks = [
-        centres[int(1 - t)] + rng.normal(0, 0.5, (PATCHES, 1506)) for t in targets
-    ]
+    blocks = [centres[int(1 - t)] + rng.normal(0, 0.5, (PATCHES, 1506)) for t in targets]
     ids = np.arange(1, 2 * n + 1)
     labels = LabelSet(
-        ids, targets, np.ones(2 * n, np.float32), np.where(targets == 1, 0, 3).astype(np.int8),
-        np.zeros(2 * n), np.zeros(2 * n),
+        ids,
+        targets,
+        np.ones(2 * n, np.float32),
+        np.where(targets == 1, 0, 3).astype(np.int8),
+        np.zeros(2 * n),
+        np.zeros(2 * n),
     )
     return labels, pack_features(ids, blocks)
 
 
+@torch.no_grad()
 def _distance(model: TasteModel, reference: TasteModel) -> float:
     return sum(
-        float((model.get_parameter(n) - reference.get_parameter(n)).pow(2).sum())
-        for n in ANCHORED
+        float((model.get_parameter(n) - reference.get_parameter(n)).pow(2).sum()) for n in ANCHORED
     )
 
 

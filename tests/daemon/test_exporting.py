@@ -121,15 +121,20 @@ def test_refresh_playlists_writes_stable_files(tmp_path: Path) -> None:
     with Store.open(config.db_path) as store:
         populate(store)
         first = refresh_playlists(store, config)
-        second = refresh_playlists(store, config)
         states = store.queue_states()
+        second = refresh_playlists(store, config)
+        assert store.queue_states() == states  # a refresh keeps each track's first export
     assert first == second == [config.state_dir / "playlists" / "top.xspf", tmp_path / "all.csv"]
     assert playlist_path(config, config.playlists[0]) == first[0]
-    assert len(parse_playlist("xspf", first[0].read_text(encoding="utf-8"))) == 3
-    assert sum(s["exported_to"] == "top" for s in states.values()) == 0  # "all" exported later
-    assert sum(s["exported_to"] == "all" for s in states.values()) == len(
-        parse_playlist("csv", first[1].read_text(encoding="utf-8"))
-    )
+    top = parse_playlist("xspf", first[0].read_text(encoding="utf-8"))
+    every = parse_playlist("csv", first[1].read_text(encoding="utf-8"))
+    assert len(top) == 3
+    assert [e.track_id for e in every[:3]] == [e.track_id for e in top]
+    exported = {tid: s["exported_to"] for tid, s in states.items()}
+    assert {tid for tid, where in exported.items() if where == "top"} == {e.track_id for e in top}
+    assert {tid for tid, where in exported.items() if where == "all"} == {
+        e.track_id for e in every[3:]
+    }
 
 
 def test_refresh_goes_on_after_a_failing_playlist(tmp_path: Path) -> None:
@@ -156,27 +161,32 @@ def test_export_while_another_connection_writes(tmp_path: Path) -> None:
 
     def writer() -> None:
         with Store.open(config.db_path) as w:
-            i = 0
-            while not stop.is_set():
+            for i in range(300):
+                if stop.is_set():
+                    return
                 ref = TrackRef(source="feed", artist=f"Live {i}", title="x", url=f"https://l/{i}")
                 w.add_feed_items("live", [ref])
                 tid = w.find_tracks(ref.url or "")[0].id
                 w.mark_track(tid, "ready")
                 w.put_scores(None, [(tid, 0.99)])
                 written.append(tid)
-                i += 1
+                stop.wait(0.002)  # the daemon writes in bursts, not in a busy loop
 
     thread = threading.Thread(target=writer)
     thread.start()
+    exports = 0
     try:
-        for n in range(15):
+        while thread.is_alive() or exports < 10:
+            exports += 1
             out = tmp_path / "live.jspf"
             args = ["--config", str(path), "export", "--format", "jspf", "--out", str(out)]
-            assert main([*args, "--limit", "200"]) == 0
+            assert main([*args, "--limit", "40", "--name", "live"]) == 0
             parsed = parse_playlist("jspf", out.read_text(encoding="utf-8"))
             assert len(parsed) >= 6
             assert len({p.url for p in parsed}) == len(parsed)
     finally:
         stop.set()
         thread.join()
-    assert written
+    assert len(written) == 300
+    with Store.open(config.db_path) as store:
+        assert any(s["exported_to"] == "live" for s in store.queue_states().values())

@@ -29,7 +29,7 @@ from store.errors import (
 
 
 class _Sleeps:
-    """Records the waits the helper asks for, sleeping only a token amount."""
+    """Records the waits the helper asks for instead of sleeping."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
@@ -38,9 +38,8 @@ class _Sleeps:
         self.waits.append(seconds)
 
 
-def _policy(sleeps: _Sleeps, **kwargs: float) -> RetryPolicy:
-    defaults: dict[str, float] = {"backoff_s": 0.01, "min_interval_s": 0.0}
-    return RetryPolicy(sleep=sleeps, **{**defaults, **kwargs})  # type: ignore[arg-type]
+def _policy(sleeps: _Sleeps, attempts: int = 4) -> RetryPolicy:
+    return RetryPolicy(attempts=attempts, backoff_s=0.01, min_interval_s=0.0, sleep=sleeps)
 
 
 def _script(*responses: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:

@@ -173,7 +173,9 @@ def test_local_file_is_featurized_in_place_and_kept(
     config: Config, store: Store, song: Path
 ) -> None:
     track_id = _add(store, song.as_uri())
-    counts = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=5)
+    counts = process_backlog(
+        store, config, embed=Projection(), model_key=MODEL_KEY, limit=5, progress=True
+    )
     assert counts["ready"] == 1
     assert song.is_file()
     assert store.get_embedding(track_id, MODEL_KEY) is not None

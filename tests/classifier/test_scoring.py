@@ -1,0 +1,63 @@
+"""Rescoring every candidate from the cache; the cold-start ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
+
+from classifier.scoring import centroid_scores, cold_start_scores, rescore, score_tracks
+from classifier.taste import TasteModel
+from classifier.train import roc_auc, train_cycle
+
+
+def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    listened_library(store, [("A", 8, 30, 1)], {"A": 5, "B": 5})
+    store.add_feed_items("feed", [ref("no features yet")])
+    bare = store.find_tracks("artist no features yet - title no features yet")[0].id
+    result = train_cycle(store, FAST, tmp_path / "m", now=NOW)
+    embedded = [t for t in store.candidate_ids() if t != bare]
+    assert rescore(store, FAST, tmp_path / "m") == len(embedded) == 10
+    scores = store.scores()
+    assert set(scores) == set(embedded)
+    assert all(0.0 <= s <= 1.0 for s in scores.values())
+    assert {e.model_version for e in store.queue(limit=20)} == {result.version}
+
+
+def test_score_is_the_mean_patch_probability_under_the_model(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    lib = Library(store)
+    ids = [lib.add(f"t{i}", "AB"[i % 2]) for i in range(5)]
+    model = TasteModel.pretrained(FAST.backbone)
+    torch.nn.init.normal_(model.head.weight, std=0.05)
+    scored = dict(score_tracks(model, store, KEY, ids, chunk=2))
+    for track_id in ids:
+        feats, _ = store.get_embedding(track_id, KEY)  # type: ignore[misc]
+        with torch.no_grad():
+            expected = torch.sigmoid(model(torch.tensor(feats, dtype=torch.float32))).mean()
+        assert abs(scored[track_id] - float(expected)) < 1e-6
+
+
+def test_cold_start_ranks_by_similarity_to_what_was_listened(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    lib = listened_library(store, [("A", 2, 3, 1)], {"A": 6, "B": 6})
+    scores = dict(cold_start_scores(store, FAST, KEY, now=NOW))
+    ids = store.candidate_ids()
+    assert set(scores) == set(ids)
+    relevant = np.array([lib.cluster[t] == "A" for t in ids])
+    assert roc_auc(np.array([scores[t] for t in ids]), relevant) == 1.0
+    assert rescore(store, FAST, tmp_path / "m") == len(ids)
+    assert store.champion() is None
+    assert all(e.model_version is None for e in store.queue(limit=20))
+
+
+def test_centroid_scores_are_z_scored_cosines_in_unit_range() -> None:
+    library = np.array([[1.0, 10.0], [3.0, 30.0], [2.0, 20.0], [2.0, 40.0]])
+    scores = centroid_scores(library, library[:1], np.ones(1), library)
+    assert scores[0] == pytest.approx(1.0)
+    assert scores[1] == scores.min() < 0.1
+    assert np.all((scores >= 0) & (scores <= 1))

@@ -1,0 +1,155 @@
+"""The dashboard rendered to text for a populated, an empty and a missing database."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+
+from daemon.cli import main
+from daemon.config import Config, parse_config
+from daemon.dashboard import load_snapshot, render, snapshot_for, sparkline
+from daemon.exporting import load_tag_names
+from store import Store
+from tests.populate import Population, populate
+
+FEEDS = '[[feeds]]\ntype = "url"\nurl = "https://127.0.0.1/feed"\n'
+HISTORY = '[[history]]\ntype = "listenbrainz"\nuser = "someone"\n'
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """main() points the root logger at this test's stderr; give the old handlers back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
+    return parse_config(path.read_text(encoding="utf-8"), str(path)), path
+
+
+def _text(renderable: object, width: int, height: int) -> str:
+    console = Console(width=width, height=height, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def _fits(text: str, width: int, height: int) -> None:
+    lines = text.rstrip("\n").split("\n")
+    assert len(lines) <= height
+    assert max(cell_len(line) for line in lines) <= width
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> Iterator[tuple[Config, Store, Population]]:
+    config, _ = _config(tmp_path, HISTORY + FEEDS)
+    store = Store.open(config.db_path)
+    pop = populate(store)
+    yield config, store, pop
+    store.close()
+
+
+def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, rows=15, now=pop.now)
+    text = _text(render(snap, 80, 24), 80, 24)
+    _fits(text, 80, 24)
+    top = snap.queue[0].entry.track
+    assert top.id == pop.candidate_ids[0]
+    assert "Candidate 0" in text
+    assert snap.queue[0].tags[0] in text
+    assert f"v{pop.champion}" in text
+    assert "ROC-AUC 0.78" in text
+    assert sparkline(pop.aucs) in text
+    assert "unhealthy: fetch" in text
+    assert "backlog 2" in text
+    assert "Candidate 1 " not in text  # disliked
+    assert pop.blocked_artist not in text.split("listens & feedback")[0]
+
+
+def test_taste_drift_names_the_rising_and_falling_tags(populated: tuple) -> None:
+    config, store, pop = populated
+    names = load_tag_names(config.model.backbone)
+    snap = load_snapshot(store, config, now=pop.now)
+    assert snap.drift is not None
+    rising = {n for n, d in snap.drift if d > 0}
+    falling = {n for n, d in snap.drift if d < 0}
+    assert rising == {names[4], names[28]}
+    assert falling == {names[0]}
+    text = _text(render(snap, 120, 40), 120, 40)
+    assert f"+{names[4]}" in text
+    assert f"-{names[0]}" in text
+
+
+def test_large_terminal_shows_more_of_everything(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, rows=30, now=pop.now)
+    text = _text(render(snap, 160, 50), 160, 50)
+    _fits(text, 160, 50)
+    assert all((row.entry.track.title or "")[:10] in text for row in snap.queue[:10])
+    assert "feed" in text
+    assert "discover" in text
+    assert "HTTP Error 429" in text
+    assert "→" in text  # next run derived from the schedule
+
+
+def test_jobs_get_their_next_run_from_the_schedule(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, now=pop.now)
+    jobs = {j.job: j for j in snap.jobs}
+    history = jobs["history"]
+    assert history.last is not None
+    assert history.next_at == pytest.approx(
+        max(history.last.started_at + config.schedule.history_minutes * 60, pop.now)
+    )
+    assert jobs["playlists"].last is None
+
+
+def test_empty_database_says_what_to_do_next(tmp_path: Path) -> None:
+    config, _ = _config(tmp_path)
+    Store.open(config.db_path).close()
+    snap = snapshot_for(config)
+    text = _text(render(snap, 80, 24), 80, 24)
+    _fits(text, 80, 24)
+    assert "no listens yet: add a [[history]] source to config.toml" in text
+    assert "add a [[feeds]] source" in text
+    assert "untrained" in text
+
+
+def test_missing_database_says_how_to_start(tmp_path: Path) -> None:
+    config, _ = _config(tmp_path, HISTORY)
+    text = _text(render(snapshot_for(config), 80, 24), 80, 24)
+    _fits(text, 80, 24)
+    assert "no database at" in text
+    assert "tastebud run" in text
+    assert not config.db_path.exists()
+
+
+def test_once_prints_one_frame(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, path = _config(tmp_path, HISTORY + FEEDS)
+    with Store.open(config.db_path) as store:
+        populate(store)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", "30")
+    assert main(["--config", str(path), "dashboard", "--once"]) == 0
+    out = capsys.readouterr().out
+    _fits(out, 100, 30)
+    assert "Candidate 0" in out
+    assert "queue" in out
+
+
+def test_sparkline_spans_low_to_high() -> None:
+    assert sparkline([0.5, 0.75, 1.0]) == "▁▅█"
+    assert sparkline([0.7, 0.7]) == "▄▄"
