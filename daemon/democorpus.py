@@ -143,7 +143,9 @@ def synthesize(style: str, seed: int, seconds: float) -> Signal:
     audio = STYLES[style](np.random.default_rng(seed), seconds)
     fade = np.minimum(1.0, np.minimum(_t(seconds), _t(seconds)[::-1]) / 0.05)
     audio = audio[: len(fade)] * fade[: len(audio)]
-    return (0.89 * audio / max(1e-9, float(np.abs(audio).max()))).astype(np.float32)
+    peak = max(1e-9, float(np.abs(audio).max()))
+    normalised: Signal = (0.89 * audio / peak).astype(np.float32)
+    return normalised
 
 
 _CODECS = {".ogg": ("ogg", "vorbis"), ".mp3": ("mp3", "libmp3lame"), ".opus": ("ogg", "libopus")}
@@ -159,6 +161,7 @@ def encode(audio: Signal, path: Path, *, title: str = "", artist: str = "") -> N
     with av.open(str(path), "w", format=fmt) as container:
         container.metadata.update({"title": title, "artist": artist})
         stream = container.add_stream(codec, rate=rate, layout="mono")
+        assert isinstance(stream, av.audio.stream.AudioStream)
         resampler = av.AudioResampler(
             format=stream.format.name,
             layout="mono",

@@ -392,7 +392,7 @@ class Fetcher:
             return Path(path)
         found = next((p for p in partial.glob(f"{track.id}.*") if p.suffix != ".part"), None)
         if found is None:
-            raise PermanentFetchError(
+            raise RejectedError(
                 f"{REJECTED}{track.label}: no audio was written (larger than max_filesize_mb?)"
             )
         return found

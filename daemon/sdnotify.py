@@ -34,7 +34,10 @@ class Notifier:
         try:
             if self._sock is None:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-            self._sock.sendto("\n".join(fields).encode(), address)
+            # Never block the daemon on a service manager that does not read its socket.
+            self._sock.sendto("\n".join(fields).encode(), socket.MSG_DONTWAIT, address)
+        except BlockingIOError:
+            logger.debug("notify socket %s is full; dropped %s", self.address, fields[0])
         except OSError as exc:
             logger.warning("cannot notify systemd at %s: %s", self.address, exc)
 

@@ -89,22 +89,28 @@ def _config(tmp_path: Path, base: str, **fetch: float) -> Path:
 
 
 def _start(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+    """The daemon, its output appended to ``daemon.log`` beside the config."""
+    with open(config.with_name("daemon.log"), "a", encoding="utf-8") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+def _log(config: Path) -> str:
+    return config.with_name("daemon.log").read_text(encoding="utf-8")
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float, what: str, config: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}; daemon log:\n{_log(config)[-3000:]}")
 
 
 def _db(tmp_path: Path) -> Path:
@@ -134,14 +140,19 @@ def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) 
     try:
         first = notify.recv(4096).decode()
         assert "READY=1" in first
-        _wait_for(lambda: _all_ready(tmp_path), 180, "every track fetched and embedded")
+        _wait_for(lambda: _all_ready(tmp_path), 180, "every track fetched and embedded", config)
         messages = [notify.recv(4096).decode() for _ in range(5)]
         assert any(m == "WATCHDOG=1" for m in messages)
 
-        second = _start(config)
-        out, _ = second.communicate(timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert second.returncode == 1
-        assert f"pid {proc.pid}" in out
+        assert f"pid {proc.pid}" in second.stderr
 
         config.write_text(config.read_text() + "[fetch]\nbatch_size = 0\n")
         proc.send_signal(signal.SIGHUP)
@@ -150,7 +161,8 @@ def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) 
 
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        out = _log(config)
         assert proc.returncode == 0, out[-3000:]
         assert time.monotonic() - started < 25
         assert "reload failed, keeping the old config" in out
@@ -173,7 +185,9 @@ def test_kill_9_during_fetch_loses_nothing(
     config = _config(tmp_path, base)
     proc = _start(config)
     try:
-        _wait_for(lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress")
+        _wait_for(
+            lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress", config
+        )
         time.sleep(0.5)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -183,11 +197,11 @@ def test_kill_9_during_fetch_loses_nothing(
     handler.delay = 0.0
     proc = _start(config)
     try:
-        _wait_for(lambda: _all_ready(tmp_path), 180, "recovery after kill -9")
+        _wait_for(lambda: _all_ready(tmp_path), 180, "recovery after kill -9", config)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out[-3000:]
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, _log(config)[-3000:]
     with Store.open(_db(tmp_path)) as store:
         assert store.integrity_check() == "ok"
         tracks = store.tracks()
