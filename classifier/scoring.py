@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -114,6 +115,19 @@ def cold_start_scores(
     return list(zip(cand_ids, scores.tolist(), strict=True))
 
 
+def centroid_ranks_better(metrics: dict[str, float]) -> bool:
+    """Whether the centroid baseline beat the model on the model's own validation split
+    (ROC-AUC, then precision@k on a tie); an unmeasured comparison keeps the model."""
+    model = (metrics.get("roc_auc", math.nan), metrics.get("precision_at_k", math.nan))
+    centroid = (
+        metrics.get("centroid_roc_auc", math.nan),
+        metrics.get("centroid_precision_at_k", math.nan),
+    )
+    if any(math.isnan(float(v)) for v in (*model, *centroid)):
+        return False
+    return centroid > model
+
+
 def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
     """Score every embedded candidate (champion, or cold start); returns how many were written.
 
@@ -125,6 +139,15 @@ def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
     if champion is None:
         written = store.put_scores(None, cold_start_scores(store, config, key))
         logger.info("taste model untrained: %d candidates ranked by similarity/feed order", written)
+        return written
+    if centroid_ranks_better(champion.metrics):
+        written = store.put_scores(None, cold_start_scores(store, config, key))
+        logger.info(
+            "the recency-weighted centroid ranked the validation split better than taste "
+            "model v%d: %d candidates ranked by it",
+            champion.version,
+            written,
+        )
         return written
     path = Path(champion.checkpoint)
     model = load_checkpoint(path if path.is_absolute() else checkpoint_dir / path)

@@ -128,8 +128,9 @@ class TasteModel(nn.Module):
         """
         was_training = self.training
         self.eval()
-        probs = torch.sigmoid(self(features.float()))
+        # float64: a confident model must not tie its top tracks at exactly 1.0
+        probs = torch.sigmoid(self(features.float()).double())
         self.train(was_training)
         index = torch.repeat_interleave(torch.arange(len(n_patches)), n_patches)
-        sums = torch.zeros(len(n_patches)).index_add_(0, index, probs)
+        sums = torch.zeros(len(n_patches), dtype=torch.float64).index_add_(0, index, probs)
         return sums / n_patches.clamp(min=1)

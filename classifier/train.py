@@ -162,6 +162,35 @@ def evaluate(model: TasteModel, feats: Features, labels: LabelSet, k: int) -> di
     }
 
 
+def track_means(feats: Features, rows: np.ndarray) -> np.ndarray:
+    """Mean-over-patches feature vector (N, D) of the tracks at ``rows``."""
+    sums = torch.zeros(len(rows), feats.data.shape[1])
+    for i, (o, c) in enumerate(zip(feats.offsets[rows], feats.n_patches[rows], strict=True)):
+        sums[i] = feats.data[o : o + c].mean(dim=0)
+    return sums.numpy()
+
+
+def evaluate_centroid(feats: Features, train: LabelSet, val: LabelSet, k: int) -> dict[str, float]:
+    """The baseline the model must beat, on the same split: cosine similarity to the
+    recency-weighted centroid of the training positives, z-scored over all tracks."""
+    from classifier.scoring import centroid_scores
+
+    positives = train.subset(train.targets == 1)
+    if len(positives) == 0 or len(val) == 0:
+        return {"centroid_roc_auc": math.nan, "centroid_precision_at_k": math.nan}
+    library = track_means(feats, np.arange(len(feats.track_ids)))
+    scores = centroid_scores(
+        library,
+        track_means(feats, feats.rows(positives.track_ids)),
+        positives.weights.astype(np.float64),
+        track_means(feats, feats.rows(val.track_ids)),
+    )
+    return {
+        "centroid_roc_auc": roc_auc(scores, val.targets),
+        "centroid_precision_at_k": precision_at_k(scores, val.targets, k),
+    }
+
+
 def _scores(model: TasteModel, feats: Features, rows: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.zeros(0)
@@ -466,6 +495,7 @@ def train_cycle(
         "n_positive": float(labels.n_positive),
         "n_negative": float(labels.n_negative),
     }
+    metrics |= evaluate_centroid(feats, train, val, config.precision_k)
     old = evaluate(current, feats, val, config.precision_k) if current is not None else None
     if old is not None:
         metrics["champion_roc_auc"] = old["roc_auc"]

@@ -9,7 +9,13 @@ import pytest
 import torch
 from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
 
-from classifier.scoring import centroid_scores, cold_start_scores, rescore, score_tracks
+from classifier.scoring import (
+    centroid_ranks_better,
+    centroid_scores,
+    cold_start_scores,
+    rescore,
+    score_tracks,
+)
 from classifier.taste import TasteModel
 from classifier.train import roc_auc, train_cycle
 
@@ -25,7 +31,21 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
     scores = store.scores()
     assert set(scores) == set(embedded)
     assert all(0.0 <= s <= 1.0 for s in scores.values())
-    assert {e.model_version for e in store.queue(limit=20)} == {result.version}
+    expected = None if centroid_ranks_better(result.metrics) else result.version
+    assert {e.model_version for e in store.queue(limit=20)} == {expected}
+
+
+def test_centroid_takes_over_only_when_it_ranked_validation_better() -> None:
+    model = {"roc_auc": 0.8, "precision_at_k": 0.5}
+    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.9, "centroid_precision_at_k": 0.4})
+    assert not centroid_ranks_better(
+        {**model, "centroid_roc_auc": 0.7, "centroid_precision_at_k": 0.9}
+    )
+    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.8, "centroid_precision_at_k": 0.6})
+    assert not centroid_ranks_better(model)  # never measured: keep the model
+    assert not centroid_ranks_better(
+        {**model, "centroid_roc_auc": float("nan"), "centroid_precision_at_k": 0.9}
+    )
 
 
 def test_score_is_the_mean_patch_probability_under_the_model(tmp_path: Path) -> None:
