@@ -17,7 +17,7 @@ class ModelConfig:
 
     backbone: str = "MSD_musicnn"
     patches: int = 10
-    half_life_days: float = 14.0  # chosen with bench/bench_drift.py, see bench/RESULTS.md
+    half_life_days: float = 7.0  # chosen with bench/bench_drift.py, see bench/RESULTS.md
     weight_cap: float = 5.0
     skip_grace_days: float = 14.0
     skip_weight: float = 0.5

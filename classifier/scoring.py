@@ -89,6 +89,9 @@ def centroid_scores(
     """Cosine similarity of ``candidates`` to the ``weights``-weighted centroid of
     ``positives``, all z-scored with the mean and spread of ``library``; mapped to [0, 1]."""
     mean, std = library.mean(axis=0), library.std(axis=0) + 1e-6
+    top = float(weights.max()) if len(weights) else 0.0
+    # Very old events can underflow every weight to 0: then they count alike.
+    weights = weights / top if top > 0 else np.ones_like(weights)
     centroid = (weights[:, None] * (positives - mean) / std).sum(axis=0) / weights.sum()
     z = (candidates - mean) / std
     cos = z @ centroid / (np.linalg.norm(z, axis=1) * np.linalg.norm(centroid) + 1e-12)

@@ -411,12 +411,22 @@ def _start_model(
     return TasteModel.pretrained(config.backbone), None
 
 
+MIN_VAL_POSITIVES = 5
+"""Below this many held-out positives a champion/challenger comparison is noise."""
+
+
 def decide(
     challenger: dict[str, float], champion: dict[str, float] | None, tolerance: float
 ) -> tuple[bool, str]:
     """The promotion rule: (promote?, why)."""
     if champion is None:
         return True, "no usable champion"
+    held_out = int(challenger.get("n_val_positive", 0))
+    if held_out < MIN_VAL_POSITIVES:
+        return True, (
+            f"only {held_out} held-out positives, too few to compare: the model trained on "
+            "the newest labels wins"
+        )
     new, old = challenger["roc_auc"], champion["roc_auc"]
     if math.isnan(new) or math.isnan(old):
         return False, "validation split lacks positives or negatives; champion kept"

@@ -92,7 +92,7 @@ def test_a_cycle_is_deterministic_for_a_seed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "missing"])
 def test_a_damaged_checkpoint_is_never_loaded(tmp_path: Path, damage: str) -> None:
     store = open_store(tmp_path)
-    listened_library(store, [("A", 10, 30, 1)], {"A": 6, "B": 6})
+    listened_library(store, [("A", 40, 30, 1)], {"A": 6, "B": 6})
     train_cycle(store, config(steps=5), tmp_path / "m", now=NOW)
     path = Path(store.champion().checkpoint)  # type: ignore[union-attr]
     raw = path.read_bytes()
@@ -116,13 +116,17 @@ def test_a_damaged_checkpoint_is_never_loaded(tmp_path: Path, damage: str) -> No
 def test_promotion_is_refused_when_the_challenger_is_worse_beyond_tolerance(
     tmp_path: Path,
 ) -> None:
-    assert decide({"roc_auc": 0.70}, {"roc_auc": 0.80}, 0.05) == (
+    held = {"n_val_positive": 6.0}
+    assert decide({"roc_auc": 0.70, **held}, {"roc_auc": 0.80}, 0.05) == (
         False,
         "ROC-AUC 0.700 worse than champion 0.800 by more than 0.05",
     )
-    assert decide({"roc_auc": 0.77}, {"roc_auc": 0.80}, 0.05)[0]
+    assert decide({"roc_auc": 0.77, **held}, {"roc_auc": 0.80}, 0.05)[0]
+    few = decide({"roc_auc": 0.10, "n_val_positive": 2.0}, {"roc_auc": 0.90}, 0.05)
+    assert few[0]
+    assert "too few to compare" in few[1]
     store = open_store(tmp_path)
-    listened_library(store, [("A", 20, 60, 1)], {"A": 12, "B": 12})
+    listened_library(store, [("A", 40, 60, 1)], {"A": 12, "B": 12})
     first = train_cycle(store, FAST, tmp_path / "m", now=NOW)
     strict = config(promote_tolerance=-0.5)  # must beat the champion by 0.5 ROC-AUC
     second = train_cycle(store, strict, tmp_path / "m", now=NOW + 60)
@@ -137,7 +141,7 @@ def test_promotion_is_refused_when_the_challenger_is_worse_beyond_tolerance(
 
 def test_only_the_newest_checkpoints_are_kept_and_the_champions(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    listened_library(store, [("A", 10, 30, 1)], {"A": 6, "B": 6})
+    listened_library(store, [("A", 40, 30, 1)], {"A": 6, "B": 6})
     train_cycle(store, config(steps=5), tmp_path / "m", now=NOW)
     champion = Path(store.champion().checkpoint)  # type: ignore[union-attr]
     refuse = config(steps=5, keep_checkpoints=2, promote_tolerance=-2.0)
