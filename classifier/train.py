@@ -347,14 +347,14 @@ def _payload(path: Path) -> bytes:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ModelError(
-            f"cannot read taste checkpoint {path}: {exc}; retrain with `tastebud train`"
+            f"cannot read taste checkpoint {path}: {exc.strerror}; `tastebud once` trains anew"
         ) from exc
     head, _, rest = raw.partition(b"\n")
     digest, _, payload = rest.partition(b"\n")
     if head + b"\n" != _MAGIC or hashlib.sha256(payload).hexdigest().encode() != digest:
         raise ModelError(
-            f"taste checkpoint {path} is truncated or corrupt; delete it and retrain with "
-            "`tastebud train`"
+            f"taste checkpoint {path} is truncated or corrupt: delete it; the next training "
+            "cycle (`tastebud once`) starts from the pretrained weights"
         )
     return payload
 

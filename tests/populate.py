@@ -13,9 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from daemon.config import Config, parse_config
 from store import ListenIn, Store, TrackRef
 
 __all__ = ["Population", "populate"]
@@ -192,3 +194,10 @@ def _runs(store: Store) -> None:
     ):
         run = store.start_run(job)
         store.finish_run(run, status, {"items": 3}, error)
+
+
+def write_config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
+    """A config.toml in ``tmp_path`` whose state dir is ``tmp_path/state``, parsed."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
+    return parse_config(path.read_text(encoding="utf-8"), str(path)), path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,30 +11,15 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from daemon.cli import main
-from daemon.config import Config, parse_config
+from daemon.config import Config
 from daemon.dashboard import load_snapshot, render, snapshot_for, sparkline
 from daemon.exporting import load_tag_names
 from store import Store
 from tests.populate import Population, populate
+from tests.populate import write_config as _config
 
 FEEDS = '[[feeds]]\ntype = "url"\nurl = "https://127.0.0.1/feed"\n'
 HISTORY = '[[history]]\ntype = "listenbrainz"\nuser = "someone"\n'
-
-
-@pytest.fixture(autouse=True)
-def _root_logging() -> Iterator[None]:
-    """main() points the root logger at this test's stderr; give the old handlers back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def _config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
-    path = tmp_path / "config.toml"
-    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
-    return parse_config(path.read_text(encoding="utf-8"), str(path)), path
 
 
 def _text(renderable: object, width: int, height: int) -> str:

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from daemon.cli import main
-from daemon.config import Config, parse_config
+from daemon.config import Config
 from daemon.exporting import playlist_entries, playlist_path, refresh_playlists
 from store import Store, TrackRef
 from store.export import FORMATS, parse_playlist
 from tests.populate import Population, populate
+from tests.populate import write_config as _config
 
 TAGS = tuple(f"tag{i}" for i in range(50))
-
-
-@pytest.fixture(autouse=True)
-def _root_logging() -> Iterator[None]:
-    """main() points the root logger at this test's stderr; give the old handlers back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def _config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
-    path = tmp_path / "config.toml"
-    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
-    return parse_config(path.read_text(encoding="utf-8"), str(path)), path
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +12,6 @@ from store import Store
 from tests.populate import Population, populate
 
 PUSHING = '[[history]]\ntype = "listenbrainz"\nuser = "me"\ntoken = "t0k"\npush_feedback = true\n'
-
-
-@pytest.fixture(autouse=True)
-def _root_logging() -> Iterator[None]:
-    """main() points the root logger at this test's stderr; give the old handlers back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _setup(tmp_path: Path, extra: str = "") -> tuple[Config, Path, Population]:
