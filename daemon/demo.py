@@ -37,6 +37,7 @@ from store import Store, TastebudError
 __all__ = ["DemoPlan", "DemoResult", "main", "run_demo"]
 
 DAY = 86400
+DEMO_PATCHES = 6  # excerpts per track: fewer than the default 10, for a quick demo
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ batch_size = 500
 retry_base_s = 5.0
 
 [model]
-patches = 6
+patches = {DEMO_PATCHES}
 
 [schedule]
 history_minutes = 0.05

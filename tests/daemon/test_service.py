@@ -211,3 +211,32 @@ def test_kill_9_during_fetch_loses_nothing(
         assert any(r.status == "aborted" for r in store.runs(limit=200))
     partial = [p for p in (tmp_path / "state").rglob("*") if p.name.endswith((".part", ".tmp"))]
     assert partial == []
+
+
+def test_once_trains_promotes_scores_and_fills_the_queue(
+    tmp_path: Path, site: tuple[str, type[_SlowHandler]]
+) -> None:
+    base, _ = site
+    config = _config(tmp_path, base)
+    done = subprocess.run(
+        [sys.executable, "-m", "daemon.cli", "--config", str(config), "once"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with Store.open(_db(tmp_path)) as store:
+        champion = store.champion()
+        assert champion is not None
+        queue = store.queue(10)
+        assert len(queue) == 3  # the feed's three tracks, none listened
+        assert all(e.score is not None for e in queue)
+        assert {r.job for r in store.runs(limit=50)} >= {
+            "poll-history",
+            "poll-feeds",
+            "fetch",
+            "train",
+            "playlists",
+        }
+        assert all(r.status == "ok" for r in store.runs(limit=5))
