@@ -147,5 +147,12 @@ _V2 = [
     """,
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# Version 3: the queue looks up listens, feedback and feed items by track.
+_V3 = [
+    "CREATE INDEX listens_track ON listens(track_id)",
+    "CREATE INDEX feedback_track ON feedback(track_id) WHERE track_id IS NOT NULL",
+    "CREATE INDEX feed_items_track ON feed_items(track_id, offered_at)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
