@@ -169,16 +169,9 @@ def _write_playlist(
     return entries
 
 
-def mark_first_export(store: Store, entries: Sequence[PlaylistEntry], playlist: str) -> int:
-    """Record as exported to ``playlist`` the entries never exported before; returns how many."""
-    states = store.queue_states()
-    new = [
-        e.track_id
-        for e in entries
-        if e.track_id and not states.get(e.track_id, {}).get("exported_at")
-    ]
-    store.mark_exported(new, playlist)
-    return len(new)
+def mark_first_export(store: Store, entries: Sequence[PlaylistEntry], playlist: str) -> None:
+    """Record the entries as exported to ``playlist``; the store keeps each first export."""
+    store.mark_exported([e.track_id for e in entries if e.track_id], playlist)
 
 
 def refresh_playlists(store: Store, config: Config) -> list[Path]:

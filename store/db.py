@@ -220,7 +220,7 @@ class Store:
             )
         return [_track(r) for r in rows]
 
-    def backlog(self, *, now: float | None = None) -> int:
+    def backlog(self) -> int:
         """How many tracks wait to be fetched, due now or later."""
         with self.read() as conn:
             return int(
@@ -584,13 +584,15 @@ class Store:
         return _diversify(candidates, limit, per_artist, window)
 
     def mark_exported(self, track_ids: Iterable[int], playlist: str) -> None:
-        """Record that tracks were exported to a playlist (for implicit-skip labels)."""
+        """Record the first export of each track (when, where): the skip grace period runs
+        from it, so refreshing a playlist does not restart it."""
         now = time.time()
         with self.write() as conn:
             conn.executemany(
                 "INSERT INTO queue_state (track_id, queued_at, exported_at, exported_to) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(track_id) DO UPDATE SET "
-                "exported_at = excluded.exported_at, exported_to = excluded.exported_to",
+                "exported_at = coalesce(queue_state.exported_at, excluded.exported_at), "
+                "exported_to = coalesce(queue_state.exported_to, excluded.exported_to)",
                 [(t, now, now, playlist) for t in track_ids],
             )
 

@@ -273,3 +273,14 @@ def test_backup_is_a_consistent_copy(store: Store, tmp_path: Path) -> None:
     store.backup(target)
     with Store.open(target) as copy:
         assert [t.title for t in copy.tracks()] == ["B"]
+
+
+def test_mark_exported_keeps_the_first_export(store: Store) -> None:
+    tid = store.upsert_track(TrackRef("f", url="http://127.0.0.1/a.ogg"))
+    store.mark_exported([tid], "first")
+    first = store.queue_states()[tid]
+    time.sleep(0.01)
+    store.mark_exported([tid], "second")
+    again = store.queue_states()[tid]
+    assert again["exported_at"] == first["exported_at"]
+    assert again["exported_to"] == "first"
