@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from daemon.democorpus import DemoTrack, make_corpus
-from store import Store, TastebudError
+from store import SCHEMA_VERSION, Store, TastebudError
 
 __all__ = ["DemoPlan", "DemoResult", "main", "run_demo"]
 
@@ -212,6 +212,16 @@ log_level = "INFO"
 # -- running the daemon ----------------------------------------------------------------------
 
 
+def _read_progress(db_path: Path, total: int) -> tuple[int, bool]:
+    """Read-only: the daemon alone creates and migrates the database."""
+    if not db_path.exists():
+        return 0, False
+    with Store.open(db_path, readonly=True) as store:
+        if store.schema_version() < SCHEMA_VERSION:
+            return 0, False
+        return _progress(store, total)
+
+
 def _progress(store: Store, total: int) -> tuple[int, bool]:
     counts = store.state_counts()
     done = sum(counts.get(s, 0) for s in ("ready", "failed", "skipped", "unmatched"))
@@ -235,8 +245,19 @@ def run_daemon_until_scored(
         )
         try:
             _watch(proc, db_path, total, timeout, console)
+        except TastebudError as exc:
+            _stop(proc)
+            raise TastebudError(f"{exc}; the daemon's last lines:\n{_tail(log_path)}") from None
         finally:
             _stop(proc)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return f"(cannot read {path}: {exc})"
+    return "\n".join(text.splitlines()[-lines:]) or "(nothing logged)"
 
 
 def _watch(
@@ -254,12 +275,10 @@ def _watch(
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise TastebudError(f"the demo daemon exited early ({proc.returncode})")
-            if db_path.exists():
-                with Store.open(db_path) as store:
-                    done, scored = _progress(store, total)
-                bar.update(task, completed=done)
-                if scored:
-                    return
+            done, scored = _read_progress(db_path, total)
+            bar.update(task, completed=done)
+            if scored:
+                return
             time.sleep(0.5)
     raise TastebudError(f"the demo did not finish within {timeout:.0f} s")
 

@@ -74,10 +74,17 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         store = cls(conn, path)
-        if not readonly:
-            store.migrate()
-        else:
-            store._check_version(store.schema_version())
+        try:
+            if not readonly:
+                store.migrate()
+            else:
+                store._check_version(store.schema_version())
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot migrate database {path}: {exc}") from exc
+        except StoreError:
+            conn.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -118,16 +125,20 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> int:
-        """Apply pending migrations, each in its own transaction; return the final version."""
-        current = self.schema_version()
-        self._check_version(current)
-        for version in range(current + 1, SCHEMA_VERSION + 1):
+        """Apply pending migrations, each in its own transaction; return the final version.
+
+        The version is read again inside each write transaction: another process (the
+        dashboard, a second command) may be migrating the same new file at the same time.
+        """
+        self._check_version(self.schema_version())
+        while True:
             with self.write() as conn:
-                for statement in MIGRATIONS[version - 1]:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {version}")
-            logger.info("database %s migrated to schema version %d", self.path, version)
-        return SCHEMA_VERSION
+                current = self.schema_version()
+                self._check_version(current)
+                if current >= SCHEMA_VERSION:
+                    return SCHEMA_VERSION
+                _apply_migration(conn, current + 1)
+            logger.info("database %s migrated to schema version %d", self.path, current + 1)
 
     def _check_version(self, current: int) -> None:
         if current > SCHEMA_VERSION:
@@ -754,6 +765,12 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _apply_migration(conn: sqlite3.Connection, version: int) -> None:
+    for statement in MIGRATIONS[version - 1]:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
 
 
 def _execute(conn: sqlite3.Connection, sql: str) -> None:

@@ -20,6 +20,7 @@ from store import (
     StoreError,
     TrackRef,
 )
+from store.db import _connect
 from store.schema import MIGRATIONS
 
 
@@ -64,6 +65,24 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(SchemaTooNewError, match="upgrade tastebud"):
         Store.open(path)
+
+
+def test_migration_racing_another_process_applies_each_version_once(tmp_path: Path) -> None:
+    """The daemon and the dashboard (or the demo's watcher) may both create the file."""
+    path = tmp_path / "race.db"
+    racer = Store(_connect(path, readonly=False), path)
+    read_version = racer.schema_version
+
+    def version_then_lose_the_race() -> int:
+        version = read_version()
+        if version == 0:
+            Store.open(path).close()  # another process migrates right after our read
+        return version
+
+    racer.schema_version = version_then_lose_the_race  # type: ignore[method-assign]
+    assert racer.migrate() == SCHEMA_VERSION
+    assert read_version() == SCHEMA_VERSION
+    racer.close()
 
 
 def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
