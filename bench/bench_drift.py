@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +21,15 @@ import torch
 from bench.common import timer, write_section
 from bench.corpus import PACKAGES, Corpus, build
 from classifier.config import ModelConfig
-from classifier.scoring import centroid_scores, rescore
+from classifier.scoring import centroid_ranks_better, centroid_scores, rescore, score_tracks
 from classifier.taste import TasteModel
-from classifier.train import feature_key, precision_at_k, roc_auc, train_cycle
+from classifier.train import (
+    feature_key,
+    load_checkpoint,
+    precision_at_k,
+    roc_auc,
+    train_cycle,
+)
 from store import ListenIn, Store, TrackRef
 
 logger = logging.getLogger(__name__)
@@ -87,19 +92,42 @@ def fill_store(store: Store, corpus: Corpus, sc: Scenario, key: str) -> dict[int
     return ids
 
 
-def ours(corpus: Corpus, sc: Scenario, config: ModelConfig) -> tuple[np.ndarray, float, float]:
-    """Candidate scores after one training cycle, and the cycle's and rescoring's seconds."""
+@dataclasses.dataclass(frozen=True)
+class Ours:
+    """One cycle's outcome: the taste model's own ranking and the one the daemon ships."""
+
+    model: np.ndarray  # champion's scores of the candidates
+    shipped: np.ndarray  # what `rescore` wrote: the model's, or the centroid's
+    centroid_chosen: bool
+    train_s: float
+    score_s: float
+
+
+def ours(corpus: Corpus, sc: Scenario, config: ModelConfig) -> Ours:
+    """One training cycle then `rescore`, on a fresh store holding this scenario."""
     key = feature_key(config.backbone)
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "bench.db") as store:
         ids = fill_store(store, corpus, sc, key)
+        wanted = [ids[int(i)] for i in sc.candidates]
         with timer() as t_train:
             result = train_cycle(store, config, Path(tmp) / "models", now=NOW)
         if not result.promoted:
             logger.warning("bench cycle not promoted: %s", result.reason)
         with timer() as t_score:
             rescore(store, config, Path(tmp) / "models")
-        scores = store.scores()
-    return np.array([scores[ids[int(i)]] for i in sc.candidates]), t_train[0], t_score[0]
+        shipped = store.scores()
+        champion = store.champion()
+        assert champion is not None, "the bench's first cycle always promotes"
+        path = Path(champion.checkpoint)
+        path = path if path.is_absolute() else Path(tmp) / "models" / path
+        model = dict(score_tracks(load_checkpoint(path), store, key, wanted))
+        return Ours(
+            model=np.array([model[t] for t in wanted]),
+            shipped=np.array([shipped[t] for t in wanted]),
+            centroid_chosen=centroid_ranks_better(champion.metrics),
+            train_s=t_train[0],
+            score_s=t_score[0],
+        )
 
 
 def _penultimate(corpus: Corpus) -> np.ndarray:
@@ -129,67 +157,89 @@ def _metrics(scores: np.ndarray, sc: Scenario) -> tuple[float, float]:
     return roc_auc(scores, relevant), precision_at_k(scores, relevant, K)
 
 
-def _row(name: str, values: list[tuple[float, float]]) -> str:
-    auc, p20 = np.mean(values, axis=0)
-    return f"| {name} | {p20:.2f} | {auc:.2f} |"
+NO_DECAY = "ours without recency (no decay)"
+FINGERPRINT = "sonic fingerprint: cosine to 30-day-weighted centroid of musicnn embeddings"
+ZSCORED = "recency-weighted centroid, z-scored back-end inputs (our cold start)"
+INIT_ONLY = "ours before training: head initialised to the centroid in the 200-d space"
+SHIPPED = "**ours as shipped** (default half-life; model or centroid, as validated)"
 
 
-def run(corpus: Corpus, config: ModelConfig) -> tuple[dict[str, list], list[float], list[float]]:
-    """Metrics per method and seed, and the training/rescoring seconds of ours."""
+def _sweep_name(half_life: float) -> str:
+    return f"ours, taste model alone, half-life {half_life:g} d"
+
+
+@dataclasses.dataclass
+class Results:
+    """Metrics per method and seed, and what the default configuration did."""
+
+    metrics: dict[str, list[tuple[float, float]]] = dataclasses.field(default_factory=dict)
+    train_s: list[float] = dataclasses.field(default_factory=list)
+    score_s: list[float] = dataclasses.field(default_factory=list)
+    centroid_chosen: int = 0
+
+    def add(self, name: str, scores: np.ndarray, sc: Scenario) -> None:
+        self.metrics.setdefault(name, []).append(_metrics(scores, sc))
+
+    def mean(self, name: str) -> tuple[float, float]:
+        auc, p20 = np.mean(self.metrics[name], axis=0)
+        return float(auc), float(p20)
+
+
+def _baselines(res: Results, corpus: Corpus, pen: np.ndarray, sc: Scenario, seed: int) -> None:
+    config = ModelConfig(seed=seed)
+    res.add("random", np.random.default_rng(seed).uniform(size=len(sc.candidates)), sc)
+    no_decay = dataclasses.replace(config, half_life_days=float("inf"))
+    res.add(NO_DECAY, ours(corpus, sc, no_decay).model, sc)
+    res.add(FINGERPRINT, fingerprint(pen, sc, 30.0, zscore=False), sc)
+    back_end = corpus.features.astype(np.float32).mean(1)
+    res.add(ZSCORED, fingerprint(back_end, sc, config.half_life_days, zscore=True), sc)
+    res.add(INIT_ONLY, ours(corpus, sc, dataclasses.replace(config, steps=0)).model, sc)
+
+
+def run(corpus: Corpus, config: ModelConfig) -> Results:
+    """Every method on every seed's scenario."""
     pen = _penultimate(corpus)
-    results: dict[str, list] = {}
-    t_train, t_score = [], []
-
-    def add(name: str, fn: Callable[[Scenario], np.ndarray], sc: Scenario) -> None:
-        results.setdefault(name, []).append(_metrics(fn(sc), sc))
-
+    res = Results()
     for seed in SEEDS:
         sc = scenario(corpus, seed)
-        rng = np.random.default_rng(seed)
-        add("random", lambda s, r=rng: r.uniform(size=len(s.candidates)), sc)
-        add(
-            "ours without recency (no decay)",
-            lambda s, seed=seed: ours(
-                corpus, s, dataclasses.replace(config, half_life_days=float("inf"), seed=seed)
-            )[0],
-            sc,
-        )
-        add(
-            "sonic fingerprint: cosine to 30-day-weighted centroid of musicnn embeddings",
-            lambda s: fingerprint(pen, s, 30.0, zscore=False),
-            sc,
-        )
-        add(
-            "same, z-scored (our cold start, on back-end inputs)",
-            lambda s: fingerprint(
-                corpus.features.astype(np.float32).mean(1), s, config.half_life_days, zscore=True
-            ),
-            sc,
-        )
+        _baselines(res, corpus, pen, sc, seed)
         for hl in SWEEP:
-            scores, tt, ts = ours(
-                corpus, sc, dataclasses.replace(config, half_life_days=hl, seed=seed)
-            )
-            results.setdefault(f"ours, half-life {hl:g} d", []).append(_metrics(scores, sc))
+            out = ours(corpus, sc, dataclasses.replace(config, half_life_days=hl, seed=seed))
+            res.add(_sweep_name(hl), out.model, sc)
             if hl == config.half_life_days:
-                t_train.append(tt)
-                t_score.append(ts)
-    return results, t_train, t_score
+                res.add(SHIPPED, out.shipped, sc)
+                res.train_s.append(out.train_s)
+                res.score_s.append(out.score_s)
+                res.centroid_chosen += out.centroid_chosen
+    return res
 
 
-def _table(results: dict[str, list], config: ModelConfig) -> str:
+def _table(res: Results) -> str:
     lines = ["| ranking of the candidates | P@20 | ROC-AUC |", "|---|---|---|"]
-    for name, values in results.items():
-        star = " **(default)**" if name == f"ours, half-life {config.half_life_days:g} d" else ""
-        lines.append(_row(name + star, values))
+    for name in res.metrics:
+        auc, p20 = res.mean(name)
+        lines.append(f"| {name} | {p20:.2f} | {auc:.2f} |")
     return "\n".join(lines)
+
+
+def _verdict(res: Results) -> str:
+    """Which of the required baselines the shipped ranking beats, from the numbers."""
+    ours_auc, ours_p = res.mean(SHIPPED)
+    beaten, not_beaten = [], []
+    for name in ("random", NO_DECAY, FINGERPRINT, ZSCORED):
+        auc, p20 = res.mean(name)
+        (beaten if ours_auc > auc and ours_p >= p20 else not_beaten).append(name.split(":")[0])
+    text = f"As shipped, ours beats on both measures: {', '.join(beaten) or 'none'}."
+    if not_beaten:
+        text += f" It does not beat: {', '.join(not_beaten)}."
+    return text
 
 
 def main() -> str:
     """Run the benchmark and write the ``drift`` section of bench/RESULTS.md."""
     corpus = build()
     config = ModelConfig()
-    results, t_train, t_score = run(corpus, config)
+    res = run(corpus, config)
     counts = ", ".join(f"{p} {corpus.packages.count(p)}" for p in PACKAGES)
     section = f"""## Taste drift on real recordings
 
@@ -202,29 +252,47 @@ relevant: candidates of the two packages liked now. Means over seeds {list(SEEDS
 (the package pairs and listens differ per seed); every method sees the same
 listens and candidates. "Ours" is one `train_cycle` (defaults of `[model]`:
 {config.steps} steps, L2-SP {config.l2sp}, newest {config.holdout_fraction:.0%} of listened
-tracks held out for evaluation) then `rescore`.
+tracks held out for evaluation) then `rescore`. "Taste model alone" rows score with the
+champion whatever its validation said; "as shipped" is what `rescore` writes with the
+defaults (half-life {config.half_life_days:g} d): the model's scores, or the z-scored
+centroid's when that ranked the model's own validation split better (it did for
+{res.centroid_chosen} of {len(SEEDS)} seeds).
 
-{_table(results, config)}
+{_table(res)}
 
-Default half-life: chosen from the sweep above. 7 and 14 days tie on ROC-AUC and
-beat 21 days and longer; we take 14 days, the longer of the two, because this
-listener's switch is abrupt and a real one drifts more slowly (a shorter half-life
-also forgets a long-standing taste after a week away). Recency matters most:
-without it our model is barely better than random here, because most listens are
-of the old taste. Ours beats random, no recency, and the 30-day "sonic fingerprint"
-on musicnn's 200-d embedding, but it does *not* beat the plain recency-weighted
-centroid on z-scored 1506-d back-end inputs (our cold-start ranking): it starts
-from that centroid direction in the 200-d penultimate space, and with ~50 candidates
-and the newest listens held out for evaluation there is little left to learn.
-Training also treats the candidates as weak negatives, which a high-capacity model
-can memorise (the unit tests avoid that case on purpose); the regularisation
-(L2-SP {config.l2sp}, {config.steps} steps) is what keeps it near the centroid.
+{_verdict(res)}
 
-One training cycle: {np.mean(t_train):.1f} s; rescoring the candidates: {np.mean(t_score):.2f} s
-(mean over seeds, including SQLite reads and writes, on a loaded 2-core machine).
+{EXPLANATION}
+
+One training cycle: {np.mean(res.train_s):.1f} s; rescoring the candidates: \
+{np.mean(res.score_s):.2f} s
+(mean over seeds, including SQLite reads and writes, on a 2-core machine).
 """
     write_section("drift", section)
     return section
+
+
+EXPLANATION = """Default half-life: chosen from the sweep above: 7 days has the best precision@20
+and ties 14 days on ROC-AUC, and on the demo's history (heavy rotation of the old
+taste for months, a new taste for four weeks) a 14-day half-life let the old
+favourites' many listens outweigh the new taste. A listener whose taste moves slowly
+can raise it in `[model] half_life_days`. Recency matters most: without it the model
+is barely better than random here, because most listens are of the old taste.
+
+Why the model does not beat the z-scored centroid: the head sits on the back end's
+200-d penultimate layer, and that layer loses what separates these packages. The
+head initialised to the recency-weighted centroid *in that space* ranks far worse
+than the same centroid on the 1506-d back-end inputs (the "before training" row);
+training recovers most of the gap, not all of it. Two other explanations were
+tested on five seeds and ruled out: cross-fitting (no candidate scored by a model
+that used it as a weak negative) changed ROC-AUC by less than 0.01, and refitting on
+the held-out newest labels after validation by about 0.01; more steps (300) gained
+about 0.02 at three times the cost. The daemon therefore keeps both: every cycle
+scores its validation split with the centroid as well, and `rescore` ranks the queue
+with whichever did better. The split holds out the newest listens against a random
+sample of candidates, some of which the listener would like, so it is a noisy judge
+with a few dozen tracks; a linear path from the 1506-d inputs to the head, started at
+the centroid, is the next change to try."""
 
 
 if __name__ == "__main__":
