@@ -7,11 +7,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from daemon.config import Config
 from store import Store
+
+if TYPE_CHECKING:
+    from daemon.fetch import HostThrottle
 
 __all__ = ["Jobs"]
 
@@ -39,6 +43,7 @@ class Jobs:
         self._model: object | None = None
         self._trained_on: tuple[int, int, int] | None = None
         self._scored_on: int | None = None
+        self._throttle: HostThrottle | None = None
 
     def by_name(self, name: str) -> Callable[[], Counts]:
         """The job function called ``name``."""
@@ -91,10 +96,21 @@ class Jobs:
             model_key=self._model_key(),
             limit=batch,
             stop=self.stop,
+            throttle=self._host_throttle(),
         )
         if counts.get("ready"):
             counts["scored"] = self._rescore()
         return counts
+
+    def _host_throttle(self) -> HostThrottle:
+        """One throttle for the daemon's life, so the per-host delay spans job runs;
+        a reload that changes ``[fetch] host_delay_s`` starts a new one."""
+        from daemon.fetch import HostThrottle
+
+        delay = self.config.fetch.host_delay_s
+        if self._throttle is None or self._throttle.delay_s != delay:
+            self._throttle = HostThrottle(delay)
+        return self._throttle
 
     def train(self, force: bool = False) -> Counts:
         """Train a challenger when labels changed (or ``force``), then rescore candidates."""

@@ -35,7 +35,7 @@ from rich.progress import Progress
 
 from classifier.featurize import featurize_file
 from daemon.config import Config, FetchConfig
-from daemon.fetch import Fetcher, is_rejection, recover_cache
+from daemon.fetch import Fetcher, HostThrottle, is_rejection, recover_cache
 from store.db import Store
 from store.errors import (
     AudioError,
@@ -134,12 +134,19 @@ def _discard(fetcher: Fetcher, track: Track) -> None:
 class _Job:
     """One run of the fetch job over the store."""
 
-    def __init__(self, store: Store, config: Config, embed: Embed, model_key: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        embed: Embed,
+        model_key: str,
+        throttle: HostThrottle | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.embed = embed
         self.model_key = model_key
-        self.fetcher = Fetcher(config.fetch, config.cache_dir)
+        self.fetcher = Fetcher(config.fetch, config.cache_dir, throttle=throttle)
         self.counts = dict.fromkeys(OUTCOMES, 0)
 
     def finish(self, item: _Prepared) -> str:
@@ -212,14 +219,16 @@ def process_backlog(
     limit: int | None,
     stop: threading.Event | None = None,
     progress: bool | None = None,
+    throttle: HostThrottle | None = None,
 ) -> dict[str, int]:
     """Fetch and embed up to ``limit`` due tracks (all due ones when None).
 
     Returns counts per outcome (``ready``, ``failed``, ``skipped``, ``unmatched``,
     ``retry``, plus ``paused`` = 1 when the network went down). ``stop`` is honoured
-    between items; items already being fetched are finished first.
+    between items; items already being fetched are finished first. Pass the same
+    ``throttle`` to successive runs so the per-host delay holds across them.
     """
-    job = _Job(store, config, embed, model_key)
+    job = _Job(store, config, embed, model_key, throttle)
     total = limit if limit is not None else store.backlog()
     with _reporter(progress, total) as report:
         paused = _run(job, limit, stop, report)

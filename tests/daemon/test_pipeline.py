@@ -20,6 +20,7 @@ from classifier.audio import decode
 from classifier.excerpt import patch_starts
 from classifier.frontend import LogMel
 from daemon.config import Config, FetchConfig, StorageConfig
+from daemon.fetch import HostThrottle
 from daemon.pipeline import process_backlog, retry_delay
 from store import Store, TrackRef
 from tests.audio_helpers import (
@@ -203,6 +204,22 @@ def test_limit_and_stop_leave_the_rest_waiting(
     )
     assert sum(counts.values()) == 0
     assert sorted(store.get_track(i).state for i in ids) == ["new", "new", "ready"]  # type: ignore[union-attr]
+
+
+def test_the_host_delay_spans_successive_runs(
+    config: Config, store: Store, server: LoopbackServer, song: Path
+) -> None:
+    """The daemon's fetch job runs every few minutes: one throttle serves them all."""
+    slept: list[float] = []
+    throttle = HostThrottle(3600.0, sleep=slept.append)
+    for i in range(2):
+        _add(store, server.add_file(song, name=f"run{i}.opus"))
+        counts = process_backlog(
+            store, config, embed=Projection(), model_key=MODEL_KEY, limit=None, throttle=throttle
+        )
+        assert counts["ready"] == 1
+    (waited,) = slept  # the second run waited for the first's host
+    assert waited > 3500
 
 
 def test_network_down_pauses_the_batch(
