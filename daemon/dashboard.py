@@ -42,12 +42,13 @@ DRIFT_TTL_S = 60.0
 STATES = ("new", "fetching", "ready", "failed", "unmatched")
 SPARKS = "▁▂▃▄▅▆▇█"
 BLOCKS = " ▏▎▍▌▋▊▉█"
-JOB_INTERVALS = {  # job name prefix -> [schedule] field, minutes
-    "history": "history_minutes",
-    "feeds": "feeds_minutes",
-    "fetch": "fetch_minutes",
-    "train": "train_minutes",
-    "playlists": "playlists_minutes",
+JOB_SCHEDULE = {  # the daemon's scheduled jobs -> ([schedule] field, seconds per unit)
+    "poll-history": ("history_minutes", 60.0),
+    "poll-feeds": ("feeds_minutes", 60.0),
+    "fetch": ("fetch_minutes", 60.0),
+    "train": ("train_minutes", 60.0),
+    "playlists": ("playlists_minutes", 60.0),
+    "maintenance": ("maintenance_hours", 3600.0),
 }
 JOB_MARKS = {
     "ok": ("✓", "green"),
@@ -94,6 +95,7 @@ class Snapshot:
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
     jobs: tuple[JobRow, ...] = ()
+    unhealthy: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
 
@@ -149,6 +151,7 @@ def load_snapshot(
     listens = store.recent_listens(8)
     models = store.models()
     states = store.state_counts()
+    last = store.last_runs()
     snap = Snapshot(
         db_path=str(store.path),
         taken_at=now,
@@ -162,7 +165,8 @@ def load_snapshot(
         drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
         states=states,
         backlog=store.backlog(),
-        jobs=_job_rows(store.last_runs(), config, now),
+        jobs=_job_rows(last, config, now),
+        unhealthy=_unhealthy(last),
         errors=_errors(store),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
@@ -224,24 +228,28 @@ def _weighted_mean(counts: Counter[int], means: dict[int, np.ndarray]) -> np.nda
 
 
 def _job_rows(last: dict[str, RunRecord], config: Config, now: float) -> tuple[JobRow, ...]:
-    jobs: dict[str, RunRecord | None] = dict(last)
-    for prefix in JOB_INTERVALS:
-        if not any(_prefix(job) == prefix for job in jobs):
-            jobs[prefix] = None
+    """The scheduled jobs, in schedule order, whether or not they have run yet."""
     return tuple(
-        JobRow(job, run, _next_run(job, run, config, now)) for job, run in sorted(jobs.items())
+        JobRow(job, last.get(job), _next_run(job, last.get(job), config, now))
+        for job in JOB_SCHEDULE
     )
 
 
-def _prefix(job: str) -> str:
-    return job.replace(".", ":").split(":")[0]
+def _unhealthy(last: dict[str, RunRecord]) -> tuple[str, ...]:
+    """Jobs and sources (``history:NAME``, ``feed:NAME``, ...) whose last run failed or
+    was skipped while backing off after failures."""
+    return tuple(
+        job
+        for job, run in last.items()
+        if run.status == "failed" or (run.status == "skipped" and job not in JOB_SCHEDULE)
+    )
 
 
 def _next_run(job: str, run: RunRecord | None, config: Config, now: float) -> float | None:
-    field = JOB_INTERVALS.get(_prefix(job))
-    if field is None or run is None:
+    if job not in JOB_SCHEDULE or run is None:
         return None
-    interval = float(getattr(config.schedule, field)) * 60
+    field, unit = JOB_SCHEDULE[job]
+    interval = float(getattr(config.schedule, field)) * unit
     return max(run.started_at + interval, now)
 
 
@@ -261,7 +269,7 @@ def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]
             else "no listens yet: the daemon polls [[history]] every "
             f"{config.schedule.history_minutes:g} min; or `tastebud import FILE`"
         )
-    if not config.feeds:
+    if not config.feeds and not snap.queue:
         hints.append("no candidates: add a [[feeds]] source to config.toml")
     if not snap.queue and snap.backlog:
         hints.append(f"queue empty: {snap.backlog} tracks wait to be fetched")
@@ -413,9 +421,8 @@ def _line(mark: str, label: str, age: float) -> Text:
 def _pipeline_panel(s: Snapshot) -> Panel:
     counts = "  ".join(f"{st} {s.states.get(st, 0)}" for st in STATES)
     rows: list[Text] = [Text(counts + f"  backlog {s.backlog}", overflow="fold")]
-    unhealthy = [j.job for j in s.jobs if j.last and j.last.status == "failed"]
-    if unhealthy:
-        rows.append(Text("unhealthy: " + ", ".join(unhealthy), style="bold red", no_wrap=True))
+    if s.unhealthy:
+        rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
     rows += [_job_line(j, s.taken_at) for j in s.jobs]
     rows += [Text("! " + e, style="red", no_wrap=True, overflow="ellipsis") for e in s.errors]
     return Panel(Group(*rows), title="pipeline", title_align="left", border_style="yellow")
@@ -423,9 +430,9 @@ def _pipeline_panel(s: Snapshot) -> Panel:
 
 def _job_line(job: JobRow, now: float) -> Text:
     if job.last is None:
-        return Text(f"{job.job:<9} never run", style="dim", no_wrap=True)
+        return Text(f"{job.job:<12} never run", style="dim", no_wrap=True)
     mark, style = JOB_MARKS.get(job.last.status, ("?", "yellow"))
-    text = Text.assemble(f"{job.job:<9} ", (mark, style), f" {_ago(now - job.last.started_at):>3}")
+    text = Text.assemble(f"{job.job:<12} ", (mark, style), f" {_ago(now - job.last.started_at):>3}")
     if job.next_at is not None:
         text.append(f" →{_ago(job.next_at - now)}", style="dim")
     text.no_wrap = True

@@ -187,8 +187,10 @@ def _models(store: Store, pop: Population) -> None:
 
 def _runs(store: Store) -> None:
     for job, status, error in (
-        ("history", "ok", None),
-        ("feeds", "ok", None),
+        ("history:listenbrainz", "ok", None),
+        ("poll-history", "ok", None),
+        ("feed:discover", "failed", "feed discover: HTTP 503 from 127.0.0.1"),
+        ("poll-feeds", "ok", None),
         ("fetch", "failed", "yt-dlp: HTTP Error 429: Too Many Requests"),
         ("train", "ok", None),
     ):

@@ -55,7 +55,8 @@ def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) ->
     assert f"v{pop.champion}" in text
     assert "ROC-AUC 0.78" in text
     assert sparkline(pop.aucs) in text
-    assert "unhealthy: fetch" in text
+    assert "unhealthy:" in text
+    assert "feed:discover, fetch" in text
     assert "backlog 2" in text
     assert "Candidate 1 " not in text  # disliked
     assert pop.blocked_artist not in text.split("listens & feedback")[0]
@@ -91,12 +92,30 @@ def test_jobs_get_their_next_run_from_the_schedule(populated: tuple) -> None:
     config, store, pop = populated
     snap = load_snapshot(store, config, now=pop.now)
     jobs = {j.job: j for j in snap.jobs}
-    history = jobs["history"]
+    assert list(jobs) == [
+        "poll-history",
+        "poll-feeds",
+        "fetch",
+        "train",
+        "playlists",
+        "maintenance",
+    ]
+    history = jobs["poll-history"]
     assert history.last is not None
     assert history.next_at == pytest.approx(
         max(history.last.started_at + config.schedule.history_minutes * 60, pop.now)
     )
     assert jobs["playlists"].last is None
+    assert jobs["maintenance"].next_at is None
+
+
+def test_failing_jobs_and_sources_are_unhealthy(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, now=pop.now)
+    assert snap.unhealthy == ("feed:discover", "fetch")
+    text = _text(render(snap, 120, 40), 120, 40)
+    assert "unhealthy: feed:discover, fetch" in text
+    assert "never run" in text  # playlists and maintenance have not run yet
 
 
 def test_empty_database_says_what_to_do_next(tmp_path: Path) -> None:
