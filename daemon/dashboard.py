@@ -366,7 +366,7 @@ def _model_lines(m: ModelRecord | None, min_labels: int, now: float) -> list[Tex
     if m is None:
         return [Text(f"untrained: it trains once {min_labels} labels exist", style="yellow")]
     when = _ago(now - m.created_at)
-    labels = m.metrics.get("n_labels", m.n_train + m.n_val)
+    labels = m.n_labels
     half = m.hparams.get("half_life_days")
     auc, pk = m.metrics.get("roc_auc"), m.metrics.get("precision_at_k")
     return [

@@ -28,7 +28,7 @@ def _model_line(store: Store, now: float) -> str:
     auc_text = f", validation ROC-AUC {auc:.3f}" if isinstance(auc, int | float) else ""
     return (
         f"model: version {champion.version}, trained {_ago(champion.created_at, now)}, "
-        f"{champion.n_train} labels{auc_text}"
+        f"{champion.n_labels} labels{auc_text}"
     )
 
 

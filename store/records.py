@@ -125,6 +125,11 @@ class ModelRecord:
     promoted: bool
     promoted_at: float | None
 
+    @property
+    def n_labels(self) -> int:
+        """Every label of its training cycle: training and validation, weak ones included."""
+        return int(self.metrics.get("n_labels", self.n_train + self.n_val))
+
 
 @dataclass(frozen=True)
 class QueueEntry:

@@ -14,6 +14,7 @@ from daemon.cli import main
 from daemon.config import Config
 from daemon.dashboard import load_snapshot, render, snapshot_for, sparkline
 from daemon.exporting import load_tag_names
+from daemon.status import status_lines
 from store import Store
 from tests.populate import Population, populate
 from tests.populate import write_config as _config
@@ -156,3 +157,15 @@ def test_once_prints_one_frame(
 def test_sparkline_spans_low_to_high() -> None:
     assert sparkline([0.5, 0.75, 1.0]) == "▁▅█"
     assert sparkline([0.7, 0.7]) == "▄▄"
+
+
+def test_status_agrees_with_the_dashboard(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, now=pop.now)
+    assert snap.champion is not None
+    lines = status_lines(store, config, now=pop.now)
+    model = next(line for line in lines if line.startswith("model:"))
+    assert f"version {pop.champion}," in model
+    assert f"{snap.champion.n_labels} labels" in model
+    assert "Candidate 0" in "\n".join(lines)
+    assert any(line.startswith("run fetch: failed") for line in lines)
