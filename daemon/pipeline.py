@@ -33,7 +33,9 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier.featurize import featurize_file
+from classifier.audio import decode
+from classifier.featurize import featurize_audio
+from classifier.frontend import SAMPLE_RATE
 from daemon.config import Config, FetchConfig
 from daemon.fetch import Fetcher, HostThrottle, is_rejection, recover_cache
 from store.db import Store
@@ -66,6 +68,7 @@ class _Prepared:
     url: str | None = None
     confidence: float | None = None
     retry_after: float | None = None
+    duration: float | None = None  # seconds of decoded audio
 
 
 def retry_delay(
@@ -94,8 +97,17 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
                 reason = _unmatched_reason(fetcher.config, track, confidence)
                 return _Prepared(track, "unmatched", error=reason, confidence=confidence)
         path = fetcher.fetch(replace(track, url=url))
-        patches = featurize_file(path, n_patches)
-        return _Prepared(track, "features", patches, path, url=url, confidence=confidence)
+        audio = decode(path, sample_rate=SAMPLE_RATE)
+        patches = featurize_audio(audio, n_patches, name=path.name)
+        return _Prepared(
+            track,
+            "features",
+            patches,
+            path,
+            url=url,
+            confidence=confidence,
+            duration=round(audio.size / SAMPLE_RATE, 3),
+        )
     except NetworkDownError as exc:
         return _Prepared(track, "paused", error=str(exc), url=url, confidence=confidence)
     except TransientFetchError as exc:
@@ -175,6 +187,7 @@ class _Job:
             error=error,
             url=url,
             match_confidence=item.confidence,
+            duration=item.duration if state == "ready" else None,
         )
         return state
 

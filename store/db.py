@@ -247,19 +247,22 @@ class Store:
         next_retry_at: float | None = None,
         url: str | None = None,
         match_confidence: float | None = None,
+        duration: float | None = None,
     ) -> None:
-        """Set a track's fetch state (and optionally its error, retry time, URL, confidence)."""
+        """Set a track's fetch state (and optionally its error, retry time, URL, confidence;
+        ``duration``, measured from the audio, fills in a duration no source gave)."""
         with self.write() as conn:
             conn.execute(
                 "UPDATE tracks SET state = ?, last_error = ?, next_retry_at = ?, "
                 "url = coalesce(?, url), match_confidence = coalesce(?, match_confidence), "
-                "updated_at = ? WHERE id = ?",
+                "duration = coalesce(duration, ?), updated_at = ? WHERE id = ?",
                 (
                     state,
                     error,
                     next_retry_at,
                     url and normalize_url(url),
                     match_confidence,
+                    duration,
                     time.time(),
                     track_id,
                 ),

@@ -107,7 +107,10 @@ def test_loopback_track_becomes_reference_patches_and_an_embedding(
     stored = store.get_embedding(track_id, MODEL_KEY)
     assert stored is not None
     np.testing.assert_array_equal(stored[0], embed(patches)[0])
-    assert store.get_track(track_id).state == "ready"  # type: ignore[union-attr]
+    track = store.get_track(track_id)
+    assert track is not None
+    assert track.state == "ready"
+    assert track.duration == pytest.approx(80.0, abs=0.05)  # measured: the page gave none
     assert _audio_files(config) == []
 
 

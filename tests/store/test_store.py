@@ -303,3 +303,12 @@ def test_mark_exported_keeps_the_first_export(store: Store) -> None:
     again = store.queue_states()[tid]
     assert again["exported_at"] == first["exported_at"]
     assert again["exported_to"] == "first"
+
+
+def test_measured_duration_fills_in_only_a_missing_one(store: Store) -> None:
+    known = store.upsert_track(TrackRef(source="t", artist="A", title="Known", duration=201.0))
+    unknown = store.upsert_track(TrackRef(source="t", artist="A", title="Unknown"))
+    for track_id in (known, unknown):
+        store.mark_track(track_id, "ready", duration=199.5)
+    durations = {t.id: t.duration for t in store.tracks()}
+    assert durations == {known: 201.0, unknown: 199.5}
