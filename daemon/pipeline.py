@@ -248,7 +248,8 @@ def process_backlog(
     counts = dict(job.counts)
     if paused:
         counts["paused"] = 1
-    logger.info("fetch job: %s", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    done = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    logger.info("fetch job: %s", done or "nothing due")
     return counts
 
 

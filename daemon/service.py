@@ -116,8 +116,9 @@ class Daemon:
         self._install_signals()
         self.scheduler = self._make_scheduler()
         self._schedule_all()
-        self.scheduler.start()
+        # READY=1 first: once started, a job's STATUS= line could reach systemd before it
         self.notifier.ready(f"running; state in {self.config.state_dir}")
+        self.scheduler.start()
         logger.info(
             "tastebud daemon started (pid %d), state in %s", os.getpid(), self.config.state_dir
         )

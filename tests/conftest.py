@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests check behaviour, not speed (speed lives in bench/): no per-example
+# deadline, which a slow or busy CI machine would trip over. TASTEBUD_HYPOTHESIS=thorough
+# runs many more examples.
+settings.register_profile("default", deadline=None)
+settings.register_profile("thorough", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("TASTEBUD_HYPOTHESIS", "default"))
 
 
 @pytest.fixture(autouse=True)
