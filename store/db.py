@@ -105,10 +105,18 @@ class Store:
             _execute(self.conn, "BEGIN IMMEDIATE")
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if self.conn.in_transaction:  # SQLite may have rolled back already
+                    self.conn.execute("ROLLBACK")
+                if _environmental(exc):
+                    raise _store_error(self.path, exc) from exc
                 raise
-            _execute(self.conn, "COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise _store_error(self.path, exc) from exc
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -117,8 +125,13 @@ class Store:
             _execute(self.conn, "BEGIN")
             try:
                 yield self.conn
+            except sqlite3.DatabaseError as exc:
+                if _environmental(exc):
+                    raise _store_error(self.path, exc) from exc
+                raise
             finally:
-                self.conn.execute("COMMIT")
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
 
     def schema_version(self) -> int:
         """The schema version recorded in the file (0 for an empty file)."""
@@ -774,6 +787,27 @@ def _apply_migration(conn: sqlite3.Connection, version: int) -> None:
     for statement in MIGRATIONS[version - 1]:
         conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _environmental(exc: BaseException) -> bool:
+    """A full disk, a lock, permissions or corruption: not a bug in the statement."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _store_error(path: Path, exc: BaseException) -> StoreError:
+    """One line naming the database, what went wrong and the fix; nothing committed is lost."""
+    text = str(exc)
+    if "full" in text:
+        fix = f"free space on the filesystem holding {path.parent}"
+    elif "locked" in text or "busy" in text:
+        fix = "another process holds a write lock for too long; stop it or retry"
+    elif "readonly" in text or "read-only" in text:
+        fix = f"give this user write access to {path.parent} and the files in it"
+    elif "malformed" in text or "not a database" in text:
+        fix = "move it aside and restore a backup ([storage] backup = true keeps one)"
+    else:
+        fix = "see `tastebud doctor`"
+    return StoreError(f"database {path}: {text}: {fix}; what was stored before is kept")
 
 
 def _execute(conn: sqlite3.Connection, sql: str) -> None:

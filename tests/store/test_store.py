@@ -312,3 +312,23 @@ def test_measured_duration_fills_in_only_a_missing_one(store: Store) -> None:
         store.mark_track(track_id, "ready", duration=199.5)
     durations = {t.id: t.duration for t in store.tracks()}
     assert durations == {known: 201.0, unknown: 199.5}
+
+
+def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path: Path) -> None:
+    path = tmp_path / "full.db"
+    with Store.open(path) as store:
+        kept = store.upsert_track(TrackRef(source="t", artist="Kept", title="Before"))
+        track = store.upsert_track(TrackRef(source="t", artist="A", title="After"))
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is now full
+        features = np.ones((10, 1506), np.float16)  # 30 kB: several pages
+        with pytest.raises(StoreError) as info:
+            store.put_embedding(track, "k", features, np.zeros((10, 50), np.float32))
+        message = str(info.value)
+        assert "\n" not in message
+        assert str(path) in message
+        assert "full" in message
+        assert f"free space on the filesystem holding {tmp_path}" in message
+    with Store.open(path) as store:
+        assert store.get_track(kept) is not None
+        assert store.integrity_check() == "ok"
