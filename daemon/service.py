@@ -66,20 +66,38 @@ class _Activity:
 
 
 def run_recorded(store: Store, name: str, fn: JobFn) -> bool:
-    """Run a job, record it in the runs table, log a failure; True when it succeeded."""
-    run_id = store.start_run(name)
+    """Run a job, record it in the runs table, log a failure; True when it succeeded.
+
+    A database that cannot record the run (full disk, say) is logged, not raised:
+    the next run tries again.
+    """
+    try:
+        run_id = store.start_run(name)
+    except TastebudError as exc:
+        logger.error("job %s not started: %s", name, exc)
+        return False
     try:
         counts = fn()
     except TastebudError as exc:
         logger.error("job %s failed: %s", name, exc)
-        store.finish_run(run_id, "failed", error=str(exc))
+        _finish(store, run_id, name, "failed", {}, str(exc))
         return False
     except Exception as exc:
         logger.exception("job %s crashed", name)
-        store.finish_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        _finish(store, run_id, name, "failed", {}, f"{type(exc).__name__}: {exc}")
         return False
-    store.finish_run(run_id, "ok", counts)
     logger.info("job %s done: %s", name, counts or "nothing to do")
+    return _finish(store, run_id, name, "ok", counts, None)
+
+
+def _finish(
+    store: Store, run_id: int, name: str, status: str, counts: dict[str, int], error: str | None
+) -> bool:
+    try:
+        store.finish_run(run_id, status, counts, error)
+    except TastebudError as exc:
+        logger.error("job %s: cannot record its run: %s", name, exc)
+        return False
     return True
 
 

@@ -102,7 +102,7 @@ class Store:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``), committed on success, rolled back on error."""
         with self._lock:
-            _execute(self.conn, "BEGIN IMMEDIATE")
+            _execute(self.conn, "BEGIN IMMEDIATE", self.path)
             try:
                 yield self.conn
             except BaseException as exc:
@@ -122,7 +122,7 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         """A short read transaction: one consistent snapshot."""
         with self._lock:
-            _execute(self.conn, "BEGIN")
+            _execute(self.conn, "BEGIN", self.path)
             try:
                 yield self.conn
             except sqlite3.DatabaseError as exc:
@@ -810,13 +810,11 @@ def _store_error(path: Path, exc: BaseException) -> StoreError:
     return StoreError(f"database {path}: {text}: {fix}; what was stored before is kept")
 
 
-def _execute(conn: sqlite3.Connection, sql: str) -> None:
+def _execute(conn: sqlite3.Connection, sql: str, path: Path) -> None:
     try:
         conn.execute(sql)
     except sqlite3.OperationalError as exc:
-        raise StoreError(
-            f"database busy or unwritable ({exc}): is another process holding it?"
-        ) from exc
+        raise _store_error(path, exc) from exc
 
 
 def _add_ids(conn: sqlite3.Connection, track_id: int, ids: dict[str, str]) -> None:

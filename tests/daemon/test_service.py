@@ -18,6 +18,7 @@ import pytest
 
 from daemon.demo import DemoPlan, write_history, write_rss
 from daemon.democorpus import DemoTrack, make_corpus
+from daemon.service import run_recorded
 from store import Store
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
@@ -242,3 +243,21 @@ def test_once_trains_promotes_scores_and_fills_the_queue(
             "playlists",
         }
         assert all(r.status == "ok" for r in store.runs(limit=5))
+
+
+def test_a_job_whose_run_cannot_be_recorded_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Store.open(tmp_path / "t.db") as store:
+
+        def makes_writes_fail() -> dict[str, int]:
+            store.conn.execute("PRAGMA query_only = ON")  # every write now fails
+            return {"items": 1}
+
+        assert not run_recorded(store, "fetch", makes_writes_fail)
+        assert not run_recorded(store, "train", dict)
+        store.conn.execute("PRAGMA query_only = OFF")
+        assert [r.status for r in store.runs()] == ["running"]  # the first, never finished
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert messages[0].startswith(f"job fetch: cannot record its run: database {tmp_path}")
+    assert messages[1].startswith("job train not started: database")
