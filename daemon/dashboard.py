@@ -91,6 +91,7 @@ class Snapshot:
     champion: ModelRecord | None = None
     aucs: tuple[float, ...] = ()
     min_labels: int = 0
+    precision_k: int = 20
     drift: tuple[tuple[str, float], ...] | None = None
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
@@ -162,6 +163,7 @@ def load_snapshot(
         champion=next((m for m in reversed(models) if m.promoted), None),
         aucs=tuple(float(m.metrics["roc_auc"]) for m in models if "roc_auc" in m.metrics),
         min_labels=config.model.min_labels,
+        precision_k=config.model.precision_k,
         drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
         states=states,
         backlog=store.backlog(),
@@ -355,16 +357,17 @@ def _score_bar(score: float | None, width: int = 5) -> Text:
 
 
 def _model_panel(s: Snapshot) -> Panel:
-    lines = _model_lines(s.champion, s.min_labels, s.taken_at)
+    lines = _model_lines(s, s.taken_at)
     if len(s.aucs) > 1:
         lines.append(Text(f"AUC by version {sparkline(s.aucs)}", no_wrap=True))
     lines += _drift_lines(s.drift)
     return Panel(Group(*lines), title="model", title_align="left", border_style="magenta")
 
 
-def _model_lines(m: ModelRecord | None, min_labels: int, now: float) -> list[Text]:
+def _model_lines(s: Snapshot, now: float) -> list[Text]:
+    m = s.champion
     if m is None:
-        return [Text(f"untrained: it trains once {min_labels} labels exist", style="yellow")]
+        return [Text(f"untrained: it trains once {s.min_labels} labels exist", style="yellow")]
     when = _ago(now - m.created_at)
     labels = m.n_labels
     half = m.hparams.get("half_life_days")
@@ -372,7 +375,7 @@ def _model_lines(m: ModelRecord | None, min_labels: int, now: float) -> list[Tex
     return [
         Text(f"v{m.version}  trained {when} ago", no_wrap=True, overflow="ellipsis"),
         Text(f"labels {_num(labels, 'g')}  half-life {_num(half, 'g')}d"),
-        Text(f"ROC-AUC {_num(auc)}  P@k {_num(pk)}", no_wrap=True),
+        Text(f"ROC-AUC {_num(auc)} P@{s.precision_k} {_num(pk)}", no_wrap=True),
     ]
 
 
