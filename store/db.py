@@ -496,25 +496,31 @@ class Store:
                         (model_key,),
                     )
                 ]
-        for start in range(0, len(track_ids), chunk):
-            yield from self._embedding_chunk(model_key, track_ids[start : start + chunk])
-
-    def _embedding_chunk(
-        self, model_key: str, ids: Sequence[int]
-    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        marks = ",".join("?" * len(ids))
-        with self.read() as conn:
-            rows = conn.execute(
-                "SELECT track_id, n_patches, features, feature_dim, tags, tag_dim FROM embeddings "
-                f"WHERE model_key = ? AND track_id IN ({marks}) ORDER BY track_id",
-                (model_key, *ids),
-            ).fetchall()
+        rows = self._embedding_rows(
+            "n_patches, features, feature_dim, tags, tag_dim", model_key, track_ids, chunk
+        )
         for track_id, n, feats, fdim, tags, tdim in rows:
             yield (
                 int(track_id),
                 np.frombuffer(feats, dtype=np.float16).reshape(n, fdim),
                 np.frombuffer(tags, dtype=np.float32).reshape(n, tdim),
             )
+
+    def _embedding_rows(
+        self, columns: str, model_key: str, track_ids: Sequence[int], chunk: int
+    ) -> Iterator[tuple[Any, ...]]:
+        """``track_id, <columns>`` of ``track_ids``' embeddings, by track id, one short read
+        transaction per ``chunk`` ids."""
+        for start in range(0, len(track_ids), chunk):
+            ids = list(track_ids[start : start + chunk])
+            marks = ",".join("?" * len(ids))
+            with self.read() as conn:
+                rows = conn.execute(
+                    f"SELECT track_id, {columns} FROM embeddings "
+                    f"WHERE model_key = ? AND track_id IN ({marks}) ORDER BY track_id",
+                    (model_key, *ids),
+                ).fetchall()
+            yield from rows
 
     def embedded_ids(self, model_key: str) -> set[int]:
         """Ids of tracks with an embedding under ``model_key``."""
@@ -713,19 +719,11 @@ class Store:
         self, model_key: str, track_ids: Sequence[int], chunk: int = 500
     ) -> dict[int, np.ndarray]:
         """Tag probabilities averaged over patches, per track (reads no features)."""
-        out: dict[int, np.ndarray] = {}
-        for start in range(0, len(track_ids), chunk):
-            ids = list(track_ids[start : start + chunk])
-            marks = ",".join("?" * len(ids))
-            with self.read() as conn:
-                rows = conn.execute(
-                    "SELECT track_id, n_patches, tags, tag_dim FROM embeddings "
-                    f"WHERE model_key = ? AND track_id IN ({marks})",
-                    (model_key, *ids),
-                ).fetchall()
-            for track_id, n, tags, dim in rows:
-                out[int(track_id)] = np.frombuffer(tags, np.float32).reshape(n, dim).mean(axis=0)
-        return out
+        rows = self._embedding_rows("n_patches, tags, tag_dim", model_key, track_ids, chunk)
+        return {
+            int(track_id): np.frombuffer(tags, np.float32).reshape(n, dim).mean(axis=0)
+            for track_id, n, tags, dim in rows
+        }
 
     def last_runs(self) -> dict[str, RunRecord]:
         """The newest run of each job."""
