@@ -21,7 +21,6 @@ import logging
 import re
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, Unsu
 
 from classifier.audio import probe
 from daemon.config import FetchConfig
+from daemon.http import Pacer, RetryPolicy
 from daemon.matching import best_match
 from store.errors import (
     AudioError,
@@ -178,23 +178,17 @@ def _classify_text(
 
 
 class HostThrottle:
-    """At least ``delay_s`` seconds between the starts of two requests to one host."""
+    """At least ``delay_s`` seconds between the starts of two downloads from one host:
+    the HTTP sources' :class:`~daemon.http.Pacer`, spaced by the fetch delay."""
 
     def __init__(self, delay_s: float, sleep: Callable[[float], None] = time.sleep) -> None:
         self.delay_s = delay_s
-        self._sleep = sleep
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._policy = RetryPolicy(min_interval_s=delay_s, sleep=sleep)
+        self._pacer = Pacer()
 
     def wait(self, host: str) -> float:
         """Block until ``host`` may be asked again; returns the seconds waited."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + self.delay_s
-        if start > now:
-            self._sleep(start - now)
-        return start - now
+        return self._pacer.wait(host, self._policy)
 
 
 # -- the cache ---------------------------------------------------------------------------------

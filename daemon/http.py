@@ -76,14 +76,16 @@ class Pacer:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
 
-    def wait(self, host: str, policy: RetryPolicy) -> None:
-        """Sleep until ``host`` may be asked again, then book the next slot."""
+    def wait(self, host: str, policy: RetryPolicy) -> float:
+        """Sleep until ``host`` may be asked again, then book the next slot; returns the
+        seconds slept."""
         with self._lock:
             now = policy.clock()
             start = max(now, self._next.get(host, now))
             self._next[host] = start + policy.min_interval_s
         if start > now:
             policy.sleep(start - now)
+        return start - now
 
     def hold(self, host: str, seconds: float, policy: RetryPolicy) -> None:
         """Ask nothing of ``host`` for ``seconds`` (its rate-limit window is spent)."""
