@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from store import Store
 
 # Property tests check behaviour, not speed (speed lives in bench/): no per-example
 # deadline, which a slow or busy CI machine would trip over. TASTEBUD_HYPOTHESIS=thorough
@@ -15,6 +18,13 @@ from hypothesis import settings
 settings.register_profile("default", deadline=None)
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("TASTEBUD_HYPOTHESIS", "default"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh store in ``tmp_path/t.db``, closed after the test."""
+    with Store.open(tmp_path / "t.db") as s:
+        yield s
 
 
 @pytest.fixture(autouse=True)

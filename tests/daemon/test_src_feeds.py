@@ -62,11 +62,6 @@ def rss_server(tmp_path: Path) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "t.db")
-
-
 def _ctx(handler: Any = None) -> PollContext:
     handler = handler or (lambda r: httpx.Response(599))
     return PollContext(make_client(transport=httpx.MockTransport(handler)), POLICY)

@@ -31,11 +31,6 @@ RAW = SAMPLES / "youtube" / "takeout_watch_history_youtube_raw.json"
 EXPORT = SAMPLES / "listenbrainz" / "lb_listens_export.jsonl"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "t.db")
-
-
 def _ctx() -> PollContext:
     return PollContext(make_client(transport=httpx.MockTransport(lambda r: httpx.Response(599))))
 

@@ -77,11 +77,6 @@ def _poll(store: Store, api: FakeLastfm, **config: Any) -> dict[str, int]:
         return LastfmHistory(conf).poll(store, PollContext(client, POLICY))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "t.db")
-
-
 def test_pages_through_scrobbles_skipping_now_playing(store: Store) -> None:
     api = FakeLastfm([_scrobble(1000 + i) for i in range(5)])
     api.now_playing = _sample("lastfm_recenttracks_nowplaying.json")["recenttracks"]["track"][0]

@@ -86,11 +86,6 @@ def _poll(store: Store, api: FakeListenBrainz, **config: Any) -> dict[str, int]:
         return ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "t.db")
-
-
 def test_catch_up_pages_backwards_and_advances_cursor(store: Store) -> None:
     api = FakeListenBrainz([_listen(1000 + i * 10) for i in range(25)])
     counts = _poll(store, api, page_size=10, feedback=False)

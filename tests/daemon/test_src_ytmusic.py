@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,11 +56,6 @@ def _poll(store: Store, api: StubYTMusic, now: float = NOW) -> dict[str, int]:
     source = YTMusicHistory(HistoryConfig(type="ytmusic"), api_factory=lambda auth: api)
     with make_client(transport=httpx.MockTransport(lambda r: httpx.Response(599))) as client:
         return source.poll(store, PollContext(client, now=lambda: now))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "t.db")
 
 
 def test_history_items_map_to_listens_dated_by_section(store: Store) -> None:

@@ -24,13 +24,6 @@ from store.db import _connect
 from store.schema import MIGRATIONS
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "t.db")
-    yield s
-    s.close()
-
-
 def test_open_sets_pragmas_and_version(store: Store) -> None:
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
