@@ -185,9 +185,11 @@ class Results:
         return float(auc), float(p20)
 
 
-def _baselines(res: Results, corpus: Corpus, pen: np.ndarray, sc: Scenario, seed: int) -> None:
-    config = ModelConfig(seed=seed)
-    res.add("random", np.random.default_rng(seed).uniform(size=len(sc.candidates)), sc)
+def _baselines(
+    res: Results, corpus: Corpus, pen: np.ndarray, sc: Scenario, config: ModelConfig
+) -> None:
+    """The methods ours is compared with, under the benchmark's ``config`` (and seed)."""
+    res.add("random", np.random.default_rng(config.seed).uniform(size=len(sc.candidates)), sc)
     no_decay = dataclasses.replace(config, half_life_days=float("inf"))
     res.add(NO_DECAY, ours(corpus, sc, no_decay).model, sc)
     res.add(FINGERPRINT, fingerprint(pen, sc, 30.0, zscore=False), sc)
@@ -202,7 +204,7 @@ def run(corpus: Corpus, config: ModelConfig) -> Results:
     res = Results()
     for seed in SEEDS:
         sc = scenario(corpus, seed)
-        _baselines(res, corpus, pen, sc, seed)
+        _baselines(res, corpus, pen, sc, dataclasses.replace(config, seed=seed))
         for hl in SWEEP:
             out = ours(corpus, sc, dataclasses.replace(config, half_life_days=hl, seed=seed))
             res.add(_sweep_name(hl), out.model, sc)
