@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from classifier.audio import AudioInfo, decode, probe
 from classifier.config import ModelConfig
 from classifier.embed import embed_patches, model_key
-from classifier.featurize import featurize_file
+from classifier.excerpt import patch_starts
+from classifier.featurize import featurize_audio, featurize_file
+from classifier.frontend import SAMPLE_RATE, LogMel
 from classifier.musicnn import (
     MODEL_NAMES,
     N_MELS,
@@ -19,6 +22,9 @@ from classifier.musicnn import (
     weights_available,
     weights_dir,
 )
+from classifier.scoring import centroid_ranks_better, centroid_scores, rescore, score_tracks
+from classifier.taste import TasteModel
+from classifier.train import feature_key, load_checkpoint, precision_at_k, roc_auc, train_cycle
 
 __all__ = [
     "MODEL_NAMES",
@@ -26,15 +32,32 @@ __all__ = [
     "N_TAGS",
     "PATCH_FRAMES",
     "POOLED_DIM",
+    "SAMPLE_RATE",
+    "AudioInfo",
     "BackEnd",
+    "LogMel",
     "ModelConfig",
     "MusiCNN",
     "MusicnnOutput",
+    "TasteModel",
+    "centroid_ranks_better",
+    "centroid_scores",
+    "decode",
     "embed_patches",
+    "feature_key",
+    "featurize_audio",
     "featurize_file",
+    "load_checkpoint",
     "load_musicnn",
     "model_key",
+    "patch_starts",
+    "precision_at_k",
+    "probe",
+    "rescore",
+    "roc_auc",
+    "score_tracks",
     "tag_names",
+    "train_cycle",
     "weights_available",
     "weights_dir",
 ]
