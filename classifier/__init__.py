@@ -5,6 +5,7 @@ from __future__ import annotations
 from classifier.audio import AudioInfo, decode, probe
 from classifier.config import ModelConfig
 from classifier.embed import embed_patches, model_key
+from classifier.encode import write_audio
 from classifier.excerpt import patch_starts
 from classifier.featurize import featurize_audio, featurize_file
 from classifier.frontend import SAMPLE_RATE, LogMel
@@ -60,4 +61,5 @@ __all__ = [
     "train_cycle",
     "weights_available",
     "weights_dir",
+    "write_audio",
 ]
