@@ -43,7 +43,8 @@ def write_audio(
     try:
         fmt, codec, rate = _CODECS[path.suffix.lower()]
     except KeyError:
-        raise AudioError(f"{path.name}: cannot write {path.suffix!r} (use one of {ENCODABLE})") from None
+        message = f"{path.name}: cannot write {path.suffix!r} (use one of {ENCODABLE})"
+        raise AudioError(message) from None
     samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(1, -1)
     with av.open(str(path), "w", format=fmt) as container:
         container.metadata.update(tags or {})
