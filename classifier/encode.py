@@ -29,6 +29,7 @@ _CODECS: dict[str, tuple[str, str, int | None]] = {
     ".m4a": ("mp4", "aac", None),
 }
 ENCODABLE = tuple(_CODECS)
+_LAYOUTS = {1: "mono", 2: "stereo"}
 
 
 def write_audio(
@@ -39,20 +40,24 @@ def write_audio(
     tags: dict[str, str] | None = None,
     bit_rate: int | None = None,
 ) -> Path:
-    """Write mono float ``audio`` at ``sample_rate`` to ``path``, the codec chosen by its suffix."""
+    """Write float ``audio`` at ``sample_rate`` to ``path``, the codec chosen by its suffix.
+
+    ``audio`` is mono ``(n,)`` or ``(n, channels)`` with one or two channels.
+    """
     try:
         fmt, codec, rate = _CODECS[path.suffix.lower()]
     except KeyError:
         message = f"{path.name}: cannot write {path.suffix!r} (use one of {ENCODABLE})"
         raise AudioError(message) from None
-    samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(1, -1)
+    planar = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1).T
+    layout = _LAYOUTS[planar.shape[0]]
     with av.open(str(path), "w", format=fmt) as container:
         container.metadata.update(tags or {})
         stream = cast(av.AudioStream, container.add_stream(codec, rate=rate or sample_rate))
-        stream.layout = "mono"
+        stream.layout = layout
         if bit_rate:
             stream.bit_rate = bit_rate
-        _encode(container, stream, samples, sample_rate)
+        _encode(container, stream, np.ascontiguousarray(planar), sample_rate)
     return path
 
 
@@ -64,11 +69,11 @@ def _encode(
 ) -> None:
     resampler = av.AudioResampler(
         format=stream.format.name,
-        layout="mono",
+        layout=stream.layout.name,
         rate=stream.rate,
         frame_size=stream.codec_context.frame_size or None,
     )
-    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+    frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=stream.layout.name)
     frame.sample_rate = sample_rate
     frame.time_base = Fraction(1, sample_rate)
     frame.pts = 0

@@ -101,7 +101,7 @@ def serve(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-_MIME = {".ogg": "audio/ogg", ".mp3": "audio/mpeg", ".opus": "audio/ogg"}
+_MIME = {".flac": "audio/flac", ".mp3": "audio/mpeg", ".opus": "audio/ogg"}
 
 
 def write_rss(tracks: list[DemoTrack], base: str, path: Path) -> None:

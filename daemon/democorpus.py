@@ -1,7 +1,7 @@
 """A synthetic music corpus for the demo and the end-to-end test.
 
 Five clearly different styles are synthesised in code (no third-party audio)
-and written as real compressed files: Ogg Vorbis (libsndfile), MP3 and Opus (PyAV).
+and written as real compressed files (Opus, MP3 and FLAC) with PyAV.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
-import soundfile
+
+from classifier import write_audio
 
 __all__ = ["STYLES", "DemoTrack", "encode", "make_corpus", "synthesize"]
 
@@ -148,31 +148,12 @@ def synthesize(style: str, seed: int, seconds: float) -> Signal:
     return normalised
 
 
-_CODECS = {".ogg": ("ogg", "vorbis"), ".mp3": ("mp3", "libmp3lame"), ".opus": ("ogg", "libopus")}
+_SUFFIXES = (".opus", ".mp3", ".flac")
 
 
 def encode(audio: Signal, path: Path, *, title: str = "", artist: str = "") -> None:
-    """Write mono float audio at 22.05 kHz as Ogg Vorbis, MP3 or Opus (by suffix)."""
-    if path.suffix == ".ogg":  # libsndfile's libvorbis: FFmpeg's own encoder writes bad lengths
-        soundfile.write(path, audio, SR, format="OGG", subtype="VORBIS")
-        return
-    fmt, codec = _CODECS[path.suffix]
-    rate = 48000 if codec == "libopus" else SR
-    with av.open(str(path), "w", format=fmt) as container:
-        container.metadata.update({"title": title, "artist": artist})
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        assert isinstance(stream, av.audio.stream.AudioStream)
-        resampler = av.AudioResampler(
-            format=stream.format.name,
-            layout="mono",
-            rate=rate,
-            frame_size=stream.codec_context.frame_size or None,
-        )
-        frame = av.AudioFrame.from_ndarray(audio[np.newaxis, :], format="flt", layout="mono")
-        frame.sample_rate = SR
-        for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
-            container.mux(stream.encode(chunk))
-        container.mux(stream.encode(None))
+    """Write mono float audio at 22.05 kHz as Opus, MP3 or FLAC (by suffix), tagged."""
+    write_audio(path, audio, SR, tags={"title": title, "artist": artist})
 
 
 @dataclass(frozen=True)
@@ -200,7 +181,7 @@ def make_corpus(
     """
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
-    suffixes = list(_CODECS)
+    suffixes = list(_SUFFIXES)
     for s_index, (style, count) in enumerate(per_style.items()):
         name = style.replace("-", " ").title()
         for i in range(count):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.db import BUSY_TIMEOUT_MS, Store
+from store.db import BUSY_TIMEOUT_MS, RunOutcome, Store
 from store.errors import (
     AlreadyRunningError,
     AudioError,
@@ -67,6 +67,7 @@ __all__ = [
     "QueueEntry",
     "RateLimitedError",
     "RejectedError",
+    "RunOutcome",
     "RunRecord",
     "SchemaTooNewError",
     "SourceAuthError",

@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sqlite_utils
 
-from store.errors import SchemaTooNewError, StoreError
+from store.errors import SchemaTooNewError, StoreError, TastebudError
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
 from store.records import (
     FeedbackEvent,
@@ -673,6 +674,23 @@ class Store:
                 (time.time(), status, json.dumps(counts or {}), error, run_id),
             )
 
+    @contextmanager
+    def recorded_run(self, job: str) -> Iterator[RunOutcome]:
+        """Record one run of ``job``: started now, finished when the block ends.
+
+        The block fills in the yielded outcome (counts, and a status or error when it is not
+        a plain success). An exception escaping the block finishes the run as failed, with
+        the exception as its error, and propagates.
+        """
+        run_id = self.start_run(job)
+        outcome = RunOutcome()
+        try:
+            yield outcome
+        except BaseException as exc:
+            self.finish_run(run_id, "failed", {}, _describe(exc))
+            raise
+        self.finish_run(run_id, outcome.status, outcome.counts, outcome.error)
+
     def abort_unfinished_runs(self) -> int:
         """After a crash: runs still marked running are marked aborted."""
         with self.write() as conn:
@@ -994,3 +1012,23 @@ def _diversify(
         )
         for i, c in enumerate(picked)
     ]
+
+
+@dataclass
+class RunOutcome:
+    """How a recorded run ended, as the block running it sets it."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    status: str = "ok"
+    error: str | None = None
+
+    def fail(self, error: str) -> None:
+        """Mark the run failed without raising."""
+        self.status, self.error = "failed", error
+
+
+def _describe(exc: BaseException) -> str:
+    """A run's error text: the project's errors by message, anything else with its type."""
+    if isinstance(exc, TastebudError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

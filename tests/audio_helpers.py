@@ -8,15 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import cast
 from urllib.parse import unquote
 
-import av
 import numpy as np
-import soundfile as sf
+
+from classifier import write_audio as encode
 
 __all__ = [
     "FORMATS",
@@ -49,13 +47,6 @@ MIME = {
     "m4a": "audio/mp4",
     "txt": "text/plain",
 }
-_SOUNDFILE = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
-_SOUNDFILE["mp3"] = ("MP3", "MPEG_LAYER_III")
-_PYAV: dict[str, tuple[str, str, int | None]] = {
-    "opus": ("ogg", "libopus", 48000),
-    "webm": ("webm", "libopus", 48000),
-    "m4a": ("mp4", "aac", None),
-}
 
 
 def synth(seconds: float, sample_rate: int = 16000, seed: int = 0, channels: int = 1) -> np.ndarray:
@@ -72,43 +63,9 @@ def synth(seconds: float, sample_rate: int = 16000, seed: int = 0, channels: int
     return audio
 
 
-def _encode_pyav(path: Path, audio: np.ndarray, sample_rate: int, ext: str) -> None:
-    fmt, codec, rate = _PYAV[ext]
-    rate = rate or sample_rate
-    if rate != sample_rate:
-        audio = _resample(audio, sample_rate, rate)
-    with av.open(str(path), "w", format=fmt) as out:
-        stream = cast(av.AudioStream, out.add_stream(codec, rate=rate, layout="mono"))
-        stream.bit_rate = 32000
-        step = 960 * 4
-        for i in range(0, audio.size, step):
-            frame = av.AudioFrame.from_ndarray(
-                audio[None, i : i + step], format="flt", layout="mono"
-            )
-            frame.sample_rate = rate
-            frame.pts = i
-            frame.time_base = Fraction(1, rate)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-
-
-def _resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
-    n = round(audio.size * dst / src)
-    resampled: np.ndarray = np.interp(
-        np.linspace(0, audio.size - 1, n), np.arange(audio.size), audio
-    )
-    return resampled.astype(np.float32)
-
-
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int = 16000) -> Path:
-    """Write mono ``audio`` to ``path``, the container chosen by the extension."""
-    ext = path.suffix.lstrip(".")
-    if ext in _SOUNDFILE:
-        fmt, subtype = _SOUNDFILE[ext]
-        sf.write(str(path), audio, sample_rate, format=fmt, subtype=subtype)
-    else:
-        _encode_pyav(path, audio.reshape(-1), sample_rate, ext)
-    return path
+    """Write ``audio`` to ``path``, the container chosen by the extension (low bit rates)."""
+    return encode(path, audio, sample_rate, bit_rate=32000 if path.suffix != ".mp3" else None)
 
 
 @dataclass

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from classifier.audio import decode, probe, stream
 from classifier.featurize import featurize_file
@@ -40,7 +39,7 @@ def test_every_container_decodes_to_16k_mono(tmp_path: Path, ext: str) -> None:
 def test_stereo_is_mixed_down(tmp_path: Path) -> None:
     left, right = _tone(300.0, 2.0, 44100), _tone(1200.0, 2.0, 44100)
     path = tmp_path / "stereo.wav"
-    sf.write(path, np.stack([left, right], axis=1), 44100)
+    write_audio(path, np.stack([left, right], axis=1), 44100)
     audio = decode(path)
     spectrum = np.abs(np.fft.rfft(audio))
     freqs = np.fft.rfftfreq(audio.size, 1 / 16000)
@@ -123,3 +122,11 @@ def test_bad_files_raise_audio_error(tmp_path: Path, make, message: str) -> None
         featurize_file(path)
     assert path.name in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_ogg_vorbis_decodes() -> None:
+    path = Path(__file__).parent.parent / "fixtures" / "audio" / "vorbis-4s.ogg"
+    assert probe(path).codec == "vorbis"
+    audio = decode(path)
+    assert abs(audio.size / 16000 - 4.0) < 0.05
+    assert abs(_peak_hz(audio) - 440.0) < 3.0

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-import soundfile as sf
 from mutagen.flac import FLAC
 
 from daemon.config import FeedConfig
@@ -24,6 +23,7 @@ from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed
 from store import Store
 from store.errors import SourceUnavailableError
+from tests.audio_helpers import write_audio
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "listenbrainz"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
@@ -88,7 +88,7 @@ def test_url_feed_that_cannot_be_listed_is_a_source_error(store: Store, rss_serv
 
 def _tone(path: Path) -> None:
     t = np.linspace(0, 1.0, 8000, endpoint=False)
-    sf.write(path, (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 8000)
+    write_audio(path, (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 8000)
 
 
 def test_directory_feed_reads_tags_or_file_names(store: Store, tmp_path: Path) -> None:

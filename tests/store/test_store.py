@@ -325,3 +325,16 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path: Path) -> No
     with Store.open(path) as store:
         assert store.get_track(kept) is not None
         assert store.integrity_check() == "ok"
+
+
+def test_recorded_run_records_success_and_failure(store: Store) -> None:
+    with store.recorded_run("poll") as outcome:
+        outcome.counts = {"listens": 3}
+    with pytest.raises(ValueError, match="boom"), store.recorded_run("fetch"):
+        raise ValueError("boom")
+    with store.recorded_run("train") as outcome:
+        outcome.fail("no labels")
+    runs = {r.job: r for r in store.runs()}
+    assert (runs["poll"].status, runs["poll"].counts) == ("ok", {"listens": 3})
+    assert (runs["fetch"].status, runs["fetch"].error) == ("failed", "ValueError: boom")
+    assert (runs["train"].status, runs["train"].error) == ("failed", "no labels")
