@@ -15,9 +15,8 @@ from itertools import islice
 from pathlib import Path
 
 from daemon.config import HistoryConfig
-from daemon.sources import PollContext
-from store import ListenIn, Store
-from store.errors import SourceUnavailableError
+from daemon.sources.base import PollContext
+from store import ListenIn, SourceUnavailableError, Store
 
 __all__ = ["CHUNK", "FileHistory", "ImportSummary", "file_stamp", "ingest_stream"]
 

@@ -8,8 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from store import TrackRef, match_key
-from store.errors import MalformedPayloadError
+from store import MalformedPayloadError, TrackRef, match_key
 
 __all__ = [
     "Skips",

@@ -8,18 +8,20 @@ Only files changed since the last poll are read again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import mutagen
 from mutagen import MutagenError
 
 from daemon.config import FeedConfig
-from daemon.sources import PollContext
 from daemon.sources._parse import split_artist_title
-from store import Store, TrackRef
-from store.errors import SourceUnavailableError
+from daemon.sources.base import PollContext
+from daemon.sources.registry import register
+from store import SourceUnavailableError, Store, TrackRef
 
-__all__ = ["AUDIO_EXTENSIONS", "DirectoryFeed", "audio_files", "file_ref"]
+__all__ = ["AUDIO_EXTENSIONS", "DirectoryConfig", "DirectoryFeed", "audio_files", "file_ref"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,14 @@ def file_ref(path: Path, source: str) -> TrackRef:
     )
 
 
+@dataclass(frozen=True)
+class DirectoryConfig(FeedConfig):
+    """A ``[[feeds]] type = "directory"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("path",)
+    type: str = "directory"
+
+
 class DirectoryFeed:
     """A ``[[feeds]] type = "directory"`` feed."""
 
@@ -96,3 +106,6 @@ class DirectoryFeed:
         if changed:
             store.set_cursor(cursor_name, str(max(ns for _, ns in changed)))
         return {"items": result.inserted, "duplicates": result.duplicates}
+
+
+register(DirectoryFeed, DirectoryConfig)

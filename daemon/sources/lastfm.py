@@ -9,23 +9,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from daemon.config import HistoryConfig
-from daemon.http import check_status, decode_json
-from daemon.sources import PollContext
+from daemon.net import check_status, decode_json
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
-from store import FeedbackKind, ListenIn, Store, TrackRef
-from store.errors import (
+from daemon.sources.base import PollContext
+from daemon.sources.registry import register
+from store import (
     ConfigError,
+    FeedbackKind,
+    ListenIn,
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,
     SourceError,
     SourceUnavailableError,
+    Store,
+    TrackRef,
 )
 
-__all__ = ["DEFAULT_URL", "LastfmHistory", "parse_loved", "parse_scrobble", "raise_for_error"]
+__all__ = [
+    "DEFAULT_URL",
+    "LastfmConfig",
+    "LastfmHistory",
+    "parse_loved",
+    "parse_scrobble",
+    "raise_for_error",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +115,14 @@ def _page_of(payload: Any, root: str, what: str) -> tuple[list[Any], int]:
         raise MalformedPayloadError(f"{what}: response has no {root} object")
     total = as_int(as_dict(body.get("@attr")).get("totalPages"))
     return as_list(body.get("track")), total or 0
+
+
+@dataclass(frozen=True)
+class LastfmConfig(HistoryConfig):
+    """A ``[[history]] type = "lastfm"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("user",)
+    type: str = "lastfm"
 
 
 class LastfmHistory:
@@ -187,3 +207,6 @@ class LastfmHistory:
         if newest > since:
             store.set_cursor(cursor_name, str(newest))
         return inserted
+
+
+register(LastfmHistory, LastfmConfig)

@@ -12,15 +12,18 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
+from daemon.config import HistoryConfig
 from daemon.sources._files import FileHistory, Parsed
 from daemon.sources._parse import log_malformed
 from daemon.sources.listenbrainz import parse_listen
-from store.errors import MalformedPayloadError
+from daemon.sources.registry import register
+from store import MalformedPayloadError
 
-__all__ = ["ExportHistory", "iter_export", "parse_export_item"]
+__all__ = ["ExportConfig", "ExportHistory", "iter_export", "parse_export_item"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,14 @@ def parse_export_item(item: Any, source: str) -> Parsed:
         return f"malformed: {exc}"
 
 
+@dataclass(frozen=True)
+class ExportConfig(HistoryConfig):
+    """A ``[[history]] type = "listenbrainz-export"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("path",)
+    type: str = "listenbrainz-export"
+
+
 class ExportHistory(FileHistory):
     """A ``[[history]] type = "listenbrainz-export"`` source: re-read when the file changes."""
 
@@ -100,3 +111,6 @@ class ExportHistory(FileHistory):
             if isinstance(parsed, str):
                 log_malformed(self.what, parsed, item)
             yield parsed
+
+
+register(ExportHistory, ExportConfig)

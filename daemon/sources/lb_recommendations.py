@@ -9,17 +9,18 @@ then ``/1/playlist/{mbid}`` as JSPF) carry artist and title themselves.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from daemon.config import FeedConfig
-from daemon.sources import PollContext
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
+from daemon.sources.base import PollContext
 from daemon.sources.listenbrainz import DEFAULT_URL
-from store import Store, TrackRef
-from store.errors import MalformedPayloadError
+from daemon.sources.registry import register
+from store import MalformedPayloadError, Store, TrackRef
 
-__all__ = ["RecommendationsFeed", "jspf_ref", "recording_mbid"]
+__all__ = ["RecommendationsConfig", "RecommendationsFeed", "jspf_ref", "recording_mbid"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,14 @@ def _metadata_ref(mbid: str, meta: Any, source: str) -> TrackRef | None:
         duration=ms / 1000 if ms else None,
         ids={"recording_mbid": mbid},
     )
+
+
+@dataclass(frozen=True)
+class RecommendationsConfig(FeedConfig):
+    """A ``[[feeds]] type = "listenbrainz-recommendations"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("user",)
+    type: str = "listenbrainz-recommendations"
 
 
 class RecommendationsFeed:
@@ -131,3 +140,6 @@ class RecommendationsFeed:
             counts["playlists"] += 1
             counts["skipped"] += sum(skips.values())
         return refs
+
+
+register(RecommendationsFeed, RecommendationsConfig)

@@ -12,18 +12,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from daemon.config import HistoryConfig
-from daemon.http import check_status
-from daemon.sources import PollContext
+from daemon.net import check_status
 from daemon.sources._parse import Skips, as_dict, as_int, as_str, parse_items, usable
-from store import FeedbackEvent, FeedbackKind, ListenIn, Store, TrackRef
-from store.errors import MalformedPayloadError
+from daemon.sources.base import PollContext
+from daemon.sources.registry import register
+from store import FeedbackEvent, FeedbackKind, ListenIn, MalformedPayloadError, Store, TrackRef
 
 __all__ = [
     "DEFAULT_URL",
+    "ListenBrainzConfig",
     "ListenBrainzHistory",
     "feedback_ref",
     "listens_of",
@@ -128,6 +130,14 @@ def feedback_ref(item: Any, source: str) -> tuple[TrackRef, float]:
     except MalformedPayloadError:
         ref = TrackRef(source=source, ids=ids)
     return ref, float(created)
+
+
+@dataclass(frozen=True)
+class ListenBrainzConfig(HistoryConfig):
+    """A ``[[history]] type = "listenbrainz"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("user",)
+    type: str = "listenbrainz"
 
 
 class ListenBrainzHistory:
@@ -261,3 +271,6 @@ def _int_cursor(value: str | None, name: str) -> int:
     except ValueError:
         logger.warning("cursor %s holds %r, not a time; starting over", name, value)
         return 0
+
+
+register(ListenBrainzHistory, ListenBrainzConfig)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from daemon.config import HistoryConfig
 from daemon.sources._files import FileHistory, Parsed
 from daemon.sources._parse import (
     as_dict,
@@ -25,10 +27,10 @@ from daemon.sources._parse import (
     split_artist_title,
     strip_topic,
 )
-from store import ListenIn, TrackRef, youtube_video_id
-from store.errors import MalformedPayloadError
+from daemon.sources.registry import register
+from store import ListenIn, MalformedPayloadError, TrackRef, youtube_video_id
 
-__all__ = ["TakeoutHistory", "load_takeout", "parse_entry"]
+__all__ = ["TakeoutConfig", "TakeoutHistory", "load_takeout", "parse_entry"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,14 @@ def _time(value: Any) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class TakeoutConfig(HistoryConfig):
+    """A ``[[history]] type = "takeout"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("path",)
+    type: str = "takeout"
+
+
 class TakeoutHistory(FileHistory):
     """A ``[[history]] type = "takeout"`` source: the file is re-read when it changes."""
 
@@ -115,3 +125,6 @@ class TakeoutHistory(FileHistory):
             if isinstance(parsed, str) and parsed.startswith("malformed"):
                 log_malformed(self.what, parsed, item)
             yield parsed
+
+
+register(TakeoutHistory, TakeoutConfig)

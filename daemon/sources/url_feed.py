@@ -9,13 +9,10 @@ duration.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import yt_dlp
-from yt_dlp.utils import DownloadError, unsmuggle_url
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from daemon.config import FeedConfig
-from daemon.sources import PollContext
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -24,10 +21,11 @@ from daemon.sources._parse import (
     split_artist_title,
     strip_topic,
 )
-from store import Store, TrackRef
-from store.errors import MalformedPayloadError, SourceUnavailableError
+from daemon.sources.base import PollContext
+from daemon.sources.registry import register
+from store import MalformedPayloadError, SourceUnavailableError, Store, TrackRef
 
-__all__ = ["UrlFeed", "entry_ref", "list_entries"]
+__all__ = ["UrlFeed", "UrlFeedConfig", "entry_ref", "list_entries"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +60,12 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
         "playlistend": max_items,
         "logger": _YdlLogger(what),
     }
+    import yt_dlp  # imported when polled: loading the config registers this module
+
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(url, download=False)
-    except DownloadError as exc:
+    except yt_dlp.utils.DownloadError as exc:
         message = str(exc).removeprefix("ERROR: ").splitlines()[0]
         raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
     info = as_dict(info)
@@ -79,6 +79,8 @@ def entry_ref(entry: Any, source: str) -> TrackRef:
     url = as_str(obj.get("url")) or as_str(obj.get("webpage_url"))
     if not url:
         raise MalformedPayloadError("entry has no url")
+    from yt_dlp.utils import unsmuggle_url
+
     url, _ = unsmuggle_url(url)
     title = as_str(obj.get("track")) or as_str(obj.get("title"))
     artist = as_str(obj.get("artist")) or as_str(obj.get("creator"))
@@ -95,6 +97,14 @@ def entry_ref(entry: Any, source: str) -> TrackRef:
         duration=float(duration) if isinstance(duration, int | float) and duration > 0 else None,
         url=url,
     )
+
+
+@dataclass(frozen=True)
+class UrlFeedConfig(FeedConfig):
+    """A ``[[feeds]] type = "url"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ("url",)
+    type: str = "url"
 
 
 class UrlFeed:
@@ -116,3 +126,6 @@ class UrlFeed:
             "duplicates": result.duplicates,
             "skipped": sum(skips.values()),
         }
+
+
+register(UrlFeed, UrlFeedConfig)

@@ -14,17 +14,18 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from daemon.config import HistoryConfig
-from daemon.sources import PollContext
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items
-from store import ListenIn, Store, TrackRef
-from store.errors import ConfigError, MalformedPayloadError, SourceError
+from daemon.sources.base import PollContext
+from daemon.sources.registry import register
+from store import ConfigError, ListenIn, MalformedPayloadError, SourceError, Store, TrackRef
 
-__all__ = ["HistoryApi", "YTMusicHistory", "parse_item"]
+__all__ = ["HistoryApi", "YTMusicConfig", "YTMusicHistory", "parse_item"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,14 @@ def parse_item(item: Any, source: str, now: float) -> tuple[ListenIn, bool]:
     return ListenIn(track=ref, listened_at=day_start(now, days)), days == _OLDER
 
 
+@dataclass(frozen=True)
+class YTMusicConfig(HistoryConfig):
+    """A ``[[history]] type = "ytmusic"`` table."""
+
+    required: ClassVar[tuple[str, ...]] = ()
+    type: str = "ytmusic"
+
+
 class YTMusicHistory:
     """A ``[[history]] type = "ytmusic"`` source."""
 
@@ -114,3 +123,6 @@ class YTMusicHistory:
             "skipped": sum(skips.values()),
             "older": len(parsed) - len(listens),
         }
+
+
+register(YTMusicHistory, YTMusicConfig)

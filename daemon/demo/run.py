@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import shutil
@@ -31,10 +30,10 @@ from xml.sax.saxutils import escape
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from daemon.democorpus import DemoTrack, make_corpus
+from daemon.demo.corpus import DemoTrack, make_corpus
 from store import SCHEMA_VERSION, Store, TastebudError
 
-__all__ = ["DemoPlan", "DemoResult", "main", "run_demo"]
+__all__ = ["DEMO_PATCHES", "DemoPlan", "DemoResult", "run_demo", "write_history", "write_rss"]
 
 DAY = 86400
 DEMO_PATCHES = 6  # excerpts per track: fewer than the default 10, for a quick demo
@@ -348,48 +347,3 @@ def run_demo(state: Path, plan: DemoPlan, console: Console) -> DemoResult:
     return DemoResult(
         state, config_path, top_styles(state / "tastebud.db"), time.monotonic() - start
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m daemon.demo [--state DIR]``."""
-    from daemon.cli import main as cli
-
-    parser = argparse.ArgumentParser(description="run the tastebud demo")
-    parser.add_argument("--state", type=Path, default=Path("demo-state"), help="demo state dir")
-    args = parser.parse_args(argv)
-    console = Console()
-    state = args.state.resolve()
-    try:
-        result = run_demo(state, DemoPlan(), console)
-    except TastebudError as exc:
-        console.print(f"[red]demo failed:[/red] {exc} (daemon log: {state / 'daemon.log'})")
-        return 1
-    cfg = str(result.config_path)
-    cli(["--config", cfg, "dashboard", "--once"])
-    outputs = [state / "top20.m3u8", state / "top20.xspf"]
-    for out in outputs:
-        cli(
-            [
-                "--config",
-                cfg,
-                "export",
-                "--format",
-                out.suffix[1:],
-                "--limit",
-                "20",
-                "--out",
-                str(out),
-            ]
-        )
-    share = sum(s == DemoPlan().drift_style for s in result.top_styles)
-    console.print(
-        f"\ndemo finished in {result.seconds:.0f} s; {share} of the top 10 are "
-        f"{DemoPlan().drift_style}, the style the history drifted to."
-    )
-    console.print("playlists: " + ", ".join(str(p) for p in outputs))
-    console.print(f"live dashboard: .venv/bin/tastebud --config {cfg} dashboard")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

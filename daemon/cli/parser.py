@@ -1,43 +1,13 @@
-"""The ``tastebud`` command line.
-
-Every error tastebud raises on purpose becomes one line on stderr and a
-non-zero exit code; a traceback is a bug.
-"""
+"""The ``tastebud`` argument parser: every command, with its help text."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import logging
-import os
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from daemon.config import DEFAULT_CONFIG_PATH, Config, dump_config, load_config
-from store.errors import ConfigError, NotBuiltError, TastebudError
+from daemon.config import DEFAULT_CONFIG_PATH, EXPORT_FORMATS
 
-__all__ = ["build_parser", "main"]
-
-logger = logging.getLogger(__name__)
-
-EXIT_ERROR = 1
-EXIT_NOT_BUILT = 2
-
-Handler = Callable[[Config, argparse.Namespace], int]
-
-# command -> (module, function); each handler takes (config, args) and returns an exit code.
-_HANDLERS: dict[str, tuple[str, str]] = {
-    "run": ("daemon.service", "cmd_run"),
-    "once": ("daemon.service", "cmd_once"),
-    "dashboard": ("daemon.dashboard", "cmd_dashboard"),
-    "export": ("daemon.exporting", "cmd_export"),
-    "feedback": ("daemon.feedback", "cmd_feedback"),
-    "import": ("daemon.sources.importer", "cmd_import"),
-    "status": ("daemon.status", "cmd_status"),
-    "doctor": ("daemon.doctor", "cmd_doctor"),
-    "config": ("daemon.cli", "cmd_config"),
-}
+__all__ = ["build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +60,7 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     exp.add_argument(
         "--format",
         default="m3u8",
-        choices=["m3u8", "xspf", "csv", "json", "jspf"],
+        choices=list(EXPORT_FORMATS),
         help="playlist format (default m3u8)",
     )
     exp.add_argument("--limit", type=int, default=50, help="number of tracks (default 50)")
@@ -127,71 +97,3 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         action="store_true",
         help="takeout: also import plain YouTube entries, not only YouTube Music",
     )
-
-
-def cmd_config(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud config check``: the config is valid if it loaded; print it redacted."""
-    print(f"# {config.path}: valid")
-    print(f"# state dir: {config.state_dir}")
-    print(dump_config(config, redact=True))
-    return 0
-
-
-def _config_path(args: argparse.Namespace) -> Path:
-    if args.config is not None:
-        return Path(args.config)
-    if env := os.environ.get("TASTEBUD_CONFIG"):
-        return Path(env)
-    return DEFAULT_CONFIG_PATH
-
-
-def _handler(command: str) -> Handler:
-    module_name, func = _HANDLERS[command]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(module_name.split(".")[0]):
-            raise NotBuiltError(f"'tastebud {command}' is not built yet") from None
-        raise
-    handler: Handler = getattr(module, func)
-    return handler
-
-
-def setup_logging(level: str, verbose: bool = False) -> None:
-    """Log to stderr; journald adds timestamps itself when ``JOURNAL_STREAM`` is set."""
-    fmt = "%(levelname)s %(name)s: %(message)s"
-    if not os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(asctime)s " + fmt
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
-        format=fmt,
-        stream=sys.stderr,
-        force=True,
-    )
-    # The scheduler warns at every skipped run of a job that is still busy: routine here.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``tastebud`` console script."""
-    args = build_parser().parse_args(argv)
-    try:
-        config = load_config(_config_path(args))
-        setup_logging(config.daemon.log_level, args.verbose)
-        return _handler(args.command)(config, args)
-    except NotBuiltError as exc:
-        print(f"tastebud: {exc}", file=sys.stderr)
-        return EXIT_NOT_BUILT
-    except ConfigError as exc:
-        print(f"tastebud: config error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except TastebudError as exc:
-        print(f"tastebud: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("tastebud: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

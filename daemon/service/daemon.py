@@ -1,37 +1,36 @@
-"""The daemon: scheduled jobs, graceful lifecycle, systemd integration.
+"""The daemon behind ``tastebud run``: scheduled jobs, graceful lifecycle, systemd integration.
 
-``tastebud run`` schedules the jobs with APScheduler 3 and keeps the main thread
-for signals, config reloads and the systemd watchdog. ``tastebud once`` runs one
-cycle of the same jobs in order and exits.
+It schedules the job table's jobs with APScheduler 3 and keeps the main thread
+for signals, config reloads and the systemd watchdog.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from daemon.config import Config, load_config
-from daemon.jobs import Jobs
-from daemon.lock import StateLock
-from daemon.sdnotify import Notifier
+from daemon.service.jobs import Jobs
+from daemon.service.lock import StateLock
+from daemon.service.once import run_recorded
+from daemon.service.sdnotify import Notifier
+from daemon.service.table import JOBS, job
 from store import Store, TastebudError
 
-__all__ = ["Daemon", "cmd_once", "cmd_run", "run_once"]
+__all__ = ["STALL_LIMIT_S", "Daemon"]
 
 logger = logging.getLogger(__name__)
 
 STALL_LIMIT_S = 900.0
-JobFn = Callable[[], dict[str, int]]
 
 
 @dataclass
@@ -63,42 +62,6 @@ class _Activity:
     def wait_idle(self, timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(lambda: not self.running, timeout)
-
-
-def run_recorded(store: Store, name: str, fn: JobFn) -> bool:
-    """Run a job, record it in the runs table, log a failure; True when it succeeded.
-
-    A database that cannot record the run (full disk, say) is logged, not raised:
-    the next run tries again.
-    """
-    try:
-        run_id = store.start_run(name)
-    except TastebudError as exc:
-        logger.error("job %s not started: %s", name, exc)
-        return False
-    try:
-        counts = fn()
-    except TastebudError as exc:
-        logger.error("job %s failed: %s", name, exc)
-        _finish(store, run_id, name, "failed", {}, str(exc))
-        return False
-    except Exception as exc:
-        logger.exception("job %s crashed", name)
-        _finish(store, run_id, name, "failed", {}, f"{type(exc).__name__}: {exc}")
-        return False
-    logger.info("job %s done: %s", name, counts or "nothing to do")
-    return _finish(store, run_id, name, "ok", counts, None)
-
-
-def _finish(
-    store: Store, run_id: int, name: str, status: str, counts: dict[str, int], error: str | None
-) -> bool:
-    try:
-        store.finish_run(run_id, status, counts, error)
-    except TastebudError as exc:
-        logger.error("job %s: cannot record its run: %s", name, exc)
-        return False
-    return True
 
 
 class Daemon:
@@ -223,31 +186,19 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(3)}, job_defaults=defaults, timezone="UTC"
         )
 
-    def _intervals(self) -> dict[str, tuple[float, float]]:
-        """job -> (interval seconds, first-run delay seconds)."""
-        s = self.config.schedule
-        return {
-            "poll-history": (s.history_minutes * 60, 0.0),
-            "poll-feeds": (s.feeds_minutes * 60, 1.0),
-            "fetch": (s.fetch_minutes * 60, 3.0),
-            "train": (s.train_minutes * 60, 6.0),
-            "playlists": (s.playlists_minutes * 60, 9.0),
-            "maintenance": (s.maintenance_hours * 3600, 60.0),
-        }
-
     def _schedule_all(self, first_delay: float | None = 0.0) -> None:
         assert self.scheduler is not None
-        for name, (interval, delay) in self._intervals().items():
+        for spec in JOBS:
             kwargs: dict[str, object] = {}
             if first_delay is not None:
-                kwargs["next_run_time"] = _utc_in(delay + first_delay)
+                kwargs["next_run_time"] = _utc_in(spec.first_delay_s + first_delay)
             self.scheduler.add_job(
                 self._run_job,
                 "interval",
-                args=[name],
-                id=name,
-                name=name,
-                seconds=max(interval, 1.0),
+                args=[spec.name],
+                id=spec.name,
+                name=spec.name,
+                seconds=max(spec.interval_s(self.config.schedule), 1.0),
                 replace_existing=True,
                 **kwargs,
             )
@@ -258,7 +209,7 @@ class Daemon:
         self.activity.begin(name)
         self.notifier.status(f"running {name}")
         try:
-            run_recorded(self.store, name, self.jobs.by_name(name))
+            run_recorded(self.store, name, partial(job(name).run, self.jobs))
         finally:
             self.activity.end(name)
             self.notifier.status(
@@ -276,31 +227,3 @@ def _utc_in(seconds: float) -> object:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
-
-
-def run_once(config: Config, *, fetch_limit: int | None = None) -> bool:
-    """One full cycle in order: poll, fetch all, train, score, export. True if all succeeded."""
-    stop = threading.Event()
-    with StateLock(config.state_dir), Store.open(config.db_path) as store:
-        jobs = Jobs(config, store, stop)
-        jobs.recover()
-        steps: list[tuple[str, JobFn]] = [
-            ("poll-history", jobs.poll_history),
-            ("poll-feeds", jobs.poll_feeds),
-            ("fetch", lambda: jobs.fetch(limit=fetch_limit)),
-            ("train", lambda: jobs.train(force=True)),
-            ("playlists", jobs.playlists),
-        ]
-        results = [run_recorded(store, name, fn) for name, fn in steps]
-    return all(results)
-
-
-def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud run``."""
-    return Daemon(config).serve()
-
-
-def cmd_once(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud once``: exit 1 if a step failed (each failure is logged)."""
-    ok = run_once(config, fetch_limit=None)
-    return 0 if ok else 1

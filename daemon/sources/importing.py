@@ -1,4 +1,4 @@
-"""``tastebud import FILE``: import a Takeout or ListenBrainz export file once.
+"""Importing a Takeout or ListenBrainz export file once (``tastebud import FILE``).
 
 Shows a progress bar on stderr and prints a summary: imported, duplicates, and
 skipped entries by reason. Listens are stored under the source name of the
@@ -8,7 +8,6 @@ file type (``takeout`` or ``listenbrainz-export``), the same name an unnamed
 
 from __future__ import annotations
 
-import argparse
 import logging
 import zipfile
 from collections.abc import Iterator
@@ -17,14 +16,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from daemon.config import Config
 from daemon.sources._files import ImportSummary, Parsed, ingest_stream
 from daemon.sources.lb_export import iter_export, parse_export_item
 from daemon.sources.takeout import load_takeout, parse_entry
-from store import Store
-from store.errors import MalformedPayloadError, SourceUnavailableError
+from store import MalformedPayloadError, Store
 
-__all__ = ["IMPORT_TYPES", "cmd_import", "detect_type", "format_summary", "import_file"]
+__all__ = ["IMPORT_TYPES", "detect_type", "format_summary", "import_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,21 +58,14 @@ def import_file(
 ) -> ImportSummary:
     """Import one file into ``store`` (progress bar on stderr unless ``quiet``)."""
     parsed, total = _parsed(path, kind, include_youtube)
-    run_id = store.start_run(f"import:{kind}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     progress = Progress(
         *columns, TimeElapsedColumn(), console=Console(stderr=True), disable=quiet, transient=True
     )
-    try:
-        with progress:
-            task = progress.add_task(f"importing {path.name}", total=total)
-            summary = ingest_stream(
-                store, parsed, kind, progress=lambda n: progress.advance(task, n)
-            )
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc) or type(exc).__name__)
-        raise
-    store.finish_run(run_id, "ok", summary.counts())
+    with store.recorded_run(f"import:{kind}") as outcome, progress:
+        task = progress.add_task(f"importing {path.name}", total=total)
+        summary = ingest_stream(store, parsed, kind, progress=lambda n: progress.advance(task, n))
+        outcome.counts = summary.counts()
     return summary
 
 
@@ -88,15 +78,3 @@ def format_summary(summary: ImportSummary, path: Path, kind: str) -> str:
     ]
     lines += [f"  skipped {n}: {reason}" for reason, n in summary.skipped.most_common()]
     return "\n".join(lines)
-
-
-def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud import FILE [--type ...] [--include-youtube]``."""
-    path = Path(args.file).expanduser()
-    if not path.is_file():
-        raise SourceUnavailableError(f"{path}: no such file: check the path to the export")
-    kind = args.type or detect_type(path)
-    with Store.open(config.db_path) as store:
-        summary = import_file(store, path, kind, include_youtube=bool(args.include_youtube))
-    print(format_summary(summary, path, kind))
-    return 0

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from store.identity import normalize_text
+from store import normalize_text
 
 __all__ = ["VERSION_WORDS", "Candidate", "Match", "best_match", "candidate", "score"]
 

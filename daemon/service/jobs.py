@@ -7,15 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
 from store import Store
-
-if TYPE_CHECKING:
-    from daemon.fetch import HostThrottle
 
 __all__ = ["Jobs"]
 
@@ -45,20 +42,9 @@ class Jobs:
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
 
-    def by_name(self, name: str) -> Callable[[], Counts]:
-        """The job function called ``name``."""
-        return {
-            "poll-history": self.poll_history,
-            "poll-feeds": self.poll_feeds,
-            "fetch": self.fetch,
-            "train": self.train,
-            "playlists": self.playlists,
-            "maintenance": self.maintenance,
-        }[name]
-
     def recover(self) -> Counts:
         """After a crash or kill -9: reset interrupted items and remove partial files."""
-        from daemon.pipeline import recover_cache
+        from daemon.acquire.cache import recover_cache
 
         counts = {
             "reset_fetching": self.store.reset_stuck_fetching(),
@@ -86,7 +72,7 @@ class Jobs:
 
     def fetch(self, limit: int | None = -1) -> Counts:
         """Fetch and featurize a batch of the backlog (``limit=None``: all of it)."""
-        from daemon.pipeline import process_backlog
+        from daemon.acquire.pipeline import process_backlog
 
         batch = self.config.fetch.batch_size if limit == -1 else limit
         counts = process_backlog(
@@ -105,8 +91,6 @@ class Jobs:
     def _host_throttle(self) -> HostThrottle:
         """One throttle for the daemon's life, so the per-host delay spans job runs;
         a reload that changes ``[fetch] host_delay_s`` starts a new one."""
-        from daemon.fetch import HostThrottle
-
         delay = self.config.fetch.host_delay_s
         if self._throttle is None or self._throttle.delay_s != delay:
             self._throttle = HostThrottle(delay)
@@ -114,7 +98,7 @@ class Jobs:
 
     def train(self, force: bool = False) -> Counts:
         """Train a challenger when labels changed (or ``force``), then rescore candidates."""
-        from classifier.train import train_cycle
+        from classifier import train_cycle
 
         c = self.store.counts()
         labels = (c["listens"], c["feedback"], c["queue_state"])
@@ -135,7 +119,7 @@ class Jobs:
 
     def playlists(self) -> Counts:
         """Refresh the [[playlists]] files."""
-        from daemon.exporting import refresh_playlists
+        from daemon.playlists.export import refresh_playlists
 
         return {"playlists": len(refresh_playlists(self.store, self.config))}
 
@@ -144,13 +128,9 @@ class Jobs:
         counts = {"pruned_audio": self._prune_cache()}
         self.store.optimize()
         if self._integrity_due():
-            run_id = self.store.start_run("integrity")
-            result = self.store.integrity_check()
-            self.store.finish_run(
-                run_id,
-                "ok" if result == "ok" else "failed",
-                error=None if result == "ok" else result,
-            )
+            with self.store.recorded_run("integrity") as outcome:
+                if (result := self.store.integrity_check()) != "ok":
+                    outcome.fail(result)
             counts["integrity_checked"] = 1
         if self.config.storage.backup:
             self.store.backup(self.config.state_dir / "tastebud.backup.db")
@@ -160,13 +140,12 @@ class Jobs:
     # -- helpers -----------------------------------------------------------------------------
 
     def _model_key(self) -> str:
-        from classifier.embed import model_key
+        from classifier import model_key
 
         return model_key(self.config.model.backbone)
 
     def _embed(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from classifier.embed import embed_patches
-        from classifier.musicnn import MusiCNN, load_musicnn
+        from classifier import MusiCNN, embed_patches, load_musicnn
 
         if self._model is None:
             self._model = load_musicnn(self.config.model.backbone)
@@ -175,7 +154,7 @@ class Jobs:
         return embed_patches(self._model, patches)
 
     def _rescore(self) -> int:
-        from classifier.scoring import rescore
+        from classifier import rescore
 
         self._scored_on = self.store.counts()["embeddings"]
         return rescore(self.store, self.config.model, self.config.checkpoint_dir)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from store.errors import (
+from daemon.acquire.throttle import PACER, Pacer
+from store import (
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,
@@ -67,34 +67,6 @@ class RetryPolicy:
     min_interval_s: float = 1.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-
-
-class Pacer:
-    """Per-host spacing of requests, shared by every thread of the process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next: dict[str, float] = {}
-
-    def wait(self, host: str, policy: RetryPolicy) -> float:
-        """Sleep until ``host`` may be asked again, then book the next slot; returns the
-        seconds slept."""
-        with self._lock:
-            now = policy.clock()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + policy.min_interval_s
-        if start > now:
-            policy.sleep(start - now)
-        return start - now
-
-    def hold(self, host: str, seconds: float, policy: RetryPolicy) -> None:
-        """Ask nothing of ``host`` for ``seconds`` (its rate-limit window is spent)."""
-        with self._lock:
-            until = policy.clock() + seconds
-            self._next[host] = max(self._next.get(host, until), until)
-
-
-_PACER = Pacer()
 
 
 def make_client(
@@ -148,7 +120,7 @@ def request(
     :class:`RateLimitedError` or :class:`SourceUnavailableError`.
     """
     policy = policy or RetryPolicy()
-    pacer = pacer or _PACER
+    pacer = pacer or PACER
     host = httpx.URL(url).host
     for attempt in range(1, policy.attempts + 1):
         pacer.wait(host, policy)

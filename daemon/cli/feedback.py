@@ -19,8 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from daemon.config import Config, HistoryConfig
-from store.db import Store
-from store.records import FeedbackKind, Track
+from store import FeedbackKind, Store, Track
 
 __all__ = ["cmd_feedback", "resolve_tracks"]
 

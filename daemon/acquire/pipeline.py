@@ -33,19 +33,21 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier.audio import decode
-from classifier.featurize import featurize_audio
-from classifier.frontend import SAMPLE_RATE
+from classifier import SAMPLE_RATE, decode, featurize_audio
+from daemon.acquire.cache import recover_cache
+from daemon.acquire.classify import is_rejection
+from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig
-from daemon.fetch import Fetcher, HostThrottle, is_rejection, recover_cache
-from store.db import Store
-from store.errors import (
+from store import (
     AudioError,
     NetworkDownError,
     PermanentFetchError,
+    Store,
+    Track,
+    TrackState,
     TransientFetchError,
 )
-from store.records import Track, TrackState
 
 __all__ = ["OUTCOMES", "Embed", "process_backlog", "recover_cache", "retry_delay"]
 

@@ -54,7 +54,7 @@ def check_weights(config: Config) -> Check:
     """The pretrained musicnn checkpoint of ``[model] backbone`` is installed."""
     name = config.model.backbone
     try:
-        from classifier.musicnn import weights_dir
+        from classifier import weights_dir
 
         where = weights_dir(name)
     except ImportError:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from store.errors import AlreadyRunningError, DaemonError
+from store import AlreadyRunningError, DaemonError
 
 __all__ = ["StateLock"]
 

@@ -1,7 +1,8 @@
-"""``tastebud export`` and the daemon's ``[[playlists]]`` refresh.
+"""Playlists from the queue: what ``tastebud export`` and the daemon's ``[[playlists]]``
+refresh write.
 
 Both read the ranked queue, write it in one of the playlist formats of
-:mod:`store.export` (atomically: a temporary file beside the target, flushed,
+:mod:`daemon.playlists.formats` (atomically: a temporary file beside the target, flushed,
 fsynced, then renamed over it), and record the tracks as exported so that those
 not listened to within ``[model] skip_grace_days`` count as implicit skips.
 
@@ -13,8 +14,6 @@ holds it must not restart its grace period.
 
 from __future__ import annotations
 
-import argparse
-import functools
 import logging
 import os
 import sys
@@ -23,58 +22,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from daemon.config import Config, PlaylistConfig
-from store.db import Store
-from store.errors import ExportError, StoreError, TastebudError
-from store.export import PlaylistEntry, format_playlist
-from store.records import QueueEntry
+from daemon.playlists.formats import PlaylistEntry, format_playlist
+from daemon.playlists.tags import load_tag_names, top_tags
+from store import ExportError, QueueEntry, Store
 
 __all__ = [
-    "cmd_export",
-    "load_tag_names",
     "mark_first_export",
-    "open_existing_store",
     "playlist_entries",
     "playlist_path",
     "refresh_playlists",
-    "top_tags",
     "write_atomic",
+    "write_playlist",
 ]
 
 logger = logging.getLogger(__name__)
-
-TOP_TAGS = 3
-N_TAGS = 50
-
-
-@functools.cache
-def load_tag_names(backbone: str) -> tuple[str, ...]:
-    """The musicnn tag names of ``backbone``; ``tag0``..``tag49`` when musicnn is missing."""
-    try:
-        from classifier.musicnn import tag_names
-
-        return tuple(tag_names(backbone))
-    except (ImportError, TastebudError) as exc:
-        logger.warning("tag names unavailable, showing tag numbers: %s", exc)
-        return tuple(f"tag{i}" for i in range(N_TAGS))
-
-
-def top_tags(
-    store: Store,
-    model_key: str,
-    track_ids: Sequence[int],
-    names: Sequence[str],
-    k: int = TOP_TAGS,
-) -> dict[int, tuple[str, ...]]:
-    """The ``k`` most probable musicnn tags of each embedded track."""
-    means = store.mean_tags(model_key, track_ids)
-    return {tid: _tag_labels(np.argsort(-m)[:k], names) for tid, m in means.items()}
-
-
-def _tag_labels(indices: Sequence[int] | np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-    return tuple(names[i] if i < len(names) else f"tag{i}" for i in map(int, indices))
 
 
 def _passes(score: float | None, min_score: float | None) -> bool:
@@ -143,7 +105,7 @@ def playlist_path(config: Config, playlist: PlaylistConfig) -> Path:
     return config.state_dir / "playlists" / f"{playlist.name}.{playlist.format}"
 
 
-def _write_playlist(
+def write_playlist(
     store: Store,
     config: Config,
     out: Path | None,
@@ -153,6 +115,7 @@ def _write_playlist(
     limit: int,
     min_score: float | None,
 ) -> list[PlaylistEntry]:
+    """Write the top of the queue to ``out`` (atomically) or stdout (``out`` None)."""
     entries = playlist_entries(store, config, limit=limit, min_score=min_score)
     text = format_playlist(fmt, entries, title=title, date=_now_iso())
     if out is None:
@@ -181,7 +144,7 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
     for playlist in config.playlists:
         path = playlist_path(config, playlist)
         try:
-            entries = _write_playlist(
+            entries = write_playlist(
                 store,
                 config,
                 path,
@@ -200,37 +163,3 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
     if failures:
         raise ExportError(f"playlists not written: {', '.join(failures)} (see the log above)")
     return written
-
-
-def open_existing_store(config: Config, *, readonly: bool = False) -> Store:
-    """Open the database, which must exist already."""
-    if not config.db_path.exists():
-        raise StoreError(
-            f"no database at {config.db_path} yet: start the daemon (tastebud run) "
-            "or run one cycle (tastebud once) first"
-        )
-    return Store.open(config.db_path, readonly=readonly)
-
-
-def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud export``: write the queue as a playlist to a file or stdout."""
-    to_stdout = args.out == "-"
-    out = None if to_stdout else Path(args.out).expanduser()
-    name = args.name or ("" if out is None else out.stem)
-    with open_existing_store(config) as store:
-        entries = _write_playlist(
-            store,
-            config,
-            out,
-            fmt=args.format,
-            title=name or "tastebud",
-            limit=args.limit,
-            min_score=args.min_score,
-        )
-        if name:
-            mark_first_export(store, entries, name)
-    if not entries:
-        logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
-    elif out is not None:
-        print(f"{len(entries)} tracks written to {out}", file=sys.stderr)
-    return 0

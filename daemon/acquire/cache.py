@@ -1,0 +1,40 @@
+"""The audio cache: ``<cache>/audio``, its partial downloads, and local ``file://`` tracks."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+__all__ = ["PARTIAL", "audio_dir", "local_path", "recover_cache"]
+
+logger = logging.getLogger(__name__)
+
+PARTIAL = ".partial"
+
+
+def audio_dir(cache_dir: Path) -> Path:
+    """Where fetched audio lives: ``<cache>/audio``."""
+    return Path(cache_dir) / "audio"
+
+
+def recover_cache(cache_dir: Path) -> int:
+    """Remove partial downloads left by a crash; returns how many files went."""
+    partial = audio_dir(cache_dir) / PARTIAL
+    if not partial.is_dir():
+        return 0
+    count = sum(1 for p in partial.rglob("*") if p.is_file())
+    shutil.rmtree(partial, ignore_errors=True)
+    if count:
+        logger.info("removed %d partial downloads from %s", count, partial)
+    return count
+
+
+def local_path(url: str) -> Path | None:
+    """The file a ``file://`` URL names, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(url2pathname(parts.path))

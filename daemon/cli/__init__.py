@@ -1,0 +1,88 @@
+"""The ``tastebud`` command line.
+
+Every error tastebud raises on purpose becomes one line on stderr and a
+non-zero exit code; a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from daemon.cli.parser import build_parser
+from daemon.config import DEFAULT_CONFIG_PATH, Config, load_config
+from store import ConfigError, TastebudError
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger(__name__)
+
+EXIT_ERROR = 1
+
+Handler = Callable[[Config, argparse.Namespace], int]
+
+# command -> (module, function), imported when run so that each command loads only what it
+# needs; each handler takes (config, args) and returns an exit code.
+_HANDLERS: dict[str, tuple[str, str]] = {
+    "run": ("daemon.cli.service", "cmd_run"),
+    "once": ("daemon.cli.service", "cmd_once"),
+    "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
+    "export": ("daemon.cli.export", "cmd_export"),
+    "feedback": ("daemon.cli.feedback", "cmd_feedback"),
+    "import": ("daemon.cli.importing", "cmd_import"),
+    "status": ("daemon.cli.status", "cmd_status"),
+    "doctor": ("daemon.cli.doctor", "cmd_doctor"),
+    "config": ("daemon.cli.config", "cmd_config"),
+}
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    if args.config is not None:
+        return Path(args.config)
+    if env := os.environ.get("TASTEBUD_CONFIG"):
+        return Path(env)
+    return DEFAULT_CONFIG_PATH
+
+
+def _handler(command: str) -> Handler:
+    module_name, func = _HANDLERS[command]
+    handler: Handler = getattr(importlib.import_module(module_name), func)
+    return handler
+
+
+def setup_logging(level: str, verbose: bool = False) -> None:
+    """Log to stderr; journald adds timestamps itself when ``JOURNAL_STREAM`` is set."""
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
+        format=fmt,
+        stream=sys.stderr,
+        force=True,
+    )
+    # The scheduler warns at every skipped run of a job that is still busy: routine here.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tastebud`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(_config_path(args))
+        setup_logging(config.daemon.log_level, args.verbose)
+        return _handler(args.command)(config, args)
+    except ConfigError as exc:
+        print(f"tastebud: config error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except TastebudError as exc:
+        print(f"tastebud: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("tastebud: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,50 @@
+"""``tastebud export``: write the queue as a playlist to a file or stdout."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from daemon.config import Config
+from daemon.playlists.export import mark_first_export, write_playlist
+from store import Store, StoreError
+
+__all__ = ["cmd_export", "open_existing_store"]
+
+logger = logging.getLogger(__name__)
+
+
+def open_existing_store(config: Config, *, readonly: bool = False) -> Store:
+    """Open the database, which must exist already."""
+    if not config.db_path.exists():
+        raise StoreError(
+            f"no database at {config.db_path} yet: start the daemon (tastebud run) "
+            "or run one cycle (tastebud once) first"
+        )
+    return Store.open(config.db_path, readonly=readonly)
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    """``tastebud export``: write the queue as a playlist to a file or stdout."""
+    to_stdout = args.out == "-"
+    out = None if to_stdout else Path(args.out).expanduser()
+    name = args.name or ("" if out is None else out.stem)
+    with open_existing_store(config) as store:
+        entries = write_playlist(
+            store,
+            config,
+            out,
+            fmt=args.format,
+            title=name or "tastebud",
+            limit=args.limit,
+            min_score=args.min_score,
+        )
+        if name:
+            mark_first_export(store, entries, name)
+    if not entries:
+        logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
+    elif out is not None:
+        print(f"{len(entries)} tracks written to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,242 @@
+"""config.toml, parsed once into frozen dataclasses with defaults in code.
+
+An unknown key is an error naming the file, the key and the closest known key;
+a wrong type names the expected type. Secrets (tokens, API keys, the cookies
+file) may come from the TOML, from an environment variable
+``TASTEBUD_<NAME>_<FIELD>``, or from a file ``<NAME>_<FIELD>`` in
+``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``); they are never printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+from daemon.config.schema import (
+    EXPORT_FORMATS,
+    Config,
+    DaemonConfig,
+    FeedConfig,
+    FetchConfig,
+    HistoryConfig,
+    ModelConfig,
+    PlaylistConfig,
+    QueueConfig,
+    ScheduleConfig,
+    Secret,
+    StorageConfig,
+)
+from store import ConfigError
+
+__all__ = ["ARRAYS", "DEFAULT_CONFIG_PATH", "TABLES", "load_config", "parse_config"]
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+SOURCE_ARRAYS = ("history", "feeds")  # their item classes come from the sources' registry
+
+TABLES: dict[str, Any] = {
+    "storage": StorageConfig,
+    "fetch": FetchConfig,
+    "model": ModelConfig,
+    "schedule": ScheduleConfig,
+    "queue": QueueConfig,
+    "daemon": DaemonConfig,
+}
+ARRAYS: dict[str, Any] = {
+    "history": HistoryConfig,
+    "feeds": FeedConfig,
+    "playlists": PlaylistConfig,
+}
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a config file."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found: copy config.toml from the tastebud repository "
+            "or pass --config PATH"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, path: str = "config.toml") -> Config:
+    """Parse config text; errors name ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _check_keys(data, [*TABLES, *ARRAYS], path, "")
+    values: dict[str, Any] = {"path": path}
+    for name, cls in TABLES.items():
+        values[name] = _build(cls, _table(data, name, path), path, name)
+    for name, cls in ARRAYS.items():
+        items = enumerate(_array(data, name, path))
+        values[name] = tuple(
+            _build(_item_class(name, cls, item), item, path, f"{name}[{i}]") for i, item in items
+        )
+    config = Config(**values)
+    _validate(config, path)
+    return config
+
+
+def _item_class(array: str, base: Any, item: dict[str, Any]) -> Any:
+    """The registered config class of a ``[[history]]`` or ``[[feeds]]`` item's type."""
+    if array not in SOURCE_ARRAYS:
+        return base
+    from daemon.sources.registry import source_types  # the sources import this package
+
+    return source_types(array).get(str(item.get("type")), base)
+
+
+def _table(data: dict[str, Any], name: str, path: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table, not {_type_name(value)}")
+    return value
+
+
+def _array(data: dict[str, Any], name: str, path: str) -> list[dict[str, Any]]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{path}: {name} must be an array of tables, written [[{name}]]")
+    return value
+
+
+def _check_keys(data: dict[str, Any], known: list[str], path: str, where: str) -> None:
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+            place = f"{where}." if where else ""
+            raise ConfigError(f"{path}: unknown key '{place}{key}'{hint}")
+
+
+def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(data, list(fields), path, where)
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name in data:
+            values[name] = _coerce(data[name], hints[name], path, f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{path}: {where} needs the key '{name}'")
+    built = cls(**values)
+    return _fill_secrets(built, where)
+
+
+def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
+    if hint is Secret:
+        hint = str
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }
+    if hint in ok:
+        if not ok[hint]:
+            raise ConfigError(
+                f"{path}: {where} must be {_type_name(hint)}, not {_type_name(value)} ({value!r})"
+            )
+        return float(value) if hint is float else value
+    raise ConfigError(f"{path}: {where} has an unsupported type")  # pragma: no cover
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    if isinstance(value, type):
+        return names.get(value, value.__name__)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return names.get(type(value), type(value).__name__)
+
+
+def _credential_name(where: str, name: str, obj: Any) -> str:
+    base = getattr(obj, "name", "") or getattr(obj, "type", "") or where
+    return re.sub(r"[^A-Za-z0-9]+", "_", f"{base}_{name}").strip("_").lower()
+
+
+def _fill_secrets(obj: Any, where: str) -> Any:
+    """Fill empty secret fields from the environment or the credentials directory."""
+    updates: dict[str, Secret] = {}
+    for f in dataclasses.fields(obj):
+        if not f.metadata.get("secret") or getattr(obj, f.name):
+            continue
+        cred = _credential_name(where.split("[")[0], f.name, obj)
+        if value := _lookup_secret(cred):
+            updates[f.name] = Secret(value)
+    for f in dataclasses.fields(obj):
+        if f.metadata.get("secret") and f.name not in updates:
+            updates[f.name] = Secret(getattr(obj, f.name))
+    return dataclasses.replace(obj, **updates)
+
+
+def _lookup_secret(cred: str) -> str:
+    if env := os.environ.get(f"TASTEBUD_{cred.upper()}"):
+        return env.strip()
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if directory and (file := Path(directory) / cred).is_file():
+        return file.read_text(encoding="utf-8").strip()
+    return ""
+
+
+def _validate(config: Config, path: str) -> None:
+    for array in SOURCE_ARRAYS:
+        for i, item in enumerate(getattr(config, array)):
+            _check_source(item, array, i, path)
+    for i, p in enumerate(config.playlists):
+        _one_of(p.format, EXPORT_FORMATS, path, f"playlists[{i}].format")
+    _one_of(
+        config.daemon.log_level.upper(),
+        ("DEBUG", "INFO", "WARNING", "ERROR"),
+        path,
+        "daemon.log_level",
+    )
+    _positive(config, path)
+
+
+def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:
+    from daemon.sources.registry import source_types
+
+    _one_of(item.type, tuple(source_types(array)), path, f"{array}[{i}].type")
+    for key in item.required:
+        if not getattr(item, key):
+            raise ConfigError(f'{path}: {array}[{i}] ({item.type}) needs {key} = "..."')
+
+
+def _one_of(value: str, allowed: tuple[str, ...], path: str, where: str) -> None:
+    if value not in allowed:
+        close = difflib.get_close_matches(value, allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{path}: {where} = '{value}' must be one of {', '.join(allowed)}{hint}")
+
+
+def _positive(config: Config, path: str) -> None:
+    checks = {
+        "fetch.batch_size": config.fetch.batch_size,
+        "fetch.concurrency": config.fetch.concurrency,
+        "model.patches": config.model.patches,
+        "model.half_life_days": config.model.half_life_days,
+        "schedule.fetch_minutes": config.schedule.fetch_minutes,
+        "schedule.history_minutes": config.schedule.history_minutes,
+        "schedule.feeds_minutes": config.schedule.feeds_minutes,
+        "schedule.train_minutes": config.schedule.train_minutes,
+    }
+    for where, value in checks.items():
+        if value <= 0:
+            raise ConfigError(f"{path}: {where} must be greater than 0, not {value}")
+    if config.fetch.min_duration_s >= config.fetch.max_duration_s:
+        raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")

@@ -1,0 +1,201 @@
+"""The configuration's frozen dataclasses, with their defaults in code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from classifier import ModelConfig
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "Config",
+    "DaemonConfig",
+    "FeedConfig",
+    "FetchConfig",
+    "HistoryConfig",
+    "ModelConfig",
+    "PlaylistConfig",
+    "QueueConfig",
+    "ScheduleConfig",
+    "Secret",
+    "StorageConfig",
+]
+
+EXPORT_FORMATS = ("m3u8", "xspf", "csv", "json", "jspf")
+
+
+class Secret(str):
+    """A string that never shows itself in repr() or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+_SECRET = {"secret": True}
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where tastebud keeps its database, audio cache and checkpoints."""
+
+    dir: str = ""
+    cache_dir: str = ""
+    backup: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    """One listening-history source (``[[history]]``); each source type subclasses it."""
+
+    required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
+    type: str
+    name: str = ""
+    user: str = ""
+    url: str = ""
+    path: str = ""
+    token: Secret = field(default=Secret(""), metadata=_SECRET)
+    api_key: Secret = field(default=Secret(""), metadata=_SECRET)
+    auth_file: str = ""
+    include_youtube: bool = False
+    feedback: bool = True
+    push_feedback: bool = False
+    page_size: int = 100
+    overlap_s: int = 3600
+
+    @property
+    def key(self) -> str:
+        """The source's name in cursors, runs and logs."""
+        return self.name or (f"{self.type}:{self.user}" if self.user else self.type)
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One candidate feed (``[[feeds]]``); each feed type subclasses it."""
+
+    required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
+    type: str
+    name: str = ""
+    url: str = ""
+    user: str = ""
+    path: str = ""
+    api_url: str = ""
+    token: Secret = field(default=Secret(""), metadata=_SECRET)
+    max_items: int = 50
+
+    @property
+    def key(self) -> str:
+        """The feed's name in the queue, cursors, runs and logs."""
+        return self.name or self.url or self.path or f"{self.type}:{self.user}"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """Downloading and decoding audio (``[fetch]``)."""
+
+    min_duration_s: float = 60.0
+    max_duration_s: float = 720.0
+    max_filesize_mb: float = 200.0
+    keep_audio: bool = False
+    format: str = "bestaudio/best"
+    search: str = "ytsearch5"
+    min_match_confidence: float = 0.6
+    duration_tolerance_s: float = 20.0
+    host_delay_s: float = 5.0
+    sleep_requests_s: float = 1.0
+    concurrency: int = 1
+    batch_size: int = 20
+    max_attempts: int = 6
+    retry_base_s: float = 900.0
+    bot_retry_s: float = 6 * 3600.0
+    socket_timeout_s: float = 30.0
+    cookies_file: Secret = field(default=Secret(""), metadata=_SECRET)
+    proxy: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Job intervals (``[schedule]``)."""
+
+    history_minutes: float = 30.0
+    feeds_minutes: float = 180.0
+    fetch_minutes: float = 5.0
+    train_minutes: float = 360.0
+    playlists_minutes: float = 60.0
+    maintenance_hours: float = 24.0
+    misfire_grace_s: int = 600
+    shutdown_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """Queue ranking (``[queue]``)."""
+
+    per_artist: int = 2
+    window: int = 50
+
+
+@dataclass(frozen=True)
+class PlaylistConfig:
+    """A playlist file the daemon keeps up to date (``[[playlists]]``)."""
+
+    name: str
+    format: str = "m3u8"
+    path: str = ""
+    limit: int = 50
+    min_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    """Process settings (``[daemon]``)."""
+
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    path: str = ""
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    history: tuple[HistoryConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    playlists: tuple[PlaylistConfig, ...] = ()
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+
+    @property
+    def state_dir(self) -> Path:
+        """``[storage] dir``, else ``$STATE_DIRECTORY`` (systemd), else ~/.local/share/tastebud."""
+        if self.storage.dir:
+            return Path(self.storage.dir).expanduser()
+        if env := os.environ.get("STATE_DIRECTORY"):
+            return Path(env.split(":")[0])
+        return Path("~/.local/share/tastebud").expanduser()
+
+    @property
+    def cache_dir(self) -> Path:
+        """``[storage] cache_dir``, else ``$CACHE_DIRECTORY``, else ``<state dir>/cache``."""
+        if self.storage.cache_dir:
+            return Path(self.storage.cache_dir).expanduser()
+        if env := os.environ.get("CACHE_DIRECTORY"):
+            return Path(env.split(":")[0])
+        return self.state_dir / "cache"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self.state_dir / "tastebud.db"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where model checkpoints are written."""
+        return self.state_dir / "models"

@@ -1,0 +1,1 @@
+"""The dashboard: a snapshot of reads (``snapshot``) and a view that only renders (``view``)."""

@@ -1,0 +1,263 @@
+"""The dashboard's reads: one :class:`Snapshot` gathered from the store in one go.
+
+Each refresh opens the database read-only, takes a few short read transactions
+(:func:`load_snapshot`) and closes it, so it never holds up the daemon and works
+whether or not the daemon runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from daemon.config import Config
+from daemon.playlists.tags import load_tag_names, top_tags
+from daemon.service.table import JOBS
+from store import (
+    SCHEMA_VERSION,
+    FeedbackEvent,
+    ModelRecord,
+    QueueEntry,
+    RunRecord,
+    Store,
+    StoreError,
+)
+
+__all__ = [
+    "DAY",
+    "JobRow",
+    "QueueRow",
+    "Snapshot",
+    "load_snapshot",
+    "snapshot_for",
+    "taste_drift",
+]
+
+DAY = 86_400.0
+RECENT_DAYS = 30
+BEFORE_DAYS = 90
+DRIFT_MIN = 0.05  # a tag moves when its mean probability changes by at least this
+_SCHEDULED = {spec.name: spec for spec in JOBS}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A queue entry and why it is there (its top musicnn tags)."""
+
+    entry: QueueEntry
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A daemon job: its newest run and when the schedule will run it next."""
+
+    job: str
+    label: str
+    last: RunRecord | None
+    next_at: float | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one dashboard frame shows, read in one go."""
+
+    db_path: str
+    taken_at: float
+    problem: str = ""
+    queue: tuple[QueueRow, ...] = ()
+    listens: tuple[tuple[str, int, str], ...] = ()
+    feedback: tuple[tuple[str, str, float], ...] = ()
+    n_listens: int = 0
+    champion: ModelRecord | None = None
+    aucs: tuple[float, ...] = ()
+    min_labels: int = 0
+    precision_k: int = 20
+    drift: tuple[tuple[str, float], ...] | None = None
+    states: dict[str, int] = dataclasses.field(default_factory=dict)
+    backlog: int = 0
+    jobs: tuple[JobRow, ...] = ()
+    unhealthy: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+
+
+def snapshot_for(
+    config: Config,
+    *,
+    rows: int = 15,
+    tag_names: Sequence[str] | None = None,
+    with_drift: bool = True,
+) -> Snapshot:
+    """Open the database read-only and read a snapshot; a missing or unreadable one is said so."""
+    path = config.db_path
+    if not path.exists():
+        return Snapshot(
+            str(path),
+            time.time(),
+            problem=f"no database at {path} yet: start the daemon with `tastebud run` "
+            "(or one cycle with `tastebud once`); this view fills in as it works",
+        )
+    try:
+        with Store.open(path, readonly=True) as store:
+            if (version := store.schema_version()) < SCHEMA_VERSION:
+                return Snapshot(
+                    str(path),
+                    time.time(),
+                    problem=f"database {path} is at schema version {version}: start the daemon "
+                    "once (`tastebud run`) to upgrade it",
+                )
+            return load_snapshot(
+                store, config, rows=rows, tag_names=tag_names, with_drift=with_drift
+            )
+    except (StoreError, sqlite3.Error) as exc:
+        return Snapshot(str(path), time.time(), problem=f"cannot read {path}: {exc}")
+
+
+def load_snapshot(
+    store: Store,
+    config: Config,
+    *,
+    rows: int = 15,
+    tag_names: Sequence[str] | None = None,
+    now: float | None = None,
+    with_drift: bool = True,
+) -> Snapshot:
+    """Read everything a frame shows from ``store`` (short read transactions only)."""
+    now = now if now is not None else time.time()
+    names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
+    queue = _queue_rows(store, config, rows, names)
+    listens = store.recent_listens(8)
+    models = store.models()
+    states = store.state_counts()
+    last = store.last_runs()
+    snap = Snapshot(
+        db_path=str(store.path),
+        taken_at=now,
+        queue=queue,
+        listens=tuple((t.label, at, src) for t, at, src in listens),
+        feedback=_feedback_rows(store, store.feedback(limit=8)),
+        n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
+        champion=next((m for m in reversed(models) if m.promoted), None),
+        aucs=tuple(float(m.metrics["roc_auc"]) for m in models if "roc_auc" in m.metrics),
+        min_labels=config.model.min_labels,
+        precision_k=config.model.precision_k,
+        drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
+        states=states,
+        backlog=store.backlog(),
+        jobs=_job_rows(last, config, now),
+        unhealthy=_unhealthy(last),
+        errors=_errors(store),
+    )
+    return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
+
+
+def _queue_rows(
+    store: Store, config: Config, rows: int, names: Sequence[str]
+) -> tuple[QueueRow, ...]:
+    queue = store.queue(rows, per_artist=config.queue.per_artist, window=config.queue.window)
+    tags = top_tags(store, config.model.backbone, [q.track.id for q in queue], names)
+    return tuple(QueueRow(q, tags.get(q.track.id, ())) for q in queue)
+
+
+def _feedback_rows(
+    store: Store, events: Sequence[FeedbackEvent]
+) -> tuple[tuple[str, str, float], ...]:
+    out = []
+    for e in events:
+        track = store.get_track(e.track_id) if e.track_id is not None else None
+        label = track.label if track else (e.artist or "?")
+        out.append((e.kind, label, e.created_at))
+    return tuple(out)
+
+
+def taste_drift(
+    store: Store, model_key: str, names: Sequence[str], now: float, k: int = 3
+) -> tuple[tuple[str, float], ...] | None:
+    """Tags rising and falling between the last 30 days of listens and the 90 before.
+
+    None when either period has no embedded listens.
+    """
+    split = now - RECENT_DAYS * DAY
+    listens = store.listens(since=split - BEFORE_DAYS * DAY)
+    recent = Counter(t for t, at, _ in listens if at >= split)
+    before = Counter(t for t, at, _ in listens if at < split)
+    means = store.mean_tags(model_key, sorted(set(recent) | set(before)))
+    a, b = _weighted_mean(recent, means), _weighted_mean(before, means)
+    if a is None or b is None:
+        return None
+    diff = a - b
+    order = np.argsort(diff)
+    rising = [int(i) for i in order[::-1][:k] if diff[i] >= DRIFT_MIN]
+    falling = [int(i) for i in order[:k] if diff[i] <= -DRIFT_MIN]
+    return tuple((_name(names, i), float(diff[i])) for i in rising + falling)
+
+
+def _name(names: Sequence[str], i: int) -> str:
+    return names[i] if i < len(names) else f"tag{i}"
+
+
+def _weighted_mean(counts: Counter[int], means: dict[int, np.ndarray]) -> np.ndarray | None:
+    ids = [t for t in counts if t in means]
+    if not ids:
+        return None
+    weights = np.array([counts[t] for t in ids], dtype=np.float64)
+    stacked = np.stack([means[t] for t in ids]).astype(np.float64)
+    result: np.ndarray = weights @ stacked / weights.sum()
+    return result
+
+
+def _job_rows(last: dict[str, RunRecord], config: Config, now: float) -> tuple[JobRow, ...]:
+    """The scheduled jobs, in schedule order, whether or not they have run yet."""
+    return tuple(
+        JobRow(spec.name, spec.label, last.get(spec.name), _next_run(spec.name, last, config, now))
+        for spec in JOBS
+    )
+
+
+def _unhealthy(last: dict[str, RunRecord]) -> tuple[str, ...]:
+    """Jobs and sources (``history:NAME``, ``feed:NAME``, ...) whose last run failed or
+    was skipped while backing off after failures."""
+    return tuple(
+        job
+        for job, run in last.items()
+        if run.status == "failed" or (run.status == "skipped" and job not in _SCHEDULED)
+    )
+
+
+def _next_run(job: str, last: dict[str, RunRecord], config: Config, now: float) -> float | None:
+    run = last.get(job)
+    if job not in _SCHEDULED or run is None:
+        return None
+    return max(run.started_at + _SCHEDULED[job].interval_s(config.schedule), now)
+
+
+def _errors(store: Store, limit: int = 4) -> tuple[str, ...]:
+    runs = [r for r in store.runs(limit=50) if r.error][:limit]
+    lines = [f"{r.job}: {r.error}" for r in runs]
+    lines += [f"{t.label}: {t.last_error}" for t, _ in store.track_errors(limit)]
+    return tuple(" ".join(line.split()) for line in lines[:limit])
+
+
+def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]:
+    hints = []
+    if not any_listens:
+        hints.append(
+            "no listens yet: add a [[history]] source to config.toml"
+            if not config.history
+            else "no listens yet: the daemon polls [[history]] every "
+            f"{config.schedule.history_minutes:g} min; or `tastebud import FILE`"
+        )
+    if not config.feeds and not snap.queue:
+        hints.append("no candidates: add a [[feeds]] source to config.toml")
+    if not snap.queue and snap.backlog:
+        hints.append(f"queue empty: {snap.backlog} tracks wait to be fetched")
+    elif not snap.queue and config.feeds:
+        hints.append("queue empty: waiting for the feeds to be polled and their tracks fetched")
+    return tuple(hints)

@@ -1,0 +1,57 @@
+"""``python -m daemon.demo [--state DIR]`` (``make demo``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from daemon.demo.run import DemoPlan, run_demo
+from store import TastebudError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo, print the dashboard once and export the top 20."""
+    from daemon.cli import main as cli
+
+    parser = argparse.ArgumentParser(description="run the tastebud demo")
+    parser.add_argument("--state", type=Path, default=Path("demo-state"), help="demo state dir")
+    args = parser.parse_args(argv)
+    console = Console()
+    state = args.state.resolve()
+    try:
+        result = run_demo(state, DemoPlan(), console)
+    except TastebudError as exc:
+        console.print(f"[red]demo failed:[/red] {exc} (daemon log: {state / 'daemon.log'})")
+        return 1
+    cfg = str(result.config_path)
+    cli(["--config", cfg, "dashboard", "--once"])
+    outputs = [state / "top20.m3u8", state / "top20.xspf"]
+    for out in outputs:
+        cli(
+            [
+                "--config",
+                cfg,
+                "export",
+                "--format",
+                out.suffix[1:],
+                "--limit",
+                "20",
+                "--out",
+                str(out),
+            ]
+        )
+    share = sum(s == DemoPlan().drift_style for s in result.top_styles)
+    console.print(
+        f"\ndemo finished in {result.seconds:.0f} s; {share} of the top 10 are "
+        f"{DemoPlan().drift_style}, the style the history drifted to."
+    )
+    console.print("playlists: " + ", ".join(str(p) for p in outputs))
+    console.print(f"live dashboard: .venv/bin/tastebud --config {cfg} dashboard")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

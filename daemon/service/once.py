@@ -1,0 +1,63 @@
+"""Running a job as a recorded run, and ``tastebud once``: one cycle of the jobs in order."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from daemon.config import Config
+from daemon.service.jobs import Counts, Jobs
+from daemon.service.lock import StateLock
+from daemon.service.table import once_steps
+from store import RunOutcome, Store, TastebudError
+
+__all__ = ["run_once", "run_recorded"]
+
+logger = logging.getLogger(__name__)
+
+JobFn = Callable[[], Counts]
+
+
+def run_recorded(store: Store, name: str, fn: JobFn) -> bool:
+    """Run a job, record it in the runs table, log a failure; True when it succeeded.
+
+    A database that cannot record the run (full disk, say) is logged, not raised:
+    the next run tries again.
+    """
+    outcome: RunOutcome | None = None
+    try:
+        with store.recorded_run(name) as outcome:
+            _run_into(outcome, name, fn)
+    except TastebudError as exc:
+        if outcome is None:
+            logger.error("job %s not started: %s", name, exc)
+        else:
+            logger.error("job %s: cannot record its run: %s", name, exc)
+        return False
+    return outcome.status == "ok"
+
+
+def _run_into(outcome: RunOutcome, name: str, fn: JobFn) -> None:
+    """Run ``fn``; its counts, or its failure, go into ``outcome`` (nothing is raised)."""
+    try:
+        counts = fn()
+    except TastebudError as exc:
+        logger.error("job %s failed: %s", name, exc)
+        outcome.fail(str(exc))
+        return
+    except Exception as exc:
+        logger.exception("job %s crashed", name)
+        outcome.fail(f"{type(exc).__name__}: {exc}")
+        return
+    logger.info("job %s done: %s", name, counts or "nothing to do")
+    outcome.counts = counts
+
+
+def run_once(config: Config, *, fetch_limit: int | None = None) -> bool:
+    """One full cycle in order: poll, fetch all, train, score, export. True if all succeeded."""
+    with StateLock(config.state_dir), Store.open(config.db_path) as store:
+        jobs = Jobs(config, store, threading.Event())
+        jobs.recover()
+        results = [run_recorded(store, name, fn) for name, fn in once_steps(jobs, fetch_limit)]
+    return all(results)

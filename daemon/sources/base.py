@@ -1,0 +1,51 @@
+"""What every source shares: the poll context (HTTP client, retry policy, clock) and
+the :class:`Source` protocol."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from daemon import net
+from daemon.acquire.throttle import Pacer
+from store import Store
+
+__all__ = ["ClientFactory", "PollContext", "Source"]
+
+ClientFactory = Callable[[], httpx.Client]
+
+
+@dataclass(frozen=True)
+class PollContext:
+    """What a source needs to poll: an HTTP client, the retry policy, the clock."""
+
+    client: httpx.Client
+    policy: net.RetryPolicy = field(default_factory=net.RetryPolicy)
+    pacer: Pacer | None = None
+    now: Callable[[], float] = time.time
+
+    def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """:func:`daemon.net.request` with this context's client and policy."""
+        return net.request(
+            self.client, method, url, what=what, policy=self.policy, pacer=self.pacer, **kwargs
+        )
+
+    def get_json(self, url: str, *, what: str, **kwargs: Any) -> Any:
+        """:func:`daemon.net.get_json` with this context's client and policy."""
+        return net.get_json(
+            self.client, url, what=what, policy=self.policy, pacer=self.pacer, **kwargs
+        )
+
+
+class Source(Protocol):
+    """A history source or candidate feed: stores what is new, returns counts."""
+
+    key: str
+
+    def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
+        """Fetch what is new since the stored cursor and store it; raise a SourceError."""
+        ...

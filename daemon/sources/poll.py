@@ -1,0 +1,123 @@
+"""Polling every configured source: each poll recorded in the runs table
+(``history:<key>``, ``feed:<key>``), a source that keeps failing backed off, a
+failing one logged while the others go on."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from daemon import net
+from daemon.config import Config, FeedConfig, HistoryConfig
+from daemon.sources.base import ClientFactory, PollContext, Source
+from daemon.sources.registry import source_type
+from store import RunRecord, Store, TastebudError
+
+__all__ = [
+    "BACKOFF_BASE_S",
+    "BACKOFF_MAX_S",
+    "backoff_until",
+    "build_source",
+    "poll_feeds",
+    "poll_history",
+]
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_S = 300.0
+BACKOFF_MAX_S = 6 * 3600.0
+
+
+def build_source(config: HistoryConfig | FeedConfig) -> Source:
+    """The source object for one config table."""
+    source: Source = source_type(config).source(config)
+    return source
+
+
+def poll_history(
+    store: Store,
+    config: Config,
+    *,
+    client_factory: ClientFactory | None = None,
+    policy: net.RetryPolicy | None = None,
+    backoff_base_s: float = BACKOFF_BASE_S,
+) -> dict[str, dict[str, int]]:
+    """Poll every ``[[history]]`` source; per-source counts; never raises for one bad source."""
+    jobs = [(f"history:{h.key}", h) for h in config.history]
+    return _poll_all(store, jobs, client_factory, policy, backoff_base_s)
+
+
+def poll_feeds(
+    store: Store,
+    config: Config,
+    *,
+    client_factory: ClientFactory | None = None,
+    policy: net.RetryPolicy | None = None,
+    backoff_base_s: float = BACKOFF_BASE_S,
+) -> dict[str, dict[str, int]]:
+    """Poll every ``[[feeds]]`` feed; per-feed counts; never raises for one bad feed."""
+    jobs = [(f"feed:{f.key}", f) for f in config.feeds]
+    return _poll_all(store, jobs, client_factory, policy, backoff_base_s)
+
+
+def _poll_all(
+    store: Store,
+    jobs: Sequence[tuple[str, HistoryConfig | FeedConfig]],
+    client_factory: ClientFactory | None,
+    policy: net.RetryPolicy | None,
+    backoff_base_s: float,
+) -> dict[str, dict[str, int]]:
+    results: dict[str, dict[str, int]] = {}
+    if not jobs:
+        return results
+    with (client_factory or net.make_client)() as client:
+        ctx = PollContext(client, policy or net.RetryPolicy())
+        for job, source_config in jobs:
+            results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)
+    return results
+
+
+def _poll_one(
+    store: Store,
+    job: str,
+    source_config: HistoryConfig | FeedConfig,
+    ctx: PollContext,
+    backoff_base_s: float,
+) -> dict[str, int]:
+    until = backoff_until(store, job, base_s=backoff_base_s)
+    if until is not None and until > ctx.now():
+        reason = f"backing off after repeated failures until {time.ctime(until)}"
+        with store.recorded_run(job) as skipped:
+            skipped.status, skipped.error = "skipped", reason
+        logger.info("%s: %s", job, reason)
+        return {"skipped": 1}
+    try:
+        with store.recorded_run(job) as outcome:
+            outcome.counts = build_source(source_config).poll(store, ctx)
+    except TastebudError as exc:
+        logger.warning("%s failed: %s", job, exc)
+        return {"failed": 1}
+    except Exception:  # a bug in one source must not stop the others
+        logger.exception("%s failed unexpectedly", job)
+        return {"failed": 1}
+    logger.info("%s: %s", job, outcome.counts)
+    return outcome.counts
+
+
+def backoff_until(
+    store: Store, job: str, *, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S
+) -> float | None:
+    """When a job that failed its last runs may run again (doubling per failure), else None."""
+    failures: list[RunRecord] = []
+    for run in store.runs(job, limit=20):
+        if run.status == "skipped":
+            continue
+        if run.status != "failed":
+            break
+        failures.append(run)
+    if not failures:
+        return None
+    delay = min(base_s * 2.0 ** (len(failures) - 1), max_s)
+    last = failures[0]
+    return (last.finished_at or last.started_at) + delay
