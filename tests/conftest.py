@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from daemon.acquire.throttle import PACER
 from store import Store
 
 # Property tests check behaviour, not speed (speed lives in bench/): no per-example
@@ -35,3 +36,27 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _reset_pacer() -> Iterator[None]:
+    """Each test starts with the process-wide HTTP pacer holding no booked slots."""
+    PACER.reset()
+    yield
+    PACER.reset()
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose ``.demo-corpus`` holds the synthetic demo corpus for the whole session.
+
+    ``make_corpus`` keeps the files that exist, so the end-to-end and daemon tests that
+    ask for the same styles, seconds and seed synthesise each track once.
+    """
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="session")
+def demo_candidates(demo_root: Path) -> Path:
+    """Where the demo's candidate tracks are cached (``run_demo`` in ``demo_root``)."""
+    return demo_root / ".demo-corpus" / "candidates"

@@ -10,7 +10,7 @@ from daemon.cli import main as cli
 from daemon.demo import DemoPlan, run_demo
 
 
-def test_queue_follows_the_drift(tmp_path: Path) -> None:
+def test_queue_follows_the_drift(tmp_path: Path, demo_root: Path) -> None:
     plan = DemoPlan(
         candidates={"piano-ballad": 8, "drum-and-bass": 8, "ambient-pad": 10, "brass-chords": 8},
         early_styles=("piano-ballad", "drum-and-bass"),
@@ -21,7 +21,8 @@ def test_queue_follows_the_drift(tmp_path: Path) -> None:
         drift_days=21,
         timeout_s=420.0,
     )
-    result = run_demo(tmp_path / "demo-state", plan, Console(quiet=True))
+    # demo_root caches the corpus (its .demo-corpus) for the daemon tests too
+    result = run_demo(demo_root / "demo-state", plan, Console(quiet=True))
     assert len(result.top_styles) == 10
     share = sum(style == "ambient-pad" for style in result.top_styles)
     assert share >= 8, result.top_styles

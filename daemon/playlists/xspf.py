@@ -24,22 +24,23 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def _add(parent: ET.Element, name: str, value: object, rel: str = "") -> None:
-    child = ET.SubElement(parent, f"{{{XSPF_NS}}}{name}", {"rel": META_NS + rel} if rel else {})
+    child = ET.SubElement(parent, name, {"rel": META_NS + rel} if rel else {})
     child.text = xml_text(str(value))
 
 
 def write_xspf(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:
     """The entries as an XSPF document; ``\\r`` in text is kept as ``&#13;``."""
-    root = ET.Element(f"{{{XSPF_NS}}}playlist", {"version": "1"})
+    # Unprefixed names under a plain xmlns attribute: the whole document is in XSPF's namespace.
+    root = ET.Element("playlist", {"version": "1", "xmlns": XSPF_NS})
     _add(root, "title", title)
     _add(root, "creator", CREATOR)
     if date:
         _add(root, "date", date)
-    tracks = ET.SubElement(root, f"{{{XSPF_NS}}}trackList")
+    tracks = ET.SubElement(root, "trackList")
     for e in entries:
-        _xspf_track(ET.SubElement(tracks, f"{{{XSPF_NS}}}track"), e)
+        _xspf_track(ET.SubElement(tracks, "track"), e)
     ET.indent(root, space="  ")
-    text = ET.tostring(root, encoding="unicode", default_namespace=XSPF_NS)
+    text = ET.tostring(root, encoding="unicode")
     # ElementTree leaves a carriage return in text as it is; a parser would read it as \n.
     return _DECLARATION + text.replace("\r", "&#13;") + "\n"
 

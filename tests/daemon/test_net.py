@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from daemon.http import (
+from daemon.net import (
     USER_AGENT,
     Pacer,
     RetryPolicy,
@@ -20,7 +20,7 @@ from daemon.http import (
     request,
     retry_after,
 )
-from store.errors import (
+from store import (
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,

@@ -14,15 +14,18 @@ import yt_dlp
 from yt_dlp.networking.exceptions import TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
+from daemon.acquire.cache import recover_cache
+from daemon.acquire.classify import classify, is_rejection
+from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.throttle import HostThrottle
 from daemon.config import FetchConfig
-from daemon.fetch import Fetcher, HostThrottle, classify, is_rejection, recover_cache
-from store.errors import (
+from store import (
     AudioError,
     NetworkDownError,
     PermanentFetchError,
+    Track,
     TransientFetchError,
 )
-from store.records import Track
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,
     MIME,

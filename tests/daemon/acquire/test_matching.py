@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from daemon.matching import VERSION_WORDS, best_match, candidate, score
+from daemon.acquire.matching import VERSION_WORDS, best_match, candidate, score
 
 
 def _entry(video_id: str, title: str, channel: str, duration: float | None, **extra: Any) -> dict:

@@ -16,12 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.audio import decode
-from classifier.excerpt import patch_starts
-from classifier.frontend import LogMel
+from classifier import LogMel, decode, patch_starts
+from daemon.acquire.pipeline import process_backlog, retry_delay
+from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig, StorageConfig
-from daemon.fetch import HostThrottle
-from daemon.pipeline import process_backlog, retry_delay
 from store import Store, TrackRef
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,

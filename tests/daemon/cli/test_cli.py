@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon import doctor
-from daemon.cli import build_parser, main
+from daemon.cli import build_parser, doctor, main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 
 from daemon.config import (
     Config,
-    FeedConfig,
     FetchConfig,
-    HistoryConfig,
     dump_config,
     load_config,
     parse_config,
 )
-from store.errors import ConfigError
+from daemon.sources.listenbrainz import ListenBrainzConfig
+from daemon.sources.url_feed import UrlFeedConfig
+from store import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_default_config_file_loads() -> None:
@@ -118,8 +118,8 @@ def test_dump_then_load_is_identity(user, url, token, keep, batch, half_life) ->
     base = parse_config("")
     config = Config(
         path="config.toml",
-        history=(HistoryConfig(type="listenbrainz", user=user, token=token),),
-        feeds=(FeedConfig(type="url", url=url, max_items=batch),),
+        history=(ListenBrainzConfig(user=user, token=token),),
+        feeds=(UrlFeedConfig(url=url, max_items=batch),),
         fetch=FetchConfig(keep_audio=keep, batch_size=batch),
         model=type(base.model)(half_life_days=half_life),
     )

@@ -11,10 +11,11 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from daemon.cli import main
+from daemon.cli.status import status_lines
 from daemon.config import Config
-from daemon.dashboard import load_snapshot, render, snapshot_for, sparkline
-from daemon.exporting import load_tag_names
-from daemon.status import status_lines
+from daemon.dashboard.snapshot import load_snapshot, snapshot_for
+from daemon.dashboard.view import render, sparkline
+from daemon.playlists.tags import load_tag_names
 from store import Store
 from tests.populate import Population, populate
 from tests.populate import write_config as _config

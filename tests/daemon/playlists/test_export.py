@@ -10,9 +10,9 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import Config
-from daemon.exporting import playlist_entries, playlist_path, refresh_playlists
+from daemon.playlists.export import playlist_entries, playlist_path, refresh_playlists
+from daemon.playlists.formats import FORMATS, parse_playlist
 from store import Store, TrackRef
-from store.export import FORMATS, parse_playlist
 from tests.populate import Population, populate
 from tests.populate import write_config as _config
 

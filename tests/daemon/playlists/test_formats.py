@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from store.errors import ExportError
-from store.export import (
+from daemon.playlists.formats import (
     FORMATS,
     PlaylistEntry,
     format_playlist,
@@ -23,8 +22,9 @@ from store.export import (
     with_rank,
     xml_text,
 )
+from store import ExportError
 
-SAMPLES = Path(__file__).parents[1] / "fixtures" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 XSPF_DIR = SAMPLES / "playlists" / "xspf"
 M3U_DIR = SAMPLES / "playlists" / "m3u"
 DATE = "2026-11-21T05:42:00+00:00"

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from daemon.lock import StateLock
-from daemon.sdnotify import Notifier
-from store.errors import AlreadyRunningError
+from daemon.service.lock import StateLock
+from daemon.service.sdnotify import Notifier
+from store import AlreadyRunningError
 
 
 def test_second_lock_names_the_holder(tmp_path: Path) -> None:
     with StateLock(tmp_path):
         code = (
-            "import sys; from pathlib import Path; from daemon.lock import StateLock\n"
+            "import sys; from pathlib import Path; from daemon.service.lock import StateLock\n"
             "try:\n StateLock(Path(sys.argv[1])).acquire()\n"
             "except Exception as e:\n print(e); sys.exit(3)\n"
         )

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from daemon.demo import DemoPlan, write_history, write_rss
-from daemon.democorpus import DemoTrack, make_corpus
-from daemon.service import run_recorded
+from daemon.demo import DemoPlan, DemoTrack, make_corpus, write_history, write_rss
+from daemon.service.once import run_recorded
 from store import Store
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
+SECONDS = 16.0
 
 
 class _SlowHandler(SimpleHTTPRequestHandler):
@@ -39,8 +39,9 @@ class _SlowHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[DemoTrack]:
-    return make_corpus(tmp_path_factory.mktemp("corpus"), CORPUS, seconds=14.0)
+def corpus(demo_candidates: Path) -> list[DemoTrack]:
+    # The end-to-end test's corpus (same styles first, seconds and seed): made once a session.
+    return make_corpus(demo_candidates, CORPUS, seconds=SECONDS)
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def _wait_for(predicate: Callable[[], bool], timeout: float, what: str, config: 
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.3)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}; daemon log:\n{_log(config)[-3000:]}")
 
 
@@ -123,6 +124,11 @@ def _states(tmp_path: Path) -> dict[str, int]:
         return {}
     with Store.open(_db(tmp_path)) as store:
         return store.state_counts()
+
+
+def _partial_bytes(tmp_path: Path) -> bool:
+    partial = tmp_path / "state" / "cache" / "audio" / ".partial"
+    return any(p.is_file() and p.stat().st_size > 0 for p in partial.rglob("*"))
 
 
 def _all_ready(tmp_path: Path) -> bool:
@@ -159,7 +165,7 @@ def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) 
 
         config.write_text(config.read_text() + "[fetch]\nbatch_size = 0\n")
         proc.send_signal(signal.SIGHUP)
-        time.sleep(2)
+        _wait_for(lambda: "reload failed" in _log(config), 30, "the reload to fail", config)
         assert proc.poll() is None  # an invalid config keeps the old one
 
         started = time.monotonic()
@@ -191,7 +197,7 @@ def test_kill_9_during_fetch_loses_nothing(
         _wait_for(
             lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress", config
         )
-        time.sleep(0.5)
+        _wait_for(lambda: _partial_bytes(tmp_path), 60, "a download under way", config)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:

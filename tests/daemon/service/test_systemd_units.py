@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-UNITS = Path(__file__).resolve().parents[2] / "systemd"
+UNITS = Path(__file__).resolve().parents[3] / "systemd"
 VENV = Path(sys.executable).parent.parent
 
 pytestmark = pytest.mark.skipif(

@@ -16,16 +16,15 @@ import pytest
 from mutagen.flac import FLAC
 
 from daemon.config import FeedConfig
-from daemon.http import RetryPolicy, make_client
+from daemon.net import RetryPolicy, make_client
 from daemon.sources import PollContext
 from daemon.sources.directory import DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed
-from store import Store
-from store.errors import SourceUnavailableError
+from store import SourceUnavailableError, Store
 from tests.audio_helpers import write_audio
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "listenbrainz"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>

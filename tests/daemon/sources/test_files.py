@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.cli import main
+from daemon.cli.importing import cmd_import
 from daemon.config import Config, HistoryConfig, StorageConfig
-from daemon.http import make_client
+from daemon.net import make_client
 from daemon.sources import PollContext
-from daemon.sources.importer import cmd_import, detect_type, import_file
+from daemon.sources.importing import detect_type, import_file
 from daemon.sources.lb_export import ExportHistory, iter_export
 from daemon.sources.takeout import SKIP_AD, SKIP_NOT_MUSIC, SKIP_REMOVED, TakeoutHistory
-from store import Store
-from store.errors import MalformedPayloadError
+from store import MalformedPayloadError, Store
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 MUSIC = SAMPLES / "youtube" / "takeout_watch_history_youtube_music.json"
 RAW = SAMPLES / "youtube" / "takeout_watch_history_youtube_raw.json"
 EXPORT = SAMPLES / "listenbrainz" / "lb_listens_export.jsonl"

@@ -10,13 +10,12 @@ import httpx
 import pytest
 
 from daemon.config import HistoryConfig, Secret
-from daemon.http import RetryPolicy, make_client
+from daemon.net import RetryPolicy, make_client
 from daemon.sources import PollContext
 from daemon.sources.lastfm import LastfmHistory, is_now_playing, parse_loved, parse_scrobble
-from store import Store
-from store.errors import ConfigError, RateLimitedError, SourceAuthError
+from store import ConfigError, RateLimitedError, SourceAuthError, Store
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "lastfm"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "lastfm"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
 URL = "http://127.0.0.1:9/2.0/"
 

@@ -13,13 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon.config import HistoryConfig
-from daemon.http import RetryPolicy, make_client
+from daemon.net import RetryPolicy, make_client
 from daemon.sources import PollContext
 from daemon.sources.listenbrainz import ListenBrainzHistory, listens_of, parse_listen
-from store import Store, TrackRef
-from store.errors import MalformedPayloadError, SourceUnavailableError
+from store import MalformedPayloadError, SourceUnavailableError, Store, TrackRef
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "listenbrainz"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 BASE = "http://127.0.0.1:9"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
 

@@ -9,11 +9,17 @@ import httpx
 import pytest
 
 from daemon.config import Config, FeedConfig, HistoryConfig, StorageConfig
-from daemon.http import RetryPolicy, make_client
-from daemon.sources import backoff_until, build_source, poll_feeds, poll_history
+from daemon.net import RetryPolicy, make_client
+from daemon.sources import (
+    backoff_until,
+    build_source,
+    poll_feeds,
+    poll_history,
+    source_types,
+)
 from store import Store
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 POLICY = RetryPolicy(attempts=1, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
 
 
@@ -106,10 +112,8 @@ def test_an_unexpected_error_in_one_feed_is_contained(
 
 
 def test_every_configured_type_has_a_source() -> None:
-    from daemon.config import FEED_TYPES, HISTORY_TYPES
-
-    for kind in HISTORY_TYPES:
+    for kind in source_types("history"):
         conf = HistoryConfig(type=kind, user="u", path="p", api_key="k")  # type: ignore[arg-type]
         assert build_source(conf).key
-    for kind in FEED_TYPES:
+    for kind in source_types("feeds"):
         assert build_source(FeedConfig(type=kind, url="u", path="p", user="u")).key
