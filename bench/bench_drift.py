@@ -181,9 +181,11 @@ class Results:
     centroid_chosen: int = 0
 
     def add(self, name: str, scores: np.ndarray, sc: Scenario) -> None:
+        """Record the metrics of ``name``'s ``scores`` on one scenario."""
         self.metrics.setdefault(name, []).append(_metrics(scores, sc))
 
     def mean(self, name: str) -> tuple[float, float]:
+        """(ROC-AUC, P@20) of ``name``, averaged over seeds."""
         auc, p20 = np.mean(self.metrics[name], axis=0)
         return float(auc), float(p20)
 

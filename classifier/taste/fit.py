@@ -39,32 +39,51 @@ def fit(
     unlabelled negatives keep them from outvoting what was listened to.
     """
     seed = config.seed if seed is None else seed
-    gen = torch.Generator().manual_seed(seed)
-    rows = torch.from_numpy(feats.rows(labels.track_ids))
-    weights = torch.from_numpy(labels.weights.astype(np.float32))
-    pos, neg = (torch.from_numpy(np.flatnonzero(labels.targets == c)) for c in (1, 0))
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     half = max(1, config.batch_size // 2)
-    ratio = min(1.0, float(weights[neg].sum() / weights[pos].sum()))
-    y = torch.cat([torch.ones(half), torch.zeros(half)])
-    scale = torch.cat([torch.ones(half), torch.full((half,), ratio)]) / (1.0 + ratio)
+    batches = _Batches(feats, labels, half, torch.Generator().manual_seed(seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss = torch.zeros(())
     flush = torch.set_flush_denormal(True)  # tiny Adam moments are slow as denormals
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout
         model.train()
         for _ in range(config.steps):
-            batch = torch.cat([_draw(pos, weights, half, gen), _draw(neg, weights, half, gen)])
-            x = feats.data[_patch_rows(feats, rows[batch], gen)]
-            bce = F.binary_cross_entropy_with_logits(model(x), y, reduction="none")
-            loss = 2 * (scale * bce).mean() + config.l2sp * model.l2sp()
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
+            loss = _step(model, optimizer, batches, config.l2sp)
         model.eval()
     if flush:
         torch.set_flush_denormal(False)
     return float(loss.detach())
+
+
+class _Batches:
+    """Balanced batches: ``half`` weighted draws of positives, then of negatives, one random
+    patch each, with the targets and the per-example loss scale that go with them."""
+
+    def __init__(self, feats: Features, labels: LabelSet, half: int, gen: torch.Generator) -> None:
+        self.feats, self.half, self.gen = feats, half, gen
+        self.rows = torch.from_numpy(feats.rows(labels.track_ids))
+        self.weights = torch.from_numpy(labels.weights.astype(np.float32))
+        self.pos, self.neg = (torch.from_numpy(np.flatnonzero(labels.targets == c)) for c in (1, 0))
+        ratio = min(1.0, float(self.weights[self.neg].sum() / self.weights[self.pos].sum()))
+        self.y = torch.cat([torch.ones(half), torch.zeros(half)])
+        self.scale = torch.cat([torch.ones(half), torch.full((half,), ratio)]) / (1.0 + ratio)
+
+    def draw(self) -> torch.Tensor:
+        """The next batch's patch features ``(2 * half, D)``."""
+        picks = [_draw(m, self.weights, self.half, self.gen) for m in (self.pos, self.neg)]
+        return self.feats.data[_patch_rows(self.feats, self.rows[torch.cat(picks)], self.gen)]
+
+
+def _step(
+    model: TasteModel, optimizer: torch.optim.Optimizer, batches: _Batches, l2sp: float
+) -> torch.Tensor:
+    x = batches.draw()
+    bce = F.binary_cross_entropy_with_logits(model(x), batches.y, reduction="none")
+    loss = 2 * (batches.scale * bce).mean() + l2sp * model.l2sp()
+    optimizer.zero_grad()
+    loss.backward()  # type: ignore[no-untyped-call]
+    optimizer.step()
+    return loss
 
 
 @torch.no_grad()
