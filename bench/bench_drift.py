@@ -20,14 +20,17 @@ import torch
 
 from bench.common import timer, write_section
 from bench.corpus import PACKAGES, Corpus, build
-from classifier.config import ModelConfig
-from classifier.scoring import centroid_ranks_better, centroid_scores, rescore, score_tracks
-from classifier.taste import TasteModel
-from classifier.train import (
+from classifier import (
+    ModelConfig,
+    TasteModel,
+    centroid_ranks_better,
+    centroid_scores,
     feature_key,
     load_checkpoint,
     precision_at_k,
+    rescore,
     roc_auc,
+    score_tracks,
     train_cycle,
 )
 from store import ListenIn, Store, TrackRef
@@ -136,7 +139,7 @@ def _penultimate(corpus: Corpus) -> np.ndarray:
     n, p, d = corpus.features.shape
     with torch.no_grad():
         pen = model.penultimate(torch.from_numpy(corpus.features.reshape(n * p, d)).float())
-    return pen.numpy().reshape(n, p, -1).mean(axis=1)
+    return np.asarray(pen.numpy().reshape(n, p, -1).mean(axis=1))
 
 
 def fingerprint(
@@ -178,9 +181,11 @@ class Results:
     centroid_chosen: int = 0
 
     def add(self, name: str, scores: np.ndarray, sc: Scenario) -> None:
+        """Record the metrics of ``name``'s ``scores`` on one scenario."""
         self.metrics.setdefault(name, []).append(_metrics(scores, sc))
 
     def mean(self, name: str) -> tuple[float, float]:
+        """(ROC-AUC, P@20) of ``name``, averaged over seeds."""
         auc, p20 = np.mean(self.metrics[name], axis=0)
         return float(auc), float(p20)
 
@@ -227,7 +232,8 @@ def _table(res: Results) -> str:
 def _verdict(res: Results) -> str:
     """Which of the required baselines the shipped ranking beats, from the numbers."""
     ours_auc, ours_p = res.mean(SHIPPED)
-    beaten, not_beaten = [], []
+    beaten: list[str] = []
+    not_beaten: list[str] = []
     for name in ("random", NO_DECAY, FINGERPRINT, ZSCORED):
         auc, p20 = res.mean(name)
         (beaten if ours_auc > auc and ours_p >= p20 else not_beaten).append(name.split(":")[0])

@@ -6,20 +6,20 @@ import numpy as np
 import torch
 
 from bench.common import timer, write_section
-from classifier.embed import embed_patches
-from classifier.musicnn import PATCH_FRAMES, load_musicnn
+from classifier import N_MELS, PATCH_FRAMES, MusiCNN, embed_patches, load_musicnn
 
 BATCHES = (1, 10, 64)
 REPEATS = 3
 
 
-def _throughput(model: object, n: int) -> float:
-    patches = np.random.default_rng(0).normal(2.0, 1.0, (n, PATCH_FRAMES, 96)).astype(np.float32)
-    embed_patches(model, patches[: min(n, 4)])  # type: ignore[arg-type]  # warm-up
+def _throughput(model: MusiCNN, n: int) -> float:
+    shape = (n, PATCH_FRAMES, N_MELS)
+    patches = np.random.default_rng(0).normal(2.0, 1.0, shape).astype(np.float32)
+    embed_patches(model, patches[: min(n, 4)])  # warm-up
     best = 0.0
     for _ in range(REPEATS):
         with timer() as t:
-            embed_patches(model, patches)  # type: ignore[arg-type]
+            embed_patches(model, patches)
         best = max(best, n / t[0])
     return best
 

@@ -11,23 +11,19 @@ from __future__ import annotations
 import multiprocessing
 import time
 from concurrent.futures import ThreadPoolExecutor
-from fractions import Fraction
 from pathlib import Path
-from typing import cast
 
-import av
 import numpy as np
+import torch
 
 from bench.common import CACHE, machine, write_section
+from classifier import featurize_file, write_audio
 
 __all__ = ["main"]
 
 TRACK_SECONDS = 240.0
 TRACKS_PER_CODEC = 10
-CODECS = {  # ext -> (container, codec, sample rate)
-    "webm": ("webm", "libopus", 48000),
-    "m4a": ("mp4", "aac", 44100),
-}
+CODECS = {"webm": 48000, "m4a": 44100}  # ext -> sample rate (Opus/WebM, AAC/M4A)
 FOLDER = CACHE / "features"
 
 
@@ -43,19 +39,10 @@ def _music(seconds: float, rate: int, seed: int) -> np.ndarray:
     return np.stack([mono, 0.9 * mono]).astype(np.float32)
 
 
-def _encode(path: Path, audio: np.ndarray, ext: str) -> None:
-    fmt, codec, rate = CODECS[ext]
+def _encode(path: Path, audio: np.ndarray, rate: int) -> None:
+    """Write stereo ``audio`` (2, n) at 128 kb/s, atomically (a temp file, then renamed)."""
     tmp = path.with_suffix(".tmp" + path.suffix)
-    with av.open(str(tmp), "w", format=fmt) as out:
-        stream = cast(av.AudioStream, out.add_stream(codec, rate=rate, layout="stereo"))
-        stream.bit_rate = 128_000
-        step = 960 * 8
-        for i in range(0, audio.shape[1], step):
-            chunk = np.ascontiguousarray(audio[:, i : i + step])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts, frame.time_base = rate, i, Fraction(1, rate)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+    write_audio(tmp, audio.T, rate, bit_rate=128_000)
     tmp.replace(path)
 
 
@@ -63,11 +50,11 @@ def corpus() -> list[Path]:
     """The benchmark tracks, synthesized on first use."""
     FOLDER.mkdir(parents=True, exist_ok=True)
     paths = []
-    for ext, (_, _, rate) in CODECS.items():
+    for ext, rate in CODECS.items():
         for i in range(TRACKS_PER_CODEC):
             path = FOLDER / f"track{i:02d}.{ext}"
             if not path.exists():
-                _encode(path, _music(TRACK_SECONDS, rate, seed=i), ext)
+                _encode(path, _music(TRACK_SECONDS, rate, seed=i), rate)
             paths.append(path)
     return paths
 
@@ -82,10 +69,6 @@ def _peak_mib() -> float:
 
 def _measure(paths: list[Path], workers: int) -> tuple[float, float]:
     """(seconds of audio per wall second, peak RSS MiB) in this (fresh) process."""
-    import torch
-
-    from classifier.featurize import featurize_file
-
     torch.set_num_threads(1)
     featurize_file(paths[0])  # warm up: imports, filterbank
     start = time.perf_counter()

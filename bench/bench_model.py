@@ -15,9 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import peak_rss_mib, timer, write_section
-from classifier.config import ModelConfig
-from classifier.scoring import rescore
-from classifier.train import feature_key, train_cycle
+from classifier import ModelConfig, feature_key, rescore, train_cycle
 from store import ListenIn, Store, TrackRef
 
 PATCHES = 10

@@ -2,11 +2,14 @@
 
 Music files longer than :data:`MIN_SECONDS` are taken from four Debian data
 packages (``apt-get download`` + ``dpkg-deb``, under ``bench/.cache/``, never
-committed). Each track is cut into :data:`N_PATCHES` evenly spaced log-mel
-patches (musicnn's input: 16 kHz, n_fft 512, hop 256, 96 Slaney mels,
-``log10(1 + 10000 * power)``, 187 frames) and run once through the pretrained
-musicnn; the per-patch back-end input (1506) and tag probabilities (50) are
-cached in ``bench/.cache/corpus_<model>.npz`` so re-runs are fast.
+committed). Each track goes the daemon's own way: decoded with PyAV to 16 kHz
+mono (:func:`classifier.decode`), cut into :data:`N_PATCHES` log-mel patches
+spread over its middle (:func:`classifier.featurize_audio`) and run once through
+the pretrained musicnn (:func:`classifier.embed_patches`); the per-patch back-end
+input (1506) and tag probabilities (50) are cached in
+``bench/.cache/corpus_<model>.v2.npz`` so re-runs are fast (``v2``: made by the
+daemon's front end; the first version used librosa and spread the patches over
+the whole track).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import CACHE
+from classifier import MusiCNN, decode, embed_patches, featurize_audio, load_musicnn, probe
+from store import AudioError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +31,6 @@ PACKAGES = ("hedgewars-data", "freedroidrpg-data", "supertuxkart-data", "pushove
 AUDIO_SUFFIXES = (".ogg", ".mp3", ".flac", ".wav")
 MIN_SECONDS = 40.0
 N_PATCHES = 10
-SAMPLE_RATE, N_FFT, HOP, N_MELS, PATCH_FRAMES = 16000, 512, 256, 96, 187
 # Not music: ambient loops shipped beside SuperTuxKart's track models.
 _EXCLUDE = ("/library/",)
 
@@ -67,13 +71,10 @@ def extract(package: str) -> Path:
 
 
 def duration_s(path: Path) -> float:
-    """Container duration in seconds (0 when unknown or not audio)."""
-    import av
-
+    """Declared duration in seconds (0 when unknown or not audio)."""
     try:
-        with av.open(str(path)) as container:
-            return (container.duration or 0) / 1e6
-    except (av.FFmpegError, OSError):
+        return probe(path).duration or 0.0
+    except AudioError:
         return 0.0
 
 
@@ -85,53 +86,27 @@ def music_files(package: str) -> list[Path]:
     return [p for p in keep if duration_s(p) > MIN_SECONDS]
 
 
-def decode(path: Path) -> np.ndarray:
-    """Mono float32 samples at 16 kHz (PyAV)."""
-    import av
-
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-    chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
-    return np.concatenate(chunks).astype(np.float32)
-
-
-def patches(samples: np.ndarray, n_patches: int = N_PATCHES) -> np.ndarray:
-    """``n_patches`` evenly spaced log-mel patches ``(P, 187, 96)`` float32 (librosa)."""
-    import librosa
-
-    mel = librosa.feature.melspectrogram(
-        y=samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS
-    )
-    logmel = np.log10(1 + 10000 * mel.T.astype(np.float32))
-    starts = np.linspace(0, logmel.shape[0] - PATCH_FRAMES, n_patches).astype(int)
-    return np.stack([logmel[s : s + PATCH_FRAMES] for s in starts])
-
-
-def _embed(model: object, mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    import torch
-
-    with torch.no_grad():
-        out = model(torch.from_numpy(mel))  # type: ignore[operator]
-    pooled = torch.cat([out.max_pool, out.mean_pool], dim=1)
-    return pooled.numpy().astype(np.float16), out.taggram.numpy().astype(np.float32)
+def features(path: Path, model: MusiCNN) -> tuple[np.ndarray, np.ndarray]:
+    """``(features (P, 1506) float16, tags (P, 50) float32)`` of one file, the daemon's way."""
+    patches = featurize_audio(decode(path), N_PATCHES, name=path.name)
+    return embed_patches(model, patches)
 
 
 def build(name: str = "MSD_musicnn") -> Corpus:
     """The corpus, from the npz cache or computed (minutes on two cores, once)."""
-    cache = CACHE / f"corpus_{name}.npz"
+    cache = CACHE / f"corpus_{name}.v2.npz"
     if cache.exists():
         data = np.load(cache)
         return Corpus(list(data["paths"]), list(data["packages"]), data["features"], data["tags"])
-    from classifier.musicnn import load_musicnn
-
     model = load_musicnn(name)
     paths, packages, feats, tags = [], [], [], []
     for package in PACKAGES:
         for path in music_files(package):
-            f, t = _embed(model, patches(decode(path)))
+            try:
+                f, t = features(path, model)
+            except AudioError as exc:  # the daemon skips such a file too
+                logger.warning("skipped: %s", exc)
+                continue
             paths.append(str(path.relative_to(CACHE)))
             packages.append(package)
             feats.append(f)

@@ -1,10 +1,18 @@
-"""Audio -> log-mel -> musicnn -> personal taste model -> scores."""
+"""Audio -> log-mel -> musicnn -> personal taste model -> scores.
+
+Layout: ``audio``, ``encode``, ``frontend``, ``excerpt``, ``featurize`` and ``embed``
+take a file to cached musicnn features; ``musicnn/`` is the network and its
+pretrained weights; ``taste/`` is the personal model on arrays and tensors (fit,
+metrics, checkpoints); ``cycle/`` is what drives it from the store (labels, the
+training cycle, rescoring). Other packages import only the names below.
+"""
 
 from __future__ import annotations
 
 from classifier.audio import AudioInfo, decode, probe
 from classifier.config import ModelConfig
-from classifier.embed import embed_patches, model_key
+from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
+from classifier.embed import embed_patches, feature_key, model_key
 from classifier.encode import write_audio
 from classifier.excerpt import patch_starts
 from classifier.featurize import featurize_audio, featurize_file
@@ -23,9 +31,14 @@ from classifier.musicnn import (
     weights_available,
     weights_dir,
 )
-from classifier.scoring import centroid_ranks_better, centroid_scores, rescore, score_tracks
-from classifier.taste import TasteModel
-from classifier.train import feature_key, load_checkpoint, precision_at_k, roc_auc, train_cycle
+from classifier.taste import (
+    TasteModel,
+    centroid_ranks_better,
+    centroid_scores,
+    load_checkpoint,
+    precision_at_k,
+    roc_auc,
+)
 
 __all__ = [
     "MODEL_NAMES",
@@ -41,6 +54,7 @@ __all__ = [
     "MusiCNN",
     "MusicnnOutput",
     "TasteModel",
+    "TrainResult",
     "centroid_ranks_better",
     "centroid_scores",
     "decode",

@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from store.errors import AudioError
+from store import AudioError
 
 __all__ = ["AudioInfo", "check_audible", "decode", "probe", "stream"]
 

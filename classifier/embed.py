@@ -1,6 +1,6 @@
 """Per-track musicnn cache: the back end's input features and the tag probabilities per patch.
 
-``features`` is what :class:`classifier.musicnn.BackEnd` consumes,
+``features`` is what :class:`classifier.musicnn.model.BackEnd` consumes,
 ``concat([max_pool, mean_pool])`` (1506 values per patch, stored as float16),
 so a taste model built on a copy of the back end trains from the cache without
 re-running the convolutions.
@@ -13,18 +13,29 @@ import logging
 import numpy as np
 import torch
 
-from classifier.musicnn import MODEL_NAMES, N_MELS, N_TAGS, PATCH_FRAMES, POOLED_DIM, MusiCNN
+from classifier.musicnn.model import (
+    N_MELS,
+    N_TAGS,
+    PATCH_FRAMES,
+    POOLED_DIM,
+    MusiCNN,
+    check_model_name,
+)
 
-__all__ = ["embed_patches", "model_key"]
+__all__ = ["embed_patches", "feature_key", "model_key"]
 
 logger = logging.getLogger(__name__)
 
 
 def model_key(name: str) -> str:
     """The store's cache key for features computed by model ``name`` (e.g. ``"MSD_musicnn"``)."""
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown musicnn model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    check_model_name(name)
     return name
+
+
+def feature_key(backbone: str) -> str:
+    """The store's embedding key of ``backbone`` (the per-track cache the taste model reads)."""
+    return model_key(backbone)
 
 
 def _check_patches(patches: np.ndarray) -> None:
@@ -41,7 +52,7 @@ def embed_patches(
 
     Returns ``(features (P, 1506) float16, tags (P, 50) float32)``: the back
     end's input and the sigmoid tag probabilities. ``model`` should be in eval
-    mode (:func:`classifier.musicnn.load_musicnn` returns it so).
+    mode (:func:`classifier.musicnn.weights.load_musicnn` returns it so).
     """
     _check_patches(patches)
     if batch_size < 1:

@@ -15,7 +15,7 @@ import torch
 from classifier.audio import check_audible, decode
 from classifier.excerpt import DEFAULT_PATCHES, PATCH_FRAMES, n_frames, patch_starts, repeat_pad
 from classifier.frontend import HOP, N_FFT, SAMPLE_RATE, LogMel
-from store.errors import AudioError
+from store import AudioError
 
 __all__ = ["featurize_audio", "featurize_file"]
 

@@ -74,6 +74,7 @@ class LogMel(nn.Module):
         self.register_buffer("filters", torch.from_numpy(mel_filterbank().astype(np.float32)))
 
     def forward(self, audio: Tensor, center: bool = True) -> Tensor:
+        """Log-mel frames ``(..., frames, 96)`` of ``audio`` ``(..., samples)``."""
         shape = audio.shape
         flat = audio.reshape(-1, shape[-1]).to(torch.float32)
         spec = torch.stft(

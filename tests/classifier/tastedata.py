@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.config import ModelConfig
-from classifier.taste import TasteModel
-from classifier.train import feature_key
+from classifier import ModelConfig, TasteModel, feature_key
 from store import ListenIn, Store, TrackRef
 
 DAY = 86400.0

@@ -9,7 +9,7 @@ import pytest
 
 from classifier.audio import decode, probe, stream
 from classifier.featurize import featurize_file
-from store.errors import AudioError
+from store import AudioError
 from tests.audio_helpers import FORMATS, synth, write_audio
 
 SECONDS = 6.0

@@ -24,21 +24,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from classifier.blocks import TemporalBlock, TimbralBlock
 from classifier.embed import embed_patches, model_key
-from classifier.musicnn import (
+from classifier.musicnn.blocks import TemporalBlock, TimbralBlock
+from classifier.musicnn.model import (
     MODEL_NAMES,
     N_TAGS,
     POOLED_DIM,
     BackEnd,
     MusiCNN,
     MusicnnOutput,
-    load_musicnn,
-    tag_names,
-    weights_available,
-    weights_dir,
 )
-from store.errors import WeightsMissingError
+from classifier.musicnn.weights import load_musicnn, tag_names, weights_available, weights_dir
+from store import WeightsMissingError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "musicnn" / "reference.npz"
 CLIPS = ("piano", "drums", "pad")

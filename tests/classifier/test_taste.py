@@ -7,10 +7,11 @@ import pytest
 import torch
 from tastedata import FAST, PATCHES, config
 
-from classifier.labels import LabelSet
-from classifier.musicnn import BackEnd
-from classifier.taste import ANCHORED, TasteModel
-from classifier.train import fit, pack_features
+from classifier.musicnn.model import BackEnd
+from classifier.taste.features import pack_features
+from classifier.taste.fit import fit
+from classifier.taste.labelset import LabelSet
+from classifier.taste.model import ANCHORED, TasteModel
 
 
 def _backend() -> BackEnd:

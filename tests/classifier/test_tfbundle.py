@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classifier.tfbundle import (
+from classifier.musicnn.tfbundle import (
     TABLE_MAGIC,
     BundleEntry,
     TFBundle,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from pathlib import Path
 
@@ -20,19 +19,16 @@ import numpy as np
 import torch
 
 from classifier.config import ModelConfig
-from classifier.labels import build_labels
-from classifier.taste import TasteModel
-from classifier.train import feature_key, load_checkpoint, pack_features
-from store import Store
+from classifier.cycle.features import track_vectors
+from classifier.cycle.labels import build_labels
+from classifier.embed import feature_key
+from classifier.taste.centroid import centroid_ranks_better, centroid_scores
+from classifier.taste.checkpoints import load_checkpoint
+from classifier.taste.features import pack_features
+from classifier.taste.model import TasteModel
+from store import ModelRecord, Store
 
-__all__ = [
-    "centroid_scores",
-    "cold_start_scores",
-    "feed_order_scores",
-    "rescore",
-    "score_tracks",
-    "track_vectors",
-]
+__all__ = ["cold_start_scores", "feed_order_scores", "rescore", "score_tracks"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,31 +69,6 @@ def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
     return [(t, 1.0 - i / n) for i, t in enumerate(order)]
 
 
-def track_vectors(store: Store, key: str, track_ids: list[int]) -> tuple[list[int], np.ndarray]:
-    """(ids, mean-over-patches feature vectors (N, D)) of the tracks that have features."""
-    ids: list[int] = []
-    vectors: list[np.ndarray] = []
-    for track_id, feats, _tags in store.iter_embeddings(key, track_ids):
-        ids.append(track_id)
-        vectors.append(feats.astype(np.float32).mean(axis=0))
-    return ids, np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
-
-
-def centroid_scores(
-    library: np.ndarray, positives: np.ndarray, weights: np.ndarray, candidates: np.ndarray
-) -> np.ndarray:
-    """Cosine similarity of ``candidates`` to the ``weights``-weighted centroid of
-    ``positives``, all z-scored with the mean and spread of ``library``; mapped to [0, 1]."""
-    mean, std = library.mean(axis=0), library.std(axis=0) + 1e-6
-    top = float(weights.max()) if len(weights) else 0.0
-    # Very old events can underflow every weight to 0: then they count alike.
-    weights = weights / top if top > 0 else np.ones_like(weights)
-    centroid = (weights[:, None] * (positives - mean) / std).sum(axis=0) / weights.sum()
-    z = (candidates - mean) / std
-    cos = z @ centroid / (np.linalg.norm(z, axis=1) * np.linalg.norm(centroid) + 1e-12)
-    return np.asarray((1.0 + cos) / 2.0)
-
-
 def cold_start_scores(
     store: Store, config: ModelConfig, key: str, *, now: float | None = None
 ) -> list[tuple[int, float]]:
@@ -116,19 +87,6 @@ def cold_start_scores(
     library = np.concatenate([pos_vectors, cand_vectors])
     scores = centroid_scores(library, pos_vectors, weights, cand_vectors)
     return list(zip(cand_ids, scores.tolist(), strict=True))
-
-
-def centroid_ranks_better(metrics: dict[str, float]) -> bool:
-    """Whether the centroid baseline beat the model on the model's own validation split
-    (ROC-AUC, then precision@k on a tie); an unmeasured comparison keeps the model."""
-    model = (metrics.get("roc_auc", math.nan), metrics.get("precision_at_k", math.nan))
-    centroid = (
-        metrics.get("centroid_roc_auc", math.nan),
-        metrics.get("centroid_precision_at_k", math.nan),
-    )
-    if any(math.isnan(float(v)) for v in (*model, *centroid)):
-        return False
-    return centroid > model
 
 
 def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
@@ -152,6 +110,11 @@ def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
             written,
         )
         return written
+    return _rescore_under(champion, store, key, checkpoint_dir)
+
+
+def _rescore_under(champion: ModelRecord, store: Store, key: str, checkpoint_dir: Path) -> int:
+    """Score every embedded candidate with the champion's checkpoint."""
     path = Path(champion.checkpoint)
     model = load_checkpoint(path if path.is_absolute() else checkpoint_dir / path)
     embedded = store.embedded_ids(key)

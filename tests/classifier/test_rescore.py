@@ -1,23 +1,18 @@
-"""Rescoring every candidate from the cache; the cold-start ranking."""
+"""Rescoring every candidate from the store's cache; the cold-start ranking."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
 
-from classifier.scoring import (
-    centroid_ranks_better,
-    centroid_scores,
-    cold_start_scores,
-    rescore,
-    score_tracks,
-)
-from classifier.taste import TasteModel
-from classifier.train import roc_auc, train_cycle
+from classifier.cycle.rescore import cold_start_scores, rescore, score_tracks
+from classifier.cycle.train import train_cycle
+from classifier.taste.centroid import centroid_ranks_better
+from classifier.taste.metrics import roc_auc
+from classifier.taste.model import TasteModel
 
 
 def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None:
@@ -33,19 +28,6 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
     assert all(0.0 <= s <= 1.0 for s in scores.values())
     expected = None if centroid_ranks_better(result.metrics) else result.version
     assert {e.model_version for e in store.queue(limit=20)} == {expected}
-
-
-def test_centroid_takes_over_only_when_it_ranked_validation_better() -> None:
-    model = {"roc_auc": 0.8, "precision_at_k": 0.5}
-    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.9, "centroid_precision_at_k": 0.4})
-    assert not centroid_ranks_better(
-        {**model, "centroid_roc_auc": 0.7, "centroid_precision_at_k": 0.9}
-    )
-    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.8, "centroid_precision_at_k": 0.6})
-    assert not centroid_ranks_better(model)  # never measured: keep the model
-    assert not centroid_ranks_better(
-        {**model, "centroid_roc_auc": float("nan"), "centroid_precision_at_k": 0.9}
-    )
 
 
 def test_score_is_the_mean_patch_probability_under_the_model(tmp_path: Path) -> None:
@@ -73,11 +55,3 @@ def test_cold_start_ranks_by_similarity_to_what_was_listened(tmp_path: Path) -> 
     assert rescore(store, FAST, tmp_path / "m") == len(ids)
     assert store.champion() is None
     assert all(e.model_version is None for e in store.queue(limit=20))
-
-
-def test_centroid_scores_are_z_scored_cosines_in_unit_range() -> None:
-    library = np.array([[1.0, 10.0], [3.0, 30.0], [2.0, 20.0], [2.0, 40.0]])
-    scores = centroid_scores(library, library[:1], np.ones(1), library)
-    assert scores[0] == pytest.approx(1.0)
-    assert scores[1] == scores.min() < 0.1
-    assert np.all((scores >= 0) & (scores <= 1))

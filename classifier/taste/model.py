@@ -21,8 +21,9 @@ from functools import cache
 import torch
 from torch import Tensor, nn
 
-from classifier.blocks import batch_norm_1d
-from classifier.musicnn import POOLED_DIM, BackEnd
+from classifier.musicnn.blocks import batch_norm_1d
+from classifier.musicnn.model import POOLED_DIM, BackEnd
+from classifier.musicnn.weights import load_musicnn
 
 __all__ = ["ANCHORED", "TasteModel"]
 
@@ -42,8 +43,6 @@ ANCHORED = (
 @cache
 def _pretrained_backend(backbone: str) -> BackEnd:
     """musicnn's pretrained back end, loaded once per process (callers copy it)."""
-    from classifier.musicnn import load_musicnn
-
     return load_musicnn(backbone).backend
 
 

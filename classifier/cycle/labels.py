@@ -1,4 +1,4 @@
-"""The weighted labelled set of the taste model, built from the store.
+"""The weighted labelled set of the taste model, built from the store's history.
 
 - Positives: tracks listened to or liked.
 - Negatives: explicit dislikes; implicit skips (queued or exported, then not
@@ -22,15 +22,14 @@ from typing import Any
 import numpy as np
 
 from classifier.config import ModelConfig
+from classifier.taste.labelset import LabelSet
 from store import Store
 
-__all__ = ["KINDS", "LabelSet", "build_labels", "decay"]
+__all__ = ["build_labels", "decay"]
 
 logger = logging.getLogger(__name__)
 
 DAY = 86400.0
-KINDS = ("positive", "dislike", "skip", "unlabelled")
-"""Label kinds, indexed by :attr:`LabelSet.kinds`."""
 
 
 def decay(age_s: np.ndarray | float, half_life_days: float) -> np.ndarray:
@@ -39,40 +38,6 @@ def decay(age_s: np.ndarray | float, half_life_days: float) -> np.ndarray:
     if not np.isfinite(half_life_days):
         return np.ones_like(age_days)
     return np.asarray(0.5 ** (age_days / half_life_days))
-
-
-@dataclass(frozen=True)
-class LabelSet:
-    """Parallel arrays, one entry per labelled track."""
-
-    track_ids: np.ndarray  # int64
-    targets: np.ndarray  # float32, 1 = to taste
-    weights: np.ndarray  # float32, > 0
-    kinds: np.ndarray  # int8, index into KINDS
-    first_at: np.ndarray  # float64, time of the track's first event (0 for unlabelled)
-    last_at: np.ndarray  # float64, time of the track's newest event (0 for unlabelled)
-
-    def __len__(self) -> int:
-        return len(self.track_ids)
-
-    @property
-    def n_positive(self) -> int:
-        return int((self.targets == 1).sum())
-
-    @property
-    def n_negative(self) -> int:
-        return int((self.targets == 0).sum())
-
-    def subset(self, mask: np.ndarray) -> LabelSet:
-        """The entries where ``mask`` (bool or index array) selects."""
-        return LabelSet(
-            self.track_ids[mask],
-            self.targets[mask],
-            self.weights[mask],
-            self.kinds[mask],
-            self.first_at[mask],
-            self.last_at[mask],
-        )
 
 
 @dataclass

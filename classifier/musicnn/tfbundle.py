@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from store import WeightsMissingError
+
 __all__ = [
     "TABLE_MAGIC",
     "BundleEntry",
@@ -77,7 +79,7 @@ WIRE_FIXED32 = 5
 ProtoValue = int | bytes
 
 
-class TFBundleError(ValueError):
+class TFBundleError(WeightsMissingError):
     """The checkpoint files are missing, truncated, corrupt or use an unsupported feature."""
 
 
@@ -151,6 +153,7 @@ class BundleEntry:
 
     @property
     def numpy_dtype(self) -> np.dtype:
+        """The numpy dtype of the tensor; :class:`TFBundleError` when unsupported."""
         if self.dtype not in TF_DTYPES:
             raise TFBundleError(f"unsupported TensorFlow dtype enum {self.dtype}")
         return TF_DTYPES[self.dtype]
@@ -322,6 +325,7 @@ class TFBundle:
 
     @classmethod
     def from_dir(cls, directory: Path, basename: str = "", verify: bool = True) -> TFBundle:
+        """The bundle ``<directory>/<basename>.index`` + its single data shard."""
         return cls(
             directory / f"{basename}.index",
             directory / f"{basename}.data-00000-of-00001",
@@ -347,6 +351,7 @@ class TFBundle:
         return found
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Variable name -> tensor shape."""
         return {name: entry.shape for name, entry in self.entries.items()}
 
     def __contains__(self, name: object) -> bool:
@@ -362,9 +367,6 @@ class TFBundle:
         if verify_crc and mask_crc(crc32c(raw)) != entry.crc32c:
             raise TFBundleError(f"{self.data_path}: crc32c mismatch for tensor {name!r}")
         return np.frombuffer(raw, dtype=entry.numpy_dtype).reshape(entry.shape).copy()
-
-    def read_all(self) -> dict[str, np.ndarray]:
-        return {name: self.read(name) for name in self.entries}
 
     def _entry(self, name: str) -> BundleEntry:
         try:

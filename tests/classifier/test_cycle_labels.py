@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from tastedata import DAY, KEY, NOW, Library, config, open_store, ref
 
-from classifier.labels import KINDS, LabelSet, build_labels, decay
+from classifier.cycle.labels import build_labels, decay
+from classifier.taste.labelset import KINDS, LabelSet
 from store import Store
 
 

@@ -1,0 +1,53 @@
+"""musicnn (Pons & Serra 2019) in torch: the network, its layers, its pretrained weights.
+
+``model`` and ``blocks`` hold the nn.Modules; ``weights`` finds the checkpoints in the
+installed ``musicnn`` wheel and loads them, reading TensorFlow's format with
+``tfbundle`` and mapping its variable names onto ours with ``tfmap``.
+"""
+
+from __future__ import annotations
+
+from classifier.musicnn.model import (
+    MIDEND_DIM,
+    MODEL_NAMES,
+    N_MELS,
+    N_TAGS,
+    PATCH_FRAMES,
+    POOLED_DIM,
+    BackEnd,
+    FrontEnd,
+    MidEnd,
+    MusiCNN,
+    MusicnnOutput,
+    check_model_name,
+)
+from classifier.musicnn.tfbundle import TFBundle, TFBundleError
+from classifier.musicnn.weights import (
+    INSTALL_HINT,
+    load_musicnn,
+    tag_names,
+    weights_available,
+    weights_dir,
+)
+
+__all__ = [
+    "INSTALL_HINT",
+    "MIDEND_DIM",
+    "MODEL_NAMES",
+    "N_MELS",
+    "N_TAGS",
+    "PATCH_FRAMES",
+    "POOLED_DIM",
+    "BackEnd",
+    "FrontEnd",
+    "MidEnd",
+    "MusiCNN",
+    "MusicnnOutput",
+    "TFBundle",
+    "TFBundleError",
+    "check_model_name",
+    "load_musicnn",
+    "tag_names",
+    "weights_available",
+    "weights_dir",
+]

@@ -1,0 +1,110 @@
+"""Taste-model checkpoints on disk: written atomically, verified when read, pruned.
+
+A checkpoint is written to a temp file, fsynced and renamed, and starts with a
+SHA-256 of its payload, so a half-written or corrupt file is never loaded; the
+newest ``keep`` of them are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from classifier.taste.model import TasteModel
+from store import ModelError
+
+__all__ = [
+    "CHECKPOINT_SUFFIX",
+    "latest_checkpoint_ok",
+    "load_checkpoint",
+    "prune_checkpoints",
+    "save_checkpoint",
+]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_SUFFIX = ".taste"
+_MAGIC = b"TASTEBUD-TASTE-1\n"
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(model: TasteModel, directory: Path, meta: dict[str, object]) -> Path:
+    """Write ``model`` atomically (temp file, fsync, rename) to a new file in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, buffer)
+    payload = buffer.getvalue()
+    path = directory / f"taste-{time.time_ns()}{CHECKPOINT_SUFFIX}"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
+    _fsync_dir(directory)
+    return path
+
+
+def _payload(path: Path) -> bytes:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelError(
+            f"cannot read taste checkpoint {path}: {exc.strerror}; `tastebud once` trains anew"
+        ) from exc
+    head, _, rest = raw.partition(b"\n")
+    digest, _, payload = rest.partition(b"\n")
+    if head + b"\n" != _MAGIC or hashlib.sha256(payload).hexdigest().encode() != digest:
+        raise ModelError(
+            f"taste checkpoint {path} is truncated or corrupt: delete it; the next training "
+            "cycle (`tastebud once`) starts from the pretrained weights"
+        )
+    return payload
+
+
+def load_checkpoint(path: Path | str) -> TasteModel:
+    """The taste model stored at ``path``; :class:`ModelError` when it is not intact."""
+    payload = _payload(Path(path))
+    try:
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+        model = TasteModel(
+            in_features=state["state_dict"]["dense.weight"].shape[1],
+            units=state["state_dict"]["dense.weight"].shape[0],
+        )
+        model.load_state_dict(state["state_dict"])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise ModelError(f"taste checkpoint {path} does not hold a taste model: {exc}") from exc
+    return model.eval()
+
+
+def latest_checkpoint_ok(path: Path | str) -> bool:
+    """Whether the checkpoint at ``path`` is complete and loads."""
+    try:
+        load_checkpoint(path)
+    except ModelError:
+        return False
+    return True
+
+
+def prune_checkpoints(directory: Path, keep: int, protect: set[Path]) -> list[Path]:
+    """Delete all but the newest ``keep`` checkpoints (never those in ``protect``) and
+    leftover temp files; returns what was deleted."""
+    files = sorted(directory.glob(f"taste-*{CHECKPOINT_SUFFIX}"), key=lambda p: p.name)
+    doomed = [p for p in files[: max(0, len(files) - keep)] if p.resolve() not in protect]
+    doomed += list(directory.glob(f"taste-*{CHECKPOINT_SUFFIX}.tmp"))
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed

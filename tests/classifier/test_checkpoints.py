@@ -1,0 +1,54 @@
+"""Taste-model checkpoints on disk, without a store: round trip, corruption, pruning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from classifier.taste.checkpoints import (
+    CHECKPOINT_SUFFIX,
+    latest_checkpoint_ok,
+    load_checkpoint,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from classifier.taste.model import TasteModel
+from store import ModelError
+
+
+def _model() -> TasteModel:
+    torch.manual_seed(0)
+    model = TasteModel(in_features=8, units=4)
+    torch.nn.init.normal_(model.head.weight)
+    return model.eval()
+
+
+def test_a_saved_model_loads_back_unchanged(tmp_path: Path) -> None:
+    model = _model()
+    path = save_checkpoint(model, tmp_path / "m", {"created_at": 1.0})
+    assert path.suffix == CHECKPOINT_SUFFIX
+    loaded = load_checkpoint(path)
+    assert latest_checkpoint_ok(path)
+    assert not loaded.training
+    state = model.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in loaded.state_dict().items())
+
+
+def test_a_flipped_byte_is_refused(tmp_path: Path) -> None:
+    path = save_checkpoint(_model(), tmp_path, {})
+    raw = bytearray(path.read_bytes())
+    raw[-10] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert not latest_checkpoint_ok(path)
+    with pytest.raises(ModelError, match="truncated or corrupt"):
+        load_checkpoint(path)
+
+
+def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:
+    paths = [save_checkpoint(_model(), tmp_path, {}) for _ in range(4)]
+    (tmp_path / f"taste-1{CHECKPOINT_SUFFIX}.tmp").write_bytes(b"half")
+    deleted = prune_checkpoints(tmp_path, keep=2, protect={paths[0].resolve()})
+    assert sorted(tmp_path.iterdir()) == sorted([paths[0], *paths[2:]])
+    assert paths[1] in deleted
