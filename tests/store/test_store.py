@@ -20,8 +20,8 @@ from store import (
     StoreError,
     TrackRef,
 )
-from store.db import _connect
-from store.schema import MIGRATIONS
+from store.connection import connect
+from store.schema import VERSIONS
 
 
 def test_open_sets_pragmas_and_version(store: Store) -> None:
@@ -36,7 +36,7 @@ def test_open_sets_pragmas_and_version(store: Store) -> None:
 def test_migrates_from_previous_version_keeping_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for statement in MIGRATIONS[0]:
+    for statement in VERSIONS[0][1]:
         conn.execute(statement)
     conn.execute(
         "INSERT INTO tracks (artist, title, source, match_key, first_seen, updated_at) "
@@ -63,7 +63,7 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
 def test_migration_racing_another_process_applies_each_version_once(tmp_path: Path) -> None:
     """The daemon and the dashboard (or the demo's watcher) may both create the file."""
     path = tmp_path / "race.db"
-    racer = Store(_connect(path, readonly=False), path)
+    racer = Store(connect(path, readonly=False), path)
     read_version = racer.schema_version
 
     def version_then_lose_the_race() -> int:
