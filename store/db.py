@@ -83,12 +83,11 @@ class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, Run
         with self.write():
             current = self.schema_version()
             check_version(self.path, current)
-            if current >= SCHEMA_VERSION:
-                return SCHEMA_VERSION
             applied = apply_pending(self._tables, current)
         for name in applied:
             logger.info("database %s: applied migration %s", self.path, name)
-        logger.info("database %s migrated to schema version %d", self.path, SCHEMA_VERSION)
+        if current < SCHEMA_VERSION:
+            logger.info("database %s migrated to schema version %d", self.path, SCHEMA_VERSION)
         return SCHEMA_VERSION
 
     def quick_check(self) -> str:

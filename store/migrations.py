@@ -3,8 +3,9 @@
 sqlite-utils records each applied step by name in ``_sqlite_migrations``. The
 schema version stays in ``PRAGMA user_version``, as every earlier release kept it:
 
-- a database made before steps were recorded by name (versions 1 to 3) is adopted:
-  the steps its version says it holds are recorded, not run again;
+- a database made before steps were recorded by name (versions 1 to 3) is adopted
+  when it is next opened for writing: the steps its version says it holds are
+  recorded, not run again;
 - a database newer than this code is refused before anything is applied;
 - the caller runs :func:`apply_pending` inside one write transaction and reads the
   version again after taking the write lock, so two processes opening one new
@@ -64,7 +65,8 @@ def apply_pending(db: Database, version: int) -> list[str]:
     _adopt(db, version)
     pending = [m.name for m in MIGRATIONS.pending(db)]
     MIGRATIONS.apply(db)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return pending
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 import time
 from pathlib import Path
 
@@ -15,13 +14,10 @@ from hypothesis import strategies as st
 from store import (
     SCHEMA_VERSION,
     ListenIn,
-    SchemaTooNewError,
     Store,
     StoreError,
     TrackRef,
 )
-from store.connection import connect
-from store.schema import VERSIONS
 
 
 def test_open_sets_pragmas_and_version(store: Store) -> None:
@@ -31,51 +27,6 @@ def test_open_sets_pragmas_and_version(store: Store) -> None:
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert store.schema_version() == SCHEMA_VERSION
-
-
-def test_migrates_from_previous_version_keeping_data(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for statement in VERSIONS[0][1]:
-        conn.execute(statement)
-    conn.execute(
-        "INSERT INTO tracks (artist, title, source, match_key, first_seen, updated_at) "
-        "VALUES ('A', 'T', 'x', 'a|t', 1, 1)"
-    )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-    with Store.open(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION
-        assert [t.artist for t in store.tracks()] == ["A"]
-        assert store.add_feedback("like", "cli", track=store.tracks()[0].id)
-
-
-def test_refuses_newer_schema(tmp_path: Path) -> None:
-    path = tmp_path / "new.db"
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.close()
-    with pytest.raises(SchemaTooNewError, match="upgrade tastebud"):
-        Store.open(path)
-
-
-def test_migration_racing_another_process_applies_each_version_once(tmp_path: Path) -> None:
-    """The daemon and the dashboard (or the demo's watcher) may both create the file."""
-    path = tmp_path / "race.db"
-    racer = Store(connect(path, readonly=False), path)
-    read_version = racer.schema_version
-
-    def version_then_lose_the_race() -> int:
-        version = read_version()
-        if version == 0:
-            Store.open(path).close()  # another process migrates right after our read
-        return version
-
-    racer.schema_version = version_then_lose_the_race  # type: ignore[method-assign]
-    assert racer.migrate() == SCHEMA_VERSION
-    assert read_version() == SCHEMA_VERSION
-    racer.close()
 
 
 def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
