@@ -22,9 +22,8 @@ CLI prints it as is and exits non-zero, the daemon logs it and goes on.
     ├── ModelError
     │   └── WeightsMissingError
     ├── ExportError
-    ├── DaemonError
-    │   └── AlreadyRunningError
-    └── NotBuiltError
+    └── DaemonError
+        └── AlreadyRunningError
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ __all__ = [
     "MalformedPayloadError",
     "ModelError",
     "NetworkDownError",
-    "NotBuiltError",
     "PermanentFetchError",
     "RateLimitedError",
     "RejectedError",
@@ -140,7 +138,3 @@ class DaemonError(TastebudError):
 
 class AlreadyRunningError(DaemonError):
     """Another tastebud daemon holds the state directory's lock."""
-
-
-class NotBuiltError(TastebudError):
-    """A command whose feature is not built yet."""

@@ -1,12 +1,12 @@
-"""Numbered schema migrations, applied at open; ``PRAGMA user_version`` records the version.
+"""The schema, as the SQL of each released version: version N is the first N steps.
 
-Each migration is a list of statements run in one transaction. Never edit a
-released migration: append a new one.
+:mod:`store.migrations` applies the steps a database lacks. Never edit a
+released step: append a new one (its name is recorded in the database).
 """
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "VERSIONS"]
 
 _V1 = [
     """
@@ -154,5 +154,11 @@ _V3 = [
     "CREATE INDEX feed_items_track ON feed_items(track_id, offered_at)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
-SCHEMA_VERSION = len(MIGRATIONS)
+VERSIONS: list[tuple[str, list[str]]] = [
+    ("v1_tracks_listens_runs_cursors", _V1),
+    ("v2_feedback_feeds_embeddings_models_queue", _V2),
+    ("v3_index_by_track", _V3),
+]
+"""(name, statements) of each schema version, oldest first."""
+
+SCHEMA_VERSION = len(VERSIONS)

@@ -1,0 +1,123 @@
+"""Listens and feedback: what was played, liked, disliked, dismissed or blocked.
+
+Both are ingested idempotently: an event already stored is counted as a
+duplicate, not stored twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from store.connection import StoreConnection
+from store.records import FeedbackEvent, FeedbackKind, IngestResult, ListenIn, Track, TrackRef
+from store.tracks import prefixed_track_columns, resolve_track, track_from_row
+
+__all__ = ["FeedbackIn", "ListenStore"]
+
+FeedbackIn = tuple[FeedbackKind, str, TrackRef | int | None, str | None, float]
+"""A feedback event to store: (kind, origin, track, artist, created_at)."""
+
+
+class ListenStore(StoreConnection):
+    """Listens and feedback events."""
+
+    def add_listens(self, listens: Iterable[ListenIn], source: str) -> IngestResult:
+        """Store listens in one transaction; a listen already stored is counted, not repeated."""
+        inserted = duplicates = 0
+        now = time.time()
+        with self.write() as conn:
+            for listen in listens:
+                track_id = resolve_track(conn, listen.track, now)
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO listens (track_id, listened_at, source, duration_played)"
+                    " VALUES (?, ?, ?, ?)",
+                    (track_id, int(listen.listened_at), source, listen.duration_played),
+                )
+                inserted += cur.rowcount
+                duplicates += 1 - cur.rowcount
+        return IngestResult(inserted, duplicates)
+
+    def listens(self, since: float | None = None) -> list[tuple[int, int, str]]:
+        """(track id, listened_at, source) of every listen, optionally since a time."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT track_id, listened_at, source FROM listens WHERE listened_at >= ? "
+                "ORDER BY listened_at",
+                (since or 0,),
+            ).fetchall()
+        return [(int(t), int(at), str(s)) for t, at, s in rows]
+
+    def recent_listens(self, limit: int = 10) -> list[tuple[Track, int, str]]:
+        """The newest listens with their tracks."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"SELECT l.listened_at, l.source, {prefixed_track_columns('t')} "
+                "FROM listens l JOIN tracks t ON t.id = l.track_id "
+                "ORDER BY l.listened_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(track_from_row(r[2:]), int(r[0]), str(r[1])) for r in rows]
+
+    def add_feedback(
+        self,
+        kind: FeedbackKind,
+        origin: str,
+        *,
+        track: TrackRef | int | None = None,
+        artist: str | None = None,
+        created_at: float | None = None,
+        pushed: bool = False,
+    ) -> bool:
+        """Store one feedback event; returns False when the same event was already stored."""
+        event = (kind, origin, track, artist, created_at or time.time())
+        return self.add_feedback_many([event], pushed=pushed).inserted == 1
+
+    def add_feedback_many(
+        self, events: Iterable[FeedbackIn], *, pushed: bool = False
+    ) -> IngestResult:
+        """Store (kind, origin, track, artist, created_at) events in one transaction."""
+        inserted = duplicates = 0
+        now = time.time()
+        with self.write() as conn:
+            for kind, origin, track, artist, created_at in events:
+                track_id = resolve_track(conn, track, now) if isinstance(track, TrackRef) else track
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO feedback (track_id, artist, kind, origin, created_at, "
+                    "pushed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        track_id,
+                        artist if track_id is None else None,
+                        kind,
+                        origin,
+                        created_at,
+                        now if pushed else None,
+                    ),
+                )
+                inserted += cur.rowcount
+                duplicates += 1 - cur.rowcount
+        return IngestResult(inserted, duplicates)
+
+    def feedback(
+        self,
+        *,
+        unpushed_origin: str | None = None,
+        limit: int | None = None,
+    ) -> list[FeedbackEvent]:
+        """Feedback events, newest first; optionally only those of an origin not yet pushed."""
+        sql = "SELECT kind, origin, created_at, track_id, artist, id, pushed_at FROM feedback"
+        args: list[Any] = []
+        if unpushed_origin:
+            sql += " WHERE origin = ? AND pushed_at IS NULL"
+            args.append(unpushed_origin)
+        sql += " ORDER BY created_at DESC, id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        with self.read() as conn:
+            return [FeedbackEvent(*r) for r in conn.execute(sql, args)]
+
+    def mark_feedback_pushed(self, ids: Iterable[int]) -> None:
+        """Record that these feedback events were pushed to a remote service."""
+        with self.write() as conn:
+            conn.executemany(
+                "UPDATE feedback SET pushed_at = ? WHERE id = ?", [(time.time(), i) for i in ids]
+            )

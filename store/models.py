@@ -1,0 +1,100 @@
+"""Taste-model versions (one of them the champion) and the scores they give tracks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from store.connection import StoreConnection
+from store.records import ModelRecord
+
+__all__ = ["ModelStore"]
+
+_MODEL_COLUMNS = (
+    "version, parent, created_at, hparams, n_train, n_val, metrics, checkpoint, promoted, "
+    "promoted_at"
+)
+
+
+class ModelStore(StoreConnection):
+    """Trained model versions, the promoted champion, and current track scores."""
+
+    def add_model(
+        self,
+        *,
+        parent: int | None,
+        hparams: dict[str, object],
+        n_train: int,
+        n_val: int,
+        metrics: dict[str, float],
+        checkpoint: str,
+    ) -> int:
+        """Record a trained model version (not yet promoted); returns its version number."""
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO models (parent, created_at, hparams, n_train, n_val, metrics, "
+                "checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    parent,
+                    time.time(),
+                    json.dumps(hparams, sort_keys=True),
+                    n_train,
+                    n_val,
+                    json.dumps(metrics, sort_keys=True),
+                    checkpoint,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def promote(self, version: int) -> None:
+        """Make ``version`` the champion."""
+        with self.write() as conn:
+            conn.execute("UPDATE models SET promoted = 0 WHERE promoted = 1")
+            conn.execute(
+                "UPDATE models SET promoted = 1, promoted_at = ? WHERE version = ?",
+                (time.time(), version),
+            )
+
+    def models(self) -> list[ModelRecord]:
+        """Every model version, oldest first."""
+        with self.read() as conn:
+            rows = conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models ORDER BY version").fetchall()
+        return [_model(r) for r in rows]
+
+    def champion(self) -> ModelRecord | None:
+        """The promoted model version, or None while untrained."""
+        promoted = [m for m in self.models() if m.promoted]
+        return promoted[-1] if promoted else None
+
+    def put_scores(self, model_version: int | None, scores: Iterable[tuple[int, float]]) -> int:
+        """Store the current score of each track; returns how many were written."""
+        now = time.time()
+        rows = [
+            {"track_id": tid, "model_version": model_version, "score": float(s), "scored_at": now}
+            for tid, s in scores
+        ]
+        with self.write():
+            self._tables.table("scores").insert_all(rows, replace=True)
+        return len(rows)
+
+    def scores(self) -> dict[int, float]:
+        """Current score of each scored track."""
+        with self.read() as conn:
+            return {int(t): float(s) for t, s in conn.execute("SELECT track_id, score FROM scores")}
+
+
+def _model(row: Sequence[Any]) -> ModelRecord:
+    return ModelRecord(
+        version=int(row[0]),
+        parent=row[1],
+        created_at=float(row[2]),
+        hparams=json.loads(row[3]),
+        n_train=int(row[4]),
+        n_val=int(row[5]),
+        metrics=json.loads(row[6]),
+        checkpoint=str(row[7]),
+        promoted=bool(row[8]),
+        promoted_at=row[9],
+    )
