@@ -1,0 +1,110 @@
+"""The layout is the design: who imports whom, no cycles, short modules.
+
+``store`` imports nothing of ours; ``classifier`` imports only ``store``'s public surface;
+``daemon`` imports both only through their surfaces; no module imports itself back through
+another; no module is over 400 lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("store", "classifier", "daemon")
+MAX_LINES = 400
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        _module_name(path): path for pkg in PACKAGES for path in sorted((ROOT / pkg).rglob("*.py"))
+    }
+
+
+def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _imports(module: str, path: Path) -> Iterator[str]:
+    """Every module of ours that ``module`` imports, at any depth of its code."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, node, path.name == "__init__.py")
+            yield target
+            yield from (f"{target}.{alias.name}" for alias in node.names)
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {
+        name: {target for target in _imports(name, path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
+
+
+def _package(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _foreign(graph: dict[str, set[str]], package: str) -> set[tuple[str, str]]:
+    return {
+        (source, target)
+        for source, targets in graph.items()
+        if _package(source) == package
+        for target in targets
+        if _package(target) != package
+    }
+
+
+def test_store_imports_nothing_of_ours() -> None:
+    assert _foreign(_graph(), "store") == set()
+
+
+def test_classifier_imports_only_the_store_surface() -> None:
+    assert {target for _, target in _foreign(_graph(), "classifier")} <= {"store"}
+
+
+def test_daemon_imports_the_other_packages_through_their_surfaces() -> None:
+    assert {target for _, target in _foreign(_graph(), "daemon")} <= {"store", "classifier"}
+
+
+def _cycle_from(graph: dict[str, set[str]], start: str) -> list[str] | None:
+    """A path start -> ... -> start, if there is one (depth-first)."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for target in graph.get(node, set()):
+            if target == start:
+                return [*path, start]
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*path, target]))
+    return None
+
+
+def test_no_import_cycles() -> None:
+    graph = _graph()
+    cycles = [cycle for module in graph if (cycle := _cycle_from(graph, module))]
+    assert cycles == []
+
+
+@pytest.mark.parametrize("name", sorted(_modules()))
+def test_module_is_short(name: str) -> None:
+    lines = _modules()[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{name} has {lines} lines; split it by what it holds"
