@@ -182,10 +182,15 @@ cp "$CFG" /var/tmp/good.toml
 echo 'this is = = not TOML' >>"$CFG"
 T=$(date +%s)
 systemctl reload --no-block tastebud
-st=
-for _ in $(seq 20); do sleep 0.5; st=$(show tastebud ActiveState); [ "$st" = active ] && break; done
+# first the daemon's answer (it sends RELOADING=1 before it reads the file), then systemd's state
+kept=0
+for _ in $(seq 20); do
+  sleep 0.5; kept=$(journalctl -u tastebud -o cat --no-pager --since "@$T" | grep -c 'keeping the old config')
+  [ "$kept" -ge 1 ] && break
+done
 sleep 1
-kept=$(journalctl -u tastebud -o cat --no-pager --since "@$T" | grep -c 'keeping the old config')
+st=
+for _ in $(seq 20); do st=$(show tastebud ActiveState); [ "$st" = active ] && break; sleep 0.5; done
 if [ "$st" = active ] && [ "$(show tastebud MainPID)" = "$PID" ] && [ "$kept" -ge 1 ]; then
   pass "reload, bad config: active again within 10 s, same pid, old config kept"
 else
@@ -309,9 +314,15 @@ cp "$UCFG" /var/tmp/good-user.toml
 echo 'this is = = not TOML' >>"$UCFG"
 T=$(date +%s)
 su -l alice -c "$U systemctl --user reload --no-block tastebud-user"
-for _ in $(seq 20); do sleep 0.5; st=$(ushow ActiveState); [ "$st" = active ] && break; done
+kept=0
+for _ in $(seq 20); do
+  sleep 0.5
+  kept=$(journalctl _SYSTEMD_USER_UNIT=tastebud-user.service -o cat --no-pager --since "@$T" | grep -c 'keeping the old config')
+  [ "$kept" -ge 1 ] && break
+done
 sleep 1
-kept=$(journalctl _SYSTEMD_USER_UNIT=tastebud-user.service -o cat --no-pager --since "@$T" | grep -c 'keeping the old config')
+st=
+for _ in $(seq 20); do st=$(ushow ActiveState); [ "$st" = active ] && break; sleep 0.5; done
 if [ "$st" = active ] && [ "$(ushow MainPID)" = "$UPID" ] && [ "$kept" -ge 1 ]; then
   pass "user reload, bad config: active again within 10 s, same pid, old config kept"
 else

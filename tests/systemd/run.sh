@@ -68,7 +68,9 @@ done
 echo "container up: $(c systemctl --version | head -1), booted in $(( $(date +%s) - START )) s"
 
 # 4. the checks
-c bash -s <"$HERE/inside.sh"; rc=$?
+# a copy: bash reads a script as it runs, and the tree may be edited meanwhile
+cp "$HERE/inside.sh" "$R/root/inside.sh"
+c bash /root/inside.sh; rc=$?
 if [ "${KEEP:-0}" = 1 ]; then
   echo "left running; enter with: nsenter -t $CPID -a bash   (stop: nsenter -t $CPID -a systemctl poweroff)"
 else
