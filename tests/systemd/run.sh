@@ -58,13 +58,23 @@ nohup systemd-nspawn -b -D "$R" --register=no --keep-unit --console=passive --ma
   "${BINDS[@]}" >"$W/nspawn.log" 2>&1 &
 NSPAWN=$!
 CPID=
-for _ in $(seq 60); do CPID=$(ps -o pid= --ppid $NSPAWN | tr -d ' '); [ -n "$CPID" ] && break; sleep 1; done
+# the container's PID 1 (nspawn's first child may be a short-lived helper)
+for _ in $(seq 60); do
+  CPID=$(ps -o pid=,comm= --ppid $NSPAWN | awk '$2 == "systemd" {print $1; exit}')
+  [ -n "$CPID" ] && break; sleep 1
+done
 [ -n "$CPID" ] || { echo "FAIL setup: the container did not boot (see $W/nspawn.log)"; exit 1; }
 c() { nsenter -t "$CPID" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root TERM=dumb LANG=C.UTF-8 "$@"; }
-for _ in $(seq 60); do
-  case $(c systemctl is-system-running 2>/dev/null) in running|degraded) break ;; esac; sleep 1
+state=
+for _ in $(seq 90); do
+  state=$(c systemctl is-system-running 2>/dev/null)
+  case $state in running|degraded) break ;; esac; sleep 1
 done
+case $state in running|degraded) ;; *)
+  echo "FAIL setup: the container's systemd is '$state' after 90 s (see $W/nspawn.log)"
+  kill $NSPAWN; wait $NSPAWN; exit 1 ;;
+esac
 echo "container up: $(c systemctl --version | head -1), booted in $(( $(date +%s) - START )) s"
 
 # 4. the checks
