@@ -30,6 +30,12 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# As root: boots Debian (systemd 252) in a container, installs from this tree as README says and
+# checks the units for real (tests/systemd/run.sh). Not part of `make test`.
+.PHONY: test-systemd
+test-systemd:
+	tests/systemd/run.sh
+
 run: $(STAMP)
 	$(BIN)/tastebud --config $(CONFIG) run
 
