@@ -26,6 +26,7 @@ from store.errors import (
     WeightsMissingError,
 )
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
+from store.library import LibraryFile
 from store.records import (
     FEEDBACK_KINDS,
     TRACK_STATES,
@@ -56,6 +57,7 @@ __all__ = [
     "FeedbackKind",
     "FetchError",
     "IngestResult",
+    "LibraryFile",
     "ListenIn",
     "MalformedPayloadError",
     "ModelError",
