@@ -52,6 +52,16 @@ class LibraryStore(StoreConnection):
         with self.write() as conn:
             conn.execute("DELETE FROM library_files WHERE track_id = ?", (track_id,))
 
+    def add_track_listen(self, track_id: int, at: float, source: str, played: float) -> bool:
+        """Store a listen of a known track; False when it was already stored."""
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO listens (track_id, listened_at, source, duration_played)"
+                " VALUES (?, ?, ?, ?)",
+                (track_id, int(at), source, played),
+            )
+        return cur.rowcount == 1
+
     def add_skips(self, skips: Iterable[tuple[int, float, float | None]], source: str) -> int:
         """Store (track id, skipped_at, seconds played) skips seen in a player; returns new ones."""
         inserted = 0

@@ -23,7 +23,8 @@ Counts = dict[str, int]
 
 
 class Jobs:
-    """poll-history, poll-feeds, fetch, train, playlists and maintenance over one store."""
+    """poll-history, poll-feeds, fetch, train, playlists, library and maintenance over one
+    store."""
 
     def __init__(
         self,
@@ -122,6 +123,12 @@ class Jobs:
         from daemon.playlists.export import refresh_playlists
 
         return {"playlists": len(refresh_playlists(self.store, self.config))}
+
+    def library(self) -> Counts:
+        """Refresh the library folder, then the MPD and Subsonic playlists of it."""
+        from daemon.listening.sync import sync_library
+
+        return sync_library(self.store, self.config, self._host_throttle())
 
     def maintenance(self) -> Counts:
         """Prune the audio cache, PRAGMA optimize, weekly integrity check, optional backup."""
