@@ -21,6 +21,7 @@ from store import PlayerError
 __all__ = ["connect", "find_uris", "sync_mpd"]
 
 logger = logging.getLogger(__name__)
+logging.getLogger("mpd").setLevel(logging.WARNING)  # python-mpd2 logs every call at INFO
 
 UPDATE_TIMEOUT_S = 300.0
 

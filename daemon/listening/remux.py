@@ -55,7 +55,7 @@ def container_for(path: Path) -> tuple[str, str]:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 raise AudioError(f"{path.name}: no audio stream")
-            codec = container.streams.audio[0].codec_context.name
+            codec = container.streams.audio[0].codec_context.codec.canonical_name
     except av.error.FFmpegError as exc:
         raise AudioError(f"{path.name}: cannot read audio: {exc}") from None
     if codec not in CONTAINERS:
