@@ -35,7 +35,7 @@ def sync_library(
         if not enabled:
             continue
         try:
-            counts[f"{name}_tracks"] = _sync(name, config, result)
+            counts[f"{name}_tracks"] = _sync(name, store, config, result)
         except TastebudError as exc:
             logger.error("library sync to %s failed: %s", name, exc)
             failures.append(f"{name}: {exc}")
@@ -46,11 +46,11 @@ def sync_library(
     return counts
 
 
-def _sync(name: str, config: Config, result: LibraryResult) -> int:
+def _sync(name: str, store: Store, config: Config, result: LibraryResult) -> int:
     if name == "mpd":
         from daemon.listening.mpd import sync_mpd
 
         return sync_mpd(config, result)
     from daemon.listening.subsonic import sync_subsonic
 
-    return sync_subsonic(config, result)
+    return sync_subsonic(config, result, store)
