@@ -30,7 +30,7 @@ class MpdServer:
         return client
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -72,7 +72,7 @@ def mpd_server(tmp_path: Path) -> Iterator[MpdServer]:
     tmp = tmp_path / "mpd"
     for sub in ("music", "playlists"):
         (tmp / sub).mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [MPD, "--no-daemon", str(_conf(tmp, port))],
         stdout=subprocess.DEVNULL,

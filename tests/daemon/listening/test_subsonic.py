@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from daemon.cli.doctor import check_subsonic
 from daemon.config import Config, StorageConfig, SubsonicConfig
 from daemon.listening.library import LibraryResult
 from daemon.listening.subsonic import sync_subsonic
@@ -57,6 +58,9 @@ class FakeSubsonic:
         if handler is None:
             return self.envelope("failed", error={"code": 70, "message": "Not found"})
         return handler(q)
+
+    def _ping(self, q: dict[str, list[str]]) -> dict[str, Any]:
+        return self.envelope()
 
     def _startScan(self, q: dict[str, list[str]]) -> dict[str, Any]:
         self.scans_left = 2
@@ -171,3 +175,16 @@ def test_a_server_without_the_folder_says_so(
     ]
     with pytest.raises(PlayerError, match="does not see the library folder"):
         sync_subsonic(_config(tmp_path, url), library, store, policy=FAST)
+
+
+def test_doctor_checks_the_subsonic_server_and_its_credentials(
+    tmp_path: Path, server: tuple[str, FakeSubsonic]
+) -> None:
+    url, _ = server
+    good = check_subsonic(_config(tmp_path, url))
+    assert good.ok, good.detail
+    assert "navidrome 0.53.3" in good.detail
+    bad = check_subsonic(_config(tmp_path, url, "wrong"))
+    assert not bad.ok
+    assert "error 40" in bad.detail
+    assert bad.fix == "fix [subsonic] url, user and password"
