@@ -14,13 +14,12 @@ from daemon.acquire.fetcher import Fetcher
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
 from daemon.listening.library import LibraryResult, refresh_library
+from daemon.listening.status import SYNC_CURSORS
 from store import PlayerError, Store, TastebudError
 
 __all__ = ["SYNC_CURSORS", "sync_library"]
 
 logger = logging.getLogger(__name__)
-
-SYNC_CURSORS = {"mpd": "sync:mpd", "subsonic": "sync:subsonic"}
 
 
 def sync_library(
