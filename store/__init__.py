@@ -14,6 +14,7 @@ from store.errors import (
     ModelError,
     NetworkDownError,
     PermanentFetchError,
+    PlayerError,
     RateLimitedError,
     RejectedError,
     SchemaTooNewError,
@@ -26,6 +27,7 @@ from store.errors import (
     WeightsMissingError,
 )
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
+from store.library import LibraryFile
 from store.records import (
     FEEDBACK_KINDS,
     TRACK_STATES,
@@ -56,12 +58,14 @@ __all__ = [
     "FeedbackKind",
     "FetchError",
     "IngestResult",
+    "LibraryFile",
     "ListenIn",
     "MalformedPayloadError",
     "ModelError",
     "ModelRecord",
     "NetworkDownError",
     "PermanentFetchError",
+    "PlayerError",
     "QueueEntry",
     "RateLimitedError",
     "RejectedError",

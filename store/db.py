@@ -16,6 +16,7 @@ from pathlib import Path
 from store.connection import BUSY_TIMEOUT_MS, connect
 from store.embeddings import EmbeddingStore
 from store.errors import StoreError
+from store.library import LibraryStore
 from store.listens import ListenStore
 from store.migrations import apply_pending, check_version, read_version
 from store.models import ModelStore
@@ -28,10 +29,20 @@ __all__ = ["BUSY_TIMEOUT_MS", "RunOutcome", "Store"]
 
 logger = logging.getLogger(__name__)
 
-_COUNTED_TABLES = ("tracks", "listens", "feedback", "embeddings", "feed_items", "queue_state")
+_COUNTED_TABLES = (
+    "tracks",
+    "listens",
+    "feedback",
+    "embeddings",
+    "feed_items",
+    "queue_state",
+    "skips",
+)
 
 
-class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, RunStore):
+class Store(
+    TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, RunStore, LibraryStore
+):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 
     @classmethod

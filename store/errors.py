@@ -22,6 +22,7 @@ CLI prints it as is and exits non-zero, the daemon logs it and goes on.
     ├── ModelError
     │   └── WeightsMissingError
     ├── ExportError
+    ├── PlayerError
     └── DaemonError
         └── AlreadyRunningError
 """
@@ -39,6 +40,7 @@ __all__ = [
     "ModelError",
     "NetworkDownError",
     "PermanentFetchError",
+    "PlayerError",
     "RateLimitedError",
     "RejectedError",
     "SchemaTooNewError",
@@ -130,6 +132,10 @@ class WeightsMissingError(ModelError):
 
 class ExportError(TastebudError):
     """A playlist could not be written."""
+
+
+class PlayerError(TastebudError):
+    """A player (MPD, a Subsonic server) is unreachable, refuses us or fails a request."""
 
 
 class DaemonError(TastebudError):

@@ -86,27 +86,38 @@ class QueueStore(StoreConnection):
         artists = [r[0] for r in blocked]
         return rank(candidates, artists, limit=limit, per_artist=per_artist, window=window)
 
-    def mark_exported(self, track_ids: Iterable[int], playlist: str) -> None:
+    def mark_exported(
+        self, track_ids: Iterable[int], playlist: str, *, counts_skips: bool = False
+    ) -> None:
         """Record the first export of each track (when, where): the skip grace period runs
-        from it, so refreshing a playlist does not restart it."""
+        from it, so refreshing a playlist does not restart it. ``counts_skips``: the
+        playlist is one the listener plays, so a track left unplayed there is a skip."""
         now = time.time()
         with self.write() as conn:
             conn.executemany(
-                "INSERT INTO queue_state (track_id, queued_at, exported_at, exported_to) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(track_id) DO UPDATE SET "
+                "INSERT INTO queue_state (track_id, queued_at, exported_at, exported_to, "
+                "counts_skips) VALUES (?, ?, ?, ?, ?) ON CONFLICT(track_id) DO UPDATE SET "
                 "exported_at = coalesce(queue_state.exported_at, excluded.exported_at), "
-                "exported_to = coalesce(queue_state.exported_to, excluded.exported_to)",
-                [(t, now, now, playlist) for t in track_ids],
+                "exported_to = coalesce(queue_state.exported_to, excluded.exported_to), "
+                "counts_skips = max(queue_state.counts_skips, excluded.counts_skips)",
+                [(t, now, now, playlist, int(counts_skips)) for t in track_ids],
             )
 
     def queue_states(self) -> dict[int, dict[str, Any]]:
-        """Queue state per track: queued_at, exported_at, exported_to."""
+        """Queue state per track: queued_at, exported_at, exported_to, counts_skips."""
         with self.read() as conn:
             rows = conn.execute(
-                "SELECT track_id, queued_at, exported_at, exported_to FROM queue_state"
+                "SELECT track_id, queued_at, exported_at, exported_to, counts_skips "
+                "FROM queue_state"
             ).fetchall()
         return {
-            int(r[0]): {"queued_at": r[1], "exported_at": r[2], "exported_to": r[3]} for r in rows
+            int(r[0]): {
+                "queued_at": r[1],
+                "exported_at": r[2],
+                "exported_to": r[3],
+                "counts_skips": bool(r[4]),
+            }
+            for r in rows
         }
 
 

@@ -154,10 +154,35 @@ _V3 = [
     "CREATE INDEX feed_items_track ON feed_items(track_id, offered_at)",
 ]
 
+# Version 4: the library folder's manifest (tastebud deletes only files it wrote), skips
+# observed in a player, and which exports count as offered to the listener.
+_V4 = [
+    """
+    CREATE TABLE library_files (
+        track_id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        kept INTEGER NOT NULL DEFAULT 0,
+        written_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE skips (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        skipped_at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        played_s REAL,
+        UNIQUE (source, track_id, skipped_at)
+    )
+    """,
+    "ALTER TABLE queue_state ADD COLUMN counts_skips INTEGER NOT NULL DEFAULT 0",
+]
+
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
     ("v3_index_by_track", _V3),
+    ("v4_library_skips", _V4),
 ]
 """(name, statements) of each schema version, oldest first."""
 

@@ -1,10 +1,12 @@
 """The weighted labelled set of the taste model, built from the store's history.
 
 - Positives: tracks listened to or liked.
-- Negatives: explicit dislikes; implicit skips (queued or exported, then not
-  listened within ``skip_grace_days``, weighted by ``skip_weight``); dismissals
-  count as skips; and a seeded sample of never-listened feed tracks as
-  unlabelled negatives (``unlabelled_weight``).
+- Negatives: explicit dislikes; implicit skips, weighted by ``skip_weight``:
+  skips a player observed (a track left within 30 s), and tracks exported to a
+  playlist the listener plays (``counts_skips``) then not listened within
+  ``skip_grace_days`` (a plain export never makes skips); dismissals count as
+  skips; and a seeded sample of never-listened feed tracks as unlabelled
+  negatives (``unlabelled_weight``).
 
 Recency (taste drift): every listen or feedback event weighs
 ``0.5 ** (age_days / half_life_days)``; a track's weight is the sum of its
@@ -66,6 +68,9 @@ def _gather(store: Store, config: ModelConfig, now: float) -> _Events:
         elif event.kind == "dismiss":
             dismissed[event.track_id] = max(dismissed.get(event.track_id, 0.0), event.created_at)
     skips = _skips(store.queue_states(), positive, now - config.skip_grace_days * DAY)
+    for track_id, at, _ in store.skips():
+        if at <= now and not any(p >= at for p in positive.get(track_id, [])):
+            skips[track_id] = max(skips.get(track_id, 0.0), float(at))
     for track_id, when in dismissed.items():
         if max(positive.get(track_id, [0.0])) < when:
             skips[track_id] = max(skips.get(track_id, 0.0), when)
@@ -75,11 +80,12 @@ def _gather(store: Store, config: ModelConfig, now: float) -> _Events:
 def _skips(
     states: dict[int, dict[str, Any]], positive: dict[int, list[float]], due: float
 ) -> dict[int, float]:
-    """Tracks queued or exported before ``due`` and not listened to or liked since."""
+    """Tracks exported to a listened playlist before ``due`` and not listened to or liked
+    since."""
     skips: dict[int, float] = {}
     for track_id, state in states.items():
         offered = state.get("exported_at") or state.get("queued_at")
-        if offered is None or offered > due:
+        if not state.get("counts_skips") or offered is None or offered > due:
             continue
         if not any(at >= offered for at in positive.get(track_id, [])):
             skips[track_id] = float(offered)

@@ -2,7 +2,9 @@
 
 Workers (``[fetch] concurrency`` of them) resolve, download and featurize; the
 calling thread embeds, writes the store and deletes the audio, so the store and
-the model are touched by one thread. Each track ends in one outcome:
+the model are touched by one thread. The audio stays for the library folder when
+``[library] size`` is above 0 (its refresh deletes what it does not need). Each
+track ends in one outcome:
 
 - ``ready``: its embedding is stored;
 - ``failed``: a permanent error, a corrupt/silent/non-audio file, or too many retries;
@@ -217,7 +219,8 @@ class _Job:
             self.store.mark_track(item.track.id, "new", error=item.track.last_error)
             raise
         state = self._mark(item, "ready", None)
-        if not self.config.fetch.keep_audio and item.path.is_relative_to(self.fetcher.audio_dir):
+        keep = self.config.fetch.keep_audio or self.config.library.size > 0  # the library's
+        if not keep and item.path.is_relative_to(self.fetcher.audio_dir):
             item.path.unlink(missing_ok=True)
         return state
 

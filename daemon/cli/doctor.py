@@ -136,6 +136,36 @@ def check_sources(config: Config) -> Check:
     )
 
 
+def check_mpd(config: Config) -> Check:
+    """MPD answers on ``[mpd] host:port`` and takes the password."""
+    from daemon.listening.mpd import connect
+
+    try:
+        with connect(config.mpd, timeout=5.0) as client:
+            version = client.mpd_version
+    except TastebudError as exc:
+        return Check("mpd", False, str(exc), "start MPD, or fix [mpd] host, port and password")
+    return Check("mpd", True, f"MPD {version} at {config.mpd.host}:{config.mpd.port}")
+
+
+def check_subsonic(config: Config) -> Check:
+    """The Subsonic server answers ``ping`` with the configured user and password."""
+    from daemon.listening.subsonic import Subsonic
+    from daemon.net import RetryPolicy
+
+    api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1))
+    try:
+        body = api.call("ping")
+    except TastebudError as exc:
+        return Check("subsonic", False, str(exc), "fix [subsonic] url, user and password")
+    finally:
+        api.close()
+    server = f"{body.get('type', 'Subsonic')} {body.get('serverVersion', body.get('version'))}"
+    return Check(
+        "subsonic", True, f"{server} at {config.subsonic.url} accepts {config.subsonic.user}"
+    )
+
+
 def run_checks(config: Config) -> list[Check]:
     """Every doctor check, in order."""
     checks: list[Callable[[], Check]] = [
@@ -147,6 +177,10 @@ def run_checks(config: Config) -> list[Check]:
         check_javascript,
         lambda: check_disk(config),
     ]
+    if config.mpd.host:
+        checks.append(lambda: check_mpd(config))
+    if config.subsonic.url:
+        checks.append(lambda: check_subsonic(config))
     return [c() for c in checks]
 
 

@@ -25,12 +25,15 @@ from daemon.config.schema import (
     FeedConfig,
     FetchConfig,
     HistoryConfig,
+    LibraryConfig,
     ModelConfig,
+    MpdConfig,
     PlaylistConfig,
     QueueConfig,
     ScheduleConfig,
     Secret,
     StorageConfig,
+    SubsonicConfig,
 )
 from store import ConfigError
 
@@ -46,6 +49,9 @@ TABLES: dict[str, Any] = {
     "schedule": ScheduleConfig,
     "queue": QueueConfig,
     "daemon": DaemonConfig,
+    "library": LibraryConfig,
+    "mpd": MpdConfig,
+    "subsonic": SubsonicConfig,
 }
 ARRAYS: dict[str, Any] = {
     "history": HistoryConfig,

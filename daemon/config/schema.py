@@ -16,12 +16,15 @@ __all__ = [
     "FeedConfig",
     "FetchConfig",
     "HistoryConfig",
+    "LibraryConfig",
     "ModelConfig",
+    "MpdConfig",
     "PlaylistConfig",
     "QueueConfig",
     "ScheduleConfig",
     "Secret",
     "StorageConfig",
+    "SubsonicConfig",
 ]
 
 EXPORT_FORMATS = ("m3u8", "xspf", "csv", "json", "jspf")
@@ -148,6 +151,38 @@ class PlaylistConfig:
     path: str = ""
     limit: int = 50
     min_score: float = 0.0
+    counts_skips: bool = False  # the listener plays this playlist: unplayed tracks are skips
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
+    """The folder of tagged audio files for the top of the queue (``[library]``)."""
+
+    dir: str = ""  # empty: <state dir>/library
+    size: int = 50  # 0: no library folder
+    max_gb: float = 10.0
+
+
+@dataclass(frozen=True)
+class MpdConfig:
+    """The MPD server that plays the library folder (``[mpd]``; empty host: none)."""
+
+    host: str = ""
+    port: int = 6600
+    password: Secret = field(default=Secret(""), metadata=_SECRET)
+    playlist: str = "tastebud"
+    enqueue: bool = False
+    history: bool = False
+
+
+@dataclass(frozen=True)
+class SubsonicConfig:
+    """An OpenSubsonic server (Navidrome, Gonic, Airsonic) scanning the library folder."""
+
+    url: str = ""  # empty: none
+    user: str = ""
+    password: Secret = field(default=Secret(""), metadata=_SECRET)
+    playlist: str = "tastebud"
 
 
 @dataclass(frozen=True)
@@ -171,6 +206,9 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     playlists: tuple[PlaylistConfig, ...] = ()
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    library: LibraryConfig = field(default_factory=LibraryConfig)
+    mpd: MpdConfig = field(default_factory=MpdConfig)
+    subsonic: SubsonicConfig = field(default_factory=SubsonicConfig)
 
     @property
     def state_dir(self) -> Path:
@@ -189,6 +227,13 @@ class Config:
         if env := os.environ.get("CACHE_DIRECTORY"):
             return Path(env.split(":")[0])
         return self.state_dir / "cache"
+
+    @property
+    def library_dir(self) -> Path:
+        """``[library] dir``, else ``<state dir>/library``."""
+        if self.library.dir:
+            return Path(self.library.dir).expanduser()
+        return self.state_dir / "library"
 
     @property
     def db_path(self) -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from daemon.config import Config
+from daemon.listening.status import LibraryStatus, library_status
 from daemon.playlists.tags import load_tag_names, top_tags
 from daemon.service.table import JOBS
 from store import (
@@ -86,6 +87,7 @@ class Snapshot:
     unhealthy: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
+    library: LibraryStatus | None = None
 
 
 def snapshot_for(
@@ -154,6 +156,7 @@ def load_snapshot(
         jobs=_job_rows(last, config, now),
         unhealthy=_unhealthy(last),
         errors=_errors(store),
+        library=library_status(store, config) if config.library.size > 0 else None,
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
 

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from daemon.dashboard.library_view import library_line
 from daemon.dashboard.snapshot import DAY, JobRow, QueueRow, Snapshot
 
 __all__ = ["render", "sparkline"]
@@ -36,10 +37,12 @@ def render(snapshot: Snapshot, width: int, height: int) -> RenderableType:
     if snapshot.problem:
         return Panel(Text(snapshot.problem), title="tastebud", border_style="yellow")
     bottom = 10 if height < 36 else 14
-    queue_rows = max(height - 1 - bottom - 3 - len(snapshot.hints), 0)
+    extra = len(snapshot.hints) + (snapshot.library is not None)
+    queue_rows = max(height - 1 - bottom - 3 - extra, 0)
     layout = Layout()
     layout.split_column(
         Layout(_header(snapshot), size=1),
+        *_library_layout(snapshot),
         Layout(_queue_panel(snapshot, queue_rows, width)),
         Layout(name="bottom", size=bottom),
     )
@@ -49,6 +52,12 @@ def render(snapshot: Snapshot, width: int, height: int) -> RenderableType:
         Layout(_pipeline_panel(snapshot)),
     )
     return layout
+
+
+def _library_layout(s: Snapshot) -> list[Layout]:
+    if s.library is None:
+        return []
+    return [Layout(library_line(s.library, s.taken_at, _ago), size=1)]
 
 
 def _header(s: Snapshot) -> Text:

@@ -3,8 +3,10 @@ refresh write.
 
 Both read the ranked queue, write it in one of the playlist formats of
 :mod:`daemon.playlists.formats` (atomically: a temporary file beside the target, flushed,
-fsynced, then renamed over it), and record the tracks as exported so that those
-not listened to within ``[model] skip_grace_days`` count as implicit skips.
+fsynced, then renamed over it), and record the tracks as exported. Only tracks of a
+``[[playlists]]`` table with ``counts_skips = true`` (a playlist the listener plays)
+that are not listened to within ``[model] skip_grace_days`` count as implicit
+skips; a plain ``tastebud export`` never makes skips.
 
 A stdout export (``--out -``) is recorded only when it is given a ``--name``:
 a glance at the queue is not a playlist the listener was offered. Only a
@@ -132,9 +134,12 @@ def write_playlist(
     return entries
 
 
-def mark_first_export(store: Store, entries: Sequence[PlaylistEntry], playlist: str) -> None:
+def mark_first_export(
+    store: Store, entries: Sequence[PlaylistEntry], playlist: str, *, counts_skips: bool = False
+) -> None:
     """Record the entries as exported to ``playlist``; the store keeps each first export."""
-    store.mark_exported([e.track_id for e in entries if e.track_id], playlist)
+    ids = [e.track_id for e in entries if e.track_id]
+    store.mark_exported(ids, playlist, counts_skips=counts_skips)
 
 
 def refresh_playlists(store: Store, config: Config) -> list[Path]:
@@ -157,7 +162,7 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
             logger.error("%s", exc)
             failures.append(playlist.name)
             continue
-        mark_first_export(store, entries, playlist.name)
+        mark_first_export(store, entries, playlist.name, counts_skips=playlist.counts_skips)
         logger.info("playlist %s: %d tracks written to %s", playlist.name, len(entries), path)
         written.append(path)
     if failures:

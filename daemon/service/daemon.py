@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,6 +26,9 @@ from daemon.service.once import run_recorded
 from daemon.service.sdnotify import Notifier
 from daemon.service.table import JOBS, job
 from store import Store, TastebudError
+
+if TYPE_CHECKING:
+    from daemon.listening.watch import MpdWatcher
 
 __all__ = ["STALL_LIMIT_S", "Daemon"]
 
@@ -77,6 +81,7 @@ class Daemon:
         self.store: Store | None = None
         self.jobs: Jobs | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self.watcher: MpdWatcher | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -100,9 +105,18 @@ class Daemon:
         # READY=1 first: once started, a job's STATUS= line could reach systemd before it
         self.notifier.ready(f"running; state in {self.config.state_dir}")
         self.scheduler.start()
+        self._start_watcher()
         logger.info(
             "tastebud daemon started (pid %d), state in %s", os.getpid(), self.config.state_dir
         )
+
+    def _start_watcher(self) -> None:
+        """Watch MPD for plays and skips while the daemon runs (when ``[mpd] host`` is set)."""
+        if self.config.mpd.host and self.store is not None:
+            from daemon.listening.watch import MpdWatcher
+
+            self.watcher = MpdWatcher(self.config, self.store)
+            self.watcher.start()
 
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
@@ -126,6 +140,8 @@ class Daemon:
         self.notifier.stopping()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.watcher is not None:
+            self.watcher.stop()
         bound = self.config.schedule.shutdown_timeout_s
         if not self.activity.wait_idle(bound):
             logger.warning(

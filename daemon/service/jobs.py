@@ -23,7 +23,8 @@ Counts = dict[str, int]
 
 
 class Jobs:
-    """poll-history, poll-feeds, fetch, train, playlists and maintenance over one store."""
+    """poll-history, poll-feeds, fetch, train, playlists, library and maintenance over one
+    store."""
 
     def __init__(
         self,
@@ -38,7 +39,7 @@ class Jobs:
         self.stop = stop
         self.touch = touch or (lambda: None)
         self._model: object | None = None
-        self._trained_on: tuple[int, int, int] | None = None
+        self._trained_on: tuple[int, ...] | None = None
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
 
@@ -101,7 +102,7 @@ class Jobs:
         from classifier import train_cycle
 
         c = self.store.counts()
-        labels = (c["listens"], c["feedback"], c["queue_state"])
+        labels = (c["listens"], c["feedback"], c["queue_state"], c["skips"])
         counts: Counts = {}
         if force or labels != self._trained_on:
             result = train_cycle(self.store, self.config.model, self.config.checkpoint_dir)
@@ -122,6 +123,12 @@ class Jobs:
         from daemon.playlists.export import refresh_playlists
 
         return {"playlists": len(refresh_playlists(self.store, self.config))}
+
+    def library(self) -> Counts:
+        """Refresh the library folder, then the MPD and Subsonic playlists of it."""
+        from daemon.listening.sync import sync_library
+
+        return sync_library(self.store, self.config, self._host_throttle())
 
     def maintenance(self) -> Counts:
         """Prune the audio cache, PRAGMA optimize, weekly integrity check, optional backup."""

@@ -82,6 +82,15 @@ JOBS: tuple[JobSpec, ...] = (
         lambda jobs, _: jobs.playlists(),
         "playlists",
     ),
+    JobSpec(
+        "library",
+        Jobs.library,
+        "playlists_minutes",
+        MINUTE,
+        12.0,
+        lambda jobs, _: jobs.library(),
+        "library",
+    ),
     JobSpec("maintenance", Jobs.maintenance, "maintenance_hours", HOUR, 60.0, None, "maintenance"),
 )
 _BY_NAME = {spec.name: spec for spec in JOBS}

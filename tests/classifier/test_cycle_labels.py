@@ -62,13 +62,13 @@ def test_dislike_newer_than_the_last_listen_makes_a_negative(lib: Library) -> No
     assert _row(labels, lib.ids["y"])[2] == "positive"
 
 
-def test_tracks_exported_and_not_listened_within_the_grace_period_are_skips(
+def test_tracks_exported_to_a_listened_playlist_and_not_heard_in_the_grace_period_are_skips(
     lib: Library,
 ) -> None:
     for name in ("stale", "fresh", "heard"):
         lib.add(name, "B")
     lib.offer(["stale", "fresh", "heard"])
-    lib.store.mark_exported([lib.ids["stale"], lib.ids["heard"]], "p")
+    lib.store.mark_exported([lib.ids["stale"], lib.ids["heard"]], "p", counts_skips=True)
     exported_at = lib.store.queue_states()[lib.ids["stale"]]["exported_at"]
     lib.listen("heard", exported_at + 60)
     now = exported_at + 20 * DAY
@@ -79,6 +79,30 @@ def test_tracks_exported_and_not_listened_within_the_grace_period_are_skips(
     assert lib.ids["fresh"] not in labels.track_ids
     early = build_labels(lib.store, cfg, _all(lib.store), now=exported_at + 13 * DAY)
     assert lib.ids["stale"] not in early.track_ids
+
+
+def test_a_plain_export_never_makes_skips(lib: Library) -> None:
+    lib.add("exported", "B")
+    lib.offer(["exported"])
+    lib.store.mark_exported([lib.ids["exported"]], "export")
+    exported_at = lib.store.queue_states()[lib.ids["exported"]]["exported_at"]
+    cfg = config(skip_grace_days=14.0, unlabelled_sample=0)
+    labels = build_labels(lib.store, cfg, _all(lib.store), now=exported_at + 30 * DAY)
+    assert lib.ids["exported"] not in labels.track_ids
+
+
+def test_skips_seen_in_a_player_are_skips_until_a_later_listen(lib: Library) -> None:
+    lib.add("left", "B")
+    lib.add("back", "B")
+    lib.offer(["left", "back"])
+    lib.store.add_skips(
+        [(lib.ids["left"], NOW - DAY, 5.0), (lib.ids["back"], NOW - DAY, 3.0)], "mpd"
+    )
+    lib.listen("back", NOW - 60)
+    cfg = config(skip_weight=0.5, half_life_days=1.0, unlabelled_sample=0)
+    labels = build_labels(lib.store, cfg, _all(lib.store), now=NOW)
+    assert _row(labels, lib.ids["left"]) == pytest.approx((0.0, 0.25, "skip"))
+    assert _row(labels, lib.ids["back"])[2] == "positive"
 
 
 def test_unlabelled_negatives_are_a_seeded_sample_of_unheard_candidates(lib: Library) -> None:

@@ -19,7 +19,7 @@ import torch
 from classifier import LogMel, decode, patch_starts
 from daemon.acquire.pipeline import process_backlog, retry_delay
 from daemon.acquire.throttle import HostThrottle
-from daemon.config import Config, FetchConfig, StorageConfig
+from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
 from store import Store, TrackRef
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,
@@ -61,7 +61,7 @@ def _collect_leaked_sockets() -> Iterator[None]:
 def config(tmp_path: Path) -> Config:
     fetch = FetchConfig(host_delay_s=0, sleep_requests_s=0, retry_base_s=0, socket_timeout_s=5)
     storage = StorageConfig(dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
-    return Config(storage=storage, fetch=fetch)
+    return Config(storage=storage, fetch=fetch, library=LibraryConfig(size=0))
 
 
 @pytest.fixture
@@ -183,11 +183,15 @@ def test_local_file_is_featurized_in_place_and_kept(
     assert store.get_embedding(track_id, MODEL_KEY) is not None
 
 
-def test_keep_audio_keeps_the_download(
-    config: Config, store: Store, server: LoopbackServer, song: Path
+@pytest.mark.parametrize("keep", ["keep_audio", "library"])
+def test_keep_audio_or_a_library_keeps_the_download(
+    config: Config, store: Store, server: LoopbackServer, song: Path, keep: str
 ) -> None:
     track_id = _add(store, server.add_file(song))
-    config = replace(config, fetch=replace(config.fetch, keep_audio=True))
+    if keep == "keep_audio":
+        config = replace(config, fetch=replace(config.fetch, keep_audio=True))
+    else:
+        config = replace(config, library=LibraryConfig(size=5))
     process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
     assert _audio_files(config) == [config.cache_dir / "audio" / f"{track_id}.opus"]
 

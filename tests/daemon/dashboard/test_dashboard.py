@@ -100,6 +100,7 @@ def test_jobs_get_their_next_run_from_the_schedule(populated: tuple) -> None:
         "fetch",
         "train",
         "playlists",
+        "library",
         "maintenance",
     ]
     history = jobs["poll-history"]

@@ -1,0 +1,55 @@
+"""The library job: refresh the folder, then tell MPD and Subsonic about it.
+
+A failing player is logged and counted; it never undoes the folder's refresh. The
+time of each successful sync is kept as a cursor (``sync:mpd``, ``sync:subsonic``)
+for the dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.throttle import HostThrottle
+from daemon.config import Config
+from daemon.listening.library import LibraryResult, refresh_library
+from daemon.listening.status import SYNC_CURSORS
+from store import PlayerError, Store, TastebudError
+
+__all__ = ["SYNC_CURSORS", "sync_library"]
+
+logger = logging.getLogger(__name__)
+
+
+def sync_library(
+    store: Store, config: Config, throttle: HostThrottle | None = None
+) -> dict[str, int]:
+    """Refresh the library folder and sync the configured players; returns counts."""
+    fetcher = Fetcher(config.fetch, config.cache_dir, throttle=throttle)
+    result = refresh_library(store, config, fetcher)
+    counts = {**result.counts, "files": len(result.files)}
+    failures: list[str] = []
+    for name, enabled in (("mpd", bool(config.mpd.host)), ("subsonic", bool(config.subsonic.url))):
+        if not enabled:
+            continue
+        try:
+            counts[f"{name}_tracks"] = _sync(name, store, config, result)
+        except TastebudError as exc:
+            logger.error("library sync to %s failed: %s", name, exc)
+            failures.append(f"{name}: {exc}")
+            continue
+        store.set_cursor(SYNC_CURSORS[name], str(time.time()))
+    if failures:
+        raise PlayerError("; ".join(failures))
+    return counts
+
+
+def _sync(name: str, store: Store, config: Config, result: LibraryResult) -> int:
+    if name == "mpd":
+        from daemon.listening.mpd import sync_mpd
+
+        return sync_mpd(config, result)
+    from daemon.listening.subsonic import sync_subsonic
+
+    return sync_subsonic(config, result, store)
