@@ -26,6 +26,7 @@ from daemon.config.schema import (
     FetchConfig,
     HistoryConfig,
     ModelConfig,
+    PlayerConfig,
     PlaylistConfig,
     QueueConfig,
     ScheduleConfig,
@@ -45,6 +46,7 @@ TABLES: dict[str, Any] = {
     "model": ModelConfig,
     "schedule": ScheduleConfig,
     "queue": QueueConfig,
+    "player": PlayerConfig,
     "daemon": DaemonConfig,
 }
 ARRAYS: dict[str, Any] = {
@@ -138,6 +140,13 @@ def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
 def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
     if hint is Secret:
         hint = str
+    if hint == tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                f'{path}: {where} must be an array of strings, like ["mpv", "--no-video"], '
+                f"not {_type_name(value)} ({value!r})"
+            )
+        return tuple(value)
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),

@@ -151,6 +151,15 @@ class PlaylistConfig:
 
 
 @dataclass(frozen=True)
+class PlayerConfig:
+    """How the dashboard's ``p`` plays a track (``[player]``)."""
+
+    # The player and its arguments; the track's URL or local file is appended. Empty: mpv
+    # (``mpv --no-video``) when it is installed.
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     """Process settings (``[daemon]``)."""
 
@@ -170,6 +179,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     playlists: tuple[PlaylistConfig, ...] = ()
+    player: PlayerConfig = field(default_factory=PlayerConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
 
     @property
