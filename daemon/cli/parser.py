@@ -48,10 +48,21 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    dash = sub.add_parser("dashboard", help="live terminal view of the queue, model and pipeline")
+    dash = sub.add_parser(
+        "dashboard",
+        help="interactive terminal view of the queue, model and pipeline (keys: ?)",
+        description="htop-style: arrows select a track; l like, d dislike, x dismiss, "
+        "b block the artist, u undo, p play, / filter, ? help, q quit.",
+        epilog="examples: tastebud dashboard; tastebud dashboard --once | less -R",
+    )
     dash.add_argument("--once", action="store_true", help="print a single frame and exit")
     dash.add_argument("--refresh", type=float, default=3.0, help="seconds between refreshes")
-    dash.add_argument("--rows", type=int, default=15, help="queue rows to show")
+    dash.add_argument(
+        "--rows",
+        type=int,
+        default=500,
+        help="queue rows to load (default 500)",
+    )
 
 
 def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
