@@ -18,6 +18,7 @@ from typing import ClassVar
 from rich.console import Console, RenderableType
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
@@ -43,7 +44,11 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(HELP, id="help")
+        with VerticalScroll(id="help-box"):
+            yield Static(HELP, id="help")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()  # arrows scroll it
 
 
 class FilterInput(Input):
@@ -61,7 +66,9 @@ class DashboardApp(App[None]):
 
     AUTO_FOCUS = None  # keys go to the app until "/" opens the filter box
     CSS = "#frame { height: 1fr; } #filter { dock: bottom; display: none; } "
-    CSS += "HelpScreen { align: center middle; } #help { width: auto; padding: 1 2; }"
+    CSS += "HelpScreen { align: center middle; } "
+    CSS += "#help-box { width: 100%; max-width: 80; height: auto; max-height: 100%; } "
+    CSS += "#help { padding: 1 2; background: $panel; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "up"),
         Binding("down", "move(1)", "down"),

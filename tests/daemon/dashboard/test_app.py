@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from daemon.cli import main
 from daemon.config import Config
@@ -142,6 +143,9 @@ def test_filter_help_and_quit(tmp_path: Path) -> None:
         assert app.filter_text == ""
         await _press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
+        shown = str(app.screen.query_one("#help", Static).content)
+        for term in ("age ", "why ", "drift ", "score ", "[player] command", "undo"):
+            assert term in shown, term
         await _press(pilot, "escape")
         assert not isinstance(app.screen, HelpScreen)
         await _press(pilot, "q")
