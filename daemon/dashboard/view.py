@@ -147,7 +147,7 @@ def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
     fixed = {
         "#": max(len(str(len(s.queue))), 2),
         "id": max((len(str(r.entry.track.id)) for r in s.queue), default=2),
-        "score": 11,  # room for a negative similarity score and its bar
+        "score": 10,
         "age": 4,
     }
     ratios = (
