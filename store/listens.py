@@ -6,15 +6,22 @@ duplicate, not stored twice.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from store.connection import StoreConnection
+from store.identity import normalize_text
 from store.records import FeedbackEvent, FeedbackKind, IngestResult, ListenIn, Track, TrackRef
 from store.tracks import prefixed_track_columns, resolve_track, track_from_row
 
 __all__ = ["FeedbackIn", "ListenStore"]
+
+_EVENT_COLUMNS = "kind, origin, created_at, track_id, artist, id, pushed_at"
+# The track feedback that supersedes one another: the newest of these says what a person
+# thinks of the track now.
+_TRACK_KINDS = "('like', 'dislike', 'dismiss')"
 
 FeedbackIn = tuple[FeedbackKind, str, TrackRef | int | None, str | None, float]
 """A feedback event to store: (kind, origin, track, artist, created_at)."""
@@ -106,7 +113,7 @@ class ListenStore(StoreConnection):
         limit: int | None = None,
     ) -> list[FeedbackEvent]:
         """Feedback events, newest first; optionally only those of an origin not yet pushed."""
-        sql = "SELECT kind, origin, created_at, track_id, artist, id, pushed_at FROM feedback"
+        sql = f"SELECT {_EVENT_COLUMNS} FROM feedback"
         args: list[Any] = []
         if unpushed_origin:
             sql += " WHERE origin = ? AND pushed_at IS NULL"
@@ -121,3 +128,65 @@ class ListenStore(StoreConnection):
             conn.executemany(
                 "UPDATE feedback SET pushed_at = ? WHERE id = ?", [(time.time(), i) for i in ids]
             )
+
+    def give_feedback(
+        self,
+        kind: FeedbackKind,
+        origin: str,
+        *,
+        track: int | None = None,
+        artist: str | None = None,
+    ) -> bool:
+        """Store a person's feedback now, once: False (and nothing stored) when the newest
+        feedback on that track already is ``kind``, or the artist is already blocked."""
+        with self.write() as conn:
+            if _already_given(conn, kind, track, artist):
+                return False
+            conn.execute(
+                "INSERT INTO feedback (track_id, artist, kind, origin, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (track, artist if track is None else None, kind, origin, time.time()),
+            )
+        return True
+
+    def undo_feedback(self, origin: str) -> FeedbackEvent | None:
+        """Delete the newest feedback event of ``origin`` (a block lifts); None when none."""
+        with self.write() as conn:
+            row = conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM feedback WHERE origin = ? "
+                "ORDER BY created_at DESC, id DESC LIMIT 1",
+                (origin,),
+            ).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM feedback WHERE id = ?", (row[5],))
+        return FeedbackEvent(*row) if row is not None else None
+
+    def unblock_artist(self, artist: str) -> list[str]:
+        """Lift every block of ``artist`` (names compare normalized); the names unblocked."""
+        wanted = normalize_text(artist)
+        with self.write() as conn:
+            rows = conn.execute("SELECT id, artist FROM feedback WHERE kind = 'block'").fetchall()
+            hits = [(i, name) for i, name in rows if normalize_text(name or "") == wanted]
+            conn.executemany("DELETE FROM feedback WHERE id = ?", [(i,) for i, _ in hits])
+        return sorted({name for _, name in hits})
+
+    def artist_known(self, artist: str) -> bool:
+        """Whether any stored track is by ``artist`` (names compare normalized)."""
+        wanted = normalize_text(artist)
+        with self.read() as conn:
+            rows = conn.execute("SELECT DISTINCT artist FROM tracks WHERE artist IS NOT NULL")
+            return any(normalize_text(name) == wanted for (name,) in rows)
+
+
+def _already_given(
+    conn: sqlite3.Connection, kind: FeedbackKind, track: int | None, artist: str | None
+) -> bool:
+    if track is None:
+        blocked = conn.execute("SELECT artist FROM feedback WHERE kind = 'block'").fetchall()
+        return any(normalize_text(a) == normalize_text(artist or "") for (a,) in blocked)
+    newest = conn.execute(
+        f"SELECT kind FROM feedback WHERE track_id = ? AND kind IN {_TRACK_KINDS} "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        (track,),
+    ).fetchone()
+    return newest is not None and newest[0] == kind

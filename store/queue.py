@@ -17,7 +17,8 @@ from store.tracks import TRACK_FIELDS, prefixed_track_columns, resolve_track, tr
 
 __all__ = ["QueueStore"]
 
-# Ready tracks a feed offered that were never listened to, disliked or dismissed.
+# Ready tracks a feed offered that were never listened to, liked, disliked or dismissed
+# (a liked track has found its listener: it leaves the queue).
 _CANDIDATES_SQL = f"""
 SELECT {prefixed_track_columns("t")},
        s.score, s.model_version,
@@ -30,7 +31,7 @@ WHERE t.state = 'ready'
   AND EXISTS (SELECT 1 FROM feed_items f WHERE f.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM listens l WHERE l.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM feedback b WHERE b.track_id = t.id
-                  AND b.kind IN ('dislike', 'dismiss'))
+                  AND b.kind IN ('like', 'dislike', 'dismiss'))
 """
 
 
@@ -76,7 +77,7 @@ class QueueStore(StoreConnection):
     def queue(self, limit: int = 50, *, per_artist: int = 2, window: int = 50) -> list[QueueEntry]:
         """The ranked queue: ready candidates by score, at most ``per_artist`` per ``window``.
 
-        Excludes listened, disliked and dismissed tracks and blocked artists, and
+        Excludes listened, liked, disliked and dismissed tracks and blocked artists, and
         merges duplicates of one recording (same match key).
         """
         with self.read() as conn:

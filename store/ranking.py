@@ -1,7 +1,7 @@
 """The queue's ranking rules, as plain functions over candidates (no SQL).
 
 The store selects the candidates (ready tracks a feed offered, never listened,
-not disliked or dismissed); these rules order them by score, drop blocked
+liked, disliked or dismissed); these rules order them by score, drop blocked
 artists, merge duplicates of one recording and spread artists out.
 """
 

@@ -34,6 +34,7 @@ _HANDLERS: dict[str, tuple[str, str]] = {
     "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
     "export": ("daemon.cli.export", "cmd_export"),
     "feedback": ("daemon.cli.feedback", "cmd_feedback"),
+    "queue": ("daemon.cli.queue", "cmd_queue"),
     "import": ("daemon.cli.importing", "cmd_import"),
     "status": ("daemon.cli.status", "cmd_status"),
     "doctor": ("daemon.cli.doctor", "cmd_doctor"),

@@ -1,16 +1,13 @@
-"""``tastebud dashboard``: a live terminal view of the queue, the model and the pipeline.
-
-``--once`` prints one frame and exits.
+"""``tastebud dashboard``: the interactive terminal view of the queue, the model and the
+pipeline (keys: ``?``); ``--once`` prints one plain frame, no terminal needed.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import time
+import sys
 
 from rich.console import Console
-from rich.live import Live
 
 from daemon.config import Config
 from daemon.dashboard.snapshot import snapshot_for
@@ -18,32 +15,25 @@ from daemon.dashboard.view import render
 
 __all__ = ["cmd_dashboard"]
 
-DRIFT_TTL_S = 60.0
-
 
 def cmd_dashboard(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud dashboard``: refresh until Ctrl-C; ``--once`` prints one frame."""
-    console = Console()
+    """``tastebud dashboard``: interactive until ``q``; ``--once`` prints one frame."""
+    if args.rows < 1:
+        print(f"tastebud: --rows must be 1 or more, not {args.rows}", file=sys.stderr)
+        return 1
     if args.once:
+        console = Console()
         snap = snapshot_for(config, rows=args.rows)
         console.print(render(snap, console.width, console.height))
         return 0
-    try:
-        _live(console, config, args.rows, max(args.refresh, 0.5))
-    except KeyboardInterrupt:
-        pass
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "tastebud: the interactive dashboard needs a terminal; "
+            "`tastebud dashboard --once` prints one frame for scripts",
+            file=sys.stderr,
+        )
+        return 1
+    from daemon.dashboard.app import DashboardApp  # Textual loads only for the live view
+
+    DashboardApp(config, refresh_s=max(args.refresh, 0.5), rows=args.rows).run()
     return 0
-
-
-def _live(console: Console, config: Config, rows: int, refresh: float) -> None:
-    drift_at = 0.0
-    drift: tuple[tuple[str, float], ...] | None = None
-    with Live(console=console, screen=True, auto_refresh=False) as live:
-        while True:
-            fresh = time.monotonic() - drift_at > DRIFT_TTL_S
-            snap = snapshot_for(config, rows=rows, with_drift=fresh)
-            if fresh:
-                drift, drift_at = snap.drift, time.monotonic()
-            snap = dataclasses.replace(snap, drift=drift)
-            live.update(render(snap, console.width, console.height), refresh=True)
-            time.sleep(refresh)

@@ -1,42 +1,34 @@
-"""``tastebud feedback like|dislike|dismiss TRACK... [--artist NAME]``.
+"""``tastebud feedback like|dislike|dismiss TRACK...``, ``undo``, ``list``, ``unblock ARTIST``.
 
-Each TRACK is a track id, a URL, or ``"Artist - Title"`` (every stored
-duplicate of that recording gets the feedback). All TRACKs are resolved before
-anything is stored: if one is unknown, each unknown one is reported on its own
-line, nothing at all is stored, and the exit code is 1, so that re-running the
-corrected command never records an event twice.
+Each TRACK is ``#N`` (rank N of the current queue, as the dashboard and
+``tastebud queue`` show it), a track id, a URL, or ``"Artist - Title"`` (every
+stored duplicate of that recording gets the feedback). All TRACKs are resolved
+before anything is stored: if one is unknown, each unknown one is reported on
+its own line, nothing at all is stored, and the exit code is 1. Giving the same
+feedback again stores nothing new and says so.
 
-``--artist NAME`` (with dislike) blocks the artist from the queue. The events
-become labels at the next training cycle; likes and dislikes are pushed to
-ListenBrainz by a ListenBrainz ``[[history]]`` source with ``push_feedback``
-and a token, at its next poll.
+``--artist NAME`` (with dislike) blocks the artist from the queue; ``unblock
+ARTIST`` lifts it; ``undo`` takes back the newest feedback given in tastebud (the
+dashboard's too); ``list`` shows the newest feedback. The events become labels at
+the next training cycle; likes and dislikes are pushed to ListenBrainz by a
+ListenBrainz ``[[history]]`` source with ``push_feedback`` and a token, at its
+next poll.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable
 
+from daemon import feedback
 from daemon.config import Config, HistoryConfig
-from store import FeedbackKind, Store, Track
+from store import Store
 
-__all__ = ["cmd_feedback", "resolve_tracks"]
+__all__ = ["cmd_feedback"]
 
-ORIGIN = "cli"
-_PAST = {"like": "liked", "dislike": "disliked", "dismiss": "dismissed"}
-
-
-def resolve_tracks(store: Store, texts: Sequence[str]) -> tuple[list[Track], list[str]]:
-    """(tracks found, texts that match no track); a text may match several duplicates."""
-    found: dict[int, Track] = {}
-    unknown: list[str] = []
-    for text in texts:
-        tracks = store.find_tracks(text)
-        if not tracks:
-            unknown.append(text)
-        found.update((t.id, t) for t in tracks)
-    return list(found.values()), unknown
+TRACK_KINDS = ("like", "dislike", "dismiss")
 
 
 def _pushers(config: Config) -> list[HistoryConfig]:
@@ -58,36 +50,85 @@ def _push_note(config: Config, kind: str) -> str:
 def _check_args(args: argparse.Namespace) -> str | None:
     if args.artist and args.kind != "dislike":
         return f"--artist blocks an artist and goes with dislike, not {args.kind}"
-    if not args.tracks and not args.artist:
-        return 'name at least one TRACK (id, URL or "Artist - Title") or --artist NAME'
+    if args.kind in ("undo", "list") and args.tracks:
+        return f"feedback {args.kind} takes no TRACK"
+    if args.kind == "unblock" and not args.tracks:
+        return 'name the artist to unblock: tastebud feedback unblock "Some Band"'
+    if args.kind in TRACK_KINDS and not args.tracks and not args.artist:
+        return 'name at least one TRACK (#RANK, id, URL or "Artist - Title") or --artist NAME'
     return None
 
 
-def _store(store: Store, kind: FeedbackKind, tracks: list[Track], artists: list[str]) -> None:
-    for track in tracks:
-        new = store.add_feedback(kind, ORIGIN, track=track.id)
-        print(f"{_PAST[kind]}: {track.label} (track {track.id})" + ("" if new else " (again)"))
-    for artist in artists:
-        store.add_feedback("block", ORIGIN, artist=artist)
-        print(f"blocked artist: {artist}")
+def _fail(message: str) -> int:
+    print(f"tastebud: {message}", file=sys.stderr)
+    return 1
+
+
+def _give(config: Config, args: argparse.Namespace) -> int:
+    with Store.open(config.db_path) as store:
+        targets, problems = feedback.resolve(store, config, args.tracks)
+        if problems:
+            for problem in problems:
+                _fail(problem + "; nothing was stored")
+            return 1
+        stored = False
+        for target in targets:
+            line, new = feedback.give(store, args.kind, target)
+            print(line)
+            stored |= new
+        for artist in (a.strip() for a in args.artist if a.strip()):
+            done, warning = feedback.block(store, artist)
+            print(done)
+            if warning:
+                print(f"tastebud: warning: {warning}", file=sys.stderr)
+    if stored:
+        print(f"stored for the next training cycle; {_push_note(config, args.kind)}")
+    return 0
+
+
+def _undo(config: Config, args: argparse.Namespace) -> int:
+    with Store.open(config.db_path) as store:
+        done = feedback.undo(store)
+    if done is None:
+        return _fail("nothing to undo: no feedback was given in tastebud yet")
+    print(done)
+    return 0
+
+
+def _unblock(config: Config, args: argparse.Namespace) -> int:
+    status = 0
+    with Store.open(config.db_path) as store:
+        for artist in args.tracks:
+            if done := feedback.unblock(store, artist):
+                print(done)
+            else:
+                status = _fail(f'"{artist}" is not blocked (`tastebud feedback list` shows blocks)')
+    return status
+
+
+def _list(config: Config, args: argparse.Namespace) -> int:
+    if not config.db_path.exists():
+        print("no feedback yet")
+        return 0
+    with Store.open(config.db_path, readonly=True) as store:
+        events = store.feedback(limit=args.limit)
+        for event in events:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(event.created_at))
+            print(f"{when}  {feedback.describe(store, event)}  [{event.origin}]")
+    if not events:
+        print("no feedback yet")
+    return 0
+
+
+_ACTIONS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "undo": _undo,
+    "unblock": _unblock,
+    "list": _list,
+}
 
 
 def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
-    """Record likes, dislikes or dismissals of tracks, and artist blocks."""
+    """Record or take back likes, dislikes, dismissals and artist blocks; list them."""
     if problem := _check_args(args):
-        print(f"tastebud: {problem}", file=sys.stderr)
-        return 1
-    with Store.open(config.db_path) as store:
-        tracks, unknown = resolve_tracks(store, args.tracks)
-        for text in unknown:
-            print(
-                f'tastebud: no track matches "{text}": give a track id, its URL, or '
-                '"Artist - Title" as the dashboard shows it; nothing was stored',
-                file=sys.stderr,
-            )
-        if unknown:
-            return 1
-        _store(store, args.kind, tracks, [a.strip() for a in args.artist if a.strip()])
-    if tracks:
-        print(f"stored for the next training cycle; {_push_note(config, args.kind)}")
-    return 0
+        return _fail(problem)
+    return _ACTIONS.get(args.kind, _give)(config, args)

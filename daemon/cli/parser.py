@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dashboard(sub)
     _add_export(sub)
     _add_feedback(sub)
+    _add_queue(sub)
     _add_import(sub)
     sub.add_parser("status", help="show the queue, model and pipeline in a few lines")
     sub.add_parser("doctor", help="check config, database, weights, yt-dlp and disk space")
@@ -47,10 +48,21 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    dash = sub.add_parser("dashboard", help="live terminal view of the queue, model and pipeline")
+    dash = sub.add_parser(
+        "dashboard",
+        help="interactive terminal view of the queue, model and pipeline (keys: ?)",
+        description="htop-style: arrows select a track; l like, d dislike, x dismiss, "
+        "b block the artist, u undo, p play, / filter, ? help, q quit.",
+        epilog="examples: tastebud dashboard; tastebud dashboard --once | less -R",
+    )
     dash.add_argument("--once", action="store_true", help="print a single frame and exit")
     dash.add_argument("--refresh", type=float, default=3.0, help="seconds between refreshes")
-    dash.add_argument("--rows", type=int, default=15, help="queue rows to show")
+    dash.add_argument(
+        "--rows",
+        type=int,
+        default=500,
+        help="queue rows to load (default 500)",
+    )
 
 
 def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,10 +82,25 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _add_feedback(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    fb = sub.add_parser("feedback", help="like, dislike or dismiss tracks; block artists")
-    fb.add_argument("kind", choices=["like", "dislike", "dismiss"], help="what to record")
+    fb = sub.add_parser(
+        "feedback",
+        help="like, dislike or dismiss tracks; block and unblock artists; undo; list",
+        description="Teach the model. TRACK is #RANK (from `tastebud queue` or the dashboard), "
+        'a track id, a URL or "Artist - Title".',
+        epilog="examples: tastebud feedback like '#1' '#4'; tastebud feedback dislike 57; "
+        "tastebud feedback undo; tastebud feedback unblock 'Some Band'",
+    )
     fb.add_argument(
-        "tracks", nargs="*", metavar="TRACK", help='a track id, a URL, or "Artist - Title"'
+        "kind",
+        choices=["like", "dislike", "dismiss", "undo", "list", "unblock"],
+        help="what to record; undo takes back the newest; list shows the newest; "
+        "unblock ARTIST lifts a block",
+    )
+    fb.add_argument(
+        "tracks",
+        nargs="*",
+        metavar="TRACK",
+        help='#RANK, a track id, a URL, or "Artist - Title" (for unblock: an artist)',
     )
     fb.add_argument(
         "--artist",
@@ -81,6 +108,19 @@ def _add_feedback(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=[],
         help="with dislike: block this artist from the queue (repeatable)",
     )
+    fb.add_argument("--limit", type=int, default=20, help="with list: how many (default 20)")
+
+
+def _add_queue(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    q = sub.add_parser(
+        "queue",
+        help="list the queue: rank, id, score, artist, title and why",
+        description="The ranked queue with the handles `tastebud feedback` takes: "
+        "#RANK and the track id.",
+        epilog="example: tastebud queue --limit 10; tastebud queue --json | jq '.[0]'",
+    )
+    q.add_argument("--limit", type=int, default=20, help="number of tracks (default 20)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

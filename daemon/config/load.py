@@ -28,6 +28,7 @@ from daemon.config.schema import (
     LibraryConfig,
     ModelConfig,
     MpdConfig,
+    PlayerConfig,
     PlaylistConfig,
     QueueConfig,
     ScheduleConfig,
@@ -48,6 +49,7 @@ TABLES: dict[str, Any] = {
     "model": ModelConfig,
     "schedule": ScheduleConfig,
     "queue": QueueConfig,
+    "player": PlayerConfig,
     "daemon": DaemonConfig,
     "library": LibraryConfig,
     "mpd": MpdConfig,
@@ -144,6 +146,13 @@ def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
 def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
     if hint is Secret:
         hint = str
+    if hint == tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                f'{path}: {where} must be an array of strings, like ["mpv", "--no-video"], '
+                f"not {_type_name(value)} ({value!r})"
+            )
+        return tuple(value)
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),

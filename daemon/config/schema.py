@@ -186,6 +186,15 @@ class SubsonicConfig:
 
 
 @dataclass(frozen=True)
+class PlayerConfig:
+    """How the dashboard's ``p`` plays a track (``[player]``)."""
+
+    # The player and its arguments; the track's URL or local file is appended. Empty: mpv
+    # (``mpv --no-video``) when it is installed.
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     """Process settings (``[daemon]``)."""
 
@@ -205,6 +214,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     playlists: tuple[PlaylistConfig, ...] = ()
+    player: PlayerConfig = field(default_factory=PlayerConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
     mpd: MpdConfig = field(default_factory=MpdConfig)

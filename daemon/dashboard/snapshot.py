@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from daemon.config import Config
+from daemon.feedback import current_queue
 from daemon.listening.status import LibraryStatus, library_status
 from daemon.playlists.tags import load_tag_names, top_tags
+from daemon.service.lock import holder_pid
 from daemon.service.table import JOBS
 from store import (
     SCHEMA_VERSION,
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 DAY = 86_400.0
+ROWS = 500  # queue rows a snapshot holds: the dashboard scrolls through them
 RECENT_DAYS = 30
 BEFORE_DAYS = 90
 DRIFT_MIN = 0.05  # a tag moves when its mean probability changes by at least this
@@ -73,6 +76,9 @@ class Snapshot:
     taken_at: float
     problem: str = ""
     queue: tuple[QueueRow, ...] = ()
+    queue_total: int = 0  # the whole queue's length; ``queue`` holds its first rows
+    daemon_pid: int | None = None  # the running daemon's (0: unknown pid); None: stopped
+    last_finished: float | None = None  # when the newest finished run ended
     listens: tuple[tuple[str, int, str], ...] = ()
     feedback: tuple[tuple[str, str, float], ...] = ()
     n_listens: int = 0
@@ -93,7 +99,7 @@ class Snapshot:
 def snapshot_for(
     config: Config,
     *,
-    rows: int = 15,
+    rows: int = ROWS,
     tag_names: Sequence[str] | None = None,
     with_drift: bool = True,
 ) -> Snapshot:
@@ -126,7 +132,7 @@ def load_snapshot(
     store: Store,
     config: Config,
     *,
-    rows: int = 15,
+    rows: int = ROWS,
     tag_names: Sequence[str] | None = None,
     now: float | None = None,
     with_drift: bool = True,
@@ -134,7 +140,8 @@ def load_snapshot(
     """Read everything a frame shows from ``store`` (short read transactions only)."""
     now = now if now is not None else time.time()
     names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
-    queue = _queue_rows(store, config, rows, names)
+    entries = current_queue(store, config)
+    queue = _queue_rows(store, config, entries[:rows], names)
     listens = store.recent_listens(8)
     models = store.models()
     states = store.state_counts()
@@ -143,6 +150,9 @@ def load_snapshot(
         db_path=str(store.path),
         taken_at=now,
         queue=queue,
+        queue_total=len(entries),
+        daemon_pid=holder_pid(config.state_dir),
+        last_finished=max((r.finished_at for r in last.values() if r.finished_at), default=None),
         listens=tuple((t.label, at, src) for t, at, src in listens),
         feedback=_feedback_rows(store, store.feedback(limit=8)),
         n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
@@ -162,9 +172,8 @@ def load_snapshot(
 
 
 def _queue_rows(
-    store: Store, config: Config, rows: int, names: Sequence[str]
+    store: Store, config: Config, queue: Sequence[QueueEntry], names: Sequence[str]
 ) -> tuple[QueueRow, ...]:
-    queue = store.queue(rows, per_artist=config.queue.per_artist, window=config.queue.window)
     tags = top_tags(store, config.model.backbone, [q.track.id for q in queue], names)
     return tuple(QueueRow(q, tags.get(q.track.id, ())) for q in queue)
 

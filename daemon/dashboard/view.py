@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len, set_cell_size
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.layout import Layout
 from rich.panel import Panel
 from rich.table import Table
@@ -17,7 +18,7 @@ from rich.text import Text
 from daemon.dashboard.library_view import library_line
 from daemon.dashboard.snapshot import DAY, JobRow, QueueRow, Snapshot
 
-__all__ = ["render", "sparkline"]
+__all__ = ["clip", "queue_capacity", "render", "sparkline"]
 
 STATES = ("new", "fetching", "ready", "failed", "unmatched")
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -32,24 +33,40 @@ JOB_MARKS = {
 FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘"}
 
 
-def render(snapshot: Snapshot, width: int, height: int) -> RenderableType:
-    """One frame for a ``width`` x ``height`` terminal (80x24 and larger)."""
+def render(
+    snapshot: Snapshot,
+    width: int,
+    height: int,
+    *,
+    selected: int | None = None,
+    first: int = 0,
+    status: str | None = None,
+) -> RenderableType:
+    """One frame for a ``width`` x ``height`` terminal (80x24 and larger).
+
+    The queue shows ``snapshot.queue[first:]`` as far as it fits, with row ``selected``
+    highlighted; ``status`` (the interactive dashboard's) is the bottom line.
+    """
     if snapshot.problem:
         return Panel(Text(snapshot.problem), title="tastebud", border_style="yellow")
-    bottom = 10 if height < 36 else 14
-    extra = len(snapshot.hints) + (snapshot.library is not None)
-    queue_rows = max(height - 1 - bottom - 3 - extra, 0)
-    layout = Layout()
-    layout.split_column(
-        Layout(_header(snapshot), size=1),
+    bottom = _bottom_size(height)
+    parts = [
+        Layout(_header(snapshot, width), size=1),
         *_library_layout(snapshot),
-        Layout(_queue_panel(snapshot, queue_rows, width)),
+        Layout(
+            _queue_panel(snapshot, queue_capacity(snapshot, height, status), width, first, selected)
+        ),
         Layout(name="bottom", size=bottom),
-    )
+    ]
+    if status is not None:
+        parts.append(Layout(Text(status, no_wrap=True, overflow="ellipsis", style="bold"), size=1))
+    layout = Layout()
+    layout.split_column(*parts)
+    column = max(width // 3 - 4, 10)
     layout["bottom"].split_row(
         Layout(_model_panel(snapshot)),
-        Layout(_activity_panel(snapshot, bottom - 2)),
-        Layout(_pipeline_panel(snapshot)),
+        Layout(_activity_panel(snapshot, bottom - 2, column)),
+        Layout(_pipeline_panel(snapshot, column)),
     )
     return layout
 
@@ -60,40 +77,109 @@ def _library_layout(s: Snapshot) -> list[Layout]:
     return [Layout(library_line(s.library, s.taken_at, _ago), size=1)]
 
 
-def _header(s: Snapshot) -> Text:
+def _bottom_size(height: int) -> int:
+    return 10 if height < 36 else 14
+
+
+def queue_capacity(snapshot: Snapshot, height: int, status: str | None = None) -> int:
+    """How many queue rows a ``height``-line frame shows: the rows fill the terminal."""
+    used = 1 + _bottom_size(height) + 3 + len(snapshot.hints) + (status is not None)
+    used += snapshot.library is not None
+    return max(height - used, 0)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut at a word boundary with an ellipsis when too long."""
+    if cell_len(text) <= width:
+        return text
+    cut = set_cell_size(text, max(width - 1, 0))
+    space = cut.rfind(" ")
+    if space >= width // 3 and not text[len(cut) : len(cut) + 1].isspace():
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-\u2013\u2014(") + "…"
+
+
+def _header(s: Snapshot, width: int) -> Text:
     model = f"v{s.champion.version}" if s.champion else "untrained"
     text = Text.assemble(
         ("tastebud", "bold magenta"),
-        f"  queue {len(s.queue)}  listens/120d {s.n_listens}  model {model}  ",
-        (time.strftime("%H:%M:%S", time.localtime(s.taken_at)), "dim"),
-        ("  " + s.db_path, "dim"),
+        f"  queue {s.queue_total}  listens/120d {s.n_listens}  model {model}  ",
+        _daemon_state(s),
     )
+    if text.cell_len + 10 <= width:  # the clock goes first when room is short
+        text.append("  " + time.strftime("%H:%M:%S", time.localtime(s.taken_at)), style="dim")
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
 
 
-def _queue_panel(s: Snapshot, rows: int, width: int) -> Panel:
+def _daemon_state(s: Snapshot) -> Text:
+    if s.daemon_pid is not None:
+        pid = f" (pid {s.daemon_pid})" if s.daemon_pid else ""
+        return Text(f"● running{pid}", style="green")
+    since = f" (last run {_ago(s.taken_at - s.last_finished)} ago)" if s.last_finished else ""
+    return Text(f"○ stopped{since}", style="yellow")
+
+
+def _queue_panel(
+    s: Snapshot, rows: int, width: int, first: int = 0, selected: int | None = None
+) -> Panel:
     hints = [Text("→ " + h, style="yellow", no_wrap=True, overflow="ellipsis") for h in s.hints]
-    table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
-    table.add_column("#", justify="right", no_wrap=True, width=3)
-    table.add_column("score", no_wrap=True, width=10)
-    table.add_column("artist", no_wrap=True, overflow="ellipsis", ratio=3)
-    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=4)
-    if width >= 100:
-        table.add_column("feed", no_wrap=True, overflow="ellipsis", ratio=2)
-    table.add_column("age", no_wrap=True, width=4, justify="right")
-    table.add_column("why", no_wrap=True, overflow="ellipsis", ratio=4, style="cyan")
-    for row in s.queue[:rows]:
-        table.add_row(*_queue_cells(row, s.taken_at, width >= 100))
+    widths = _column_widths(s, width)
+    table = Table(box=None, padding=(0, 1), header_style="bold")
+    for name, w in widths.items():
+        justify: JustifyMethod = "right" if name in ("#", "id", "age") else "left"
+        style = "cyan" if name == "why" else ""
+        table.add_column(
+            name, no_wrap=True, overflow="ellipsis", width=w, justify=justify, style=style
+        )
+    for i, row in enumerate(s.queue[first : first + rows], start=first):
+        cells = _queue_cells(row, s.taken_at, "feed" in widths)
+        clipped = [
+            clip(c, widths[n]) if isinstance(c, str) else c
+            for n, c in zip(widths, cells, strict=True)
+        ]
+        table.add_row(*clipped, style="reverse" if i == selected else None)
     body = Group(*hints, table) if s.queue else Group(*hints)
-    return Panel(body, title="queue", title_align="left", border_style="blue")
+    return Panel(body, title=_queue_title(s), title_align="left", border_style="blue")
+
+
+def _queue_title(s: Snapshot) -> str:
+    shown = len(s.queue)
+    if shown < s.queue_total:
+        return f"queue: {shown} of {s.queue_total}"
+    return "queue"
+
+
+def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
+    """Fixed columns at their size; artist, title, feed and why share the rest by ratio."""
+    fixed = {
+        "#": max(len(str(len(s.queue))), 2),
+        "id": max((len(str(r.entry.track.id)) for r in s.queue), default=2),
+        "score": 10,
+        "age": 4,
+    }
+    ratios = (
+        {"artist": 3, "title": 4, "feed": 2, "why": 4}
+        if width >= 100
+        else {
+            "artist": 3,
+            "title": 4,
+            "why": 3,
+        }
+    )
+    free = width - 4 - 2 * (len(fixed) + len(ratios)) - sum(fixed.values())
+    total = sum(ratios.values())
+    shares = {name: max(free * r // total, 4) for name, r in ratios.items()}
+    order = ["#", "id", "score", "artist", "title", "feed", "age", "why"]
+    return {n: fixed.get(n) or shares[n] for n in order if n in fixed or n in shares}
 
 
 def _queue_cells(row: QueueRow, now: float, with_feed: bool) -> list[RenderableType]:
     e = row.entry
     cells: list[RenderableType] = [
         str(e.rank),
+        str(e.track.id),
         _score_bar(e.score),
         e.track.artist or "",
         e.track.title or e.track.label,
@@ -159,43 +245,47 @@ def sparkline(values: Sequence[float]) -> str:
     return "".join(SPARKS[round((v - lo) / (hi - lo) * (len(SPARKS) - 1))] for v in values)
 
 
-def _activity_panel(s: Snapshot, lines: int) -> Panel:
+def _activity_panel(s: Snapshot, lines: int, column: int) -> Panel:
     half = max(lines // 2, 1)
-    rows = [_line("▶ ", label, s.taken_at - at) for label, at, _ in s.listens[:half]]
+    rows = [_line("▶ ", label, s.taken_at - at, column) for label, at, _ in s.listens[:half]]
     if not s.listens:
         rows.append(Text("no listens yet", style="dim"))
     rows += [
-        _line(FEEDBACK_MARKS.get(kind, "?") + " ", label, s.taken_at - at)
+        _line(FEEDBACK_MARKS.get(kind, "?") + " ", label, s.taken_at - at, column)
         for kind, label, at in s.feedback[: lines - len(rows)]
     ]
     return Panel(Group(*rows), title="listens & feedback", title_align="left", border_style="green")
 
 
-def _line(mark: str, label: str, age: float) -> Text:
-    text = Text.assemble(mark, (_ago(age).rjust(3), "dim"), " ", label)
+def _line(mark: str, label: str, age: float, column: int) -> Text:
+    text = Text.assemble(mark, (_ago(age).rjust(3), "dim"), " ", clip(label, column - 6))
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
 
 
-def _pipeline_panel(s: Snapshot) -> Panel:
-    counts = "  ".join(f"{st} {s.states.get(st, 0)}" for st in STATES)
-    rows: list[Text] = [Text(counts + f"  backlog {s.backlog}", overflow="fold")]
+def _pipeline_panel(s: Snapshot, column: int) -> Panel:
+    """Failures first: unhealthy sources and errors win the room over the job list."""
+    counts = " ".join(f"{st} {s.states.get(st, 0)}" for st in STATES if s.states.get(st))
+    rows: list[Text] = [Text((counts or "no tracks") + f" · backlog {s.backlog}")]
     if s.unhealthy:
         rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
-    rows += [_job_line(j, s.taken_at) for j in s.jobs]
-    rows += [Text("! " + e, style="red", no_wrap=True, overflow="ellipsis") for e in s.errors]
+    rows += [Text("! " + clip(e, column - 2), style="red", no_wrap=True) for e in s.errors]
+    running = s.daemon_pid is not None
+    rows += [_job_line(j, s.taken_at, running) for j in s.jobs]
     return Panel(Group(*rows), title="pipeline", title_align="left", border_style="yellow")
 
 
-def _job_line(job: JobRow, now: float) -> Text:
+def _job_line(job: JobRow, now: float, running: bool = True) -> Text:
     if job.last is None:
         return Text(f"{job.label:<12} never run", style="dim", no_wrap=True)
     mark, style = JOB_MARKS.get(job.last.status, ("?", "yellow"))
     text = Text.assemble(
         f"{job.label:<12} ", (mark, style), f" {_ago(now - job.last.started_at):>3}"
     )
-    if job.next_at is not None:
+    if not running:
+        text.append(" stopped", style="dim")
+    elif job.next_at is not None:
         text.append(f" →{_ago(job.next_at - now)}", style="dim")
     text.no_wrap = True
     text.overflow = "ellipsis"

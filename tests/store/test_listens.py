@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,3 +50,56 @@ def test_feedback_is_stored_once_and_marked_pushed(store: Store) -> None:
     assert store.feedback(unpushed_origin="lb") == []
     assert [e.kind for e in store.feedback(limit=1)] == ["dislike"]
     assert store.feedback()[1].artist == "Some Band"
+
+
+def _kinds(store: Store) -> list[tuple[str, int | None, str | None]]:
+    return [(e.kind, e.track_id, e.artist) for e in store.feedback()]
+
+
+def test_giving_the_same_feedback_twice_stores_one_row(store: Store) -> None:
+    track = store.upsert_track(TrackRef("f", "A", "T"))
+    assert store.give_feedback("like", "cli", track=track)
+    assert not store.give_feedback("like", "cli", track=track)
+    assert not store.give_feedback("like", "listenbrainz", track=track)
+    assert _kinds(store) == [("like", track, None)]
+    assert store.give_feedback("block", "cli", artist="Some Band")
+    assert not store.give_feedback("block", "cli", artist="some band")
+    assert len(store.feedback()) == 2
+
+
+def test_changing_your_mind_is_stored_and_the_newest_counts(store: Store) -> None:
+    track = store.upsert_track(TrackRef("f", "A", "T"))
+    assert store.give_feedback("like", "cli", track=track)
+    assert store.give_feedback("dislike", "cli", track=track)
+    assert store.give_feedback("like", "cli", track=track)
+    assert [k for k, _, _ in _kinds(store)] == ["like", "dislike", "like"]
+
+
+def test_undo_deletes_the_newest_event_of_an_origin(store: Store) -> None:
+    track = store.upsert_track(TrackRef("f", "A", "T"))
+    store.add_feedback("like", "listenbrainz", track=track, created_at=time.time() + 60)
+    store.give_feedback("dislike", "cli", track=track)
+    store.give_feedback("block", "cli", artist="Band")
+    undone = store.undo_feedback("cli")
+    assert undone is not None
+    assert (undone.kind, undone.artist) == ("block", "Band")
+    undone = store.undo_feedback("cli")
+    assert undone is not None
+    assert (undone.kind, undone.track_id) == ("dislike", track)
+    assert store.undo_feedback("cli") is None
+    assert _kinds(store) == [("like", track, None)]
+
+
+def test_unblock_lifts_every_block_of_the_artist(store: Store) -> None:
+    store.add_feedback("block", "cli", artist="Some Band", created_at=1.0)
+    store.add_feedback("block", "listenbrainz", artist="some band", created_at=2.0)
+    store.add_feedback("block", "cli", artist="Other", created_at=3.0)
+    assert store.unblock_artist("SOME BAND") == ["Some Band", "some band"]
+    assert _kinds(store) == [("block", None, "Other")]
+    assert store.unblock_artist("Nobody") == []
+
+
+def test_artist_known_compares_names_normalized(store: Store) -> None:
+    store.upsert_track(TrackRef("f", "Sigur Rós", "Hoppípolla"))
+    assert store.artist_known("sigur ros")
+    assert not store.artist_known("Sigur Ros Tribute")

@@ -49,3 +49,11 @@ def test_mark_exported_keeps_the_first_export(store: Store) -> None:
     again = store.queue_states()[tid]
     assert again["exported_at"] == first["exported_at"]
     assert again["exported_to"] == "first"
+
+
+def test_a_liked_track_leaves_the_queue(store: Store) -> None:
+    liked = _ready_candidate(store, "L", "liked", 0.99)
+    other = _ready_candidate(store, "M", "other", 0.5)
+    assert [e.track.id for e in store.queue(10)] == [liked, other]
+    assert store.give_feedback("like", "cli", track=liked)
+    assert [e.track.id for e in store.queue(10)] == [other]

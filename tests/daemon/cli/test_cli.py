@@ -31,6 +31,7 @@ def test_every_command_has_help_text() -> None:
         "dashboard",
         "export",
         "feedback",
+        "queue",
         "import",
         "status",
         "doctor",

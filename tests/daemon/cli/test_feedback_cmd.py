@@ -1,7 +1,9 @@
-"""``tastebud feedback``: tracks by id, URL or "Artist - Title"; artist blocks; bad input."""
+"""``tastebud feedback``: tracks by #rank, id, URL or "Artist - Title"; blocks; undo; list;
+idempotence; bad input. ``tastebud queue``: the handles feedback takes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,7 @@ def test_like_by_id_url_and_artist_title(
     new = [e for e in _cli_events(config) if e not in before]
     assert sorted(new) == sorted(("like", t, None) for t in (a, b, c))
     out = capsys.readouterr().out
-    assert f"liked: {label_c} (track {c})" in out
+    assert f"liked #4 {label_c} (id {c})" in out
     assert "not pushed to ListenBrainz" in out
 
 
@@ -66,6 +68,7 @@ def test_unknown_track_stores_nothing_and_fails(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2
     assert 'no track matches "Nobody - Nothing"' in err[0]
+    assert "nothing was stored" in err[0]
     assert 'no track matches "999999"' in err[1]
     assert _cli_events(config) == before
 
@@ -81,7 +84,9 @@ def test_dislike_artist_blocks_it_from_the_queue(
     assert ("block", None, artist) in _cli_events(config)
     with Store.open(config.db_path) as store:
         assert not any(q.track.artist == artist for q in store.queue(50))
-    assert f"blocked artist: {artist}" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert f"blocked artist {artist}" in captured.out
+    assert "warning" not in captured.err
 
 
 def test_push_note_names_the_listenbrainz_source(
@@ -99,6 +104,8 @@ def test_push_note_names_the_listenbrainz_source(
     [
         (["like", "--artist", "X"], "--artist blocks an artist and goes with dislike"),
         (["dislike"], "name at least one TRACK"),
+        (["undo", "3"], "feedback undo takes no TRACK"),
+        (["unblock"], "name the artist to unblock"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(
@@ -111,3 +118,141 @@ def test_bad_arguments_are_one_line_errors(
     assert len(err) == 1
     assert message in err[0]
     assert _cli_events(config) == before
+
+
+def _run(path: Path, *argv: str) -> int:
+    return main(["--config", str(path), *argv])
+
+
+def test_rank_handles_name_the_queue_and_ids_say_what_they_hit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, pop = _setup(tmp_path)
+    with Store.open(config.db_path) as store:
+        third = store.queue(50)[2].track
+        history = pop.old_listen_ids[0]
+        history_label = store.get_track(history).label  # type: ignore[union-attr]
+    assert _run(path, "feedback", "dislike", "#3", str(history)) == 0
+    out = capsys.readouterr().out
+    assert f"disliked #3 {third.label} (id {third.id})" in out
+    assert f"disliked {history_label} (id {history}, not in the queue)" in out
+    assert ("dislike", third.id, None) in _cli_events(config)
+
+
+def test_a_rank_beyond_the_queue_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, _ = _setup(tmp_path)
+    before = _cli_events(config)
+    assert _run(path, "feedback", "like", "#1", "#999") == 1
+    err = capsys.readouterr().err
+    assert "no #999 in the queue: it holds" in err
+    assert _cli_events(config) == before
+
+
+def test_the_same_like_twice_is_one_row_and_says_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, pop = _setup(tmp_path)
+    top = pop.candidate_ids[0]
+    assert _run(path, "feedback", "like", str(top)) == 0
+    capsys.readouterr()
+    assert _run(path, "feedback", "like", str(top)) == 0
+    out = capsys.readouterr().out
+    assert "again: it already was, nothing new stored" in out
+    assert "stored for the next training cycle" not in out
+    assert _cli_events(config).count(("like", top, None)) == 1
+    with Store.open(config.db_path) as store:
+        assert top not in {q.track.id for q in store.queue(50)}
+
+
+def test_blocking_an_unknown_artist_warns_and_blocks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, _ = _setup(tmp_path)
+    assert _run(path, "feedback", "dislike", "--artist", "Nobody Heard Of") == 0
+    err = capsys.readouterr().err
+    assert 'warning: no track by "Nobody Heard Of" is known yet' in err
+    assert ("block", None, "Nobody Heard Of") in _cli_events(config)
+
+
+def test_undo_takes_back_the_newest_feedback_and_lifts_a_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, pop = _setup(tmp_path)
+    before = _cli_events(config)
+    artist = pop.candidates[pop.candidate_ids[0]].artist or ""
+    assert _run(path, "feedback", "dislike", str(pop.candidate_ids[2])) == 0
+    assert _run(path, "feedback", "dislike", "--artist", artist) == 0
+    assert _run(path, "feedback", "undo") == 0
+    assert f"undid: blocked artist {artist} (unblocked)" in capsys.readouterr().out
+    with Store.open(config.db_path) as store:
+        assert any(q.track.artist == artist for q in store.queue(50))
+    assert _run(path, "feedback", "undo") == 0
+    assert _cli_events(config) == before
+    with Store.open(config.db_path) as store:
+        assert pop.candidate_ids[2] in {q.track.id for q in store.queue(50)}
+
+
+def test_undo_with_nothing_given_fails_and_keeps_imported_feedback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, _ = _setup(tmp_path)
+    for _ in _cli_events(config):  # populate gave two in tastebud
+        assert _run(path, "feedback", "undo") == 0
+    assert _run(path, "feedback", "undo") == 1
+    assert "nothing to undo" in capsys.readouterr().err
+    with Store.open(config.db_path) as store:
+        assert [e.origin for e in store.feedback()] == ["listenbrainz"]
+
+
+def test_unblock_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, path, pop = _setup(tmp_path)
+    assert _run(path, "feedback", "list", "--limit", "2") == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("[listenbrainz]")
+    assert "liked New Artist 0 - New Song 0" in lines[0]
+    assert _run(path, "feedback", "unblock", pop.blocked_artist.upper()) == 0
+    assert f"unblocked artist {pop.blocked_artist}" in capsys.readouterr().out
+    with Store.open(config.db_path) as store:
+        assert pop.blocked_id in {q.track.id for q in store.queue(50)}
+    assert _run(path, "feedback", "unblock", pop.blocked_artist) == 1
+    assert "is not blocked" in capsys.readouterr().err
+
+
+def test_queue_lists_ranks_and_ids_that_feedback_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path, _ = _setup(tmp_path)
+    assert _run(path, "queue", "--limit", "3") == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["#", "id", "score", "artist", "title", "why"]
+    assert len(lines) == 4
+    assert _run(path, "queue", "--json", "--limit", "3") == 0
+    rows = json.loads(capsys.readouterr().out)
+    with Store.open(config.db_path) as store:
+        queue = store.queue(3)
+    assert [(r["rank"], r["id"]) for r in rows] == [(e.rank, e.track.id) for e in queue]
+    assert all(len(r["why"]) == 3 for r in rows)
+    assert f"#2  {queue[1].track.id}" in lines[2]
+    assert _run(path, "feedback", "like", "#2") == 0
+    assert ("like", queue[1].track.id, None) in _cli_events(config)
+
+
+def test_queue_rejects_a_limit_below_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, path, _ = _setup(tmp_path)
+    assert _run(path, "queue", "--limit", "0") == 1
+    assert "--limit must be 1 or more" in capsys.readouterr().err
+
+
+def test_queue_on_a_missing_database_is_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndir = "{tmp_path / "none"}"\n', encoding="utf-8")
+    assert _run(path, "queue", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert not (tmp_path / "none").exists()

@@ -125,3 +125,12 @@ def test_dump_then_load_is_identity(user, url, token, keep, batch, half_life) ->
     )
     again = parse_config(dump_config(config, redact=False), "config.toml")
     assert again == config
+
+
+def test_player_command_is_an_array_of_strings() -> None:
+    config = parse_config('[player]\ncommand = ["mpv", "--no-video"]\n')
+    assert config.player.command == ("mpv", "--no-video")
+    assert parse_config(dump_config(config), "config.toml").player == config.player
+    assert parse_config("").player.command == ()
+    with pytest.raises(ConfigError, match=r"player\.command must be an array of strings"):
+        parse_config('[player]\ncommand = "mpv --no-video"\n')

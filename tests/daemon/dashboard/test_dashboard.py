@@ -14,7 +14,7 @@ from daemon.cli import main
 from daemon.cli.status import status_lines
 from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot, snapshot_for
-from daemon.dashboard.view import render, sparkline
+from daemon.dashboard.view import clip, render, sparkline
 from daemon.playlists.tags import load_tag_names
 from store import Store
 from tests.populate import Population, populate
@@ -60,6 +60,9 @@ def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) ->
     assert "unhealthy:" in text
     assert "feed:discover, fetch" in text
     assert "backlog 2" in text
+    assert "! fetch: yt-dlp" in text  # failures win the room over the job list
+    assert str(config.db_path) not in text
+    assert f"queue {snap.queue_total}" in text.split("\n")[0]
     assert "Candidate 1 " not in text  # disliked
     assert pop.blocked_artist not in text.split("listens & feedback")[0]
 
@@ -87,7 +90,8 @@ def test_large_terminal_shows_more_of_everything(populated: tuple) -> None:
     assert "feed" in text
     assert "discover" in text
     assert "HTTP Error 429" in text
-    assert "→" in text  # next run derived from the schedule
+    assert "stopped" in text.split("pipeline")[1]  # no daemon: no stale next run
+    assert "→" not in text
 
 
 def test_jobs_get_their_next_run_from_the_schedule(populated: tuple) -> None:
@@ -154,6 +158,31 @@ def test_once_prints_one_frame(
     _fits(out, 100, 30)
     assert "Candidate 0" in out
     assert "queue" in out
+
+
+def test_header_counts_the_whole_queue_not_the_rows_shown(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, rows=3, now=pop.now)
+    assert len(snap.queue) == 3
+    assert snap.queue_total == len(store.queue(500))
+    assert snap.queue_total > 3
+    assert f"queue {snap.queue_total}" in _text(render(snap, 80, 24), 80, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("Feed Artist 0 - Candidate 0", 14, "Feed Artist 0…"),
+        ("Feed Artist 0 - Candidate 0", 12, "Feed Artist…"),
+        ("Feed Artist 0 - Candidate 0", 40, "Feed Artist 0 - Candidate 0"),
+        ("beautiful, electronic, 80s", 16, "beautiful…"),
+        ("Supercalifragilistic", 8, "Superca…"),
+        ('Tricky, "quoted" & <odd>', 18, 'Tricky, "quoted"…'),
+    ],
+)
+def test_clip_cuts_at_word_boundaries(text: str, width: int, expected: str) -> None:
+    assert clip(text, width) == expected
+    assert cell_len(clip(text, width)) <= width
 
 
 def test_sparkline_spans_low_to_high() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.service.lock import StateLock
+from daemon.service.lock import StateLock, holder_pid
 from daemon.service.sdnotify import Notifier
 from store import AlreadyRunningError
 
@@ -42,6 +42,19 @@ def test_lock_in_same_process_refused(tmp_path: Path) -> None:
     with pytest.raises(AlreadyRunningError, match="another tastebud daemon"):
         StateLock(tmp_path).acquire()
     first.release()
+
+
+def test_holder_pid_tells_whether_a_daemon_runs(tmp_path: Path) -> None:
+    assert holder_pid(tmp_path) is None  # no lock file yet
+    with StateLock(tmp_path):
+        (tmp_path / "tastebud.lock").chmod(0o444)  # a reader outside the daemon's user
+        assert holder_pid(tmp_path) == os.getpid()
+        assert holder_pid(tmp_path) == os.getpid()  # the probe leaves the lock alone
+        (tmp_path / "tastebud.lock").chmod(0o644)
+    assert holder_pid(tmp_path) is None
+    again = StateLock(tmp_path)
+    again.acquire()  # probes do not keep it
+    again.release()
 
 
 def test_notifier_sends_datagrams(tmp_path: Path) -> None:

@@ -1,0 +1,83 @@
+"""``tastebud queue [--limit N] [--json]``: the ranked queue with the handles feedback takes.
+
+Each row shows the rank (``#N`` for ``tastebud feedback``), the track id, the
+score, artist, title and why (its most probable musicnn tags), numbered exactly
+as the dashboard numbers them. The database is opened read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from daemon.config import Config
+from daemon.feedback import current_queue
+from daemon.playlists.tags import load_tag_names, top_tags
+from store import QueueEntry, Store
+
+__all__ = ["cmd_queue", "queue_rows"]
+
+_COLUMNS = ("#", "id", "score", "artist", "title", "why")
+
+
+def queue_rows(store: Store, config: Config, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` queue entries as plain records (what ``--json`` prints)."""
+    queue = current_queue(store, config, limit)
+    names = load_tag_names(config.model.backbone)
+    tags = top_tags(store, config.model.backbone, [e.track.id for e in queue], names)
+    return [_record(e, tags.get(e.track.id, ())) for e in queue]
+
+
+def _record(entry: QueueEntry, why: tuple[str, ...]) -> dict[str, Any]:
+    track = entry.track
+    return {
+        "rank": entry.rank,
+        "id": track.id,
+        "score": entry.score,
+        "artist": track.artist,
+        "title": track.title,
+        "url": track.url,
+        "feed": entry.feed,
+        "why": list(why),
+    }
+
+
+def _cells(row: dict[str, Any]) -> tuple[str, ...]:
+    score = f"{row['score']:.3f}" if row["score"] is not None else "-"
+    title = row["title"] or row["url"] or ""
+    why = ", ".join(row["why"])
+    return (f"#{row['rank']}", str(row["id"]), score, row["artist"] or "", title, why)
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    cells = [_COLUMNS, *(_cells(r) for r in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(_COLUMNS) - 1)]
+    right = {0, 1, 2}  # rank, id and score align right
+    lines = []
+    for row in cells:
+        padded = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append("  ".join([*padded, row[-1]]).rstrip())
+    return lines
+
+
+def cmd_queue(config: Config, args: argparse.Namespace) -> int:
+    """Print the queue as a table, or as JSON with ``--json``."""
+    if args.limit < 1:
+        print(f"tastebud: --limit must be 1 or more, not {args.limit}", file=sys.stderr)
+        return 1
+    rows: list[dict[str, Any]] = []
+    if config.db_path.exists():
+        with Store.open(config.db_path, readonly=True) as store:
+            rows = queue_rows(store, config, args.limit)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif rows:
+        print("\n".join(_table(rows)))
+    else:
+        print("queue: empty (`tastebud dashboard` or `tastebud doctor` says why)")
+    return 0

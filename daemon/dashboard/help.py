@@ -1,0 +1,44 @@
+"""The dashboard's help screen (``?``): its keys and the terms it shows."""
+
+from __future__ import annotations
+
+__all__ = ["HELP", "KEYS_LINE"]
+
+KEYS_LINE = "l like d dislike x dismiss b block u undo p play / filter ? help q quit"
+
+HELP = """\
+[b]Keys[/b]
+  ↑ ↓ PgUp PgDn Home End  move the selection through the queue
+  l like   d dislike   x dismiss (not for me, no opinion)
+  b block the selected track's artist   u undo the last feedback
+  p play the selected track (\\[player] command, else mpv)
+  / filter by artist or title (Enter keeps it, Esc clears it)
+  ? this help   q Esc quit
+  Feedback is stored as `tastebud feedback` stores it and is
+  used at the next training cycle.
+
+[b]The queue[/b]
+  #      the rank: `tastebud feedback like '#3'` means this row
+  id     the track id: `tastebud feedback like 57`, queued or not
+  score  how likely you are to love it, 0 to 1: the model's, or
+         similarity to what you listen to while it is untrained
+  feed   the feed that first offered it
+  age    how long ago a feed first offered it (s, m, h, d)
+  why    its three most probable musicnn tags: what it sounds
+         like to the network
+
+[b]The rest[/b]
+  header    the whole queue's length, listens in the last 120
+            days, the model version, and whether the daemon runs
+            (its pid) or when its last run ended
+  drift     tags rising (+) and falling (-) between your listens
+            of the last 30 days and the 90 before
+  AUC       each model version's validation ROC-AUC, oldest first
+  ▶ ♥ ✗ ⤼ ⊘ a listen, like, dislike, dismissal, artist block
+  pipeline  tracks by fetch state; the backlog waits to be
+            fetched; unhealthy: jobs and sources that failed last
+            time; ! their errors; jobs: ✓ ok ✗ failed … running
+            - skipped ! aborted, how long ago, →next run
+            ("stopped" while the daemon does not run)
+
+↑ ↓ scroll; Esc, q or ? closes this help."""
