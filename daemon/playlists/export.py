@@ -25,6 +25,7 @@ from pathlib import Path
 from daemon import user_file_mode
 from daemon.config import Config, PlaylistConfig
 from daemon.playlists.formats import PlaylistEntry, format_playlist
+from daemon.playlists.jspf import importable
 from daemon.playlists.tags import load_tag_names, top_tags
 from store import ExportError, QueueEntry, Store
 
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_NO_MBID = "no track in it has a MusicBrainz recording id, which ListenBrainz needs"
 
 
 def _passes(score: float | None, min_score: float | None) -> bool:
@@ -126,9 +129,12 @@ def write_playlist(
     With no rows, a file is not written (the previous one stays) and a warning says why.
     """
     entries = playlist_entries(store, config, limit=limit, min_score=min_score)
+    why_empty = _why_empty(store, min_score) if not entries else _NO_MBID
+    if fmt == "jspf":
+        entries = _importable(entries, title)
     if not entries and out is not None:
         kept = "kept the previous file" if out.exists() else "no file written"
-        logger.warning("playlist '%s': %s: %s", title, kept, _why_empty(store, min_score))
+        logger.warning("playlist '%s': %s: %s", title, kept, why_empty)
         return entries
     text = format_playlist(fmt, entries, title=title, date=_now_iso())
     if out is None:
@@ -143,6 +149,19 @@ def write_playlist(
                 "check its path in [[playlists]] or --out"
             ) from exc
     return entries
+
+
+def _importable(entries: list[PlaylistEntry], title: str) -> list[PlaylistEntry]:
+    kept, left_out = importable(entries)
+    if left_out:
+        logger.warning(
+            "playlist '%s': left out %d of %d tracks without a MusicBrainz recording id "
+            "(ListenBrainz rejects a JSPF playlist holding any)",
+            title,
+            left_out,
+            len(entries),
+        )
+    return kept
 
 
 def _why_empty(store: Store, min_score: float | None) -> str:

@@ -3,6 +3,7 @@ a positive --limit, and an export with no rows that keeps the previous file."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -122,3 +123,38 @@ def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
         assert refresh_playlists(store, strict) == []
     assert written.read_text(encoding="utf-8") == before
     assert "no queued track scores at least min_score 2.0" in caplog.text
+
+
+def test_jspf_keeps_only_tracks_listenbrainz_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path = _config(tmp_path)
+    with Store.open(config.db_path) as store:
+        pop = populate(store)
+        queued = len(store.queue(50))
+    out = tmp_path / "mine.jspf"
+    assert main(["--config", str(path), "export", "--format", "jspf", "--out", str(out)]) == 0
+    (track,) = json.loads(out.read_text(encoding="utf-8"))["playlist"]["track"]
+    mbid = pop.candidates[pop.mbid_track_id].ids["recording_mbid"]
+    assert track["identifier"] == [f"https://musicbrainz.org/recording/{mbid}"]
+    ours = track["extension"]["https://musicbrainz.org/doc/jspf#track"]["additional_metadata"]
+    assert ours["tastebud"]["rank"] == 1
+    err = capsys.readouterr().err
+    assert f"left out {queued - 1} of {queued} tracks without a MusicBrainz recording id" in err
+    assert "1 tracks written" in err
+
+
+def test_jspf_with_no_recording_ids_keeps_the_previous_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path = _config(tmp_path)
+    with Store.open(config.db_path) as store:
+        pop = populate(store)
+        store.add_feedback("dismiss", "cli", track=pop.mbid_track_id)
+    out = tmp_path / "mine.jspf"
+    out.write_text("{}", encoding="utf-8")
+    assert main(["--config", str(path), "export", "--format", "jspf", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == "{}"
+    assert "kept the previous file: no track in it has a MusicBrainz recording id" in (
+        capsys.readouterr().err
+    )
