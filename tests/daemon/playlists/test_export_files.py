@@ -125,6 +125,10 @@ def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
     assert "no queued track scores at least min_score 2.0" in caplog.text
 
 
+def _export_jspf(config_path: Path, out: Path) -> None:
+    assert main(["--config", str(config_path), "export", "--format", "jspf", "--out", str(out)]) == 0
+
+
 def test_jspf_keeps_only_tracks_listenbrainz_accepts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -133,7 +137,7 @@ def test_jspf_keeps_only_tracks_listenbrainz_accepts(
         pop = populate(store)
         queued = len(store.queue(50))
     out = tmp_path / "mine.jspf"
-    assert main(["--config", str(path), "export", "--format", "jspf", "--out", str(out)]) == 0
+    _export_jspf(path, out)
     (track,) = json.loads(out.read_text(encoding="utf-8"))["playlist"]["track"]
     mbid = pop.candidates[pop.mbid_track_id].ids["recording_mbid"]
     assert track["identifier"] == [f"https://musicbrainz.org/recording/{mbid}"]
@@ -153,7 +157,7 @@ def test_jspf_with_no_recording_ids_keeps_the_previous_file(
         store.add_feedback("dismiss", "cli", track=pop.mbid_track_id)
     out = tmp_path / "mine.jspf"
     out.write_text("{}", encoding="utf-8")
-    assert main(["--config", str(path), "export", "--format", "jspf", "--out", str(out)]) == 0
+    _export_jspf(path, out)
     assert out.read_text(encoding="utf-8") == "{}"
     assert "kept the previous file: no track in it has a MusicBrainz recording id" in (
         capsys.readouterr().err
