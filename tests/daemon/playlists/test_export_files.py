@@ -125,8 +125,8 @@ def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
     assert "no queued track scores at least min_score 2.0" in caplog.text
 
 
-def _export_jspf(config_path: Path, out: Path) -> None:
-    assert main(["--config", str(config_path), "export", "--format", "jspf", "--out", str(out)]) == 0
+def _export_jspf(config: Path, out: Path) -> None:
+    assert main(["--config", str(config), "export", "--format", "jspf", "--out", str(out)]) == 0
 
 
 def test_jspf_keeps_only_tracks_listenbrainz_accepts(
