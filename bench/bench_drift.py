@@ -121,8 +121,7 @@ def ours(corpus: Corpus, sc: Scenario, config: ModelConfig) -> Ours:
         shipped = store.scores()
         champion = store.champion()
         assert champion is not None, "the bench's first cycle always promotes"
-        path = Path(champion.checkpoint)
-        path = path if path.is_absolute() else Path(tmp) / "models" / path
+        path = Path(tmp) / "models" / champion.checkpoint
         model = dict(score_tracks(load_checkpoint(path), store, key, wanted))
         return Ours(
             model=np.array([model[t] for t in wanted]),

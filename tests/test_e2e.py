@@ -8,6 +8,7 @@ from rich.console import Console
 
 from daemon.cli import main as cli
 from daemon.demo import DemoPlan, run_demo
+from daemon.demo.playlists import localize_playlist
 
 
 def test_queue_follows_the_drift(tmp_path: Path, demo_root: Path) -> None:
@@ -44,3 +45,6 @@ def test_queue_follows_the_drift(tmp_path: Path, demo_root: Path) -> None:
         == 0
     )
     assert out.read_text().count("<track>") == 20
+    # after the demo its server is gone: the playlist now plays from the corpus files
+    assert localize_playlist(out, result.state_dir / "www" / "audio") == 20
+    assert "http://127.0.0.1" not in out.read_text()

@@ -23,7 +23,7 @@ from classifier.cycle.features import track_vectors
 from classifier.cycle.labels import build_labels
 from classifier.embed import feature_key
 from classifier.taste.centroid import centroid_ranks_better, centroid_scores
-from classifier.taste.checkpoints import load_checkpoint
+from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.features import pack_features
 from classifier.taste.model import TasteModel
 from store import ModelRecord, Store
@@ -115,8 +115,7 @@ def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
 
 def _rescore_under(champion: ModelRecord, store: Store, key: str, checkpoint_dir: Path) -> int:
     """Score every embedded candidate with the champion's checkpoint."""
-    path = Path(champion.checkpoint)
-    model = load_checkpoint(path if path.is_absolute() else checkpoint_dir / path)
+    model = load_checkpoint(resolve_checkpoint(champion.checkpoint, checkpoint_dir))
     embedded = store.embedded_ids(key)
     candidates = [t for t in store.candidate_ids() if t in embedded]
     written = store.put_scores(champion.version, score_tracks(model, store, key, candidates))

@@ -13,6 +13,7 @@ challenger unless its ROC-AUC is worse than the champion's by more than
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -27,6 +28,7 @@ from classifier.taste.checkpoints import (
     latest_checkpoint_ok,
     load_checkpoint,
     prune_checkpoints,
+    resolve_checkpoint,
     save_checkpoint,
 )
 from classifier.taste.features import Features
@@ -106,7 +108,7 @@ def train_cycle(
     now = time.time() if now is None else now
     key = feature_key(config.backbone)
     labels = build_labels(store, config, store.embedded_ids(key), now=now)
-    champion = store.champion()
+    champion = _located(store.champion(), checkpoint_dir)
     if reason := _too_few(labels, config):
         return _untrained(reason, len(labels), champion)
     challenger = _challenge(load_features(store, key, labels.track_ids), labels, champion, config)
@@ -126,6 +128,14 @@ def train_cycle(
         best.version if best else None,
         seconds,
     )
+
+
+def _located(champion: ModelRecord | None, checkpoint_dir: Path) -> ModelRecord | None:
+    """The champion with its checkpoint's path resolved against ``checkpoint_dir``."""
+    if champion is None:
+        return None
+    path = resolve_checkpoint(champion.checkpoint, checkpoint_dir)
+    return dataclasses.replace(champion, checkpoint=str(path))
 
 
 def _too_few(labels: LabelSet, config: ModelConfig) -> str | None:
@@ -214,7 +224,7 @@ def _record(
         n_train=challenger.n_train,
         n_val=challenger.n_val,
         metrics=challenger.metrics,
-        checkpoint=str(path),
+        checkpoint=path.name,  # relative to checkpoint_dir: the state dir can move
     )
     if promote:
         store.promote(version)
@@ -224,7 +234,7 @@ def _record(
 def _keep_best(store: Store, config: ModelConfig, checkpoint_dir: Path) -> ModelRecord | None:
     """The champion now; older checkpoints beyond ``keep_checkpoints`` (never its) deleted."""
     best = store.champion()
-    protect = {Path(best.checkpoint).resolve()} if best else set()
+    protect = {resolve_checkpoint(best.checkpoint, checkpoint_dir).resolve()} if best else set()
     prune_checkpoints(checkpoint_dir, config.keep_checkpoints, protect)
     return best
 

@@ -24,6 +24,7 @@ __all__ = [
     "latest_checkpoint_ok",
     "load_checkpoint",
     "prune_checkpoints",
+    "resolve_checkpoint",
     "save_checkpoint",
 ]
 
@@ -97,6 +98,20 @@ def latest_checkpoint_ok(path: Path | str) -> bool:
     except ModelError:
         return False
     return True
+
+
+def resolve_checkpoint(recorded: str, directory: Path) -> Path:
+    """The file of a recorded checkpoint: a name relative to ``directory`` (``models/``), so a
+    state directory can be moved or restored from a copy.
+
+    An absolute path (recorded by older versions) is used where it still exists, else the
+    file of that name in ``directory``: the state directory was moved.
+    """
+    path = Path(recorded)
+    if not path.is_absolute():
+        return directory / path
+    moved = directory / path.name
+    return moved if not path.exists() and moved.exists() else path
 
 
 def prune_checkpoints(directory: Path, keep: int, protect: set[Path]) -> list[Path]:

@@ -23,6 +23,8 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger(__name__)
 
 EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
 Handler = Callable[[Config, argparse.Namespace], int]
 
@@ -56,13 +58,24 @@ def _handler(command: str) -> Handler:
     return handler
 
 
-def setup_logging(level: str, verbose: bool = False) -> None:
-    """Log to stderr; journald adds timestamps itself when ``JOURNAL_STREAM`` is set."""
+def _log_level(level: str, verbose: bool, quiet: bool) -> int:
+    if verbose:
+        return logging.DEBUG
+    if quiet:
+        return logging.WARNING
+    return int(getattr(logging, level.upper(), logging.INFO))
+
+
+def setup_logging(level: str, verbose: bool = False, quiet: bool = False) -> None:
+    """Log to stderr; journald adds timestamps itself when ``JOURNAL_STREAM`` is set.
+
+    ``verbose`` logs debug messages, ``quiet`` only warnings and errors (for cron).
+    """
     fmt = "%(levelname)s %(name)s: %(message)s"
     if not os.environ.get("JOURNAL_STREAM"):
         fmt = "%(asctime)s " + fmt
     logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
+        level=_log_level(level, verbose, quiet),
         format=fmt,
         stream=sys.stderr,
         force=True,
@@ -76,8 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(_config_path(args))
-        setup_logging(config.daemon.log_level, args.verbose)
-        return _handler(args.command)(config, args)
+        setup_logging(config.daemon.log_level, args.verbose, args.quiet)
+        code = _handler(args.command)(config, args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except ConfigError as exc:
         print(f"tastebud: config error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -86,4 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tastebud: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+def _pipe_closed() -> int:
+    """The reader of stdout went away (``tastebud ... | head``): stop quietly.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush of what is
+    still buffered does not fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE_CLOSED

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import importlib
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.config import Config
+from daemon.config import Config, HistoryConfig
 from store import Store, TastebudError
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -166,6 +169,66 @@ def check_subsonic(config: Config) -> Check:
     )
 
 
+def _history_setup(history: HistoryConfig) -> Check | None:
+    """A problem a ``[[history]]`` source will hit on its first poll, found now."""
+    name = f"history {history.key}"
+    if history.type == "lastfm" and not history.api_key:
+        return Check(
+            name,
+            False,
+            "Last.fm needs an api_key",
+            "get one at https://www.last.fm/api/account/create and set api_key "
+            "(or TASTEBUD_LASTFM_API_KEY)",
+        )
+    if history.type == "ytmusic":
+        try:
+            importlib.import_module("ytmusicapi")
+        except ImportError:
+            return Check(
+                name,
+                False,
+                "ytmusic history needs the ytmusicapi package, which is not installed",
+                "pip install 'tastebud[ytmusic]' (in tastebud's venv)",
+            )
+    return None
+
+
+def check_source_setup(config: Config) -> list[Check]:
+    """Each ``[[history]]`` source has what it needs (a Last.fm api_key, ytmusicapi)."""
+    return [c for h in config.history if (c := _history_setup(h)) is not None]
+
+
+def _last_failure(store: Store, job: str) -> str | None:
+    """The error of ``job``'s last run when that run failed (backoff skips look through)."""
+    for run in store.runs(job, limit=20):
+        if run.status != "skipped":
+            return (run.error or "failed") if run.status == "failed" else None
+    return None
+
+
+def check_source_runs(config: Config) -> list[Check]:
+    """Sources whose last poll failed, from the runs table (read-only; none before a first run)."""
+    jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
+    if not jobs or not config.db_path.exists():
+        return []
+    try:
+        with Store.open(config.db_path, readonly=True) as store:
+            failures = {job: _last_failure(store, job) for job in jobs}
+    except TastebudError:
+        return []  # check_database reports an unreadable database
+    return [
+        Check(
+            job,
+            False,
+            f"last poll failed: {error}",
+            "fix what the error names; tastebud dashboard shows its history",
+            warning=False,
+        )
+        for job, error in failures.items()
+        if error is not None
+    ]
+
+
 def run_checks(config: Config) -> list[Check]:
     """Every doctor check, in order."""
     checks: list[Callable[[], Check]] = [
@@ -181,15 +244,20 @@ def run_checks(config: Config) -> list[Check]:
         checks.append(lambda: check_mpd(config))
     if config.subsonic.url:
         checks.append(lambda: check_subsonic(config))
-    return [c() for c in checks]
+    return [c() for c in checks] + check_source_setup(config) + check_source_runs(config)
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """Print each check; exit 1 when a check failed (warnings do not fail)."""
     results = run_checks(config)
+    ok = all(c.ok or c.warning for c in results)
+    if getattr(args, "json", False):
+        checks = [dataclasses.asdict(c) for c in results]
+        print(json.dumps({"ok": ok, "checks": checks}, indent=2))
+        return 0 if ok else 1
     for check in results:
         mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
         print(f"[{mark}] {check.name}: {check.detail}")
         if check.fix and not check.ok:
             print(f"       fix: {check.fix}")
-    return 0 if all(c.ok or c.warning for c in results) else 1
+    return 0 if ok else 1

@@ -43,8 +43,8 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
         )
         if name:
             mark_first_export(store, entries, name)
-    if not entries:
+    if not entries and out is None:
         logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
-    elif out is not None:
+    elif entries and out is not None:
         print(f"{len(entries)} tracks written to {out}", file=sys.stderr)
     return 0

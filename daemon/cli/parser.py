@@ -1,29 +1,84 @@
-"""The ``tastebud`` argument parser: every command, with its help text."""
+"""The ``tastebud`` argument parser: every command, with its help text and an example."""
 
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 from pathlib import Path
+from typing import TypeAlias
 
 from daemon.config import DEFAULT_CONFIG_PATH, EXPORT_FORMATS
 
-__all__ = ["build_parser"]
+__all__ = ["build_parser", "positive_int", "version"]
+
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def version() -> str:
+    """The installed tastebud version."""
+    try:
+        return metadata.version("tastebud")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive: give 1 or more")
+    return value
+
+
+def _global_options(parser: argparse.ArgumentParser, *, in_command: bool) -> None:
+    """``--config``, ``-v``, ``-q``: before the command, or after it (without overriding)."""
+    config_default: object = argparse.SUPPRESS if in_command else None
+    flag_default: object = argparse.SUPPRESS if in_command else False
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=config_default,
+        help=f"config file (default: $TASTEBUD_CONFIG, else ./{DEFAULT_CONFIG_PATH})",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=flag_default, help="log debug messages"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=flag_default,
+        help="log only warnings and errors",
+    )
+
+
+def _command(sub: SubParsers, name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary (in ``tastebud --help``), a description, an example."""
+    cmd = sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _global_options(cmd, in_command=True)
+    return cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; every command has help text."""
+    """The argument parser; every command has help text and an example."""
     parser = argparse.ArgumentParser(
         prog="tastebud",
         description="Learns your taste from what you listen to and keeps a ranked queue "
         "of new tracks you are likely to love.",
+        epilog="exit codes: 0 ok; 1 an error, a failed job or source, or a failed check; "
+        "2 bad usage; 130 interrupted; 141 output pipe closed",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help=f"config file (default: $TASTEBUD_CONFIG, else ./{DEFAULT_CONFIG_PATH})",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"tastebud {version()}")
+    _global_options(parser, in_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run(sub)
     _add_dashboard(sub)
@@ -31,43 +86,72 @@ def build_parser() -> argparse.ArgumentParser:
     _add_feedback(sub)
     _add_queue(sub)
     _add_import(sub)
-    sub.add_parser("status", help="show the queue, model and pipeline in a few lines")
-    sub.add_parser("doctor", help="check config, database, weights, yt-dlp and disk space")
-    cfg = sub.add_parser("config", help="validate and show the configuration")
+    _add_status(sub)
+    cfg = _command(sub, "config", "validate and show the configuration", "tastebud config check")
     cfg.add_argument(
         "action", choices=["check"], help="check: validate and print the effective config"
     )
     return parser
 
 
-def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("run", help="run the daemon: poll, fetch, train, score and export on a schedule")
-    sub.add_parser(
-        "once", help="run one full cycle (poll, fetch all, train, score, export) and exit"
+def _json_flag(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--json", action="store_true", help="print JSON instead")
+
+
+def _add_status(sub: SubParsers) -> None:
+    status = _command(
+        sub,
+        "status",
+        "show the queue, model and pipeline in a few lines",
+        "tastebud status\ntastebud status --json | jq .queue",
+    )
+    _json_flag(status)
+    doctor = _command(
+        sub,
+        "doctor",
+        "check config, database, sources, weights, yt-dlp and disk space; exit 1 on a failure",
+        "tastebud doctor\ntastebud doctor --json",
+    )
+    _json_flag(doctor)
+
+
+def _add_run(sub: SubParsers) -> None:
+    _command(
+        sub,
+        "run",
+        "run the daemon: poll, fetch, train, score and export on a schedule",
+        "tastebud --config /etc/tastebud/config.toml run",
+    )
+    _command(
+        sub,
+        "once",
+        "run one full cycle (poll, fetch all, train, score, export) and exit; "
+        "exit 1 when a source or a job failed",
+        "tastebud once -q   # for cron: only warnings and the summary",
     )
 
 
-def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    dash = sub.add_parser(
+def _add_dashboard(sub: SubParsers) -> None:
+    dash = _command(
+        sub,
         "dashboard",
-        help="interactive terminal view of the queue, model and pipeline (keys: ?)",
-        description="htop-style: arrows select a track; l like, d dislike, x dismiss, "
-        "b block the artist, u undo, p play, / filter, ? help, q quit.",
-        epilog="examples: tastebud dashboard; tastebud dashboard --once | less -R",
+        "interactive terminal view of the queue, model and pipeline (keys: ?)",
+        "tastebud dashboard\ntastebud dashboard --once | less -R",
     )
     dash.add_argument("--once", action="store_true", help="print a single frame and exit")
     dash.add_argument("--refresh", type=float, default=3.0, help="seconds between refreshes")
     dash.add_argument(
-        "--rows",
-        type=int,
-        default=500,
-        help="queue rows to load (default 500)",
+        "--rows", type=positive_int, default=500, help="queue rows to load (default 500)"
     )
 
 
-def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    exp = sub.add_parser(
-        "export", help="write the queue as a playlist (m3u8, xspf, csv, json, jspf)"
+def _add_export(sub: SubParsers) -> None:
+    exp = _command(
+        sub,
+        "export",
+        "write the queue as a playlist (m3u8, xspf, csv, json, jspf)",
+        "tastebud export --format xspf --limit 50 --out ~/Music/tastebud.xspf\n"
+        "tastebud export --format json --out -",
     )
     exp.add_argument(
         "--format",
@@ -75,20 +159,22 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         choices=list(EXPORT_FORMATS),
         help="playlist format (default m3u8)",
     )
-    exp.add_argument("--limit", type=int, default=50, help="number of tracks (default 50)")
+    exp.add_argument("--limit", type=positive_int, default=50, help="number of tracks (default 50)")
     exp.add_argument("--min-score", type=float, default=None, help="leave out lower scores")
     exp.add_argument("--out", default="-", help="output file, written atomically; - for stdout")
     exp.add_argument("--name", default=None, help="playlist name recorded as exported to")
 
 
-def _add_feedback(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    fb = sub.add_parser(
+def _add_feedback(sub: SubParsers) -> None:
+    fb = _command(
+        sub,
         "feedback",
-        help="like, dislike or dismiss tracks; block and unblock artists; undo; list",
-        description="Teach the model. TRACK is #RANK (from `tastebud queue` or the dashboard), "
-        'a track id, a URL or "Artist - Title".',
-        epilog="examples: tastebud feedback like '#1' '#4'; tastebud feedback dislike 57; "
-        "tastebud feedback undo; tastebud feedback unblock 'Some Band'",
+        "like, dislike or dismiss tracks; block and unblock artists; undo; list",
+        "tastebud feedback like '#1' '#4'\n"
+        "tastebud feedback dislike 57\n"
+        "tastebud feedback undo\n"
+        'tastebud feedback dislike --artist "Some Band"\n'
+        'tastebud feedback unblock "Some Band"',
     )
     fb.add_argument(
         "kind",
@@ -108,24 +194,35 @@ def _add_feedback(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=[],
         help="with dislike: block this artist from the queue (repeatable)",
     )
-    fb.add_argument("--limit", type=int, default=20, help="with list: how many (default 20)")
-
-
-def _add_queue(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    q = sub.add_parser(
-        "queue",
-        help="list the queue: rank, id, score, artist, title and why",
-        description="The ranked queue with the handles `tastebud feedback` takes: "
-        "#RANK and the track id.",
-        epilog="example: tastebud queue --limit 10; tastebud queue --json | jq '.[0]'",
+    fb.add_argument(
+        "--limit", type=positive_int, default=20, help="with list: how many (default 20)"
     )
-    q.add_argument("--limit", type=int, default=20, help="number of tracks (default 20)")
-    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    imp = sub.add_parser("import", help="import a Google Takeout or ListenBrainz export file once")
-    imp.add_argument("file", type=Path, help="watch-history.json, a .jsonl/.json export, or a .zip")
+def _add_queue(sub: SubParsers) -> None:
+    q = _command(
+        sub,
+        "queue",
+        "list the queue: rank, id, score, artist, title and why",
+        "tastebud queue --limit 10\ntastebud queue --json | jq '.[0]'",
+    )
+    q.add_argument("--limit", type=positive_int, default=20, help="number of tracks (default 20)")
+    _json_flag(q)
+
+
+def _add_import(sub: SubParsers) -> None:
+    imp = _command(
+        sub,
+        "import",
+        "import a Google Takeout or ListenBrainz export (file, zip or folder) once",
+        "tastebud import ~/Downloads/takeout-20250101T000000Z-001.zip\n"
+        "tastebud import ~/Downloads/listenbrainz_alice_1700000000.zip",
+    )
+    imp.add_argument(
+        "file",
+        type=Path,
+        help="a Takeout zip or folder, watch-history.json, a ListenBrainz export zip or .jsonl",
+    )
     imp.add_argument(
         "--type",
         choices=["takeout", "listenbrainz-export"],

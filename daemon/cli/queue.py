@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from daemon.config import Config
@@ -67,9 +66,6 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 
 def cmd_queue(config: Config, args: argparse.Namespace) -> int:
     """Print the queue as a table, or as JSON with ``--json``."""
-    if args.limit < 1:
-        print(f"tastebud: --limit must be 1 or more, not {args.limit}", file=sys.stderr)
-        return 1
     rows: list[dict[str, Any]] = []
     if config.db_path.exists():
         with Store.open(config.db_path, readonly=True) as store:

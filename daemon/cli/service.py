@@ -6,7 +6,8 @@ import argparse
 
 from daemon.config import Config
 from daemon.service.daemon import Daemon
-from daemon.service.once import run_once
+from daemon.service.once import CycleResult, run_once
+from store import RunRecord
 
 __all__ = ["cmd_once", "cmd_run"]
 
@@ -17,6 +18,26 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud once``: exit 1 if a step failed (each failure is logged)."""
-    ok = run_once(config, fetch_limit=None)
-    return 0 if ok else 1
+    """``tastebud once``: print a summary; exit 1 if a job or a source failed."""
+    result = run_once(config, fetch_limit=None)
+    print("\n".join(once_summary(result)))
+    return 0 if result.ok else 1
+
+
+def _run_line(run: RunRecord) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v)
+    detail = f": {run.error}" if run.error else (f" ({counts})" if counts else "")
+    return f"  {run.job}: {run.status}{detail}"
+
+
+def once_summary(result: CycleResult) -> list[str]:
+    """The lines ``tastebud once`` prints, also under ``-q``: each job, each failed source."""
+    shown = [r for r in result.runs if ":" not in r.job or r.status != "ok"]
+    failed = result.failed
+    if result.ok:
+        head = f"once: ok, {len(result.runs)} runs"
+    else:
+        head = f"once: {len(failed)} of {len(result.runs)} runs failed"
+        if not result.jobs_ok:
+            head += " (a job's run could not be recorded: see the log)"
+    return [head, *(_run_line(r) for r in shown)]

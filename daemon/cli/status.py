@@ -1,14 +1,23 @@
-"""``tastebud status``: the queue, model and pipeline in a few lines."""
+"""``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
+
+The database is opened read-only, as the dashboard opens it: status answers while
+the daemon holds a write transaction, and never migrates or writes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from typing import Any
 
 from daemon.config import Config
-from store import Store
+from store import SCHEMA_VERSION, Store, StoreError
 
-__all__ = ["cmd_status", "status_lines"]
+__all__ = ["cmd_status", "status_data", "status_lines"]
+
+QUEUE_TOP = 5
+RUNS_SHOWN = 5
 
 
 def _ago(ts: float | None, now: float) -> str:
@@ -20,41 +29,84 @@ def _ago(ts: float | None, now: float) -> str:
     return f"{minutes / 60:.1f} h ago" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days ago"
 
 
-def _model_line(store: Store, now: float) -> str:
-    champion = store.champion()
-    if champion is None:
+def _model_line(model: dict[str, Any] | None, now: float) -> str:
+    if model is None:
         return "model: untrained (ranking by feed order and similarity to your likes)"
-    auc = champion.metrics.get("roc_auc")
+    auc = model["roc_auc"]
     auc_text = f", validation ROC-AUC {auc:.3f}" if isinstance(auc, int | float) else ""
     return (
-        f"model: version {champion.version}, trained {_ago(champion.created_at, now)}, "
-        f"{champion.n_labels} labels{auc_text}"
+        f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
+        f"{model['labels']} labels{auc_text}"
     )
+
+
+def _model(store: Store) -> dict[str, Any] | None:
+    champion = store.champion()
+    if champion is None:
+        return None
+    return {
+        "version": champion.version,
+        "trained_at": champion.created_at,
+        "labels": champion.n_labels,
+        "roc_auc": champion.metrics.get("roc_auc"),
+    }
+
+
+def status_data(store: Store, config: Config) -> dict[str, Any]:
+    """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
+    queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
+    return {
+        "database": str(store.path),
+        "tracks": dict(sorted(store.state_counts().items())),
+        "model": _model(store),
+        "queue": [
+            {"rank": q.rank, "track_id": q.track.id, "score": q.score, "label": q.track.label}
+            for q in queue
+        ],
+        "runs": [
+            {"job": r.job, "status": r.status, "started_at": r.started_at, "error": r.error}
+            for r in store.runs(limit=RUNS_SHOWN)
+        ],
+    }
 
 
 def status_lines(store: Store, config: Config, now: float | None = None) -> list[str]:
     """The lines ``tastebud status`` prints."""
     now = now or time.time()
-    counts = store.state_counts()
-    tracks = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "none"
-    lines = [f"database: {store.path}", f"tracks: {tracks}", _model_line(store, now)]
-    queue = store.queue(5, per_artist=config.queue.per_artist, window=config.queue.window)
-    lines.append(f"queue: top {len(queue)}" if queue else "queue: empty")
-    for entry in queue:
-        score = f"{entry.score:.3f}" if entry.score is not None else "  -  "
-        lines.append(f"  {entry.rank:>2}. {score}  {entry.track.label}")
-    for run in store.runs(limit=5):
-        error = f": {run.error}" if run.error else ""
-        lines.append(f"run {run.job}: {run.status} {_ago(run.started_at, now)}{error}")
+    data = status_data(store, config)
+    tracks = ", ".join(f"{state} {n}" for state, n in data["tracks"].items()) or "none"
+    lines = [f"database: {data['database']}", f"tracks: {tracks}", _model_line(data["model"], now)]
+    lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
+    for entry in data["queue"]:
+        score = f"{entry['score']:.3f}" if entry["score"] is not None else "  -  "
+        lines.append(f"  {entry['rank']:>2}. {score}  {entry['label']}")
+    for run in data["runs"]:
+        error = f": {run['error']}" if run["error"] else ""
+        lines.append(f"run {run['job']}: {run['status']} {_ago(run['started_at'], now)}{error}")
     return lines
+
+
+def _open_readonly(config: Config) -> Store:
+    store = Store.open(config.db_path, readonly=True)
+    if (version := store.schema_version()) < SCHEMA_VERSION:
+        store.close()
+        raise StoreError(
+            f"database {config.db_path} is at schema version {version}: start the daemon "
+            "once (tastebud run or tastebud once) to upgrade it"
+        )
+    return store
 
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     """Print the status; says how to start when there is no database yet."""
+    as_json = bool(getattr(args, "json", False))
     if not config.db_path.exists():
-        print(f"no database at {config.db_path} yet: run `tastebud once` or `tastebud run`")
+        hint = f"no database at {config.db_path} yet: run `tastebud once` or `tastebud run`"
+        print(json.dumps({"database": None, "problem": hint}) if as_json else hint)
         return 0
-    with Store.open(config.db_path) as store:
-        for line in status_lines(store, config):
-            print(line)
+    with _open_readonly(config) as store:
+        if as_json:
+            print(json.dumps(status_data(store, config), indent=2))
+        else:
+            print("\n".join(status_lines(store, config)))
     return 0

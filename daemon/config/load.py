@@ -214,6 +214,7 @@ def _validate(config: Config, path: str) -> None:
             _check_source(item, array, i, path)
     for i, p in enumerate(config.playlists):
         _one_of(p.format, EXPORT_FORMATS, path, f"playlists[{i}].format")
+        _check_playlist(p, path, f"playlists[{i}]")
     _one_of(
         config.daemon.log_level.upper(),
         ("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -221,6 +222,18 @@ def _validate(config: Config, path: str) -> None:
         "daemon.log_level",
     )
     _positive(config, path)
+
+
+def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
+    """A playlist's name is a file name in its folder: it cannot climb out or hide."""
+    name = playlist.name
+    if not name.strip() or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+        raise ConfigError(
+            f"{path}: {where}.name = {name!r} must be a plain file name (no '/', no leading "
+            "'.'): to write elsewhere, set path"
+        )
+    if playlist.limit < 1:
+        raise ConfigError(f"{path}: {where}.limit must be greater than 0, not {playlist.limit}")
 
 
 def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from daemon.demo.playlists import localize_playlist
 from daemon.demo.run import DemoPlan, run_demo
 from store import TastebudError
 
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
                 str(out),
             ]
         )
+    # the loopback server is gone: point the playlists at the corpus files so they still play
+    outputs += sorted((state / "playlists").glob("*.*"))
+    for out in outputs:
+        localize_playlist(out, state / "www" / "audio")
     share = sum(s == DemoPlan().drift_style for s in result.top_styles)
     console.print(
         f"\ndemo finished in {result.seconds:.0f} s; {share} of the top 10 are "

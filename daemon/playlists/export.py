@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from daemon import user_file_mode
 from daemon.config import Config, PlaylistConfig
 from daemon.playlists.formats import PlaylistEntry, format_playlist
+from daemon.playlists.jspf import importable
 from daemon.playlists.tags import load_tag_names, top_tags
 from store import ExportError, QueueEntry, Store
 
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_NO_MBID = "no track in it has a MusicBrainz recording id, which ListenBrainz needs"
 
 
 def _passes(score: float | None, min_score: float | None) -> bool:
@@ -82,10 +86,15 @@ def _entry(store: Store, rank: int, q: QueueEntry, tags: tuple[str, ...]) -> Pla
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
+
+    The file gets the mode the user's umask gives (0644 under 022), not ``mkstemp``'s 0600,
+    so a media server or the desktop user can read it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, user_file_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -117,8 +126,18 @@ def write_playlist(
     limit: int,
     min_score: float | None,
 ) -> list[PlaylistEntry]:
-    """Write the top of the queue to ``out`` (atomically) or stdout (``out`` None)."""
+    """Write the top of the queue to ``out`` (atomically) or stdout (``out`` None).
+
+    With no rows, a file is not written (the previous one stays) and a warning says why.
+    """
     entries = playlist_entries(store, config, limit=limit, min_score=min_score)
+    why_empty = _why_empty(store, min_score) if not entries else _NO_MBID
+    if fmt == "jspf":
+        entries = _importable(entries, title)
+    if not entries and out is not None:
+        kept = "kept the previous file" if out.exists() else "no file written"
+        logger.warning("playlist '%s': %s: %s", title, kept, why_empty)
+        return entries
     text = format_playlist(fmt, entries, title=title, date=_now_iso())
     if out is None:
         sys.stdout.write(text)
@@ -132,6 +151,25 @@ def write_playlist(
                 "check its path in [[playlists]] or --out"
             ) from exc
     return entries
+
+
+def _importable(entries: list[PlaylistEntry], title: str) -> list[PlaylistEntry]:
+    kept, left_out = importable(entries)
+    if left_out:
+        logger.warning(
+            "playlist '%s': left out %d of %d tracks without a MusicBrainz recording id "
+            "(ListenBrainz rejects a JSPF playlist holding any)",
+            title,
+            left_out,
+            len(entries),
+        )
+    return kept
+
+
+def _why_empty(store: Store, min_score: float | None) -> str:
+    if store.queue(1):
+        return f"no queued track scores at least min_score {min_score}"
+    return "the queue is empty (tastebud dashboard shows what it waits on)"
 
 
 def mark_first_export(
@@ -162,9 +200,10 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
             logger.error("%s", exc)
             failures.append(playlist.name)
             continue
-        mark_first_export(store, entries, playlist.name, counts_skips=playlist.counts_skips)
-        logger.info("playlist %s: %d tracks written to %s", playlist.name, len(entries), path)
-        written.append(path)
+        if entries:
+            mark_first_export(store, entries, playlist.name, counts_skips=playlist.counts_skips)
+            logger.info("playlist %s: %d tracks written to %s", playlist.name, len(entries), path)
+            written.append(path)
     if failures:
         raise ExportError(f"playlists not written: {', '.join(failures)} (see the log above)")
     return written

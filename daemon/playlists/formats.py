@@ -22,9 +22,10 @@ What each format keeps, and the documented normalisations:
 - ``json``: a list of objects; every field survives exactly.
 - ``jspf``: JSON XSPF (https://www.xspf.org/jspf) as ListenBrainz imports it:
   ``identifier`` lists the ``https://musicbrainz.org/recording/<mbid>`` URL when
-  the recording MBID is known (ListenBrainz keeps only such tracks), durations
-  are in milliseconds, and our fields sit in the MusicBrainz track extension's
-  ``additional_metadata``.
+  the recording MBID is known, durations are in milliseconds, and our fields sit
+  in the MusicBrainz track extension's ``additional_metadata``. ListenBrainz
+  rejects the whole playlist when one track has no such identifier, so an export
+  keeps only the tracks that have one (:func:`daemon.playlists.jspf.importable`).
 """
 
 from __future__ import annotations

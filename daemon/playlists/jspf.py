@@ -1,7 +1,12 @@
-"""JSPF, JSON XSPF (https://www.xspf.org/jspf), as ListenBrainz imports it."""
+"""JSPF, JSON XSPF (https://www.xspf.org/jspf), as ListenBrainz imports it.
+
+ListenBrainz rejects a whole JSPF playlist when one track lacks an ``identifier``
+holding a recording MBID URI; :func:`importable` keeps only the tracks that have one.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -16,10 +21,28 @@ from daemon.playlists.entry import (
 )
 from daemon.playlists.xspf import XSPF_META
 
-__all__ = ["JSPF_PLAYLIST_EXTENSION", "JSPF_TRACK_EXTENSION", "parse_jspf", "write_jspf"]
+__all__ = [
+    "JSPF_PLAYLIST_EXTENSION",
+    "JSPF_TRACK_EXTENSION",
+    "importable",
+    "parse_jspf",
+    "write_jspf",
+]
 
 JSPF_PLAYLIST_EXTENSION = "https://musicbrainz.org/doc/jspf#playlist"
 JSPF_TRACK_EXTENSION = "https://musicbrainz.org/doc/jspf#track"
+
+
+def importable(entries: Sequence[PlaylistEntry]) -> tuple[list[PlaylistEntry], int]:
+    """The entries ListenBrainz accepts (a valid recording MBID), ranked 1..n again, and how
+    many were left out."""
+    kept = [
+        e
+        for e in entries
+        if e.recording_mbid and mbid_of([RECORDING_PREFIX + e.recording_mbid]) is not None
+    ]
+    ranked = [dataclasses.replace(e, rank=i + 1) for i, e in enumerate(kept)]
+    return ranked, len(entries) - len(kept)
 
 
 def write_jspf(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from daemon.config import Config
 from daemon.service.jobs import Counts, Jobs
 from daemon.service.lock import StateLock
 from daemon.service.table import once_steps
-from store import RunOutcome, Store, TastebudError
+from store import RunOutcome, RunRecord, Store, TastebudError
 
-__all__ = ["run_once", "run_recorded"]
+__all__ = ["CycleResult", "run_once", "run_recorded"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,37 @@ def _run_into(outcome: RunOutcome, name: str, fn: JobFn) -> None:
     outcome.counts = counts
 
 
-def run_once(config: Config, *, fetch_limit: int | None = None) -> bool:
-    """One full cycle in order: poll, fetch all, train, score, export. True if all succeeded."""
+@dataclass(frozen=True)
+class CycleResult:
+    """What one ``tastebud once`` cycle did: every run it recorded (jobs and each source's poll,
+    oldest first), and whether each job could be run and recorded at all."""
+
+    runs: tuple[RunRecord, ...]
+    jobs_ok: bool
+
+    @property
+    def failed(self) -> list[RunRecord]:
+        """The runs that failed: a job, or one source's poll (or its skip while it backs off
+        after failing: it is still broken)."""
+        return [r for r in self.runs if r.status in ("failed", "skipped")]
+
+    @property
+    def ok(self) -> bool:
+        """Every job and every source succeeded."""
+        return self.jobs_ok and not self.failed
+
+
+def _runs_since(store: Store, after_id: int) -> tuple[RunRecord, ...]:
+    runs = store.runs(limit=10_000)
+    return tuple(sorted((r for r in runs if r.id > after_id), key=lambda r: r.id))
+
+
+def run_once(config: Config, *, fetch_limit: int | None = None) -> CycleResult:
+    """One full cycle in order: poll, fetch all, train, score, export."""
     with StateLock(config.state_dir), Store.open(config.db_path) as store:
         jobs = Jobs(config, store, threading.Event())
         jobs.recover()
+        last = store.runs(limit=1)
+        start_id = last[0].id if last else 0
         results = [run_recorded(store, name, fn) for name, fn in once_steps(jobs, fetch_limit)]
-    return all(results)
+        return CycleResult(_runs_since(store, start_id), all(results))

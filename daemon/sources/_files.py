@@ -33,14 +33,16 @@ class ImportSummary:
     imported: int = 0
     duplicates: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    feedback: int = 0  # loves and hates stored (a ListenBrainz export zip's feedback.jsonl)
 
     def counts(self) -> dict[str, int]:
         """Flat counts for the runs table."""
-        return {
+        counts = {
             "listens": self.imported,
             "duplicates": self.duplicates,
             "skipped": sum(self.skipped.values()),
         }
+        return counts | ({"feedback": self.feedback} if self.feedback else {})
 
 
 def file_stamp(path: Path, what: str) -> str:

@@ -1,4 +1,8 @@
-"""Importing a Takeout or ListenBrainz export file once (``tastebud import FILE``).
+"""Importing a Takeout or ListenBrainz export once (``tastebud import FILE``).
+
+What is imported is told from its content: a Google Takeout zip or folder (its
+``watch-history.json``), the file itself, a ListenBrainz export zip (its listens and
+the loves and hates of its ``feedback.jsonl``), or a JSON / JSON Lines file of listens.
 
 Shows a progress bar on stderr and prints a summary: imported, duplicates, and
 skipped entries by reason. Listens are stored under the source name of the
@@ -9,40 +13,94 @@ file type (``takeout`` or ``listenbrainz-export``), the same name an unnamed
 from __future__ import annotations
 
 import logging
+import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from daemon.sources._files import ImportSummary, Parsed, ingest_stream
-from daemon.sources.lb_export import iter_export, parse_export_item
+from daemon.sources._parse import as_dict
+from daemon.sources.lb_export import (
+    is_export_member,
+    iter_export,
+    iter_feedback,
+    parse_export_item,
+)
+from daemon.sources.listenbrainz import feedback_ref
 from daemon.sources.takeout import load_takeout, parse_entry
-from store import MalformedPayloadError, Store
+from store import FeedbackKind, MalformedPayloadError, Store
 
-__all__ = ["IMPORT_TYPES", "detect_type", "format_summary", "import_file"]
+__all__ = ["IMPORT_TYPES", "detect_type", "format_summary", "import_file", "located"]
 
 logger = logging.getLogger(__name__)
 
 IMPORT_TYPES = ("takeout", "listenbrainz-export")
 _SNIFF_BYTES = 65536
+TAKEOUT_FILE = "watch-history.json"
+_SCORES: dict[object, FeedbackKind] = {1: "like", -1: "dislike"}
+_LOOKED_FOR = (
+    "looked for a Google Takeout zip or folder holding YouTube and YouTube Music/history/"
+    f"{TAKEOUT_FILE}, that file itself, a ListenBrainz export zip (listens/YYYY/MM.jsonl, "
+    "feedback.jsonl), or a JSON / JSON Lines file of listens (listened_at, track_metadata)"
+)
+
+
+def _unknown(path: Path, hint: str = "") -> MalformedPayloadError:
+    return MalformedPayloadError(
+        f"{path}: cannot tell what this is: {_LOOKED_FOR}{hint}; "
+        "pass --type takeout|listenbrainz-export"
+    )
 
 
 def detect_type(path: Path) -> str:
-    """``takeout`` or ``listenbrainz-export``, guessed from the file's content."""
-    if zipfile.is_zipfile(path):
-        return "listenbrainz-export"
+    """``takeout`` or ``listenbrainz-export``, told from a file's content."""
     with path.open("rb") as f:
         head = f.read(_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if '"titleUrl"' in head or '"header"' in head:
         return "takeout"
     if '"listened_at"' in head or '"track_metadata"' in head:
         return "listenbrainz-export"
-    raise MalformedPayloadError(
-        f"{path}: neither a Takeout watch-history.json nor a ListenBrainz export: "
-        "pass --type takeout|listenbrainz-export"
-    )
+    raise _unknown(path)
+
+
+def _takeout_member(names: list[str]) -> str | None:
+    found = [n for n in names if n == TAKEOUT_FILE or n.endswith("/" + TAKEOUT_FILE)]
+    return min(found, key=len) if found else None
+
+
+def _html_hint(names: list[str]) -> str:
+    if any(n.endswith("watch-history.html") for n in names):
+        return " (this Takeout holds watch-history.html: export it again choosing JSON)"
+    return ""
+
+
+@contextmanager
+def located(path: Path, kind: str | None = None) -> Iterator[tuple[str, Path]]:
+    """(type, file to read) for what was passed: a file, a zip, or a Takeout folder; a
+    Takeout zip's ``watch-history.json`` is read from a temporary copy."""
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+        if (member := _takeout_member(names)) is None:
+            raise _unknown(path, _html_hint(names))
+        yield "takeout", path / member
+        return
+    if not zipfile.is_zipfile(path):
+        yield kind or detect_type(path), path
+        return
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        member = _takeout_member(names)
+        if member is None or kind == "listenbrainz-export":
+            if not any(is_export_member(n) for n in names):
+                raise _unknown(path, _html_hint(names))
+            yield "listenbrainz-export", path
+            return
+        with tempfile.TemporaryDirectory(prefix="tastebud-import-") as tmp:
+            yield "takeout", Path(archive.extract(member, tmp))
 
 
 def _parsed(path: Path, kind: str, include_youtube: bool) -> tuple[Iterator[Parsed], int | None]:
@@ -65,8 +123,27 @@ def import_file(
     with store.recorded_run(f"import:{kind}") as outcome, progress:
         task = progress.add_task(f"importing {path.name}", total=total)
         summary = ingest_stream(store, parsed, kind, progress=lambda n: progress.advance(task, n))
+        if kind == "listenbrainz-export":
+            summary.feedback = _import_feedback(store, path, kind, summary)
         outcome.counts = summary.counts()
     return summary
+
+
+def _import_feedback(store: Store, path: Path, kind: str, summary: ImportSummary) -> int:
+    """An export's loves (score 1: like) and hates (-1: dislike); returns how many are new."""
+    events = []
+    for item in iter_feedback(path):
+        feedback = _SCORES.get(as_dict(item).get("score"))
+        if feedback is None:
+            summary.skipped["feedback neither love nor hate"] += 1
+            continue
+        try:
+            ref, created = feedback_ref(item, kind)
+        except MalformedPayloadError as exc:
+            summary.skipped[f"malformed: {exc}"] += 1
+            continue
+        events.append((feedback, "listenbrainz", ref, None, created))
+    return store.add_feedback_many(events).inserted
 
 
 def format_summary(summary: ImportSummary, path: Path, kind: str) -> str:
@@ -75,6 +152,7 @@ def format_summary(summary: ImportSummary, path: Path, kind: str) -> str:
     lines = [
         f"{path.name} ({kind}): imported {summary.imported} listens, "
         f"{summary.duplicates} duplicates, {skipped} skipped"
+        + (f", {summary.feedback} loves and hates" if summary.feedback else "")
     ]
     lines += [f"  skipped {n}: {reason}" for reason, n in summary.skipped.most_common()]
     return "\n".join(lines)

@@ -23,11 +23,19 @@ from daemon.sources.listenbrainz import parse_listen
 from daemon.sources.registry import register
 from store import MalformedPayloadError
 
-__all__ = ["ExportConfig", "ExportHistory", "iter_export", "parse_export_item"]
+__all__ = [
+    "ExportConfig",
+    "ExportHistory",
+    "is_export_member",
+    "iter_export",
+    "iter_feedback",
+    "parse_export_item",
+]
 
 logger = logging.getLogger(__name__)
 
 _LISTENS_MEMBER = re.compile(r"(^|/)listens(/.*)?\.jsonl?$")
+_FEEDBACK_MEMBER = re.compile(r"(^|/)feedback\.jsonl$")
 _BAD_LINE = "malformed: invalid JSON line"
 
 
@@ -38,6 +46,21 @@ def iter_export(path: Path) -> Iterator[Any]:
         return
     with path.open("rb") as f:
         yield from _iter_stream(f, str(path))
+
+
+def is_export_member(name: str) -> bool:
+    """Whether a zip member is part of a ListenBrainz export (its listens or feedback)."""
+    return bool(_LISTENS_MEMBER.search(name) or _FEEDBACK_MEMBER.search(name))
+
+
+def iter_feedback(path: Path) -> Iterator[Any]:
+    """Every loved/hated item of an export zip's ``feedback.jsonl`` (none in other files)."""
+    if not zipfile.is_zipfile(path):
+        return
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(n for n in archive.namelist() if _FEEDBACK_MEMBER.search(n)):
+            with archive.open(name) as f:
+                yield from _iter_stream(f, f"{path}:{name}")
 
 
 def _iter_zip(path: Path) -> Iterator[Any]:

@@ -31,7 +31,7 @@ def test_a_cycle_trains_promotes_and_ranks_the_liked_cluster_first(tmp_path: Pat
     assert result.version == store.champion().version
     record = store.champion()
     assert record is not None
-    assert latest_checkpoint_ok(record.checkpoint)
+    assert latest_checkpoint_ok(tmp_path / "models" / record.checkpoint)
     for key in ("roc_auc", "precision_at_k", "k", "n_labels", "n_positive", "n_negative"):
         assert key in record.metrics
     assert record.metrics["n_positive"] == 20
@@ -67,7 +67,7 @@ def test_a_cycle_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         listened_library(store, [("A", 10, 30, 1)], {"A": 6, "B": 6})
         cfg = config(seed=5 if run == "c" else 0, steps=15)
         result = train_cycle(store, cfg, tmp_path / run, now=NOW)
-        states.append(load_checkpoint(store.models()[-1].checkpoint).state_dict())
+        states.append(load_checkpoint(tmp_path / run / store.models()[-1].checkpoint).state_dict())
         assert result.trained
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
     assert not all(torch.equal(states[0][k], states[2][k]) for k in states[0])
@@ -78,7 +78,7 @@ def test_a_damaged_checkpoint_is_never_loaded(tmp_path: Path, damage: str) -> No
     store = open_store(tmp_path)
     listened_library(store, [("A", 40, 30, 1)], {"A": 6, "B": 6})
     train_cycle(store, config(steps=5), tmp_path / "m", now=NOW)
-    path = Path(store.champion().checkpoint)  # type: ignore[union-attr]
+    path = tmp_path / "m" / store.champion().checkpoint  # type: ignore[union-attr]
     raw = path.read_bytes()
     if damage == "truncate":
         path.write_bytes(raw[: len(raw) // 2])
@@ -94,7 +94,7 @@ def test_a_damaged_checkpoint_is_never_loaded(tmp_path: Path, damage: str) -> No
     result = train_cycle(store, config(steps=5), tmp_path / "m", now=NOW)
     assert result.promoted
     assert result.reason == "no usable champion"
-    assert latest_checkpoint_ok(store.champion().checkpoint)  # type: ignore[union-attr]
+    assert latest_checkpoint_ok(tmp_path / "m" / store.champion().checkpoint)  # type: ignore[union-attr]
 
 
 def test_promotion_is_refused_when_the_challenger_is_worse_beyond_tolerance(
@@ -127,7 +127,7 @@ def test_only_the_newest_checkpoints_are_kept_and_the_champions(tmp_path: Path) 
     store = open_store(tmp_path)
     listened_library(store, [("A", 40, 30, 1)], {"A": 6, "B": 6})
     train_cycle(store, config(steps=5), tmp_path / "m", now=NOW)
-    champion = Path(store.champion().checkpoint)  # type: ignore[union-attr]
+    champion = tmp_path / "m" / store.champion().checkpoint  # type: ignore[union-attr]
     refuse = config(steps=5, keep_checkpoints=2, promote_tolerance=-2.0)
     for i in range(3):
         train_cycle(store, refuse, tmp_path / "m", now=NOW + i)

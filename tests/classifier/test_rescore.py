@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,12 @@ from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
 
 from classifier.cycle.rescore import cold_start_scores, rescore, score_tracks
 from classifier.cycle.train import train_cycle
+from classifier.embed import feature_key
 from classifier.taste.centroid import centroid_ranks_better
+from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.metrics import roc_auc
 from classifier.taste.model import TasteModel
+from store import Store
 
 
 def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None:
@@ -55,3 +59,49 @@ def test_cold_start_ranks_by_similarity_to_what_was_listened(tmp_path: Path) -> 
     assert rescore(store, FAST, tmp_path / "m") == len(ids)
     assert store.champion() is None
     assert all(e.model_version is None for e in store.queue(limit=20))
+
+
+def _trained_state(state: Path) -> None:
+    store = open_store(state, "tastebud.db")
+    listened_library(store, [("A", 8, 30, 1)], {"A": 5, "B": 5})
+    result = train_cycle(store, FAST, state / "models", now=NOW)
+    assert result.promoted
+    store.close()
+
+
+def _rescore_with_the_champion(state: Path) -> int:
+    with Store.open(state / "tastebud.db") as store:
+        champion = store.champion()
+        assert champion is not None
+        model = load_checkpoint(resolve_checkpoint(champion.checkpoint, state / "models"))
+        key = feature_key(FAST.backbone)
+        scored = score_tracks(model, store, key, store.candidate_ids())
+        assert rescore(store, FAST, state / "models") > 0
+        again = train_cycle(store, FAST, state / "models", now=NOW + 60)  # warm-starts from it
+        assert again.trained
+        return len(scored)
+
+
+def test_a_state_directory_copied_elsewhere_still_finds_its_model(tmp_path: Path) -> None:
+    _trained_state(tmp_path / "old")
+    with Store.open(tmp_path / "old" / "tastebud.db") as store:
+        recorded = store.champion().checkpoint  # type: ignore[union-attr]
+    assert not Path(recorded).is_absolute()
+    shutil.copytree(tmp_path / "old", tmp_path / "new")
+    shutil.rmtree(tmp_path / "old")
+    assert _rescore_with_the_champion(tmp_path / "new") == 10
+
+
+def test_an_absolute_checkpoint_path_from_an_older_version_is_found_after_a_move(
+    tmp_path: Path,
+) -> None:
+    _trained_state(tmp_path / "old")
+    with Store.open(tmp_path / "old" / "tastebud.db") as store:
+        name = store.champion().checkpoint  # type: ignore[union-attr]
+        absolute = str((tmp_path / "old" / "models" / name).resolve())
+        store.conn.execute("UPDATE models SET checkpoint = ?", (absolute,))  # as older versions
+    shutil.move(tmp_path / "old", tmp_path / "new")
+    assert resolve_checkpoint(absolute, tmp_path / "new" / "models") == (
+        tmp_path / "new" / "models" / name
+    )
+    assert _rescore_with_the_champion(tmp_path / "new") == 10

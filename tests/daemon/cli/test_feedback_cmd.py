@@ -244,8 +244,10 @@ def test_queue_rejects_a_limit_below_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, path, _ = _setup(tmp_path)
-    assert _run(path, "queue", "--limit", "0") == 1
-    assert "--limit must be 1 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        _run(path, "queue", "--limit", "0")
+    assert exit_.value.code == 2  # bad usage
+    assert "--limit: 0 is not positive" in capsys.readouterr().err
 
 
 def test_queue_on_a_missing_database_is_empty(

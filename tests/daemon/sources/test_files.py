@@ -20,7 +20,7 @@ from daemon.cli.importing import cmd_import
 from daemon.config import Config, HistoryConfig, StorageConfig
 from daemon.net import make_client
 from daemon.sources import PollContext
-from daemon.sources.importing import detect_type, import_file
+from daemon.sources.importing import detect_type, import_file, located
 from daemon.sources.lb_export import ExportHistory, iter_export
 from daemon.sources.takeout import SKIP_AD, SKIP_NOT_MUSIC, SKIP_REMOVED, TakeoutHistory
 from store import MalformedPayloadError, Store
@@ -105,7 +105,8 @@ def test_export_jsonl_sample_and_zip_layout(store: Store, tmp_path: Path) -> Non
         z.writestr("user.json", '{"user_name": "ana"}')
         z.writestr("listens/2025/6.jsonl", lines[0] + "\n")
         z.writestr("listens/2025/7.jsonl", lines[1] + "\n{broken\n")
-    assert detect_type(archive) == "listenbrainz-export"
+    with located(archive) as (kind, _):
+        assert kind == "listenbrainz-export"
     again = _import(store, archive, "listenbrainz-export")
     assert (again.imported, again.duplicates) == (0, 2)
     assert again.skipped == {"malformed: invalid JSON line": 1}
