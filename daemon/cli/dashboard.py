@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 
 from rich.console import Console
@@ -26,6 +27,9 @@ def cmd_dashboard(config: Config, args: argparse.Namespace) -> int:
     console = Console()
     if args.once:
         snap = snapshot_for(config, rows=args.rows)
+        if snap.failed:
+            print(f"tastebud: {snap.problem}", file=sys.stderr)
+            return 1
         console.print(render(snap, console.width, console.height))
         return 0
     try:

@@ -36,7 +36,8 @@ def render(snapshot: Snapshot, width: int, height: int) -> RenderableType:
     if snapshot.problem:
         return Panel(Text(snapshot.problem), title="tastebud", border_style="yellow")
     bottom = 10 if height < 36 else 14
-    queue_rows = max(height - 1 - bottom - 3 - len(snapshot.hints), 0)
+    notes = len(snapshot.hints) + len(snapshot.alerts)
+    queue_rows = max(height - 1 - bottom - 3 - notes, 0)
     layout = Layout()
     layout.split_column(
         Layout(_header(snapshot), size=1),
@@ -65,7 +66,8 @@ def _header(s: Snapshot) -> Text:
 
 
 def _queue_panel(s: Snapshot, rows: int, width: int) -> Panel:
-    hints = [Text("→ " + h, style="yellow", no_wrap=True, overflow="ellipsis") for h in s.hints]
+    hints = [Text("!! " + a, style="bold white on red", overflow="fold") for a in s.alerts]
+    hints += [Text("→ " + h, style="yellow", no_wrap=True, overflow="ellipsis") for h in s.hints]
     table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
     table.add_column("#", justify="right", no_wrap=True, width=3)
     table.add_column("score", no_wrap=True, width=10)
