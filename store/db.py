@@ -48,6 +48,8 @@ class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, Run
         try:
             if not readonly:
                 store.migrate()
+                if aborted := store.abort_orphaned_runs():
+                    logger.info("database %s: %d runs of ended processes aborted", path, aborted)
             else:
                 check_version(path, store.schema_version())
         except sqlite3.Error as exc:

@@ -154,10 +154,14 @@ _V3 = [
     "CREATE INDEX feed_items_track ON feed_items(track_id, offered_at)",
 ]
 
+# Version 4: which process runs a job, so that a run whose process was killed is closed.
+_V4 = ["ALTER TABLE runs ADD COLUMN owner TEXT"]
+
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
     ("v3_index_by_track", _V3),
+    ("v4_runs_owner", _V4),
 ]
 """(name, statements) of each schema version, oldest first."""
 
