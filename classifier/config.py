@@ -6,9 +6,13 @@ depend on the daemon; ``daemon.config`` parses them from the TOML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ModelConfig"]
+
+# Ranges the config loader enforces (field metadata: above, at_least, at_most).
+_POSITIVE = {"above": 0}
+_NON_NEGATIVE = {"at_least": 0}
 
 
 @dataclass(frozen=True)
@@ -16,21 +20,22 @@ class ModelConfig:
     """The taste model (``[model]``)."""
 
     backbone: str = "MSD_musicnn"
-    patches: int = 10
-    half_life_days: float = 7.0  # chosen with bench/bench_drift.py, see bench/RESULTS.md
-    weight_cap: float = 5.0
-    skip_grace_days: float = 14.0
-    skip_weight: float = 0.5
-    unlabelled_weight: float = 0.05
-    unlabelled_sample: int = 500
-    steps: int = 100
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    l2sp: float = 1.0
-    replay: int = 500
-    holdout_fraction: float = 0.15
-    promote_tolerance: float = 0.02
-    precision_k: int = 20
-    keep_checkpoints: int = 5
-    min_labels: int = 5
+    patches: int = field(default=10, metadata=_POSITIVE)
+    # half_life_days was chosen with bench/bench_drift.py, see bench/RESULTS.md
+    half_life_days: float = field(default=7.0, metadata=_POSITIVE)
+    weight_cap: float = field(default=5.0, metadata=_POSITIVE)
+    skip_grace_days: float = field(default=14.0, metadata=_NON_NEGATIVE)
+    skip_weight: float = field(default=0.5, metadata=_NON_NEGATIVE)
+    unlabelled_weight: float = field(default=0.05, metadata=_NON_NEGATIVE)
+    unlabelled_sample: int = field(default=500, metadata=_NON_NEGATIVE)
+    steps: int = field(default=100, metadata=_POSITIVE)
+    batch_size: int = field(default=64, metadata=_POSITIVE)
+    learning_rate: float = field(default=1e-3, metadata=_POSITIVE)
+    l2sp: float = field(default=1.0, metadata=_NON_NEGATIVE)
+    replay: int = field(default=500, metadata=_NON_NEGATIVE)
+    holdout_fraction: float = field(default=0.15, metadata={"above": 0, "at_most": 0.5})
+    promote_tolerance: float = field(default=0.02, metadata=_NON_NEGATIVE)
+    precision_k: int = field(default=20, metadata=_POSITIVE)
+    keep_checkpoints: int = field(default=5, metadata=_POSITIVE)
+    min_labels: int = field(default=5, metadata=_POSITIVE)
     seed: int = 0

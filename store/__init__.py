@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.db import BUSY_TIMEOUT_MS, RunOutcome, Store
+from store.db import BUSY_TIMEOUT_MS, RunOutcome, Store, backup_path, corruption_fix
 from store.errors import (
     AlreadyRunningError,
     AudioError,
@@ -83,6 +83,8 @@ __all__ = [
     "TrackState",
     "TransientFetchError",
     "WeightsMissingError",
+    "backup_path",
+    "corruption_fix",
     "match_key",
     "normalize_text",
     "normalize_url",

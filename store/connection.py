@@ -19,7 +19,14 @@ import sqlite_utils
 
 from store.errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "StoreConnection", "connect"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "StoreConnection",
+    "backup_path",
+    "connect",
+    "corruption_fix",
+    "store_error",
+]
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -60,17 +67,11 @@ class StoreConnection:
             try:
                 yield self.conn
             except BaseException as exc:
-                if self.conn.in_transaction:  # SQLite may have rolled back already
-                    self.conn.execute("ROLLBACK")
+                _rollback(self.conn)
                 if _environmental(exc):
-                    raise _store_error(self.path, exc) from exc
+                    raise store_error(self.path, exc) from exc
                 raise
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise _store_error(self.path, exc) from exc
+            _commit(self.conn, self.path)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -79,13 +80,29 @@ class StoreConnection:
             _begin(self.conn, "BEGIN", self.path)
             try:
                 yield self.conn
-            except sqlite3.DatabaseError as exc:
+            except BaseException as exc:
+                _rollback(self.conn)  # a failing COMMIT here would hide ``exc``
                 if _environmental(exc):
-                    raise _store_error(self.path, exc) from exc
+                    raise store_error(self.path, exc) from exc
                 raise
-            finally:
-                if self.conn.in_transaction:
-                    self.conn.execute("COMMIT")
+            _commit(self.conn, self.path)
+
+
+def _commit(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        _rollback(conn)
+        raise store_error(path, exc) from exc
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """End the transaction, if SQLite has not already; a corrupt file may refuse even that."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _environmental(exc: BaseException) -> bool:
@@ -93,7 +110,24 @@ def _environmental(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
-def _store_error(path: Path, exc: BaseException) -> StoreError:
+def corruption_fix(path: Path) -> str:
+    """How to get a corrupt database at ``path`` back: its backup if there is one, else .recover."""
+    backup = backup_path(path)
+    if backup.is_file():
+        return f"stop tastebud and restore the latest backup: cp {backup} {path}"
+    recovered = path.with_name(path.stem + ".recovered.db")
+    return (
+        f"stop tastebud, run `sqlite3 {path} .recover | sqlite3 {recovered}` and move "
+        f"{recovered.name} in its place ([storage] backup = true keeps a backup from now on)"
+    )
+
+
+def backup_path(path: Path) -> Path:
+    """Where the maintenance job keeps its ``VACUUM INTO`` copy of the database at ``path``."""
+    return path.with_name(path.stem + ".backup.db")
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError:
     """One line naming the database, what went wrong and the fix; nothing committed is lost."""
     text = str(exc)
     if "full" in text:
@@ -103,7 +137,7 @@ def _store_error(path: Path, exc: BaseException) -> StoreError:
     elif "readonly" in text or "read-only" in text:
         fix = f"give this user write access to {path.parent} and the files in it"
     elif "malformed" in text or "not a database" in text:
-        fix = "move it aside and restore a backup ([storage] backup = true keeps one)"
+        fix = corruption_fix(path)
     else:
         fix = "see `tastebud doctor`"
     return StoreError(f"database {path}: {text}: {fix}; what was stored before is kept")
@@ -113,4 +147,4 @@ def _begin(conn: sqlite3.Connection, sql: str, path: Path) -> None:
     try:
         conn.execute(sql)
     except sqlite3.OperationalError as exc:
-        raise _store_error(path, exc) from exc
+        raise store_error(path, exc) from exc

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from store.connection import BUSY_TIMEOUT_MS, connect
+from store.connection import BUSY_TIMEOUT_MS, backup_path, connect, corruption_fix, store_error
 from store.embeddings import EmbeddingStore
 from store.errors import StoreError
 from store.library import LibraryStore
@@ -25,7 +25,7 @@ from store.runs import RunOutcome, RunStore
 from store.schema import SCHEMA_VERSION
 from store.tracks import TrackStore
 
-__all__ = ["BUSY_TIMEOUT_MS", "RunOutcome", "Store"]
+__all__ = ["BUSY_TIMEOUT_MS", "RunOutcome", "Store", "backup_path", "corruption_fix"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +54,18 @@ class Store(
                 path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(path, readonly)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
+            raise _open_error(path, "open", exc) from exc
         store = cls(conn, path)
         try:
             if not readonly:
                 store.migrate()
+                if aborted := store.abort_orphaned_runs():
+                    logger.info("database %s: %d runs of ended processes aborted", path, aborted)
             else:
                 check_version(path, store.schema_version())
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"cannot migrate database {path}: {exc}") from exc
+            raise _open_error(path, "migrate", exc) from exc
         except StoreError:
             conn.close()
             raise
@@ -132,3 +134,10 @@ class Store(
                 t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in _COUNTED_TABLES
             }
+
+
+def _open_error(path: Path, doing: str, exc: BaseException) -> StoreError:
+    """A corrupt file says how to recover it; anything else what failed."""
+    if type(exc) is sqlite3.DatabaseError:  # "malformed", "file is not a database"
+        return store_error(path, exc)
+    return StoreError(f"cannot {doing} database {path}: {exc}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from store.connection import StoreConnection
 from store.errors import TastebudError
+from store.processes import process_alive, process_identity
 from store.records import RunRecord
 
 __all__ = ["RunOutcome", "RunStore"]
@@ -38,7 +39,8 @@ class RunStore(StoreConnection):
         """Record that a job started; returns the run id."""
         with self.write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (job, started_at) VALUES (?, ?)", (job, time.time())
+                "INSERT INTO runs (job, started_at, owner) VALUES (?, ?, ?)",
+                (job, time.time(), process_identity()),
             )
             return int(cur.lastrowid or 0)
 
@@ -80,6 +82,23 @@ class RunStore(StoreConnection):
                 "UPDATE runs SET status = 'aborted', finished_at = ? WHERE status = 'running'",
                 (time.time(),),
             ).rowcount
+
+    def abort_orphaned_runs(self) -> int:
+        """Runs left running by a process that is gone (killed, say) are marked aborted."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL"
+            ).fetchall()
+        gone = [(time.time(), run_id) for run_id, owner in rows if not process_alive(owner)]
+        if gone:
+            with self.write() as conn:
+                conn.executemany(
+                    "UPDATE runs SET status = 'aborted', finished_at = ?, "
+                    "error = 'its process ended before the run did (killed?)' "
+                    "WHERE id = ? AND status = 'running'",
+                    gone,
+                )
+        return len(gone)
 
     def runs(self, job: str | None = None, limit: int = 50) -> list[RunRecord]:
         """The newest runs, optionally of one job."""

@@ -177,12 +177,15 @@ _V4 = [
     """,
     "ALTER TABLE queue_state ADD COLUMN counts_skips INTEGER NOT NULL DEFAULT 0",
 ]
+# Version 5: which process runs a job, so that a run whose process was killed is closed.
+_V5 = ["ALTER TABLE runs ADD COLUMN owner TEXT"]
 
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
     ("v3_index_by_track", _V3),
     ("v4_library_skips", _V4),
+    ("v5_runs_owner", _V5),
 ]
 """(name, statements) of each schema version, oldest first."""
 

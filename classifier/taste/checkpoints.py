@@ -44,19 +44,30 @@ def _fsync_dir(directory: Path) -> None:
 
 def save_checkpoint(model: TasteModel, directory: Path, meta: dict[str, object]) -> Path:
     """Write ``model`` atomically (temp file, fsync, rename) to a new file in ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save({"state_dict": model.state_dict(), "meta": meta}, buffer)
     payload = buffer.getvalue()
     path = directory / f"taste-{time.time_ns()}{CHECKPOINT_SUFFIX}"
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as out:
-        out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_synced(tmp, _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        tmp.replace(path)
+        _fsync_dir(directory)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(
+            f"cannot write taste checkpoint in {directory}: {exc.strerror}: free disk space "
+            "there; the current model stays in use"
+        ) from None
+    return path
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as out:
+        out.write(data)
         out.flush()
         os.fsync(out.fileno())
-    tmp.replace(path)
-    _fsync_dir(directory)
-    return path
 
 
 def _payload(path: Path) -> bytes:

@@ -50,6 +50,8 @@ _PERMANENT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"confirm your age|age.?restricted|inappropriate for some users", re.I), "age"),
     (re.compile(r"members.only|join this channel|requires payment|premium", re.I), "members"),
     (re.compile(r"unsupported url", re.I), "unsupported URL"),
+    # the server answered 200 with no bytes: asking again gets the same nothing
+    (re.compile(r"did not get any data blocks|downloaded file is empty", re.I), "empty download"),
     (
         re.compile(
             r"video unavailable|been removed|no longer available|not available|terminated"

@@ -24,6 +24,9 @@ def cmd_dashboard(config: Config, args: argparse.Namespace) -> int:
     if args.once:
         console = Console()
         snap = snapshot_for(config, rows=args.rows)
+        if snap.failed:
+            print(f"tastebud: {snap.problem}", file=sys.stderr)
+            return 1
         console.print(render(snap, console.width, console.height))
         return 0
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Config, HistoryConfig
-from store import Store, TastebudError
+from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
 
@@ -42,14 +42,9 @@ def check_database(config: Config) -> Check:
             result = store.quick_check()
             version = store.schema_version()
     except TastebudError as exc:
-        return Check("database", False, str(exc), "restore a backup or move the file away")
+        return Check("database", False, str(exc), corruption_fix(path))
     if result != "ok":
-        return Check(
-            "database",
-            False,
-            f"{path}: quick_check says {result}",
-            "stop the daemon, restore tastebud.db from a backup (storage.backup = true)",
-        )
+        return Check("database", False, f"{path}: quick_check says {result}", corruption_fix(path))
     return Check("database", True, f"{path} ok (schema version {version})")
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import operator
 import os
 import re
 import tomllib
 import typing
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +75,24 @@ def load_config(path: Path | str) -> Config:
             f"{path}: config file not found: copy config.toml from the tastebud repository "
             "or pass --config PATH"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a directory, not a config file: pass --config PATH/config.toml"
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"{path}: cannot read config file: permission denied: let this user read it "
+            "(chgrp/chmod) or pass --config PATH"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+        raise ConfigError(
+            f"{path}: cannot read config file: {exc.strerror}: fix the file or pass --config PATH"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
+            " save the file as UTF-8"
+        ) from None
     return parse_config(text, str(path))
 
 
@@ -82,7 +101,7 @@ def parse_config(text: str, path: str = "config.toml") -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {exc}: fix that line") from None
     _check_keys(data, [*TABLES, *ARRAYS], path, "")
     values: dict[str, Any] = {"path": path}
     for name, cls in TABLES.items():
@@ -137,6 +156,7 @@ def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
     for name, f in fields.items():
         if name in data:
             values[name] = _coerce(data[name], hints[name], path, f"{where}.{name}")
+            _check_range(values[name], f.metadata, path, f"{where}.{name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{path}: {where} needs the key '{name}'")
     built = cls(**values)
@@ -164,8 +184,26 @@ def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
             raise ConfigError(
                 f"{path}: {where} must be {_type_name(hint)}, not {_type_name(value)} ({value!r})"
             )
+        if hint is float and not math.isfinite(value):
+            raise ConfigError(f"{path}: {where} must be a finite number, not {value}")
         return float(value) if hint is float else value
     raise ConfigError(f"{path}: {where} has an unsupported type")  # pragma: no cover
+
+
+_LIMITS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
+    "above": ("greater than", operator.gt),
+    "at_least": ("at least", operator.ge),
+    "at_most": ("at most", operator.le),
+}
+
+
+def _check_range(value: Any, limits: Mapping[str, Any], path: str, where: str) -> None:
+    """Hold a number within its field's ``above`` / ``at_least`` / ``at_most`` metadata."""
+    bounds = [(word, op, limits[key]) for key, (word, op) in _LIMITS.items() if key in limits]
+    if all(op(value, bound) for _, op, bound in bounds):
+        return
+    wanted = " and ".join(f"{word} {bound:g}" for word, _, bound in bounds)
+    raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}")
 
 
 def _type_name(value: Any) -> str:
@@ -204,7 +242,14 @@ def _lookup_secret(cred: str) -> str:
         return env.strip()
     directory = os.environ.get("CREDENTIALS_DIRECTORY")
     if directory and (file := Path(directory) / cred).is_file():
-        return file.read_text(encoding="utf-8").strip()
+        try:
+            return file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(
+                f"{file}: cannot read credential ({reason}): rewrite it as UTF-8 text "
+                "readable by this user"
+            ) from None
     return ""
 
 
@@ -221,7 +266,8 @@ def _validate(config: Config, path: str) -> None:
         path,
         "daemon.log_level",
     )
-    _positive(config, path)
+    if config.fetch.min_duration_s >= config.fetch.max_duration_s:
+        raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")
 
 
 def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
@@ -250,21 +296,3 @@ def _one_of(value: str, allowed: tuple[str, ...], path: str, where: str) -> None
         close = difflib.get_close_matches(value, allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise ConfigError(f"{path}: {where} = '{value}' must be one of {', '.join(allowed)}{hint}")
-
-
-def _positive(config: Config, path: str) -> None:
-    checks = {
-        "fetch.batch_size": config.fetch.batch_size,
-        "fetch.concurrency": config.fetch.concurrency,
-        "model.patches": config.model.patches,
-        "model.half_life_days": config.model.half_life_days,
-        "schedule.fetch_minutes": config.schedule.fetch_minutes,
-        "schedule.history_minutes": config.schedule.history_minutes,
-        "schedule.feeds_minutes": config.schedule.feeds_minutes,
-        "schedule.train_minutes": config.schedule.train_minutes,
-    }
-    for where, value in checks.items():
-        if value <= 0:
-            raise ConfigError(f"{path}: {where} must be greater than 0, not {value}")
-    if config.fetch.min_duration_s >= config.fetch.max_duration_s:
-        raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")

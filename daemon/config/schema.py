@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from classifier import ModelConfig
 
@@ -25,6 +25,7 @@ __all__ = [
     "Secret",
     "StorageConfig",
     "SubsonicConfig",
+    "bounded",
 ]
 
 EXPORT_FORMATS = ("m3u8", "xspf", "csv", "json", "jspf")
@@ -40,6 +41,21 @@ class Secret(str):
 
 
 _SECRET = {"secret": True}
+N = TypeVar("N", int, float)
+
+
+def bounded(
+    default: N,
+    *,
+    above: float | None = None,
+    at_least: float | None = None,
+    at_most: float | None = None,
+) -> N:
+    """A number field whose range the loader checks (``field`` metadata, like the secrets)."""
+    limits = {"above": above, "at_least": at_least, "at_most": at_most}
+    metadata = {k: v for k, v in limits.items() if v is not None}
+    value: N = field(default=default, metadata=metadata)
+    return value
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,8 @@ class HistoryConfig:
     include_youtube: bool = False
     feedback: bool = True
     push_feedback: bool = False
-    page_size: int = 100
-    overlap_s: int = 3600
+    page_size: int = bounded(100, above=0)
+    overlap_s: int = bounded(3600, at_least=0)
 
     @property
     def key(self) -> str:
@@ -88,7 +104,7 @@ class FeedConfig:
     path: str = ""
     api_url: str = ""
     token: Secret = field(default=Secret(""), metadata=_SECRET)
-    max_items: int = 50
+    max_items: int = bounded(50, above=0)
 
     @property
     def key(self) -> str:
@@ -100,22 +116,22 @@ class FeedConfig:
 class FetchConfig:
     """Downloading and decoding audio (``[fetch]``)."""
 
-    min_duration_s: float = 60.0
-    max_duration_s: float = 720.0
-    max_filesize_mb: float = 200.0
+    min_duration_s: float = bounded(60.0, at_least=0)
+    max_duration_s: float = bounded(720.0, above=0)
+    max_filesize_mb: float = bounded(200.0, above=0)
     keep_audio: bool = False
     format: str = "bestaudio/best"
     search: str = "ytsearch5"
-    min_match_confidence: float = 0.6
-    duration_tolerance_s: float = 20.0
-    host_delay_s: float = 5.0
-    sleep_requests_s: float = 1.0
-    concurrency: int = 1
-    batch_size: int = 20
-    max_attempts: int = 6
-    retry_base_s: float = 900.0
-    bot_retry_s: float = 6 * 3600.0
-    socket_timeout_s: float = 30.0
+    min_match_confidence: float = bounded(0.6, at_least=0, at_most=1)
+    duration_tolerance_s: float = bounded(20.0, at_least=0)
+    host_delay_s: float = bounded(5.0, at_least=0)
+    sleep_requests_s: float = bounded(1.0, at_least=0)
+    concurrency: int = bounded(1, above=0)
+    batch_size: int = bounded(20, above=0)
+    max_attempts: int = bounded(6, above=0)
+    retry_base_s: float = bounded(900.0, at_least=0)
+    bot_retry_s: float = bounded(6 * 3600.0, at_least=0)
+    socket_timeout_s: float = bounded(30.0, above=0)
     cookies_file: Secret = field(default=Secret(""), metadata=_SECRET)
     proxy: str = ""
 
@@ -124,22 +140,22 @@ class FetchConfig:
 class ScheduleConfig:
     """Job intervals (``[schedule]``)."""
 
-    history_minutes: float = 30.0
-    feeds_minutes: float = 180.0
-    fetch_minutes: float = 5.0
-    train_minutes: float = 360.0
-    playlists_minutes: float = 60.0
-    maintenance_hours: float = 24.0
-    misfire_grace_s: int = 600
-    shutdown_timeout_s: float = 30.0
+    history_minutes: float = bounded(30.0, above=0)
+    feeds_minutes: float = bounded(180.0, above=0)
+    fetch_minutes: float = bounded(5.0, above=0)
+    train_minutes: float = bounded(360.0, above=0)
+    playlists_minutes: float = bounded(60.0, above=0)
+    maintenance_hours: float = bounded(24.0, above=0)
+    misfire_grace_s: int = bounded(600, above=0)
+    shutdown_timeout_s: float = bounded(30.0, above=0)
 
 
 @dataclass(frozen=True)
 class QueueConfig:
     """Queue ranking (``[queue]``)."""
 
-    per_artist: int = 2
-    window: int = 50
+    per_artist: int = bounded(2, above=0)
+    window: int = bounded(50, above=0)
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,7 @@ class PlaylistConfig:
     name: str
     format: str = "m3u8"
     path: str = ""
-    limit: int = 50
+    limit: int = bounded(50, above=0)
     min_score: float = 0.0
     counts_skips: bool = False  # the listener plays this playlist: unplayed tracks are skips
 
@@ -159,8 +175,8 @@ class LibraryConfig:
     """The folder of tagged audio files for the top of the queue (``[library]``)."""
 
     dir: str = ""  # empty: <state dir>/library
-    size: int = 50  # 0: no library folder
-    max_gb: float = 10.0
+    size: int = bounded(50, at_least=0)  # 0: no library folder
+    max_gb: float = bounded(10.0, above=0)
 
 
 @dataclass(frozen=True)
@@ -168,7 +184,7 @@ class MpdConfig:
     """The MPD server that plays the library folder (``[mpd]``; empty host: none)."""
 
     host: str = ""
-    port: int = 6600
+    port: int = bounded(6600, at_least=1, at_most=65535)
     password: Secret = field(default=Secret(""), metadata=_SECRET)
     playlist: str = "tastebud"
     enqueue: bool = False

@@ -75,6 +75,7 @@ class Snapshot:
     db_path: str
     taken_at: float
     problem: str = ""
+    failed: bool = False  # the problem is an error (a corrupt or unreadable database)
     queue: tuple[QueueRow, ...] = ()
     queue_total: int = 0  # the whole queue's length; ``queue`` holds its first rows
     daemon_pid: int | None = None  # the running daemon's (0: unknown pid); None: stopped
@@ -94,6 +95,7 @@ class Snapshot:
     errors: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     library: LibraryStatus | None = None
+    alerts: tuple[str, ...] = ()  # shown above everything else, in red
 
 
 def snapshot_for(
@@ -125,7 +127,8 @@ def snapshot_for(
                 store, config, rows=rows, tag_names=tag_names, with_drift=with_drift
             )
     except (StoreError, sqlite3.Error) as exc:
-        return Snapshot(str(path), time.time(), problem=f"cannot read {path}: {exc}")
+        problem = str(exc) if isinstance(exc, StoreError) else f"cannot read {path}: {exc}"
+        return Snapshot(str(path), time.time(), problem=problem, failed=True)
 
 
 def load_snapshot(
@@ -167,6 +170,7 @@ def load_snapshot(
         unhealthy=_unhealthy(last),
         errors=_errors(store),
         library=library_status(store, config) if config.library.size > 0 else None,
+        alerts=_alerts(last),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
 
@@ -255,6 +259,15 @@ def _errors(store: Store, limit: int = 4) -> tuple[str, ...]:
     lines = [f"{r.job}: {r.error}" for r in runs]
     lines += [f"{t.label}: {t.last_error}" for t, _ in store.track_errors(limit)]
     return tuple(" ".join(line.split()) for line in lines[:limit])
+
+
+def _alerts(last: dict[str, RunRecord]) -> tuple[str, ...]:
+    """A failed weekly integrity check: the database is corrupt and needs the user now."""
+    run = last.get("integrity")
+    if run is None or run.status != "failed":
+        return ()
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started_at))
+    return (f"DATABASE CORRUPT (integrity check of {when}): {run.error}",)
 
 
 def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]:

@@ -84,7 +84,7 @@ def _bottom_size(height: int) -> int:
 def queue_capacity(snapshot: Snapshot, height: int, status: str | None = None) -> int:
     """How many queue rows a ``height``-line frame shows: the rows fill the terminal."""
     used = 1 + _bottom_size(height) + 3 + len(snapshot.hints) + (status is not None)
-    used += snapshot.library is not None
+    used += len(snapshot.alerts) + (snapshot.library is not None)
     return max(height - used, 0)
 
 
@@ -124,7 +124,8 @@ def _daemon_state(s: Snapshot) -> Text:
 def _queue_panel(
     s: Snapshot, rows: int, width: int, first: int = 0, selected: int | None = None
 ) -> Panel:
-    hints = [Text("→ " + h, style="yellow", no_wrap=True, overflow="ellipsis") for h in s.hints]
+    hints = [Text("!! " + a, style="bold white on red", overflow="fold") for a in s.alerts]
+    hints += [Text("→ " + h, style="yellow", no_wrap=True, overflow="ellipsis") for h in s.hints]
     widths = _column_widths(s, width)
     table = Table(box=None, padding=(0, 1), header_style="bold")
     for name, w in widths.items():

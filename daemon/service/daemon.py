@@ -180,7 +180,12 @@ class Daemon:
             config = load_config(self.config.path)
         except TastebudError as exc:
             logger.error("reload failed, keeping the old config: %s", exc)
-            self.notifier.status("running (reload failed, old config kept)")
+            # READY=1 again, or systemd waits for the reload to end and then kills it
+            self.notifier.send("READY=1", "STATUS=running (reload failed, old config kept)")
+            return
+        except Exception:  # a bug in loading must not stop the daemon either
+            logger.exception("reload failed unexpectedly, keeping the old config")
+            self.notifier.send("READY=1", "STATUS=running (reload failed, old config kept)")
             return
         self.config = config
         if self.jobs is not None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
-from store import Store
+from store import Store, StoreError, backup_path, corruption_fix
 
 __all__ = ["Jobs"]
 
@@ -133,14 +133,16 @@ class Jobs:
     def maintenance(self) -> Counts:
         """Prune the audio cache, PRAGMA optimize, weekly integrity check, optional backup."""
         counts = {"pruned_audio": self._prune_cache()}
-        self.store.optimize()
-        if self._integrity_due():
+        if self._integrity_due():  # first: a corrupt file is neither optimised nor backed up
             with self.store.recorded_run("integrity") as outcome:
                 if (result := self.store.integrity_check()) != "ok":
-                    outcome.fail(result)
+                    outcome.fail(f"{result}: {corruption_fix(self.store.path)}")
             counts["integrity_checked"] = 1
+            if outcome.status == "failed":  # keep the last good backup
+                raise StoreError(f"database {self.store.path}: integrity check: {outcome.error}")
+        self.store.optimize()
         if self.config.storage.backup:
-            self.store.backup(self.config.state_dir / "tastebud.backup.db")
+            self.store.backup(backup_path(self.store.path))
             counts["backup"] = 1
         return counts
 

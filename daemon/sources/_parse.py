@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -16,6 +18,7 @@ __all__ = [
     "as_int",
     "as_list",
     "as_str",
+    "as_timestamp",
     "log_malformed",
     "parse_items",
     "split_artist_title",
@@ -27,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Skips = Counter[str]
+MAX_FUTURE_S = 86400  # a clock a day fast is tolerated; later times are refused
 
 
 def as_str(value: Any) -> str | None:
@@ -42,11 +46,45 @@ def as_int(value: Any) -> int | None:
     """An integer from an int, a float or a decimal string, else None."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, int | float):
         return int(value)
     if isinstance(value, str):
         try:
-            return int(float(value.strip()))
+            return as_int(float(value.strip()))
+        except ValueError:
+            return None
+    return None
+
+
+def as_timestamp(value: Any, field: str, now: float | None = None) -> int:
+    """Whole Unix seconds from 1970 to a day from now, else :class:`MalformedPayloadError`."""
+    number = _number(value)
+    if value is None:
+        raise MalformedPayloadError(f"no {field}")
+    if number is None:
+        raise MalformedPayloadError(f"{field} is not a Unix time")
+    if not math.isfinite(number) or number != int(number):
+        raise MalformedPayloadError(f"{field} is not a whole number of seconds")
+    latest = (time.time() if now is None else now) + MAX_FUTURE_S
+    if not 0 <= number <= latest:
+        raise MalformedPayloadError(f"{field} is before 1970 or more than a day ahead")
+    return int(number)
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+        try:
+            return float(value.strip())
         except ValueError:
             return None
     return None

@@ -14,7 +14,16 @@ from typing import Any, ClassVar
 
 from daemon.config import HistoryConfig
 from daemon.net import check_status, decode_json
-from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
+from daemon.sources._parse import (
+    Skips,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    as_timestamp,
+    parse_items,
+    usable,
+)
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
 from store import (
@@ -85,10 +94,7 @@ def _ref(item: dict[str, Any], source: str) -> TrackRef:
 
 
 def _uts(item: dict[str, Any]) -> int:
-    uts = as_int(as_dict(item.get("date")).get("uts"))
-    if uts is None:
-        raise MalformedPayloadError("track has no date.uts")
-    return uts
+    return as_timestamp(as_dict(item.get("date")).get("uts"), "date.uts")
 
 
 def is_now_playing(item: Any) -> bool:

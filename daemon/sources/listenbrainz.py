@@ -18,7 +18,15 @@ from urllib.parse import quote, urlsplit
 
 from daemon.config import HistoryConfig
 from daemon.net import check_status
-from daemon.sources._parse import Skips, as_dict, as_int, as_str, parse_items, usable
+from daemon.sources._parse import (
+    Skips,
+    as_dict,
+    as_int,
+    as_str,
+    as_timestamp,
+    parse_items,
+    usable,
+)
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
 from store import FeedbackEvent, FeedbackKind, ListenIn, MalformedPayloadError, Store, TrackRef
@@ -46,9 +54,7 @@ _UNFETCHABLE_HOSTS = ("spotify.com", "music.apple.com", "tidal.com", "deezer.com
 def parse_listen(item: Any, source: str) -> ListenIn:
     """One listen object, as the API and the export write it, as a :class:`ListenIn`."""
     obj = as_dict(item)
-    listened_at = as_int(obj.get("listened_at"))
-    if listened_at is None:
-        raise MalformedPayloadError("listen has no listened_at")
+    listened_at = as_timestamp(obj.get("listened_at"), "listened_at")
     meta = as_dict(obj.get("track_metadata"))
     ref = _track_ref(meta, source, as_str(obj.get("recording_msid")))
     return ListenIn(track=ref, listened_at=listened_at)
@@ -116,13 +122,13 @@ def listens_of(payload: Any, what: str) -> list[Any]:
 def feedback_ref(item: Any, source: str) -> tuple[TrackRef, float]:
     """A get-feedback item as (track reference, created time)."""
     obj = as_dict(item)
-    created = as_int(obj.get("created"))
+    created = as_timestamp(obj.get("created"), "created")
     ids = _ids(
         recording_mbid=as_str(obj.get("recording_mbid")),
         recording_msid=as_str(obj.get("recording_msid")),
     )
-    if created is None or not ids:
-        raise MalformedPayloadError("feedback item has no created time or recording id")
+    if not ids:
+        raise MalformedPayloadError("feedback item has no recording id")
     meta = as_dict(obj.get("track_metadata"))
     try:
         ref = _track_ref(meta, source, ids.get("recording_msid"))
@@ -174,7 +180,7 @@ class ListenBrainzHistory:
         for _ in range(MAX_PAGES):
             raw = listens_of(self._get_listens(ctx, params), self.what)
             newest = max([newest, *self._store_page(store, raw, floor, counts)])
-            stamps = [t for t in (as_int(as_dict(i).get("listened_at")) for i in raw) if t]
+            stamps = [t for t in map(_valid_stamp, raw) if t]
             if len(raw) < count or not stamps or min(stamps) <= floor:
                 break
             params = {"count": count, "max_ts": min(stamps)}
@@ -261,6 +267,13 @@ class ListenBrainzHistory:
         response = ctx.request("POST", url, what=self.what, json=body, headers=self._headers())
         check_status(response, self.what)
         return True
+
+
+def _valid_stamp(item: Any) -> int | None:
+    try:
+        return as_timestamp(as_dict(item).get("listened_at"), "listened_at")
+    except MalformedPayloadError:
+        return None
 
 
 def _int_cursor(value: str | None, name: str) -> int:

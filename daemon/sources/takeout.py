@@ -23,6 +23,7 @@ from daemon.sources._parse import (
     as_dict,
     as_list,
     as_str,
+    as_timestamp,
     log_malformed,
     split_artist_title,
     strip_topic,
@@ -67,6 +68,10 @@ def parse_entry(item: Any, source: str, *, include_youtube: bool = False) -> Par
     listened_at = _time(entry.get("time"))
     if listened_at is None:
         return "malformed: no valid time"
+    try:
+        listened_at = as_timestamp(listened_at, "time")
+    except MalformedPayloadError as exc:
+        return f"malformed: {exc}"
     artist = channel
     if header != MUSIC:
         artist, title = _split_video_title(title, channel)
@@ -102,7 +107,7 @@ def _time(value: Any) -> int | None:
         return None
     try:
         return int(datetime.fromisoformat(text).timestamp())
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from xml.etree import ElementTree
 
 from daemon.config import FeedConfig
 from daemon.sources._parse import (
@@ -28,6 +29,8 @@ from store import MalformedPayloadError, SourceUnavailableError, Store, TrackRef
 __all__ = ["UrlFeed", "UrlFeedConfig", "entry_ref", "list_entries"]
 
 logger = logging.getLogger(__name__)
+
+_MAX_FEED_BYTES = 4 << 20  # enough of a feed to find where its XML breaks
 
 
 class _YdlLogger:
@@ -62,15 +65,36 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
     }
     import yt_dlp  # imported when polled: loading the config registers this module
 
-    try:
-        with yt_dlp.YoutubeDL(options) as ydl:
+    with yt_dlp.YoutubeDL(options) as ydl:
+        try:
             info = ydl.extract_info(url, download=False)
-    except yt_dlp.utils.DownloadError as exc:
-        message = str(exc).removeprefix("ERROR: ").splitlines()[0]
-        raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
+        except yt_dlp.utils.DownloadError as exc:
+            message = str(exc).removeprefix("ERROR: ").splitlines()[0]
+            if "Unsupported URL" in message and (problem := _xml_problem(ydl, url)):
+                raise MalformedPayloadError(
+                    f"{what}: {url} is not valid RSS/Atom ({problem}): fix the feed or its url"
+                ) from None
+            raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
     info = as_dict(info)
     entries = info.get("entries") if "entries" in info else [info]
     return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
+
+
+def _xml_problem(ydl: Any, url: str) -> str | None:
+    """Why the document at ``url`` is no RSS or Atom feed, when it is (broken) XML at all."""
+    try:
+        with ydl.urlopen(url) as response:  # yt-dlp's own proxy and timeout settings
+            head = response.read(_MAX_FEED_BYTES)
+    except Exception:  # yt-dlp's network errors have no common base
+        return None
+    if not head.lstrip().startswith(b"<"):
+        return None
+    try:
+        root = ElementTree.fromstring(head)
+    except ElementTree.ParseError as exc:
+        return f"XML error: {exc}"
+    tag = root.tag.rsplit("}", 1)[-1]
+    return None if tag in ("rss", "feed", "RDF") else f"its root element is <{tag}>"
 
 
 def entry_ref(entry: Any, source: str) -> TrackRef:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
+from classifier.taste import checkpoints
 from classifier.taste.checkpoints import (
     CHECKPOINT_SUFFIX,
     latest_checkpoint_ok,
@@ -52,3 +55,23 @@ def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:
     deleted = prune_checkpoints(tmp_path, keep=2, protect={paths[0].resolve()})
     assert sorted(tmp_path.iterdir()) == sorted([paths[0], *paths[2:]])
     assert paths[1] in deleted
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_disk_full_is_one_line_and_leaves_no_temp_file(
+    failing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "fsync":  # the temp file is written, then the disk fills up
+        monkeypatch.setattr(checkpoints.os, "fsync", no_space)
+    else:
+        monkeypatch.setattr(Path, "replace", no_space)
+    with pytest.raises(ModelError) as err:
+        save_checkpoint(_model(), tmp_path, {})
+    message = str(err.value)
+    assert "\n" not in message
+    assert "No space left on device" in message
+    assert "free disk space" in message
+    assert list(tmp_path.iterdir()) == []

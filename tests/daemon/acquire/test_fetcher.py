@@ -270,3 +270,11 @@ def test_host_throttle_spaces_requests_per_host() -> None:
     assert len(slept) == 2
     assert slept[0] == pytest.approx(5.0, abs=0.5)
     assert slept[1] == pytest.approx(10.0, abs=0.5)
+
+
+def test_a_zero_byte_download_is_permanent(tmp_path: Path, server: LoopbackServer) -> None:
+    url = server.add("empty.mp3", Route(b"", MIME["mp3"], []))
+    with pytest.raises(PermanentFetchError, match="empty download") as caught:
+        Fetcher(QUIET, tmp_path).fetch(_track(6, url))
+    assert url in str(caught.value)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

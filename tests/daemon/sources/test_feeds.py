@@ -21,7 +21,7 @@ from daemon.sources import PollContext
 from daemon.sources.directory import DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed
-from store import SourceUnavailableError, Store
+from store import MalformedPayloadError, SourceUnavailableError, Store
 from tests.audio_helpers import write_audio
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
@@ -83,6 +83,26 @@ def test_url_feed_that_cannot_be_listed_is_a_source_error(store: Store, rss_serv
     feed = UrlFeed(FeedConfig(type="url", url=f"{rss_server}/missing.xml"))
     with pytest.raises(SourceUnavailableError, match="yt-dlp cannot list"):
         feed.poll(store, _ctx())
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (RSS.replace("</channel></rss>", "</channel>"), "XML error: no element found"),
+        ('<?xml version="1.0"?><html><body>moved</body></html>', "its root element is <html>"),
+    ],
+)
+def test_url_feed_with_broken_xml_says_it_is_not_rss(
+    store: Store, rss_server: str, tmp_path: Path, text: str, problem: str
+) -> None:
+    (tmp_path / "www" / "broken.xml").write_text(text.format(base=rss_server), encoding="utf-8")
+    url = f"{rss_server}/broken.xml"
+    feed = UrlFeed(FeedConfig(type="url", url=url))
+    with pytest.raises(MalformedPayloadError) as err:
+        feed.poll(store, _ctx())
+    assert f"{url} is not valid RSS/Atom ({problem}" in str(err.value)
+    assert "Unsupported URL" not in str(err.value)
+    assert store.candidate_ids() == []
 
 
 def _tone(path: Path) -> None:
