@@ -278,8 +278,6 @@ def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
             f"{path}: {where}.name = {name!r} must be a plain file name (no '/', no leading "
             "'.'): to write elsewhere, set path"
         )
-    if playlist.limit < 1:
-        raise ConfigError(f"{path}: {where}.limit must be greater than 0, not {playlist.limit}")
 
 
 def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:
