@@ -29,6 +29,11 @@ __all__ = ["BUSY_TIMEOUT_MS", "RunOutcome", "Store"]
 logger = logging.getLogger(__name__)
 
 _COUNTED_TABLES = ("tracks", "listens", "feedback", "embeddings", "feed_items", "queue_state")
+_EMBEDDED_LABELLED = (
+    "SELECT count(*) FROM embeddings e WHERE"
+    " EXISTS (SELECT 1 FROM listens l WHERE l.track_id = e.track_id)"
+    " OR EXISTS (SELECT 1 FROM feedback f WHERE f.track_id = e.track_id)"
+)
 
 
 class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, RunStore):
@@ -115,9 +120,15 @@ class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, Run
         tmp.replace(target)
 
     def counts(self) -> dict[str, int]:
-        """Row counts of the tables that drive training: cheap change detection."""
+        """Row counts of the tables that drive training: cheap change detection.
+
+        ``embedded_labelled`` counts the embeddings of tracks with a listen or feedback:
+        it changes when a labelled track gets its features, with no new label.
+        """
         with self.read() as conn:
-            return {
+            counts = {
                 t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in _COUNTED_TABLES
             }
+            counts["embedded_labelled"] = int(conn.execute(_EMBEDDED_LABELLED).fetchone()[0])
+        return counts

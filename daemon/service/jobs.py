@@ -38,7 +38,7 @@ class Jobs:
         self.stop = stop
         self.touch = touch or (lambda: None)
         self._model: object | None = None
-        self._trained_on: tuple[int, int, int] | None = None
+        self._trained_on: tuple[int, int, int, int] | None = None
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
 
@@ -97,11 +97,12 @@ class Jobs:
         return self._throttle
 
     def train(self, force: bool = False) -> Counts:
-        """Train a challenger when labels changed (or ``force``), then rescore candidates."""
+        """Train a challenger when labels or the labelled tracks' features changed (or
+        ``force``), then rescore candidates."""
         from classifier import train_cycle
 
         c = self.store.counts()
-        labels = (c["listens"], c["feedback"], c["queue_state"])
+        labels = (c["listens"], c["feedback"], c["queue_state"], c["embedded_labelled"])
         counts: Counts = {}
         if force or labels != self._trained_on:
             result = train_cycle(self.store, self.config.model, self.config.checkpoint_dir)
