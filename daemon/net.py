@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from daemon.acquire.throttle import PACER, Pacer
+from daemon.redact import redact
 from store import (
     MalformedPayloadError,
     RateLimitedError,
@@ -43,6 +44,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# httpx logs every request URL at INFO (and httpcore its traffic at DEBUG): URLs may carry
+# API keys, and failures are reported by :func:`request` anyway.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 PROJECT_URL = "https://github.com/tastebud/tastebud"
 
@@ -127,7 +133,7 @@ def request(
         try:
             response = client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
-            _give_up_or_sleep(attempt, None, policy, what, f"network error: {exc}")
+            _give_up_or_sleep(attempt, None, policy, what, redact(f"network error: {exc}"))
             continue
         _note_rate_limit(response, host, policy, pacer)
         if response.status_code != 429 and response.status_code < 500:
@@ -167,11 +173,16 @@ def check_status(response: httpx.Response, what: str) -> None:
     if status in (401, 403):
         raise SourceAuthError(f"{what}: HTTP {status}: check the token or API key in config.toml")
     if status >= 400:
-        raise SourceError(f"{what}: HTTP {status} for {response.request.url}: {_snippet(response)}")
+        raise SourceError(f"{what}: HTTP {status} for {_url(response)}: {_snippet(response)}")
+
+
+def _url(response: httpx.Response) -> str:
+    """The request's URL with its secret parameters masked."""
+    return redact(str(response.request.url))
 
 
 def _snippet(response: httpx.Response) -> str:
-    return " ".join(response.text.split())[:200]
+    return redact(" ".join(response.text.split())[:200])
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
@@ -180,8 +191,7 @@ def decode_json(response: httpx.Response, what: str) -> Any:
         return json.loads(response.content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(
-            f"{what}: {response.request.url} answered with invalid JSON ({exc}): "
-            f"{_snippet(response)!r}"
+            f"{what}: {_url(response)} answered with invalid JSON ({exc}): {_snippet(response)!r}"
         ) from None
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ExtractorError, GeoRestrictedError, UnsupportedError
 
+from daemon.redact import redact
 from store import (
     FetchError,
     NetworkDownError,
@@ -95,7 +96,7 @@ def _retry_after(err: HTTPError) -> float | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()).removeprefix("ERROR: ")
+    text = redact(" ".join(str(exc).split()).removeprefix("ERROR: "))
     return re.sub(r" \(caused by .*\)$", "", text)[:300]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from daemon.cli.parser import build_parser
 from daemon.config import DEFAULT_CONFIG_PATH, Config, load_config
+from daemon.redact import RedactingFilter, config_secrets, remember_secrets
 from store import ConfigError, TastebudError
 
 __all__ = ["build_parser", "main"]
@@ -68,6 +69,8 @@ def setup_logging(level: str, verbose: bool = False) -> None:
     )
     # The scheduler warns at every skipped run of a job that is still busy: routine here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(_config_path(args))
+        remember_secrets(config_secrets(config))
         setup_logging(config.daemon.log_level, args.verbose)
         return _handler(args.command)(config, args)
     except ConfigError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from daemon.config import FeedConfig
+from daemon.redact import redact
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -67,7 +68,9 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
         message = str(exc).removeprefix("ERROR: ").splitlines()[0]
-        raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
+        raise SourceUnavailableError(
+            redact(f"{what}: yt-dlp cannot list {url}: {message}")
+        ) from None
     info = as_dict(info)
     entries = info.get("entries") if "entries" in info else [info]
     return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
