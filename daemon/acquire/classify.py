@@ -43,6 +43,12 @@ _NETWORK_DOWN = re.compile(
     r"|network (is )?unreachable|no route to host",
     re.I,
 )
+# yt-dlp followed a redirect to a URL it has no handler for (file://, ftp://, data:)
+_NOT_WEB = re.compile(
+    r"no connection adapters were found for '(?!https?://)|unsupported url scheme"
+    r"|file:// urls are disabled",
+    re.I,
+)
 _BOT = re.compile(r"not a bot|confirm you.re not|captcha", re.I)
 _TRY_LATER = re.compile(r"try again later|too many requests|rate.?limit", re.I)
 _PERMANENT: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -104,6 +110,11 @@ def classify(exc: BaseException, *, what: str, bot_retry_s: float = 6 * 3600.0) 
     """The fetch error that ``exc`` (raised by yt-dlp) means, its message naming ``what``."""
     chain = list(_chain(exc))
     text = " | ".join(_one_line(e) for e in chain)
+    if _NOT_WEB.search(text):
+        return PermanentFetchError(
+            f"{what}: led to a URL that is not http(s), which tastebud never fetches: "
+            f"{_one_line(exc)}"
+        )
     if any(isinstance(e, socket.gaierror) for e in chain) or _NETWORK_DOWN.search(text):
         return NetworkDownError(f"network down while fetching {what}: {_one_line(exc)}")
     if _BOT.search(text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from daemon.config import FeedConfig
 from daemon.redact import redact
@@ -85,6 +86,11 @@ def entry_ref(entry: Any, source: str) -> TrackRef:
     from yt_dlp.utils import unsmuggle_url
 
     url, _ = unsmuggle_url(url)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise MalformedPayloadError(
+            f"entry URL {redact(url)!r} is not http(s): a feed offers only web URLs "
+            '(local files come from a [[feeds]] type = "directory")'
+        )
     title = as_str(obj.get("track")) or as_str(obj.get("title"))
     artist = as_str(obj.get("artist")) or as_str(obj.get("creator"))
     if title and not artist:
