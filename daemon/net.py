@@ -23,6 +23,7 @@ import httpx
 from daemon.acquire.throttle import PACER, Pacer
 from daemon.redact import redact
 from store import (
+    ConfigError,
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,
@@ -81,14 +82,28 @@ def make_client(
     timeout: float = 30.0,
     connect_timeout: float = 10.0,
     headers: Mapping[str, str] | None = None,
+    proxy: str = "",
 ) -> httpx.Client:
-    """An ``httpx.Client`` with tastebud's User-Agent and timeouts."""
-    return httpx.Client(
-        transport=transport,
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-        follow_redirects=True,
-    )
+    """An ``httpx.Client`` with tastebud's User-Agent, timeouts and proxy (``[fetch] proxy``,
+    ``socket_timeout_s``: the same for every outgoing request)."""
+    try:
+        return httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            follow_redirects=True,
+            proxy=proxy or None,
+        )
+    except ImportError as exc:  # a socks5:// proxy without httpx's SOCKS extra
+        raise ConfigError(
+            f"[fetch] proxy {redact(proxy)!r} cannot be used for the web APIs ({exc}): "
+            "install httpx's SOCKS support (pip install 'httpx[socks]')"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(
+            f"[fetch] proxy {redact(proxy)!r} is not a proxy URL ({exc}): "
+            "use http://host:port, https://host:port or socks5://host:port"
+        ) from None
 
 
 def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:

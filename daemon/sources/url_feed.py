@@ -51,9 +51,12 @@ class _YdlLogger:
         logger.debug("%s: yt-dlp error: %s", self.what, msg)
 
 
-def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
-    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading."""
-    options = {
+def list_entries(
+    url: str, max_items: int, what: str, *, proxy: str = "", socket_timeout_s: float = 30.0
+) -> list[dict[str, Any]]:
+    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading,
+    through ``proxy`` (when set) with ``socket_timeout_s``."""
+    options: dict[str, Any] = {
         "extract_flat": "in_playlist",
         "quiet": True,
         "no_warnings": True,
@@ -61,7 +64,11 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
         "skip_download": True,
         "playlistend": max_items,
         "logger": _YdlLogger(what),
+        "socket_timeout": socket_timeout_s,
+        "extractor_retries": 0,
     }
+    if proxy:
+        options["proxy"] = proxy
     import yt_dlp  # imported when polled: loading the config registers this module
 
     try:
@@ -126,7 +133,13 @@ class UrlFeed:
 
     def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
         """List the feed and offer its entries as candidates."""
-        entries = list_entries(self.config.url, self.config.max_items, self.what)
+        entries = list_entries(
+            self.config.url,
+            self.config.max_items,
+            self.what,
+            proxy=ctx.proxy,
+            socket_timeout_s=ctx.socket_timeout_s,
+        )
         skips: Skips = Skips()
         refs = parse_items(entries, lambda e: entry_ref(e, self.key), self.what, skips)
         result = store.add_feed_items(self.key, refs)
