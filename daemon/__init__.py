@@ -8,6 +8,7 @@
 - ``dashboard/``: a snapshot of reads and a view that only renders.
 - ``demo/``: ``make demo``, on a synthetic corpus.
 - ``config/``: ``config.toml``; ``net.py``: the HTTP client factory and retries.
+- ``redact.py``: secrets out of logs and stored errors; ``filemodes.py``: the state's umask.
 
 The console script is :func:`daemon.cli.main`.
 """

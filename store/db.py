@@ -10,6 +10,7 @@ candidates and the queue (:mod:`store.queue`).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -36,6 +37,16 @@ _EMBEDDED_LABELLED = (
 )
 
 
+def _create(path: Path) -> None:
+    """Create an empty database file with mode 0666 less the umask (SQLite would use 0644
+    less the umask): under a umask of 0007 the group may write it, and its ``-wal`` and
+    ``-shm``, which SQLite gives the database's mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except FileExistsError:
+        pass
+
+
 class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, RunStore):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 
@@ -46,6 +57,7 @@ class Store(TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, Run
         try:
             if not readonly:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                _create(path)
             conn = connect(path, readonly)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc

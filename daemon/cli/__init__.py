@@ -16,6 +16,7 @@ from pathlib import Path
 
 from daemon.cli.parser import build_parser
 from daemon.config import DEFAULT_CONFIG_PATH, Config, load_config
+from daemon.filemodes import apply_state_umask, tighten, under_systemd
 from daemon.redact import RedactingFilter, config_secrets, remember_secrets
 from store import ConfigError, TastebudError
 
@@ -73,12 +74,22 @@ def setup_logging(level: str, verbose: bool = False) -> None:
         handler.addFilter(RedactingFilter())
 
 
+def _private_state(config: Config) -> None:
+    """The state's umask; outside systemd, state left more open by older versions tightened."""
+    umask = apply_state_umask(config.storage.umask_bits)
+    if not under_systemd():
+        db = config.db_path
+        wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
+        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tastebud`` console script."""
     args = build_parser().parse_args(argv)
     try:
         config = load_config(_config_path(args))
         remember_secrets(config_secrets(config))
+        _private_state(config)
         setup_logging(config.daemon.log_level, args.verbose)
         return _handler(args.command)(config, args)
     except ConfigError as exc:

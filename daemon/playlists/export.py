@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon.config import Config, PlaylistConfig
+from daemon.filemodes import readable_file_mode
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.tags import load_tag_names, top_tags
 from store import ExportError, QueueEntry, Store
@@ -84,6 +85,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, readable_file_mode())  # players read it: not the state's umask
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()

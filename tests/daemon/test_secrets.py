@@ -12,8 +12,6 @@ from __future__ import annotations
 import socket
 import sqlite3
 import struct
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.cli_helpers import run_cli
 
 LB_TOKEN = "lbtoken-SECRET-1f3a9c"
 LASTFM_KEY = "lfmkey-SECRET-9b2c44"
@@ -139,13 +139,7 @@ def _config(tmp_path: Path, base: str) -> Path:
 
 def test_no_secret_reaches_a_log_line_or_the_database(tmp_path: Path, hostile: str) -> None:
     config = _config(tmp_path, hostile)
-    done = subprocess.run(
-        [sys.executable, "-m", "daemon.cli", "--config", str(config), "--verbose", "once"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli(config, "--verbose", "once")
     log = done.stdout + done.stderr
     with sqlite3.connect(tmp_path / "state" / "tastebud.db") as conn:
         dump = "\n".join(conn.iterdump())

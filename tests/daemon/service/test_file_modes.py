@@ -1,0 +1,67 @@
+"""The state's file modes: private outside systemd, shared with the tastebud group under it;
+playlists readable by everyone in both."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from daemon.config import StorageConfig
+from store import ConfigError, Store
+from tests.cli_helpers import run_cli
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _once(tmp_path: Path, umask: int, env: dict[str, str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndir = "{tmp_path / "state"}"\n'
+        f'[[playlists]]\nname = "discover"\npath = "{tmp_path / "music" / "discover.m3u8"}"\n',
+        encoding="utf-8",
+    )
+    base = {k: v for k, v in os.environ.items() if k != "INVOCATION_ID"}
+    done = run_cli(config, "once", env={**base, **env}, umask=umask)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path: Path) -> None:
+    models = tmp_path / "state" / "models"
+    models.mkdir(parents=True, mode=0o755)  # left by an older version under umask 0022
+    (tmp_path / "state").chmod(0o755)
+    _once(tmp_path, 0o022, {})
+    assert _mode(tmp_path / "state") == 0o750
+    assert _mode(models) == 0o750
+    assert _mode(tmp_path / "state" / "tastebud.db") == 0o640
+    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+
+
+def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o2770)  # StateDirectoryMode=2770
+    _once(tmp_path, 0o007, {"INVOCATION_ID": "0123456789abcdef"})  # UMask=0007
+    db = state / "tastebud.db"
+    assert _mode(state) == 0o2770
+    assert _mode(db) == 0o660
+    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+    # A group member's dashboard creates -wal and -shm: SQLite gives them the database's mode.
+    old = os.umask(0o077)
+    try:
+        with Store.open(db, readonly=True) as store:
+            store.counts()
+            assert _mode(db.with_name("tastebud.db-wal")) == 0o660
+            assert _mode(db.with_name("tastebud.db-shm")) == 0o660
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("value", ["27x", "1777", "-1", ""])
+def test_a_bad_umask_is_one_line_naming_the_key(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[storage\] umask .* octal"):
+        StorageConfig(umask=value)
