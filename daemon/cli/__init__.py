@@ -80,7 +80,8 @@ def _private_state(config: Config) -> None:
     if not under_systemd():
         db = config.db_path
         wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
-        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask)
+        # only the bits of others: the group may be the tastebud group of a systemd install
+        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask & 0o007)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

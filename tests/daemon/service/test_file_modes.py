@@ -65,3 +65,19 @@ def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) ->
 def test_a_bad_umask_is_one_line_naming_the_key(value: str) -> None:
     with pytest.raises(ConfigError, match=r"\[storage\] umask .* octal"):
         StorageConfig(umask=value)
+
+
+def test_a_command_outside_systemd_keeps_the_group_share(tmp_path: Path) -> None:
+    # `sudo -u tastebud tastebud import ...` on a systemd install: others lose nothing
+    # they had, the tastebud group keeps its access.
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o2770)
+    old = os.umask(0o007)
+    try:
+        Store.open(state / "tastebud.db").close()
+    finally:
+        os.umask(old)
+    _once(tmp_path, 0o022, {})
+    assert _mode(state) == 0o2770
+    assert _mode(state / "tastebud.db") == 0o660
