@@ -173,6 +173,13 @@ class DaemonConfig:
     """Process settings (``[daemon]``)."""
 
     log_level: str = "INFO"
+    nice: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.nice <= 19:
+            raise ConfigError(
+                f"[daemon] nice {self.nice} is out of range: 0 (normal priority) to 19 (lowest)"
+            )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""The state's file modes: private outside systemd, shared with the tastebud group under it;
-playlists readable by everyone in both."""
+"""The daemon's process settings. The state's file modes: private outside systemd, shared
+with the tastebud group under it, playlists readable by everyone in both; its CPU priority."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,26 @@ def test_a_command_outside_systemd_keeps_the_group_share(tmp_path: Path) -> None
     _once(tmp_path, 0o022, {})
     assert _mode(state) == 0o2770
     assert _mode(state / "tastebud.db") == 0o660
+
+
+def test_once_runs_at_the_configured_nice(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    probe = (
+        "import os, sys\n"
+        "from daemon.cli import service\n"
+        "service.run_once = lambda config, fetch_limit=None: "
+        "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or True\n"
+        "from daemon.cli import main\n"
+        "sys.exit(main(['--config', sys.argv[1], 'once']))\n"
+    )
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # never raised above what it was
+    for setting, nice in (("", 10), ("nice = 3", 3), ("nice = 0", 0)):
+        expected = max(base, nice)
+        config.write_text(
+            f'[storage]\ndir = "{tmp_path / "state"}"\n[daemon]\n{setting}\n', encoding="utf-8"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"NICE {expected}" in done.stdout
