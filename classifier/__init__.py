@@ -9,36 +9,80 @@ training cycle, rescoring). Other packages import only the names below.
 
 from __future__ import annotations
 
-from classifier.audio import AudioInfo, decode, probe
-from classifier.config import ModelConfig
-from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
-from classifier.embed import embed_patches, feature_key, model_key
-from classifier.encode import write_audio
-from classifier.excerpt import patch_starts
-from classifier.featurize import featurize_audio, featurize_file
-from classifier.frontend import SAMPLE_RATE, LogMel
-from classifier.musicnn import (
-    MODEL_NAMES,
-    N_MELS,
-    N_TAGS,
-    PATCH_FRAMES,
-    POOLED_DIM,
-    BackEnd,
-    MusiCNN,
-    MusicnnOutput,
-    load_musicnn,
-    tag_names,
-    weights_available,
-    weights_dir,
-)
-from classifier.taste import (
-    TasteModel,
-    centroid_ranks_better,
-    centroid_scores,
-    load_checkpoint,
-    precision_at_k,
-    roc_auc,
-)
+from typing import TYPE_CHECKING
+
+from classifier._lazy import lazy_getattr
+
+if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
+    from classifier.audio import AudioInfo, decode, probe
+    from classifier.config import ModelConfig
+    from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
+    from classifier.embed import embed_patches, feature_key, model_key
+    from classifier.encode import write_audio
+    from classifier.excerpt import patch_starts
+    from classifier.featurize import featurize_audio, featurize_file
+    from classifier.frontend import SAMPLE_RATE, LogMel
+    from classifier.musicnn import (
+        MODEL_NAMES,
+        N_MELS,
+        N_TAGS,
+        PATCH_FRAMES,
+        POOLED_DIM,
+        BackEnd,
+        MusiCNN,
+        MusicnnOutput,
+        load_musicnn,
+        tag_names,
+        weights_available,
+        weights_dir,
+    )
+    from classifier.taste import (
+        TasteModel,
+        centroid_ranks_better,
+        centroid_scores,
+        load_checkpoint,
+        precision_at_k,
+        roc_auc,
+    )
+
+_WHERE = {
+    "AudioInfo": "audio",
+    "decode": "audio",
+    "probe": "audio",
+    "ModelConfig": "config",
+    "TrainResult": "cycle",
+    "rescore": "cycle",
+    "score_tracks": "cycle",
+    "train_cycle": "cycle",
+    "embed_patches": "embed",
+    "feature_key": "embed",
+    "model_key": "embed",
+    "write_audio": "encode",
+    "patch_starts": "excerpt",
+    "featurize_audio": "featurize",
+    "featurize_file": "featurize",
+    "SAMPLE_RATE": "frontend",
+    "LogMel": "frontend",
+    "MODEL_NAMES": "musicnn",
+    "N_MELS": "musicnn",
+    "N_TAGS": "musicnn",
+    "PATCH_FRAMES": "musicnn",
+    "POOLED_DIM": "musicnn",
+    "BackEnd": "musicnn",
+    "MusiCNN": "musicnn",
+    "MusicnnOutput": "musicnn",
+    "load_musicnn": "musicnn",
+    "tag_names": "musicnn",
+    "weights_available": "musicnn",
+    "weights_dir": "musicnn",
+    "TasteModel": "taste",
+    "centroid_ranks_better": "taste",
+    "centroid_scores": "taste",
+    "load_checkpoint": "taste",
+    "precision_at_k": "taste",
+    "roc_auc": "taste",
+}
+__getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
 __all__ = [
     "MODEL_NAMES",

@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 
 from daemon.acquire.throttle import PACER, Pacer
+from daemon.redact import redact
 from store import (
+    ConfigError,
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,
@@ -43,6 +45,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# httpx logs every request URL at INFO (and httpcore its traffic at DEBUG): URLs may carry
+# API keys, and failures are reported by :func:`request` anyway.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 PROJECT_URL = "https://github.com/tastebud/tastebud"
 
@@ -75,14 +82,28 @@ def make_client(
     timeout: float = 30.0,
     connect_timeout: float = 10.0,
     headers: Mapping[str, str] | None = None,
+    proxy: str = "",
 ) -> httpx.Client:
-    """An ``httpx.Client`` with tastebud's User-Agent and timeouts."""
-    return httpx.Client(
-        transport=transport,
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-        follow_redirects=True,
-    )
+    """An ``httpx.Client`` with tastebud's User-Agent, timeouts and proxy (``[fetch] proxy``,
+    ``socket_timeout_s``: the same for every outgoing request)."""
+    try:
+        return httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            follow_redirects=True,
+            proxy=proxy or None,
+        )
+    except ImportError as exc:  # a socks5:// proxy without httpx's SOCKS extra
+        raise ConfigError(
+            f"[fetch] proxy {redact(proxy)!r} cannot be used for the web APIs ({exc}): "
+            "install httpx's SOCKS support (pip install 'httpx[socks]')"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(
+            f"[fetch] proxy {redact(proxy)!r} is not a proxy URL ({exc}): "
+            "use http://host:port, https://host:port or socks5://host:port"
+        ) from None
 
 
 def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
@@ -127,7 +148,7 @@ def request(
         try:
             response = client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
-            _give_up_or_sleep(attempt, None, policy, what, f"network error: {exc}")
+            _give_up_or_sleep(attempt, None, policy, what, redact(f"network error: {exc}"))
             continue
         _note_rate_limit(response, host, policy, pacer)
         if response.status_code != 429 and response.status_code < 500:
@@ -167,11 +188,16 @@ def check_status(response: httpx.Response, what: str) -> None:
     if status in (401, 403):
         raise SourceAuthError(f"{what}: HTTP {status}: check the token or API key in config.toml")
     if status >= 400:
-        raise SourceError(f"{what}: HTTP {status} for {response.request.url}: {_snippet(response)}")
+        raise SourceError(f"{what}: HTTP {status} for {_url(response)}: {_snippet(response)}")
+
+
+def _url(response: httpx.Response) -> str:
+    """The request's URL with its secret parameters masked."""
+    return redact(str(response.request.url))
 
 
 def _snippet(response: httpx.Response) -> str:
-    return " ".join(response.text.split())[:200]
+    return redact(" ".join(response.text.split())[:200])
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
@@ -180,8 +206,7 @@ def decode_json(response: httpx.Response, what: str) -> Any:
         return json.loads(response.content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(
-            f"{what}: {response.request.url} answered with invalid JSON ({exc}): "
-            f"{_snippet(response)!r}"
+            f"{what}: {_url(response)} answered with invalid JSON ({exc}): {_snippet(response)!r}"
         ) from None
 
 

@@ -10,6 +10,7 @@ candidates and the queue (:mod:`store.queue`).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -38,6 +39,22 @@ _COUNTED_TABLES = (
     "queue_state",
     "skips",
 )
+_EMBEDDED_LABELLED = (
+    "SELECT count(*) FROM embeddings e WHERE"
+    " EXISTS (SELECT 1 FROM listens l WHERE l.track_id = e.track_id)"
+    " OR EXISTS (SELECT 1 FROM feedback f WHERE f.track_id = e.track_id)"
+    " OR EXISTS (SELECT 1 FROM skips s WHERE s.track_id = e.track_id)"
+)
+
+
+def _create(path: Path) -> None:
+    """Create an empty database file with mode 0666 less the umask (SQLite would use 0644
+    less the umask): under a umask of 0007 the group may write it, and its ``-wal`` and
+    ``-shm``, which SQLite gives the database's mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except FileExistsError:
+        pass
 
 
 class Store(
@@ -52,6 +69,7 @@ class Store(
         try:
             if not readonly:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                _create(path)
             conn = connect(path, readonly)
         except (sqlite3.Error, OSError) as exc:
             raise _open_error(path, "open", exc) from exc
@@ -128,12 +146,18 @@ class Store(
         tmp.replace(target)
 
     def counts(self) -> dict[str, int]:
-        """Row counts of the tables that drive training: cheap change detection."""
+        """Row counts of the tables that drive training: cheap change detection.
+
+        ``embedded_labelled`` counts the embeddings of tracks with a listen or feedback:
+        it changes when a labelled track gets its features, with no new label.
+        """
         with self.read() as conn:
-            return {
+            counts = {
                 t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in _COUNTED_TABLES
             }
+            counts["embedded_labelled"] = int(conn.execute(_EMBEDDED_LABELLED).fetchone()[0])
+        return counts
 
 
 def _open_error(path: Path, doing: str, exc: BaseException) -> StoreError:

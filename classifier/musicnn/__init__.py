@@ -7,28 +7,56 @@ installed ``musicnn`` wheel and loads them, reading TensorFlow's format with
 
 from __future__ import annotations
 
-from classifier.musicnn.model import (
-    MIDEND_DIM,
-    MODEL_NAMES,
-    N_MELS,
-    N_TAGS,
-    PATCH_FRAMES,
-    POOLED_DIM,
-    BackEnd,
-    FrontEnd,
-    MidEnd,
-    MusiCNN,
-    MusicnnOutput,
-    check_model_name,
-)
-from classifier.musicnn.tfbundle import TFBundle, TFBundleError
-from classifier.musicnn.weights import (
-    INSTALL_HINT,
-    load_musicnn,
-    tag_names,
-    weights_available,
-    weights_dir,
-)
+from typing import TYPE_CHECKING
+
+from classifier._lazy import lazy_getattr
+
+if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
+    from classifier.musicnn.model import (
+        MIDEND_DIM,
+        MODEL_NAMES,
+        N_MELS,
+        N_TAGS,
+        PATCH_FRAMES,
+        POOLED_DIM,
+        BackEnd,
+        FrontEnd,
+        MidEnd,
+        MusiCNN,
+        MusicnnOutput,
+        check_model_name,
+    )
+    from classifier.musicnn.tfbundle import TFBundle, TFBundleError
+    from classifier.musicnn.weights import (
+        INSTALL_HINT,
+        load_musicnn,
+        tag_names,
+        weights_available,
+        weights_dir,
+    )
+
+_WHERE = {
+    "MIDEND_DIM": "model",
+    "MODEL_NAMES": "model",
+    "N_MELS": "model",
+    "N_TAGS": "model",
+    "PATCH_FRAMES": "model",
+    "POOLED_DIM": "model",
+    "BackEnd": "model",
+    "FrontEnd": "model",
+    "MidEnd": "model",
+    "MusiCNN": "model",
+    "MusicnnOutput": "model",
+    "check_model_name": "model",
+    "TFBundle": "tfbundle",
+    "TFBundleError": "tfbundle",
+    "INSTALL_HINT": "weights",
+    "load_musicnn": "weights",
+    "tag_names": "weights",
+    "weights_available": "weights",
+    "weights_dir": "weights",
+}
+__getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
 __all__ = [
     "INSTALL_HINT",

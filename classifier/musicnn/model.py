@@ -41,6 +41,7 @@ from classifier.musicnn.blocks import (
     batch_norm_1d,
     batch_norm_2d,
 )
+from classifier.musicnn.names import MODEL_NAMES, check_model_name
 
 __all__ = [
     "MIDEND_DIM",
@@ -59,18 +60,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAMES = ("MSD_musicnn", "MTT_musicnn")
 N_MELS = 96
 PATCH_FRAMES = 187  # 3 s at 16 kHz, hop 256
 N_TAGS = 50
 MIDEND_DIM = 753  # 561 front end + 3 x 64 mid end
 POOLED_DIM = 2 * MIDEND_DIM
-
-
-def check_model_name(name: str) -> None:
-    """Raise :class:`ValueError` unless ``name`` is one of :data:`MODEL_NAMES`."""
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown musicnn model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
 
 
 class MusicnnOutput(NamedTuple):

@@ -13,11 +13,13 @@ import importlib.util
 import logging
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from classifier.musicnn.model import MusiCNN, check_model_name
-from classifier.musicnn.tfbundle import TFBundle, TFBundleError
-from classifier.musicnn.tfmap import state_from_bundle
+from classifier.musicnn.names import check_model_name
 from store import WeightsMissingError
+
+if TYPE_CHECKING:
+    from classifier.musicnn.model import MusiCNN
 
 __all__ = ["INSTALL_HINT", "load_musicnn", "tag_names", "weights_available", "weights_dir"]
 
@@ -94,6 +96,10 @@ def _tag_names(name: str, package_dir: Path) -> tuple[str, ...]:
 
 def load_musicnn(name: str = "MSD_musicnn", root: Path | None = None) -> MusiCNN:
     """An eval-mode float32 :class:`MusiCNN` with ``name``'s pretrained weights."""
+    from classifier.musicnn.model import MusiCNN  # torch: only where the network runs
+    from classifier.musicnn.tfbundle import TFBundle, TFBundleError
+    from classifier.musicnn.tfmap import state_from_bundle
+
     directory = weights_dir(name, root)
     model = MusiCNN()
     try:

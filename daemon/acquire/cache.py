@@ -8,7 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-__all__ = ["PARTIAL", "audio_dir", "local_path", "recover_cache"]
+from daemon.config import Config
+
+__all__ = ["PARTIAL", "audio_dir", "local_path", "local_roots", "recover_cache"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +40,8 @@ def local_path(url: str) -> Path | None:
     if parts.scheme != "file":
         return None
     return Path(url2pathname(parts.path))
+
+
+def local_roots(config: Config) -> list[Path]:
+    """The folders whose files ``file://`` tracks may name: the directory feeds' paths."""
+    return [Path(f.path).expanduser() for f in config.feeds if f.type == "directory" and f.path]

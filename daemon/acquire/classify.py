@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ExtractorError, GeoRestrictedError, UnsupportedError
 
+from daemon.redact import redact
 from store import (
     FetchError,
     NetworkDownError,
@@ -40,6 +41,12 @@ _NETWORK_DOWN = re.compile(
     r"name or service not known|temporary failure in name resolution|nodename nor servname"
     r"|getaddrinfo failed|failed to resolve|no address associated|host unreachable"
     r"|network (is )?unreachable|no route to host",
+    re.I,
+)
+# yt-dlp followed a redirect to a URL it has no handler for (file://, ftp://, data:)
+_NOT_WEB = re.compile(
+    r"no connection adapters were found for '(?!https?://)|unsupported url scheme"
+    r"|file:// urls are disabled",
     re.I,
 )
 _BOT = re.compile(r"not a bot|confirm you.re not|captcha", re.I)
@@ -97,7 +104,7 @@ def _retry_after(err: HTTPError) -> float | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()).removeprefix("ERROR: ")
+    text = redact(" ".join(str(exc).split()).removeprefix("ERROR: "))
     return re.sub(r" \(caused by .*\)$", "", text)[:300]
 
 
@@ -105,6 +112,11 @@ def classify(exc: BaseException, *, what: str, bot_retry_s: float = 6 * 3600.0) 
     """The fetch error that ``exc`` (raised by yt-dlp) means, its message naming ``what``."""
     chain = list(_chain(exc))
     text = " | ".join(_one_line(e) for e in chain)
+    if _NOT_WEB.search(text):
+        return PermanentFetchError(
+            f"{what}: led to a URL that is not http(s), which tastebud never fetches: "
+            f"{_one_line(exc)}"
+        )
     if any(isinstance(e, socket.gaierror) for e in chain) or _NETWORK_DOWN.search(text):
         return NetworkDownError(f"network down while fetching {what}: {_one_line(exc)}")
     if _BOT.search(text):

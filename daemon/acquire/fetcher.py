@@ -10,12 +10,13 @@ What goes wrong is classified by :mod:`daemon.acquire.classify`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yt_dlp
+from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils import DownloadError, ExtractorError
 
 from classifier import probe
@@ -51,11 +52,19 @@ class Fetcher:
     """Downloads tracks' audio into ``<cache_dir>/audio`` and resolves tracks without a URL."""
 
     def __init__(
-        self, config: FetchConfig, cache_dir: Path, *, throttle: HostThrottle | None = None
+        self,
+        config: FetchConfig,
+        cache_dir: Path,
+        *,
+        throttle: HostThrottle | None = None,
+        local_roots: Sequence[Path] = (),
     ) -> None:
+        """``local_roots``: the folders whose files ``file://`` tracks may name (the
+        directory feeds' paths); any other local file is refused."""
         self.config = config
         self.audio_dir = audio_dir(cache_dir)
         self.throttle = throttle or HostThrottle(config.host_delay_s)
+        self.local_roots = tuple(Path(r).expanduser().resolve() for r in local_roots)
 
     # -- limits ----------------------------------------------------------------------------
 
@@ -118,7 +127,8 @@ class Fetcher:
         try:
             with yt_dlp.YoutubeDL(params) as ydl:
                 return ydl.extract_info(url, download=download)
-        except (DownloadError, ExtractorError) as exc:
+        except (DownloadError, ExtractorError, RequestError) as exc:
+            # RequestError escapes yt-dlp for a redirect to a scheme it has no handler for
             raise classify(exc, what=what, bot_retry_s=self.config.bot_retry_s) from None
 
     # -- fetching --------------------------------------------------------------------------
@@ -147,6 +157,11 @@ class Fetcher:
             raise RejectedError(f"{REJECTED}{track.label}: {reason}")
 
     def _check_local(self, track: Track, path: Path) -> Path:
+        if not any(path.resolve().is_relative_to(root) for root in self.local_roots):
+            raise PermanentFetchError(
+                f"{track.label}: {path} is outside every directory feed's path: local files "
+                'are read only from a [[feeds]] type = "directory" folder'
+            )
         if not path.is_file():
             raise PermanentFetchError(f"{track.label}: local file {path} does not exist")
         self._check_file(track, path)

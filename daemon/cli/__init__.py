@@ -16,6 +16,8 @@ from pathlib import Path
 
 from daemon.cli.parser import build_parser
 from daemon.config import DEFAULT_CONFIG_PATH, Config, load_config
+from daemon.filemodes import apply_state_umask, tighten, under_systemd
+from daemon.redact import RedactingFilter, config_secrets, remember_secrets
 from store import ConfigError, TastebudError
 
 __all__ = ["build_parser", "main"]
@@ -82,6 +84,18 @@ def setup_logging(level: str, verbose: bool = False, quiet: bool = False) -> Non
     )
     # The scheduler warns at every skipped run of a job that is still busy: routine here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+
+
+def _private_state(config: Config) -> None:
+    """The state's umask; outside systemd, state left more open by older versions tightened."""
+    umask = apply_state_umask(config.storage.umask_bits)
+    if not under_systemd():
+        db = config.db_path
+        wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
+        # only the bits of others: the group may be the tastebud group of a systemd install
+        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask & 0o007)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(_config_path(args))
+        remember_secrets(config_secrets(config))
+        _private_state(config)
         setup_logging(config.daemon.log_level, args.verbose, args.quiet)
         code = _handler(args.command)(config, args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from daemon.config import Config
 from daemon.service.daemon import Daemon
 from daemon.service.once import CycleResult, run_once
 from store import RunRecord
 
-__all__ = ["cmd_once", "cmd_run"]
+__all__ = ["cmd_once", "cmd_run", "lower_priority"]
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """``tastebud run``."""
+    lower_priority(config.daemon.nice)
     return Daemon(config).serve()
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:
     """``tastebud once``: print a summary; exit 1 if a job or a source failed."""
+    lower_priority(config.daemon.nice)
     result = run_once(config, fetch_limit=None)
     print("\n".join(once_summary(result)))
     return 0 if result.ok else 1
@@ -41,3 +44,10 @@ def once_summary(result: CycleResult) -> list[str]:
         if not result.jobs_ok:
             head += " (a job's run could not be recorded: see the log)"
     return [head, *(_run_line(r) for r in shown)]
+
+
+def lower_priority(nice: int) -> None:
+    """Run at least at ``nice`` (``[daemon] nice``): decoding, embedding and training yield
+    the CPUs to interactive work such as the dashboard. Never raises the priority."""
+    if nice > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, nice)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from classifier import ModelConfig
+from store import ConfigError
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -65,6 +66,23 @@ class StorageConfig:
     dir: str = ""
     cache_dir: str = ""
     backup: bool = False
+    umask: str = "0027"
+
+    def __post_init__(self) -> None:
+        try:
+            bits = int(self.umask, 8)
+        except ValueError:
+            bits = -1
+        if not 0 <= bits <= 0o777:
+            raise ConfigError(
+                f"[storage] umask {self.umask!r} is not a umask: write octal digits "
+                'such as "0027" (group may read, others nothing) or "0077"'
+            )
+
+    @property
+    def umask_bits(self) -> int:
+        """``umask`` as a number."""
+        return int(self.umask, 8)
 
 
 @dataclass(frozen=True)
@@ -215,6 +233,13 @@ class DaemonConfig:
     """Process settings (``[daemon]``)."""
 
     log_level: str = "INFO"
+    nice: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.nice <= 19:
+            raise ConfigError(
+                f"[daemon] nice {self.nice} is out of range: 0 (normal priority) to 19 (lowest)"
+            )
 
 
 @dataclass(frozen=True)

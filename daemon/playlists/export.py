@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemon import user_file_mode
 from daemon.config import Config, PlaylistConfig
+from daemon.filemodes import readable_file_mode
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.jspf import importable
 from daemon.playlists.tags import load_tag_names, top_tags
@@ -94,7 +94,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, user_file_mode())
+        os.fchmod(fd, readable_file_mode())  # players read it: not the state's umask
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()

@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from daemon.config import Config, load_config
+from daemon.redact import config_secrets, remember_secrets
 from daemon.service.jobs import Jobs
 from daemon.service.lock import StateLock
 from daemon.service.once import run_recorded
@@ -191,6 +192,7 @@ class Daemon:
         if self.jobs is not None:
             self.jobs.config = config
         logging.getLogger().setLevel(config.daemon.log_level.upper())
+        remember_secrets(config_secrets(config))
         self._schedule_all(first_delay=None)
         logger.info("configuration reloaded from %s", config.path)
         self.notifier.send("READY=1", "STATUS=running (config reloaded)")

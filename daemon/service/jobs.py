@@ -98,11 +98,12 @@ class Jobs:
         return self._throttle
 
     def train(self, force: bool = False) -> Counts:
-        """Train a challenger when labels changed (or ``force``), then rescore candidates."""
+        """Train a challenger when labels or the labelled tracks' features changed (or
+        ``force``), then rescore candidates."""
         from classifier import train_cycle
 
         c = self.store.counts()
-        labels = (c["listens"], c["feedback"], c["queue_state"], c["skips"])
+        labels = (c["listens"], c["feedback"], c["queue_state"], c["skips"], c["embedded_labelled"])
         counts: Counts = {}
         if force or labels != self._trained_on:
             result = train_cycle(self.store, self.config.model, self.config.checkpoint_dir)

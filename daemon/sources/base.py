@@ -21,12 +21,15 @@ ClientFactory = Callable[[], httpx.Client]
 
 @dataclass(frozen=True)
 class PollContext:
-    """What a source needs to poll: an HTTP client, the retry policy, the clock."""
+    """What a source needs to poll: an HTTP client, the retry policy, the clock, and the
+    network settings for what does not go through the client (yt-dlp's listing)."""
 
     client: httpx.Client
     policy: net.RetryPolicy = field(default_factory=net.RetryPolicy)
     pacer: Pacer | None = None
     now: Callable[[], float] = time.time
+    proxy: str = ""
+    socket_timeout_s: float = 30.0
 
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """:func:`daemon.net.request` with this context's client and policy."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from daemon import net
 from daemon.config import Config, FeedConfig, HistoryConfig
@@ -45,7 +46,7 @@ def poll_history(
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[history]]`` source; per-source counts; never raises for one bad source."""
     jobs = [(f"history:{h.key}", h) for h in config.history]
-    return _poll_all(store, jobs, client_factory, policy, backoff_base_s)
+    return _poll_all(store, config, jobs, client_factory, policy, backoff_base_s)
 
 
 def poll_feeds(
@@ -58,11 +59,12 @@ def poll_feeds(
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[feeds]]`` feed; per-feed counts; never raises for one bad feed."""
     jobs = [(f"feed:{f.key}", f) for f in config.feeds]
-    return _poll_all(store, jobs, client_factory, policy, backoff_base_s)
+    return _poll_all(store, config, jobs, client_factory, policy, backoff_base_s)
 
 
 def _poll_all(
     store: Store,
+    config: Config,
     jobs: Sequence[tuple[str, HistoryConfig | FeedConfig]],
     client_factory: ClientFactory | None,
     policy: net.RetryPolicy | None,
@@ -71,8 +73,13 @@ def _poll_all(
     results: dict[str, dict[str, int]] = {}
     if not jobs:
         return results
-    with (client_factory or net.make_client)() as client:
-        ctx = PollContext(client, policy or net.RetryPolicy())
+    fetch = config.fetch
+    timeout = fetch.socket_timeout_s
+    factory = client_factory or partial(net.make_client, timeout=timeout, proxy=fetch.proxy)
+    with factory() as client:
+        ctx = PollContext(
+            client, policy or net.RetryPolicy(), proxy=fetch.proxy, socket_timeout_s=timeout
+        )
         for job, source_config in jobs:
             results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)
     return results

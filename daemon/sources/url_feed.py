@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from daemon.config import FeedConfig
+from daemon.redact import redact
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -52,9 +54,12 @@ class _YdlLogger:
         logger.debug("%s: yt-dlp error: %s", self.what, msg)
 
 
-def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
-    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading."""
-    options = {
+def list_entries(
+    url: str, max_items: int, what: str, *, proxy: str = "", socket_timeout_s: float = 30.0
+) -> list[dict[str, Any]]:
+    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading,
+    through ``proxy`` (when set) with ``socket_timeout_s``."""
+    options: dict[str, Any] = {
         "extract_flat": "in_playlist",
         "quiet": True,
         "no_warnings": True,
@@ -62,7 +67,11 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
         "skip_download": True,
         "playlistend": max_items,
         "logger": _YdlLogger(what),
+        "socket_timeout": socket_timeout_s,
+        "extractor_retries": 0,
     }
+    if proxy:
+        options["proxy"] = proxy
     import yt_dlp  # imported when polled: loading the config registers this module
 
     with yt_dlp.YoutubeDL(options) as ydl:
@@ -72,9 +81,13 @@ def list_entries(url: str, max_items: int, what: str) -> list[dict[str, Any]]:
             message = str(exc).removeprefix("ERROR: ").splitlines()[0]
             if "Unsupported URL" in message and (problem := _xml_problem(ydl, url)):
                 raise MalformedPayloadError(
-                    f"{what}: {url} is not valid RSS/Atom ({problem}): fix the feed or its url"
+                    redact(
+                        f"{what}: {url} is not valid RSS/Atom ({problem}): fix the feed or its url"
+                    )
                 ) from None
-            raise SourceUnavailableError(f"{what}: yt-dlp cannot list {url}: {message}") from None
+            raise SourceUnavailableError(
+                redact(f"{what}: yt-dlp cannot list {url}: {message}")
+            ) from None
     info = as_dict(info)
     entries = info.get("entries") if "entries" in info else [info]
     return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
@@ -106,6 +119,11 @@ def entry_ref(entry: Any, source: str) -> TrackRef:
     from yt_dlp.utils import unsmuggle_url
 
     url, _ = unsmuggle_url(url)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise MalformedPayloadError(
+            f"entry URL {redact(url)!r} is not http(s): a feed offers only web URLs "
+            '(local files come from a [[feeds]] type = "directory")'
+        )
     title = as_str(obj.get("track")) or as_str(obj.get("title"))
     artist = as_str(obj.get("artist")) or as_str(obj.get("creator"))
     if title and not artist:
@@ -141,7 +159,13 @@ class UrlFeed:
 
     def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
         """List the feed and offer its entries as candidates."""
-        entries = list_entries(self.config.url, self.config.max_items, self.what)
+        entries = list_entries(
+            self.config.url,
+            self.config.max_items,
+            self.what,
+            proxy=ctx.proxy,
+            socket_timeout_s=ctx.socket_timeout_s,
+        )
         skips: Skips = Skips()
         refs = parse_items(entries, lambda e: entry_ref(e, self.key), self.what, skips)
         result = store.add_feed_items(self.key, refs)

@@ -174,10 +174,11 @@ def test_rss_enclosures_are_listed_by_yt_dlp_and_fetched(
 
 
 def test_file_url_is_used_in_place(tmp_path: Path, audio_files: dict[str, Path]) -> None:
-    path = Fetcher(QUIET, tmp_path).fetch(_track(9, audio_files["opus"].as_uri()))
+    fetcher = Fetcher(QUIET, tmp_path, local_roots=[audio_files["opus"].parent, tmp_path])
+    path = fetcher.fetch(_track(9, audio_files["opus"].as_uri()))
     assert path == audio_files["opus"]
     with pytest.raises(PermanentFetchError, match="does not exist"):
-        Fetcher(QUIET, tmp_path).fetch(_track(9, (tmp_path / "gone.mp3").as_uri()))
+        fetcher.fetch(_track(9, (tmp_path / "gone.mp3").as_uri()))
 
 
 def test_resolve_without_search_or_names_gives_nothing(tmp_path: Path) -> None:

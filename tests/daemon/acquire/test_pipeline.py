@@ -20,6 +20,7 @@ from classifier import LogMel, decode, patch_starts
 from daemon.acquire.pipeline import process_backlog, retry_delay
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
+from daemon.sources.directory import DirectoryConfig
 from store import Store, TrackRef
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,
@@ -175,6 +176,7 @@ def test_local_file_is_featurized_in_place_and_kept(
     config: Config, store: Store, song: Path
 ) -> None:
     track_id = _add(store, song.as_uri())
+    config = replace(config, feeds=(DirectoryConfig(path=str(song.parent)),))
     counts = process_backlog(
         store, config, embed=Projection(), model_key=MODEL_KEY, limit=5, progress=True
     )

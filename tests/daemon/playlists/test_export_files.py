@@ -83,7 +83,9 @@ def test_a_playlist_name_cannot_leave_its_folder(tmp_path: Path, name: str) -> N
 
 def test_a_playlist_limit_must_be_positive(tmp_path: Path) -> None:
     text = '[[playlists]]\nname = "top"\nlimit = 0\n'
-    with pytest.raises(ConfigError, match=r"playlists\[0\]\.limit = 0 is out of range: it must be greater than 0"):
+    with pytest.raises(
+        ConfigError, match=r"playlists\[0\]\.limit = 0 is out of range: it must be greater than 0"
+    ):
         parse_config(text, str(tmp_path / "config.toml"))
 
 

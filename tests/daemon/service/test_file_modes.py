@@ -1,0 +1,108 @@
+"""The daemon's process settings. The state's file modes: private outside systemd, shared
+with the tastebud group under it, playlists readable by everyone in both; its CPU priority."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon.config import StorageConfig
+from store import ConfigError, Store
+from tests.cli_helpers import run_cli
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _once(tmp_path: Path, umask: int, env: dict[str, str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndir = "{tmp_path / "state"}"\n'
+        f'[[playlists]]\nname = "discover"\npath = "{tmp_path / "music" / "discover.m3u8"}"\n',
+        encoding="utf-8",
+    )
+    base = {k: v for k, v in os.environ.items() if k != "INVOCATION_ID"}
+    done = run_cli(config, "once", env={**base, **env}, umask=umask)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path: Path) -> None:
+    models = tmp_path / "state" / "models"
+    models.mkdir(parents=True, mode=0o755)  # left by an older version under umask 0022
+    (tmp_path / "state").chmod(0o755)
+    _once(tmp_path, 0o022, {})
+    assert _mode(tmp_path / "state") == 0o750
+    assert _mode(models) == 0o750
+    assert _mode(tmp_path / "state" / "tastebud.db") == 0o640
+    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+
+
+def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o2770)  # StateDirectoryMode=2770
+    _once(tmp_path, 0o007, {"INVOCATION_ID": "0123456789abcdef"})  # UMask=0007
+    db = state / "tastebud.db"
+    assert _mode(state) == 0o2770
+    assert _mode(db) == 0o660
+    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+    # A group member's dashboard creates -wal and -shm: SQLite gives them the database's mode.
+    old = os.umask(0o077)
+    try:
+        with Store.open(db, readonly=True) as store:
+            store.counts()
+            assert _mode(db.with_name("tastebud.db-wal")) == 0o660
+            assert _mode(db.with_name("tastebud.db-shm")) == 0o660
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("value", ["27x", "1777", "-1", ""])
+def test_a_bad_umask_is_one_line_naming_the_key(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[storage\] umask .* octal"):
+        StorageConfig(umask=value)
+
+
+def test_a_command_outside_systemd_keeps_the_group_share(tmp_path: Path) -> None:
+    # `sudo -u tastebud tastebud import ...` on a systemd install: others lose nothing
+    # they had, the tastebud group keeps its access.
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o2770)
+    old = os.umask(0o007)
+    try:
+        Store.open(state / "tastebud.db").close()
+    finally:
+        os.umask(old)
+    _once(tmp_path, 0o022, {})
+    assert _mode(state) == 0o2770
+    assert _mode(state / "tastebud.db") == 0o660
+
+
+def test_once_runs_at_the_configured_nice(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    probe = (
+        "import os, sys\n"
+        "from daemon.cli import service\n"
+        "service.run_once = lambda config, fetch_limit=None: "
+        "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or True\n"
+        "from daemon.cli import main\n"
+        "sys.exit(main(['--config', sys.argv[1], 'once']))\n"
+    )
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # never raised above what it was
+    for setting, nice in (("", 10), ("nice = 3", 3), ("nice = 0", 0)):
+        expected = max(base, nice)
+        config.write_text(
+            f'[storage]\ndir = "{tmp_path / "state"}"\n[daemon]\n{setting}\n', encoding="utf-8"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"NICE {expected}" in done.stdout

@@ -1,0 +1,153 @@
+"""Secrets never reach a log line or the database, whatever the remote end does.
+
+A full ``tastebud once`` runs with known secret values (a ListenBrainz token, a
+Last.fm api_key, a private feed's token, the cookies file's path) against loopback
+servers that fail in every way: 401, 403, 429 with Retry-After, 500, malformed
+JSON, a reset connection, a hang. The failure bodies echo the request URL back,
+as some servers do. Then all log output and a dump of the database are searched.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import run_cli
+
+LB_TOKEN = "lbtoken-SECRET-1f3a9c"
+LASTFM_KEY = "lfmkey-SECRET-9b2c44"
+FEED_TOKEN = "feedtoken-SECRET-77e0"
+COOKIES_NAME = "cookies-SECRET-5d11.txt"
+# The feed's enclosure URLs carry their own token: the track must keep its URL to be
+# fetched, so that one is only searched for in the log.
+ENCLOSURE_TOKEN = "enctoken-SECRET-3a08"
+SECRETS = (LB_TOKEN, LASTFM_KEY, FEED_TOKEN, COOKIES_NAME)
+MODES = ("401", "403", "429", "500", "badjson", "reset", "slow")
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """Fails as the first path segment says, echoing the request line in its body."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        mode = self.path.lstrip("/").split("/")[0].split("?")[0]
+        echo = f"you asked for {self.path} with {self.headers.get('Authorization')}".encode()
+        if mode == "reset":
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            self.close_connection = True
+            self.connection.close()
+            return
+        if mode == "slow":
+            time.sleep(3.0)
+        if mode == "rss":
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            body = _rss(base).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        status, body = {
+            "401": (401, echo),
+            "403": (403, echo),
+            "429": (429, echo),
+            "500": (500, echo),
+            "badjson": (200, b"{not json " + echo),
+            "slow": (200, b"{}"),
+        }.get(mode, (404, echo))
+        self.send_response(status)
+        self.send_header("Retry-After", "1" if status == 429 else "0")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:
+            pass  # the reset mode closed the socket under the handler
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _rss(base: str) -> str:
+    items = "".join(
+        f'<item><title>Artist - Song {mode}</title><guid>{mode}</guid><enclosure url="'
+        f'{base}/{mode}/song.mp3?id=1&amp;token={ENCLOSURE_TOKEN}" '
+        'type="audio/mpeg" length="0"/></item>'
+        for mode in MODES
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<link>http://127.0.0.1/</link>{items}</channel></rss>"
+    )
+
+
+def _config(tmp_path: Path, base: str) -> Path:
+    cookies = tmp_path / COOKIES_NAME
+    cookies.write_text("# Netscape HTTP Cookie File\n", encoding="utf-8")
+    lastfm = ("401", "429", "badjson", "reset")
+    listenbrainz = ("403", "500", "slow")
+    text = f'[storage]\ndir = "{tmp_path / "state"}"\n[daemon]\nlog_level = "DEBUG"\n'
+    for mode in lastfm:
+        text += (
+            f'[[history]]\ntype = "lastfm"\nname = "lfm-{mode}"\nuser = "u"\n'
+            f'url = "{base}/{mode}/2.0/"\napi_key = "{LASTFM_KEY}"\n'
+        )
+    for mode in listenbrainz:
+        text += (
+            f'[[history]]\ntype = "listenbrainz"\nname = "lb-{mode}"\nuser = "u"\n'
+            f'url = "{base}/{mode}"\ntoken = "{LB_TOKEN}"\n'
+        )
+    for mode in ("500", "403"):
+        text += (
+            f'[[feeds]]\ntype = "url"\nname = "private-{mode}"\n'
+            f'url = "{base}/{mode}/feed.rss?token={FEED_TOKEN}"\n'
+        )
+    text += (
+        f'[[feeds]]\ntype = "url"\nname = "rss"\nurl = "{base}/rss/feed.rss?token={FEED_TOKEN}"\n'
+    )
+    text += (
+        f'[fetch]\ncookies_file = "{cookies}"\nsocket_timeout_s = 1.0\n'
+        "host_delay_s = 0.0\nsleep_requests_s = 0.0\nmin_duration_s = 1.0\n"
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_secret_reaches_a_log_line_or_the_database(tmp_path: Path, hostile: str) -> None:
+    config = _config(tmp_path, hostile)
+    done = run_cli(config, "--verbose", "once")
+    log = done.stdout + done.stderr
+    with sqlite3.connect(tmp_path / "state" / "tastebud.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    # The cycle met every failure and reported it, with the URLs redacted.
+    for needle in ("HTTP 401", "HTTP 403", "HTTP 429", "HTTP 500", "invalid JSON", "api_key=***"):
+        assert needle in log, f"{needle!r} not in the log:\n{log[-4000:]}"
+    assert "token=***" in dump
+    assert ENCLOSURE_TOKEN not in log
+    for secret in SECRETS:
+        assert secret not in log, f"{secret!r} leaked into the log"
+        assert secret not in dump, f"{secret!r} leaked into the database"
