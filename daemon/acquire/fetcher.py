@@ -20,14 +20,14 @@ from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils import DownloadError, ExtractorError
 
 from classifier import probe
-from daemon.acquire.cache import PARTIAL, audio_dir, local_path
+from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
 from daemon.acquire.classify import REJECTED, classify
 from daemon.acquire.matching import best_match
 from daemon.acquire.throttle import HostThrottle
-from daemon.config import FetchConfig
+from daemon.config import Config, FetchConfig
 from store import AudioError, PermanentFetchError, RejectedError, Track
 
-__all__ = ["Fetcher"]
+__all__ = ["Fetcher", "fetcher_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -237,3 +237,10 @@ class Fetcher:
             tolerance_s=self.config.duration_tolerance_s,
         )
         return (match.url, match.confidence) if match else ("", 0.0)
+
+
+def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher:
+    """The fetcher ``config`` asks for: its cache, and local files only from directory feeds."""
+    return Fetcher(
+        config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
+    )

@@ -36,9 +36,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from classifier import SAMPLE_RATE, decode, featurize_audio
-from daemon.acquire.cache import local_roots, recover_cache
+from daemon.acquire.cache import recover_cache
 from daemon.acquire.classify import is_rejection
-from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.fetcher import Fetcher, fetcher_for
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig
 from store import (
@@ -162,9 +162,7 @@ class _Job:
         self.config = config
         self.embed = embed
         self.model_key = model_key
-        self.fetcher = Fetcher(
-            config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
-        )
+        self.fetcher = fetcher_for(config, throttle)
         self.counts = dict.fromkeys(OUTCOMES, 0)
 
     def finish(self, item: _Prepared) -> str:

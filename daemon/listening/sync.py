@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.fetcher import fetcher_for
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
 from daemon.listening.library import LibraryResult, refresh_library
@@ -26,7 +26,7 @@ def sync_library(
     store: Store, config: Config, throttle: HostThrottle | None = None
 ) -> dict[str, int]:
     """Refresh the library folder and sync the configured players; returns counts."""
-    fetcher = Fetcher(config.fetch, config.cache_dir, throttle=throttle)
+    fetcher = fetcher_for(config, throttle)
     result = refresh_library(store, config, fetcher)
     counts = {**result.counts, "files": len(result.files)}
     failures: list[str] = []

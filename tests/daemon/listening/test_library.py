@@ -10,11 +10,12 @@ import mutagen
 import pytest
 from rich.console import Console
 
-from daemon.acquire.fetcher import Fetcher
+from daemon.acquire.fetcher import fetcher_for
 from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
 from daemon.dashboard.snapshot import load_snapshot
 from daemon.dashboard.view import render
 from daemon.listening.library import refresh_library
+from daemon.sources.directory import DirectoryConfig
 from store import Store, TrackRef
 from tests.audio_helpers import synth, write_audio
 
@@ -24,6 +25,7 @@ def _config(tmp_path: Path, size: int = 3, max_gb: float = 10.0) -> Config:
         storage=StorageConfig(dir=str(tmp_path / "state")),
         fetch=FetchConfig(min_duration_s=1.0),
         library=LibraryConfig(dir=str(tmp_path / "lib"), size=size, max_gb=max_gb),
+        feeds=(DirectoryConfig(name="src", path=str(tmp_path / "src")),),  # local files' home
     )
 
 
@@ -38,8 +40,7 @@ def _offer(store: Store, tmp_path: Path, name: str, ext: str, seed: int) -> int:
 
 
 def _refresh(store: Store, config: Config) -> dict[str, int]:
-    fetcher = Fetcher(config.fetch, config.cache_dir)
-    return refresh_library(store, config, fetcher).counts
+    return refresh_library(store, config, fetcher_for(config)).counts
 
 
 @pytest.fixture

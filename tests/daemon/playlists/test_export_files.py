@@ -26,7 +26,7 @@ _WRITE_AFTER_TIGHTENING = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    import daemon  # first import: the user's umask is read here
+    import daemon.filemodes  # first import: the user's umask is read here
     os.umask(0o077)  # the daemon tightens the process umask for its state files
     from daemon.playlists.export import write_atomic
     write_atomic(Path(sys.argv[1]), "#EXTM3U\\n")

@@ -14,22 +14,45 @@ import pytest
 from daemon.config import StorageConfig
 from store import ConfigError, Store
 from tests.cli_helpers import run_cli
+from tests.populate import populate
 
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _once(tmp_path: Path, umask: int, env: dict[str, str]) -> None:
+def _config(tmp_path: Path) -> Path:
     config = tmp_path / "config.toml"
-    config.write_text(
-        f'[storage]\ndir = "{tmp_path / "state"}"\n'
-        f'[[playlists]]\nname = "discover"\npath = "{tmp_path / "music" / "discover.m3u8"}"\n',
-        encoding="utf-8",
-    )
-    base = {k: v for k, v in os.environ.items() if k != "INVOCATION_ID"}
-    done = run_cli(config, "once", env={**base, **env}, umask=umask)
+    config.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n', encoding="utf-8")
+    return config
+
+
+def _env(env: dict[str, str]) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if k != "INVOCATION_ID"}, **env}
+
+
+def _once(tmp_path: Path, umask: int, env: dict[str, str]) -> None:
+    done = run_cli(_config(tmp_path), "once", env=_env(env), umask=umask)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _exported_mode(tmp_path: Path, umask: int, env: dict[str, str]) -> int:
+    """The mode of a playlist a tastebud process writes once its state umask is in force."""
+    with Store.open(tmp_path / "state" / "tastebud.db") as store:
+        populate(store)
+    out = tmp_path / "music" / "discover.m3u8"
+    done = run_cli(
+        _config(tmp_path),
+        "export",
+        "--format",
+        "m3u8",
+        "--out",
+        str(out),
+        env=_env(env),
+        umask=umask,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _mode(out)
 
 
 def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path: Path) -> None:
@@ -40,7 +63,7 @@ def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path
     assert _mode(tmp_path / "state") == 0o750
     assert _mode(models) == 0o750
     assert _mode(tmp_path / "state" / "tastebud.db") == 0o640
-    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+    assert _exported_mode(tmp_path, 0o022, {}) == 0o644
 
 
 def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) -> None:
@@ -51,7 +74,7 @@ def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) ->
     db = state / "tastebud.db"
     assert _mode(state) == 0o2770
     assert _mode(db) == 0o660
-    assert _mode(tmp_path / "music" / "discover.m3u8") == 0o644
+    assert _exported_mode(tmp_path, 0o007, {"INVOCATION_ID": "0123456789abcdef"}) == 0o644
     # A group member's dashboard creates -wal and -shm: SQLite gives them the database's mode.
     old = os.umask(0o077)
     try:
@@ -90,8 +113,9 @@ def test_once_runs_at_the_configured_nice(tmp_path: Path) -> None:
     probe = (
         "import os, sys\n"
         "from daemon.cli import service\n"
+        "from daemon.service.once import CycleResult\n"
         "service.run_once = lambda config, fetch_limit=None: "
-        "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or True\n"
+        "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or CycleResult((), True)\n"
         "from daemon.cli import main\n"
         "sys.exit(main(['--config', sys.argv[1], 'once']))\n"
     )
