@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from classifier.config import ModelConfig
 from classifier.cycle.features import track_vectors
@@ -24,7 +23,7 @@ from classifier.cycle.labels import build_labels
 from classifier.embed import feature_key
 from classifier.taste.centroid import centroid_ranks_better, centroid_scores
 from classifier.taste.checkpoints import load_checkpoint
-from classifier.taste.features import pack_features
+from classifier.taste.folded import FoldedScorer
 from classifier.taste.model import TasteModel
 from store import ModelRecord, Store
 
@@ -38,29 +37,16 @@ CHUNK = 1024
 def score_tracks(
     model: TasteModel, store: Store, key: str, track_ids: list[int], chunk: int = CHUNK
 ) -> list[tuple[int, float]]:
-    """(track id, mean patch probability) for every track in ``track_ids`` with features."""
+    """(track id, mean patch probability) for every track in ``track_ids`` with features.
+
+    Scores with the model folded into one matmul (:class:`FoldedScorer`), a chunk of
+    tracks' float16 features at a time."""
+    scorer = FoldedScorer.from_model(model)
     out: list[tuple[int, float]] = []
-    ids: list[int] = []
-    blocks: list[np.ndarray] = []
-    with torch.inference_mode():
-        for track_id, feats, _tags in store.iter_embeddings(key, track_ids, chunk):
-            ids.append(track_id)
-            blocks.append(feats)
-            if len(ids) == chunk:
-                out += _score_block(model, ids, blocks)
-                ids, blocks = [], []
-        out += _score_block(model, ids, blocks)
+    for ids, n_patches, feats in store.iter_feature_blocks(key, track_ids, chunk):
+        scores = scorer.track_scores(feats, n_patches)
+        out += zip(ids.tolist(), scores.tolist(), strict=True)
     return out
-
-
-def _score_block(
-    model: TasteModel, ids: list[int], blocks: list[np.ndarray]
-) -> list[tuple[int, float]]:
-    if not ids:
-        return []
-    feats = pack_features(np.array(ids), blocks)
-    scores = model.track_scores(feats.data, feats.n_patches)
-    return list(zip(ids, scores.tolist(), strict=True))
 
 
 def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
