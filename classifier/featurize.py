@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classifier.audio import check_audible, decode
+from classifier.audio import check_audible, decode, probe
 from classifier.excerpt import DEFAULT_PATCHES, PATCH_FRAMES, n_frames, patch_starts, repeat_pad
 from classifier.frontend import HOP, N_FFT, SAMPLE_RATE, LogMel
+from classifier.spans import decode_spans, seekable
 from store import AudioError
 
 __all__ = ["featurize_audio", "featurize_file"]
@@ -39,20 +40,41 @@ def featurize_audio(
     check_audible(audio, name)
     audio = repeat_pad(np.ascontiguousarray(audio, dtype=np.float32))
     starts = patch_starts(n_frames(audio.size), n_patches)
+    return _log_mel(_segments(audio, starts), name)
+
+
+def _log_mel(segments: np.ndarray, name: str) -> np.ndarray:
     with torch.inference_mode():
-        patches: np.ndarray = _frontend()(
-            torch.from_numpy(_segments(audio, starts)), center=False
-        ).numpy()
+        patches: np.ndarray = _frontend()(torch.from_numpy(segments), center=False).numpy()
     if not np.isfinite(patches).all():
         raise AudioError(f"{name} gives non-finite features: the audio is corrupt")
     return patches
 
 
-def featurize_file(path: Path, n_patches: int = DEFAULT_PATCHES) -> np.ndarray:
+def featurize_file(
+    path: Path, n_patches: int = DEFAULT_PATCHES, *, seek: bool = True
+) -> np.ndarray:
     """Decode ``path`` and return its ``(n_patches, 187, 96)`` float32 log-mel patches.
 
-    Raises :class:`~store.errors.AudioError` for a corrupt, truncated, silent or
-    non-audio file.
+    Decodes only the patches' own samples by seeking where the file allows it
+    (:func:`classifier.spans.seekable`), else the whole file; ``seek=False`` always
+    decodes it whole. Raises :class:`~store.errors.AudioError` for a corrupt,
+    truncated, silent or non-audio file; with seeking, truncated means a patch
+    lies past the end of the audio and silent means every patch is.
     """
     path = Path(path)
-    return featurize_audio(decode(path, sample_rate=SAMPLE_RATE), n_patches, name=path.name)
+    segments = _seek_segments(path, n_patches) if seek else None
+    if segments is None:
+        return featurize_audio(decode(path, sample_rate=SAMPLE_RATE), n_patches, name=path.name)
+    check_audible(segments, path.name)
+    return _log_mel(segments, path.name)
+
+
+def _seek_segments(path: Path, n_patches: int) -> np.ndarray | None:
+    """The patches' samples (with STFT context) by seeking, or None where it cannot."""
+    info = probe(path)
+    if info.duration is None or not seekable(info):
+        return None
+    total = round(info.duration * SAMPLE_RATE)
+    starts = patch_starts(n_frames(total), n_patches) * HOP - N_FFT // 2
+    return decode_spans(path, starts, _SEGMENT, sample_rate=SAMPLE_RATE)
