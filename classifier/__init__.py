@@ -12,10 +12,10 @@ from __future__ import annotations
 from classifier.audio import AudioInfo, decode, probe
 from classifier.config import ModelConfig
 from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
-from classifier.embed import embed_patches, feature_key, model_key
+from classifier.embed import Embedder, embed_patches, feature_key, model_key
 from classifier.encode import write_audio
 from classifier.excerpt import patch_starts
-from classifier.featurize import featurize_audio, featurize_file
+from classifier.featurize import featurize_audio, featurize_file, featurize_track
 from classifier.frontend import SAMPLE_RATE, LogMel
 from classifier.musicnn import (
     MODEL_NAMES,
@@ -49,6 +49,7 @@ __all__ = [
     "SAMPLE_RATE",
     "AudioInfo",
     "BackEnd",
+    "Embedder",
     "LogMel",
     "ModelConfig",
     "MusiCNN",
@@ -62,6 +63,7 @@ __all__ = [
     "feature_key",
     "featurize_audio",
     "featurize_file",
+    "featurize_track",
     "load_checkpoint",
     "load_musicnn",
     "model_key",
