@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ __all__ = ["cold_start_scores", "feed_order_scores", "rescore", "score_tracks"]
 
 logger = logging.getLogger(__name__)
 
+_Block = tuple[np.ndarray, np.ndarray, np.ndarray]  # track ids, patches per track, features
+
 CHUNK = 1024
 
 
@@ -43,10 +47,20 @@ def score_tracks(
     tracks' float16 features at a time."""
     scorer = FoldedScorer.from_model(model)
     out: list[tuple[int, float]] = []
-    for ids, n_patches, feats in store.iter_feature_blocks(key, track_ids, chunk):
+    for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
         scores = scorer.track_scores(feats, n_patches)
         out += zip(ids.tolist(), scores.tolist(), strict=True)
     return out
+
+
+def _read_ahead(blocks: Iterator[_Block]) -> Iterator[_Block]:
+    """``blocks``, the next one read by a thread while the caller scores this one (SQLite
+    releases the GIL while it reads), so reading and the matmul overlap; two in memory."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader:
+        ahead = reader.submit(next, blocks, None)
+        while (block := ahead.result()) is not None:
+            ahead = reader.submit(next, blocks, None)
+            yield block
 
 
 def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
