@@ -14,9 +14,11 @@ and the caller decodes the whole file.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -138,7 +140,10 @@ def _decode_from_anchor(
             if anchor is None:
                 if index == 0 or frame.pts is None or frame.time_base is None:
                     continue  # the first frame after a seek may carry a rough timestamp
-                anchor = float(frame.pts * frame.time_base)
+                aligned = _on_grid(frame, sample_rate)
+                if aligned is None:
+                    continue
+                anchor, frame = aligned
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray().reshape(-1))
                 have += chunks[-1].size
@@ -151,3 +156,28 @@ def _decode_from_anchor(
     if anchor is None:
         raise AudioError(f"{path.name} is truncated: no audio before {end_s:.1f} s")
     return anchor, chunks
+
+
+def _on_grid(frame: av.AudioFrame, sample_rate: int) -> tuple[float, av.AudioFrame] | None:
+    """(start time, ``frame`` less its first samples) so that it starts on a sample of
+    the ``sample_rate`` grid that a whole-file decode resamples onto (at 44.1 kHz every
+    441st sample; else the spans are a fraction of a sample off); None if it ends first."""
+    assert frame.pts is not None
+    assert frame.time_base is not None
+    rate = frame.sample_rate
+    first = round(frame.pts * frame.time_base * rate)
+    drop = -first % (rate // math.gcd(rate, sample_rate))
+    if drop >= frame.samples:
+        return None
+    start = (first + drop) / rate
+    if drop == 0:
+        return start, frame
+    samples = frame.to_ndarray()
+    per_sample = 1 if frame.format.is_planar else len(frame.layout.channels)
+    trimmed = av.AudioFrame.from_ndarray(
+        cast(Any, np.ascontiguousarray(samples[:, drop * per_sample :])),
+        format=frame.format.name,
+        layout=frame.layout.name,
+    )
+    trimmed.sample_rate = rate
+    return start, trimmed
