@@ -174,8 +174,10 @@ def main() -> str:
         f"Corpus: {audio.PER_CODEC} tracks per codec of {audio.TRACK_SECONDS / 60:.1f} min "
         "(the demo's synthetic styles, stereo, 128 kb/s). Today's path: whole-file decode "
         "and the torch port, one track at a time. Fidelity: max abs difference of the "
-        "1506 mean track features, and the Spearman correlation of all pairwise track "
-        "cosine similarities, against today's path.\n\n"
+        "1506 mean track features, the Spearman correlation of all pairwise track "
+        "cosine similarities, and the worst track's cosine, against today's path (the "
+        "embedding rows: per patch, against torch). FLOPs of a patch by torch's FLOP "
+        f"counter: {audio.flops_per_patch(load_musicnn(KEY)) / 1e9:.2f} GFLOP.\n\n"
         "| what | ours | same-run floor or baseline | fidelity |\n|---|---|---|---|\n"
         + "\n".join(rows)
     )

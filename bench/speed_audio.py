@@ -90,9 +90,14 @@ def _mean(features: np.ndarray) -> np.ndarray:
 
 
 def fidelity(got: np.ndarray, reference: np.ndarray) -> str:
-    """ "max abs feature difference, Spearman of track similarities" against ``reference``."""
+    """ "max abs feature difference, Spearman of track similarities, worst track cosine"
+    of mean track features ``got`` against ``reference``."""
     diff = float(np.abs(got - reference).max())
-    return f"{diff:.3f}, {_spearman(_similarities(got), _similarities(reference)):.5f}"
+    spearman = _spearman(_similarities(got), _similarities(reference))
+    cosine = (
+        (got * reference).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(reference, axis=1)
+    )
+    return f"{diff:.3f}, {spearman:.5f}, {float(cosine.min()):.5f}"
 
 
 def _similarities(vectors: np.ndarray) -> np.ndarray:

@@ -73,7 +73,7 @@ class FoldedScorer:
 
     def track_scores(self, patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
         """Mean patch probability per track (float64), as :meth:`TasteModel.track_scores`."""
-        probs = 1.0 / (1.0 + np.exp(-self.logits(patches)))
+        probs = torch.sigmoid(torch.from_numpy(self.logits(patches))).numpy()  # no overflow
         index = np.repeat(np.arange(len(n_patches)), n_patches)
         sums: np.ndarray = np.bincount(index, weights=probs, minlength=len(n_patches))
         means: np.ndarray = sums / np.maximum(n_patches, 1)

@@ -44,3 +44,15 @@ def test_folded_logits_match_across_block_boundaries() -> None:
         expected = model(torch.from_numpy(patches)).double().numpy()
     got = FoldedScorer.from_model(model).logits(patches)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_confident_scores_neither_overflow_nor_tie() -> None:
+    model = _model(2)
+    with torch.no_grad():
+        model.head.weight.mul_(1000.0)
+    patches = np.random.default_rng(2).normal(size=(40, 40)).astype(np.float16)
+    n_patches = np.full(40, 1)
+    got = FoldedScorer.from_model(model).track_scores(patches, n_patches)  # warnings are errors
+    expected = model.track_scores(torch.from_numpy(patches), torch.from_numpy(n_patches))
+    np.testing.assert_allclose(got, expected.numpy(), rtol=0, atol=1e-4)  # logits of 1e3
+    assert ((got >= 0) & (got <= 1)).all()
