@@ -22,7 +22,6 @@ When the network is down the job puts the item back, stops claiming and reports
 from __future__ import annotations
 
 import logging
-import os
 import random
 import sys
 import threading
@@ -43,6 +42,7 @@ from daemon.acquire.cache import recover_cache
 from daemon.acquire.classify import is_rejection
 from daemon.acquire.fetcher import Fetcher
 from daemon.acquire.throttle import HostThrottle
+from daemon.acquire.workers import Downloads, analysis_workers
 from daemon.config import Config, FetchConfig
 from store import (
     AudioError,
@@ -86,11 +86,6 @@ class _Prepared:
     duration: float | None = None  # seconds of audio
 
 
-def analysis_workers(concurrency: int) -> int:
-    """Worker threads of the fetch job: one per usable core, at least ``concurrency``."""
-    return max(concurrency, len(os.sched_getaffinity(0)))
-
-
 def retry_delay(
     attempt: int,
     config: FetchConfig,
@@ -108,30 +103,8 @@ def retry_delay(
 # -- the worker side -------------------------------------------------------------------------
 
 
-class _Downloads:
-    """How many claimed tracks are still resolving or downloading: the job claims another
-    only while fewer than ``[fetch] concurrency`` are, so a network outage costs no more
-    attempts than before and hosts see no more parallel downloads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.active = 0
-
-    def add(self) -> None:
-        with self._lock:
-            self.active += 1
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.active -= 1
-
-
 def _prepare(
-    fetcher: Fetcher, track: Track, n_patches: int, embed: Embed, downloads: _Downloads
+    fetcher: Fetcher, track: Track, n_patches: int, embed: Embed, downloads: Downloads
 ) -> _Prepared:
     url, confidence = track.url, None
     try:
@@ -315,7 +288,7 @@ def _run(
 ) -> bool:
     started = time.time()  # tracks set to retry during this run are not due in it
     width = analysis_workers(job.config.fetch.concurrency)
-    downloads = _Downloads()
+    downloads = Downloads()
     n_patches = job.config.model.patches
     claimed, paused, drained = 0, False, False
     pending: dict[Future[_Prepared], Track] = {}
@@ -352,7 +325,7 @@ def _run(
 def _may_claim(
     job: _Job,
     pending: dict[Future[_Prepared], Track],
-    downloads: _Downloads,
+    downloads: Downloads,
     width: int,
     claimed: int,
     limit: int | None,
