@@ -17,10 +17,10 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     from classifier.audio import AudioInfo, decode, probe
     from classifier.config import ModelConfig
     from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
-    from classifier.embed import embed_patches, feature_key, model_key
+    from classifier.embed import Embedder, embed_patches, feature_key, model_key
     from classifier.encode import write_audio
     from classifier.excerpt import patch_starts
-    from classifier.featurize import featurize_audio, featurize_file
+    from classifier.featurize import featurize_audio, featurize_file, featurize_track
     from classifier.frontend import SAMPLE_RATE, LogMel
     from classifier.musicnn import (
         MODEL_NAMES,
@@ -54,6 +54,7 @@ _WHERE = {
     "rescore": "cycle",
     "score_tracks": "cycle",
     "train_cycle": "cycle",
+    "Embedder": "embed",
     "embed_patches": "embed",
     "feature_key": "embed",
     "model_key": "embed",
@@ -61,6 +62,7 @@ _WHERE = {
     "patch_starts": "excerpt",
     "featurize_audio": "featurize",
     "featurize_file": "featurize",
+    "featurize_track": "featurize",
     "SAMPLE_RATE": "frontend",
     "LogMel": "frontend",
     "MODEL_NAMES": "musicnn",
@@ -93,6 +95,7 @@ __all__ = [
     "SAMPLE_RATE",
     "AudioInfo",
     "BackEnd",
+    "Embedder",
     "LogMel",
     "ModelConfig",
     "MusiCNN",
@@ -106,6 +109,7 @@ __all__ = [
     "feature_key",
     "featurize_audio",
     "featurize_file",
+    "featurize_track",
     "load_checkpoint",
     "load_musicnn",
     "model_key",

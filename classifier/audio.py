@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from store import AudioError
 
-__all__ = ["AudioInfo", "check_audible", "decode", "probe", "stream"]
+__all__ = ["AudioInfo", "check_audible", "decode", "open_audio", "probe", "stream"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.Audi
     return container.streams.audio[0]
 
 
+@contextmanager
+def open_audio(path: Path) -> Iterator[tuple[av.container.InputContainer, av.AudioStream]]:
+    """The open container of ``path`` and its first audio stream (:class:`AudioError` if none)."""
+    with _open(path) as container:
+        yield container, _audio_stream(container, path)
+
+
 def _duration(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -64,8 +72,7 @@ def _duration(container: av.container.InputContainer, stream: av.AudioStream) ->
 def probe(path: Path | str) -> AudioInfo:
     """The declared duration and format of ``path``'s first audio stream."""
     path = Path(path)
-    with _open(path) as container:
-        stream = _audio_stream(container, path)
+    with open_audio(path) as (container, stream):
         return AudioInfo(
             duration=_duration(container, stream),
             codec=stream.codec_context.name,

@@ -9,6 +9,8 @@ re-running the convolutions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,8 +23,10 @@ from classifier.musicnn.model import (
     MusiCNN,
     check_model_name,
 )
+from classifier.musicnn.runtime import OnnxMusicnn, onnx_session
+from classifier.musicnn.weights import load_musicnn, weights_dir
 
-__all__ = ["embed_patches", "feature_key", "model_key"]
+__all__ = ["Embedder", "embed_patches", "feature_key", "model_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +58,64 @@ def embed_patches(
     end's input and the sigmoid tag probabilities. ``model`` should be in eval
     mode (:func:`classifier.musicnn.weights.load_musicnn` returns it so).
     """
-    _check_patches(patches)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
     if model.training:
         logger.warning("embed_patches called with a model in training mode; using eval mode")
         model.eval()
+
+    def forward(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pooled = model.pooled(torch.from_numpy(batch))
+        logits, _ = model.backend(pooled)
+        return pooled.numpy(), torch.sigmoid(logits).numpy()
+
+    with torch.inference_mode():
+        return _in_batches(patches, batch_size, forward)
+
+
+def _in_batches(
+    patches: np.ndarray,
+    batch_size: int,
+    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features float16, tags float32) of ``patches``, ``batch_size`` at a time."""
+    _check_patches(patches)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
     features = np.empty((len(patches), POOLED_DIM), dtype=np.float16)
     tags = np.empty((len(patches), N_TAGS), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(patches), batch_size):
-            stop = start + batch_size
-            batch = torch.from_numpy(np.ascontiguousarray(patches[start:stop], dtype=np.float32))
-            pooled = model.pooled(batch)
-            logits, _ = model.backend(pooled)
-            features[start:stop] = pooled.numpy()
-            tags[start:stop] = torch.sigmoid(logits).numpy()
+    for start in range(0, len(patches), batch_size):
+        stop = start + batch_size
+        batch = np.ascontiguousarray(patches[start:stop], dtype=np.float32)
+        features[start:stop], tags[start:stop] = forward(batch)
     return features, tags
+
+
+class Embedder:
+    """musicnn for the fetch job: onnxruntime where it reproduces the torch port (about
+    2.5x faster), else the torch port itself. Calls are thread-safe."""
+
+    def __init__(self, model: MusiCNN, runner: OnnxMusicnn | None = None) -> None:
+        self.model = model
+        self.runner = runner
+
+    @classmethod
+    def load(
+        cls, name: str, *, threads: int = 1, onnx: bool = True, graph_dir: Path | None = None
+    ) -> Embedder:
+        """``name``'s pretrained musicnn, run with ``threads`` threads per call; its ONNX
+        graph is cached in ``graph_dir`` (default: beside the weights)."""
+        model = load_musicnn(name)
+        graph_dir = graph_dir or weights_dir(name)
+        runner = onnx_session(model, name, graph_dir, threads=threads) if onnx else None
+        logger.info("embedding with %s", "onnxruntime" if runner else "torch")
+        return cls(model, runner)
+
+    @property
+    def engine(self) -> str:
+        """``"onnxruntime"`` or ``"torch"``."""
+        return "torch" if self.runner is None else "onnxruntime"
+
+    def __call__(self, patches: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """As :func:`embed_patches`."""
+        if self.runner is None:
+            return embed_patches(self.model, patches, batch_size)
+        return _in_batches(patches, batch_size, self.runner)

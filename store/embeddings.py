@@ -70,6 +70,21 @@ class EmbeddingStore(StoreConnection):
                 np.frombuffer(tags, dtype=np.float32).reshape(n, tdim),
             )
 
+    def iter_feature_blocks(
+        self, model_key: str, track_ids: Sequence[int], chunk: int = 1024
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield (track ids, patches per track, their features back to back (sum P, D)
+        float16) for up to ``chunk`` tracks at a time, by track id; one copy per chunk, writable."""
+        for start in range(0, len(track_ids), chunk):
+            rows = list(
+                self._embedding_rows(
+                    "n_patches, feature_dim, features", model_key, track_ids[start : start + chunk],
+                    chunk,
+                )
+            )  # fmt: skip
+            if rows:
+                yield _feature_block(model_key, rows)
+
     def mean_tags(
         self, model_key: str, track_ids: Sequence[int], chunk: int = 500
     ) -> dict[int, np.ndarray]:
@@ -103,3 +118,21 @@ class EmbeddingStore(StoreConnection):
                     (model_key, *ids),
                 ).fetchall()
             yield from rows
+
+
+def _feature_block(
+    model_key: str, rows: list[tuple[Any, ...]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, n_patches, features) of ``track_id, n_patches, feature_dim, features`` rows."""
+    dims = {int(r[2]) for r in rows}
+    if len(dims) != 1:
+        raise StoreError(
+            f"embeddings under {model_key!r} mix feature sizes {sorted(dims)}: "
+            "the feature cache is inconsistent; see `tastebud doctor`"
+        )
+    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    n_patches = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+    features = np.frombuffer(bytearray().join(r[3] for r in rows), np.float16).reshape(
+        -1, dims.pop()
+    )
+    return ids, n_patches, features

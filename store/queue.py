@@ -6,12 +6,13 @@ their input and records the queue's state.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from store.connection import StoreConnection
-from store.ranking import Candidate, rank
+from store.ranking import Candidate, rank_ordered
 from store.records import IngestResult, QueueEntry, TrackRef
 from store.tracks import TRACK_FIELDS, prefixed_track_columns, resolve_track, track_from_row
 
@@ -19,20 +20,31 @@ __all__ = ["QueueStore"]
 
 # Ready tracks a feed offered that were never listened to, liked, disliked or dismissed
 # (a liked track has found its listener: it leaves the queue).
-_CANDIDATES_SQL = f"""
+# {join} joins the scores; {order} is the queue's order (store.ranking.by_score).
+_CANDIDATES = f"""
 SELECT {prefixed_track_columns("t")},
        s.score, s.model_version,
        (SELECT f.feed FROM feed_items f WHERE f.track_id = t.id ORDER BY f.offered_at LIMIT 1),
        (SELECT min(f.offered_at) FROM feed_items f WHERE f.track_id = t.id),
-       (SELECT min(f.position) FROM feed_items f WHERE f.track_id = t.id)
-FROM tracks t
-LEFT JOIN scores s ON s.track_id = t.id
+       (SELECT min(f.position) FROM feed_items f WHERE f.track_id = t.id) AS pos
+FROM {{join}}
 WHERE t.state = 'ready'
   AND EXISTS (SELECT 1 FROM feed_items f WHERE f.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM listens l WHERE l.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM feedback b WHERE b.track_id = t.id
                   AND b.kind IN ('like', 'dislike', 'dismiss'))
+{{order}}
 """
+# Scored candidates best first, read down the score index so the queue reads only the
+# rows it needs (CROSS JOIN keeps scores the outer loop); then the unscored ones.
+_SCORED_SQL = _CANDIDATES.format(
+    join="scores s CROSS JOIN tracks t ON t.id = s.track_id",
+    order="ORDER BY s.score DESC, pos IS NOT NULL, pos, t.id",
+)
+_UNSCORED_SQL = _CANDIDATES.format(
+    join="tracks t LEFT JOIN scores s ON s.track_id = t.id",
+    order="AND s.track_id IS NULL ORDER BY pos IS NOT NULL, pos, t.id",
+)
 
 
 class QueueStore(StoreConnection):
@@ -81,11 +93,14 @@ class QueueStore(StoreConnection):
         merges duplicates of one recording (same match key).
         """
         with self.read() as conn:
-            rows = conn.execute(_CANDIDATES_SQL).fetchall()
             blocked = conn.execute("SELECT artist FROM feedback WHERE kind = 'block'").fetchall()
-        candidates = [_candidate(row) for row in rows]
-        artists = [r[0] for r in blocked]
-        return rank(candidates, artists, limit=limit, per_artist=per_artist, window=window)
+            return rank_ordered(
+                _ordered_candidates(conn),
+                [r[0] for r in blocked],
+                limit=limit,
+                per_artist=per_artist,
+                window=window,
+            )
 
     def mark_exported(
         self, track_ids: Iterable[int], playlist: str, *, counts_skips: bool = False
@@ -120,6 +135,12 @@ class QueueStore(StoreConnection):
             }
             for r in rows
         }
+
+
+def _ordered_candidates(conn: sqlite3.Connection) -> Iterator[Candidate]:
+    """Candidates in the queue's order, read from SQLite one row at a time."""
+    for sql in (_SCORED_SQL, _UNSCORED_SQL):
+        yield from map(_candidate, conn.execute(sql))
 
 
 def _candidate(row: Sequence[Any]) -> Candidate:

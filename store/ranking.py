@@ -7,7 +7,7 @@ artists, merge duplicates of one recording and spread artists out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from store.identity import normalize_text
@@ -18,6 +18,7 @@ __all__ = [
     "by_score",
     "dedupe",
     "rank",
+    "rank_ordered",
     "spread_artists",
     "without_blocked",
 ]
@@ -44,8 +45,23 @@ def rank(
     window: int,
 ) -> list[QueueEntry]:
     """The queue: candidates by score, blocked artists and duplicates out, artists spread."""
-    kept = dedupe(without_blocked(by_score(candidates), blocked_artists))
-    picked = spread_artists(kept, limit=limit, per_artist=per_artist, window=window)
+    return rank_ordered(
+        by_score(candidates), blocked_artists, limit=limit, per_artist=per_artist, window=window
+    )
+
+
+def rank_ordered(
+    ordered: Iterable[Candidate],
+    blocked_artists: Iterable[str],
+    *,
+    limit: int,
+    per_artist: int,
+    window: int,
+) -> list[QueueEntry]:
+    """:func:`rank` over candidates already in :func:`by_score` order, read lazily: it
+    stops reading once the queue is full, so a database cursor need not be read whole."""
+    kept = _iter_dedupe(_iter_without_blocked(ordered, blocked_artists))
+    picked = _spread(kept, limit=limit, per_artist=per_artist, window=window)
     return [
         QueueEntry(
             rank=i + 1,
@@ -74,22 +90,37 @@ def without_blocked(
     candidates: Iterable[Candidate], blocked_artists: Iterable[str]
 ) -> list[Candidate]:
     """Candidates whose artist is not blocked (names compare normalized)."""
+    return list(_iter_without_blocked(candidates, blocked_artists))
+
+
+def _iter_without_blocked(
+    candidates: Iterable[Candidate], blocked_artists: Iterable[str]
+) -> Iterator[Candidate]:
     blocked = {normalize_text(name) for name in blocked_artists}
-    return [
-        c for c in candidates if not (c.track.artist and normalize_text(c.track.artist) in blocked)
-    ]
+    if not blocked:
+        yield from candidates
+        return
+    normalized: dict[str, str] = {}
+    for c in candidates:
+        artist = c.track.artist
+        if not artist:
+            yield c
+        elif normalized.setdefault(artist, normalize_text(artist)) not in blocked:
+            yield c
 
 
 def dedupe(candidates: Iterable[Candidate]) -> list[Candidate]:
     """The first candidate of each recording (same match key, else same track)."""
+    return list(_iter_dedupe(candidates))
+
+
+def _iter_dedupe(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
     seen: set[str] = set()
-    out: list[Candidate] = []
     for c in candidates:
         key = c.track.match_key or f"id:{c.track.id}"
         if key not in seen:
             seen.add(key)
-            out.append(c)
-    return out
+            yield c
 
 
 def spread_artists(
@@ -97,18 +128,39 @@ def spread_artists(
 ) -> list[Candidate]:
     """Greedy pick in order so that no ``window`` consecutive picks hold an artist more
     than ``per_artist`` times; a deferred candidate comes back as soon as it fits."""
-    picked: list[Candidate] = []
-    pending = list(candidates)
-    while pending and len(picked) < limit:
-        recent = [_artist_of(c) for c in picked[-(window - 1) :]] if window > 1 else []
-        index = next(
-            (i for i, c in enumerate(pending) if recent.count(_artist_of(c)) < per_artist),
-            None,
-        )
+    return _spread(candidates, limit=limit, per_artist=per_artist, window=window)
+
+
+def _spread(
+    candidates: Iterable[Candidate], *, limit: int, per_artist: int, window: int
+) -> list[Candidate]:
+    """:func:`spread_artists`, reading ``candidates`` only as far as the picks need."""
+    incoming = ((_artist_of(c), c) for c in candidates)
+    pending: list[tuple[str, Candidate]] = []  # read, deferred, in order
+    picked: list[tuple[str, Candidate]] = []
+    while len(picked) < limit:
+        recent = [a for a, _ in picked[-(window - 1) :]] if window > 1 else []
+        index = next((i for i, (a, _) in enumerate(pending) if recent.count(a) < per_artist), None)
+        if index is None:
+            index = _read_until_fits(incoming, pending, recent, per_artist)
         if index is None:
             break
         picked.append(pending.pop(index))
-    return picked
+    return [c for _, c in picked]
+
+
+def _read_until_fits(
+    incoming: Iterator[tuple[str, Candidate]],
+    pending: list[tuple[str, Candidate]],
+    recent: list[str],
+    per_artist: int,
+) -> int | None:
+    """Read candidates into ``pending`` until one fits; its index, or None when none is left."""
+    for item in incoming:
+        pending.append(item)
+        if recent.count(item[0]) < per_artist:
+            return len(pending) - 1
+    return None
 
 
 def _artist_of(candidate: Candidate) -> str:

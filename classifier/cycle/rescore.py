@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from classifier.config import ModelConfig
 from classifier.cycle.features import track_vectors
@@ -24,7 +25,7 @@ from classifier.cycle.labels import build_labels
 from classifier.embed import feature_key
 from classifier.taste.centroid import centroid_ranks_better, centroid_scores
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
-from classifier.taste.features import pack_features
+from classifier.taste.folded import FoldedScorer
 from classifier.taste.model import TasteModel
 from store import ModelRecord, Store
 
@@ -32,35 +33,34 @@ __all__ = ["cold_start_scores", "feed_order_scores", "rescore", "score_tracks"]
 
 logger = logging.getLogger(__name__)
 
+_Block = tuple[np.ndarray, np.ndarray, np.ndarray]  # track ids, patches per track, features
+
 CHUNK = 1024
 
 
 def score_tracks(
     model: TasteModel, store: Store, key: str, track_ids: list[int], chunk: int = CHUNK
 ) -> list[tuple[int, float]]:
-    """(track id, mean patch probability) for every track in ``track_ids`` with features."""
+    """(track id, mean patch probability) for every track in ``track_ids`` with features.
+
+    Scores with the model folded into one matmul (:class:`FoldedScorer`), a chunk of
+    tracks' float16 features at a time."""
+    scorer = FoldedScorer.from_model(model)
     out: list[tuple[int, float]] = []
-    ids: list[int] = []
-    blocks: list[np.ndarray] = []
-    with torch.inference_mode():
-        for track_id, feats, _tags in store.iter_embeddings(key, track_ids, chunk):
-            ids.append(track_id)
-            blocks.append(feats)
-            if len(ids) == chunk:
-                out += _score_block(model, ids, blocks)
-                ids, blocks = [], []
-        out += _score_block(model, ids, blocks)
+    for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
+        scores = scorer.track_scores(feats, n_patches)
+        out += zip(ids.tolist(), scores.tolist(), strict=True)
     return out
 
 
-def _score_block(
-    model: TasteModel, ids: list[int], blocks: list[np.ndarray]
-) -> list[tuple[int, float]]:
-    if not ids:
-        return []
-    feats = pack_features(np.array(ids), blocks)
-    scores = model.track_scores(feats.data, feats.n_patches)
-    return list(zip(ids, scores.tolist(), strict=True))
+def _read_ahead(blocks: Iterator[_Block]) -> Iterator[_Block]:
+    """``blocks``, the next one read by a thread while the caller scores this one (SQLite
+    releases the GIL while it reads), so reading and the matmul overlap; two in memory."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader:
+        ahead = reader.submit(next, blocks, None)
+        while (block := ahead.result()) is not None:
+            ahead = reader.submit(next, blocks, None)
+            yield block
 
 
 def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:

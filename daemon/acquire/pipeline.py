@@ -1,10 +1,14 @@
 """The fetch job: claim tracks, resolve, fetch, decode, featurize, embed, store.
 
-Workers (``[fetch] concurrency`` of them) resolve, download and featurize; the
-calling thread embeds, writes the store and deletes the audio, so the store and
-the model are touched by one thread. The audio stays for the library folder when
-``[library] size`` is above 0 (its refresh deletes what it does not need). Each
-track ends in one outcome:
+Workers resolve, download, featurize and embed, one track each: at most
+``[fetch] concurrency`` of them download at once, and there are as many workers as
+cores (at least ``concurrency``), so decoding and embedding of different tracks
+overlap and keep every core busy (PyAV and the model release the GIL; the model
+runs one thread per call). The calling thread writes the store and deletes the
+audio, so the store has one writer; at most one track per worker is in memory.
+The audio stays for the library folder when ``[library] size`` is above 0 (its
+refresh deletes what it does not need).
+Each track ends in one outcome:
 
 - ``ready``: its embedding is stored;
 - ``failed``: a permanent error, a corrupt/silent/non-audio file, or too many retries;
@@ -35,11 +39,12 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier import SAMPLE_RATE, decode, featurize_audio
+from classifier import featurize_track
 from daemon.acquire.cache import recover_cache
 from daemon.acquire.classify import is_rejection
 from daemon.acquire.fetcher import Fetcher, fetcher_for
 from daemon.acquire.throttle import HostThrottle
+from daemon.acquire.workers import Downloads, analysis_workers
 from daemon.config import Config, FetchConfig
 from store import (
     AudioError,
@@ -51,13 +56,21 @@ from store import (
     TransientFetchError,
 )
 
-__all__ = ["OUTCOMES", "Embed", "process_backlog", "recover_cache", "retry_delay"]
+__all__ = [
+    "OUTCOMES",
+    "Embed",
+    "analysis_workers",
+    "process_backlog",
+    "recover_cache",
+    "retry_delay",
+]
 
 logger = logging.getLogger(__name__)
 
 Embed = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 OUTCOMES = ("ready", "failed", "skipped", "unmatched", "retry")
 _MAX_RETRY_S = 7 * 24 * 3600.0
+_POLL_S = 0.05  # how often a full download slot is looked at while analysis runs
 
 
 @dataclass
@@ -66,13 +79,13 @@ class _Prepared:
 
     track: Track
     outcome: str  # "features", one of OUTCOMES, or "paused"
-    patches: np.ndarray | None = None
+    embedding: tuple[np.ndarray, np.ndarray] | BaseException | None = None  # or its failure
     path: Path | None = None
     error: str | None = None
     url: str | None = None
     confidence: float | None = None
     retry_after: float | None = None
-    duration: float | None = None  # seconds of decoded audio
+    duration: float | None = None  # seconds of audio
 
 
 def retry_delay(
@@ -92,25 +105,27 @@ def retry_delay(
 # -- the worker side -------------------------------------------------------------------------
 
 
-def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
+def _prepare(
+    fetcher: Fetcher, track: Track, n_patches: int, embed: Embed, downloads: Downloads
+) -> _Prepared:
     url, confidence = track.url, None
     try:
-        if not url:
-            url, confidence = fetcher.resolve(track)
-            if not url or confidence < fetcher.config.min_match_confidence:
-                reason = _unmatched_reason(fetcher.config, track, confidence)
-                return _Prepared(track, "unmatched", error=reason, confidence=confidence)
-        path = fetcher.fetch(replace(track, url=url))
-        audio = decode(path, sample_rate=SAMPLE_RATE)
-        patches = featurize_audio(audio, n_patches, name=path.name)
+        with downloads.running():
+            if not url:
+                url, confidence = fetcher.resolve(track)
+                if not url or confidence < fetcher.config.min_match_confidence:
+                    reason = _unmatched_reason(fetcher.config, track, confidence)
+                    return _Prepared(track, "unmatched", error=reason, confidence=confidence)
+            path = fetcher.fetch(replace(track, url=url))
+        patches, duration = featurize_track(path, n_patches)
         return _Prepared(
             track,
             "features",
-            patches,
+            _embedded(embed, patches),
             path,
             url=url,
             confidence=confidence,
-            duration=round(audio.size / SAMPLE_RATE, 3),
+            duration=round(duration, 3),
         )
     except NetworkDownError as exc:
         return _Prepared(track, "paused", error=str(exc), url=url, confidence=confidence)
@@ -125,6 +140,14 @@ def _prepare(fetcher: Fetcher, track: Track, n_patches: int) -> _Prepared:
     except Exception as exc:  # a bug or a full disk must not kill the job nor lose the track
         logger.exception("%s: unexpected error while fetching", track.label)
         return _Prepared(track, "retry", error=f"unexpected error: {exc!r}", url=url)
+
+
+def _embedded(embed: Embed, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray] | BaseException:
+    """``embed(patches)``, or what it raised (re-raised by the storing side)."""
+    try:
+        return embed(patches)
+    except Exception as exc:
+        return exc
 
 
 def _unmatched_reason(config: FetchConfig, track: Track, confidence: float) -> str:
@@ -210,10 +233,12 @@ class _Job:
         return "retry"
 
     def _store_features(self, item: _Prepared) -> str:
-        assert item.patches is not None
+        assert item.embedding is not None
         assert item.path is not None
         try:
-            features, tags = self.embed(item.patches)
+            if isinstance(item.embedding, BaseException):
+                raise item.embedding
+            features, tags = item.embedding
             self.store.put_embedding(item.track.id, self.model_key, features, tags)
         except BaseException:
             self.store.mark_track(item.track.id, "new", error=item.track.last_error)
@@ -265,24 +290,31 @@ def _run(
     report: Callable[[_Prepared, str], None],
 ) -> bool:
     started = time.time()  # tracks set to retry during this run are not due in it
-    width = job.config.fetch.concurrency
+    width = analysis_workers(job.config.fetch.concurrency)
+    downloads = Downloads()
     n_patches = job.config.model.patches
-    claimed, paused = 0, False
+    claimed, paused, drained = 0, False, False
     pending: dict[Future[_Prepared], Track] = {}
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="fetch") as pool:
         try:
             while True:
-                while not paused and len(pending) < width and (limit is None or claimed < limit):
-                    if stop is not None and stop.is_set():
+                while not drained and _may_claim(job, pending, downloads, width, claimed, limit):
+                    if paused or (stop is not None and stop.is_set()):
                         break
                     tracks = job.store.claim_for_fetch(1, now=started)
                     if not tracks:
+                        drained = True  # until an item finishes: no claiming every poll
                         break
                     claimed += 1
-                    pending[pool.submit(_prepare, job.fetcher, tracks[0], n_patches)] = tracks[0]
+                    downloads.add()
+                    work = (job.fetcher, tracks[0], n_patches, job.embed, downloads)
+                    pending[pool.submit(_prepare, *work)] = tracks[0]
                 if not pending:
                     return paused
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # wake when a download ends too, to start the next one beside the analysis
+                timeout = _POLL_S if len(pending) < width else None
+                done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                drained = drained and not done
                 for future in done:
                     pending.pop(future)
                     item = future.result()
@@ -291,6 +323,22 @@ def _run(
                     report(item, outcome)
         finally:
             _release(job.store, pool, pending)
+
+
+def _may_claim(
+    job: _Job,
+    pending: dict[Future[_Prepared], Track],
+    downloads: Downloads,
+    width: int,
+    claimed: int,
+    limit: int | None,
+) -> bool:
+    """Whether there is room to claim one more track now."""
+    return (
+        len(pending) < width
+        and downloads.active < job.config.fetch.concurrency
+        and (limit is None or claimed < limit)
+    )
 
 
 def _release(

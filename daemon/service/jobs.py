@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,8 @@ class Jobs:
         self.stop = stop
         self.touch = touch or (lambda: None)
         self._model: object | None = None
+        self._model_lock = threading.Lock()
+        _set_torch_threads()
         self._trained_on: tuple[int, ...] | None = None
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
@@ -155,13 +158,15 @@ class Jobs:
         return model_key(self.config.model.backbone)
 
     def _embed(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from classifier import MusiCNN, embed_patches, load_musicnn
+        """musicnn over ``patches``; called by the fetch job's worker threads at once."""
+        from classifier import Embedder
 
-        if self._model is None:
-            self._model = load_musicnn(self.config.model.backbone)
-        assert isinstance(self._model, MusiCNN)
+        with self._model_lock:
+            if self._model is None:
+                self._model = Embedder.load(self.config.model.backbone, threads=1)
+        assert isinstance(self._model, Embedder)
         self.touch()
-        return embed_patches(self._model, patches)
+        return self._model(patches)
 
     def _rescore(self) -> int:
         from classifier import rescore
@@ -182,6 +187,17 @@ class Jobs:
     def _integrity_due(self) -> bool:
         last = self.store.runs("integrity", limit=1)
         return not last or time.time() - last[0].started_at > INTEGRITY_EVERY_S
+
+
+def _set_torch_threads() -> None:
+    """torch gets one thread per usable core, said explicitly: under a service manager
+    its default may see fewer (or all the host's) cores. The fetch job's workers run
+    the model with one thread each instead (as many as there are cores)."""
+    import torch
+
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(cores)
+    logger.info("torch: %d threads (%s)", cores, torch.backends.cpu.get_cpu_capability())
 
 
 def _remove_partial_checkpoints(directory: Path) -> int:

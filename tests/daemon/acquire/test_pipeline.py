@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from classifier import LogMel, decode, patch_starts
-from daemon.acquire.pipeline import process_backlog, retry_delay
+from daemon.acquire.pipeline import analysis_workers, process_backlog, retry_delay
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
 from daemon.sources.directory import DirectoryConfig
@@ -265,3 +265,26 @@ def test_retry_delay_grows_and_respects_hints() -> None:
     assert 400 <= delays[2] <= 500
     assert retry_delay(1, config, retry_after=21600) >= 21600
     assert retry_delay(40, config) <= 7 * 24 * 3600
+
+
+@pytest.mark.skipif(analysis_workers(1) < 2, reason="needs two usable cores")
+def test_tracks_are_analysed_side_by_side_and_stored_by_one_writer(
+    config: Config, store: Store, server: LoopbackServer, song: Path
+) -> None:
+    """With one download at a time, the embeddings of two tracks still overlap: each
+    call waits for the other at a barrier, which only a second worker can pass."""
+    ids = [_add(store, server.add_file(song, name=f"s{i}.opus")) for i in range(2)]
+    barrier = threading.Barrier(2, timeout=60)
+    threads: set[str] = set()
+    projection = Projection()
+
+    def side_by_side(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        threads.add(threading.current_thread().name)
+        barrier.wait()
+        return projection(patches)
+
+    counts = process_backlog(store, config, embed=side_by_side, model_key=MODEL_KEY, limit=None)
+    assert counts["ready"] == 2
+    assert len(threads) == 2
+    assert threading.current_thread().name not in threads  # the caller only stores
+    assert all(store.get_embedding(i, MODEL_KEY) is not None for i in ids)

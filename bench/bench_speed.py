@@ -1,0 +1,189 @@
+"""Speed: rank and rescore 100k candidates, decode only the excerpts, embed near the
+machine's matmul rate, keep both cores busy on a ``directory`` feed.
+
+Every speed is put beside a floor or a baseline measured in the same run (the
+machine may be shared), and every faster path beside its fidelity to today's path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench import speed_audio as audio
+from bench import speed_store
+from bench.common import CACHE, write_section
+from classifier import Embedder, MusiCNN, featurize_file, load_musicnn, score_tracks
+from classifier.taste.model import TasteModel
+from store import Store
+
+__all__ = ["main"]
+
+CANDIDATES = 100_000
+KEY = "MSD_musicnn"
+
+
+def rank_row(tmp: Path) -> str:
+    with speed_store.populate_candidates(tmp / "rank.db", CANDIDATES) as store:
+        seconds = speed_store.rank_seconds(store)
+    return (
+        f"| rank 100k (`Store.queue(50)`) | {seconds * 1000:.1f} ms | target < 100 ms "
+        "| the plain ranking rules' order (property test) |"
+    )
+
+
+def rescore_row(tmp: Path) -> str:
+    torch.manual_seed(0)
+    model = TasteModel.pretrained(KEY)
+    torch.nn.init.normal_(model.head.weight, std=0.05)
+    with speed_store.populate_candidates(tmp / "rescore.db", CANDIDATES, key=KEY) as store:
+        ids = store.candidate_ids()
+        read = speed_store.read_floor_seconds(store, KEY, ids)
+        matmul = speed_store.matmul_floor_seconds(CANDIDATES * 10)
+        start = time.perf_counter()
+        scores = dict(score_tracks(model, store, KEY, ids))
+        seconds = time.perf_counter() - start
+        sample = ids[:: CANDIDATES // 500]
+        reference = _unfolded_scores(model, store, sample)
+    got = np.array([scores[t] for t in sample])
+    diff = float(np.abs(got - reference).max())
+    floor = read + matmul
+    return (
+        f"| rescore 100k (10 patches each) | {seconds:.1f} s | floor {floor:.1f} s "
+        f"(read {read:.1f} + fp32 matmul {matmul:.1f}): **{seconds / floor:.2f}x** "
+        f"(target <= 1.5x) | score diff {diff:.1e} vs the unfolded model |"
+    )
+
+
+def _unfolded_scores(model: TasteModel, store: Store, ids: list[int]) -> np.ndarray:
+    out = []
+    for track_id in ids:
+        feats, _ = store.get_embedding(track_id, KEY)  # type: ignore[misc]
+        n = torch.tensor([len(feats)])
+        out.append(float(model.track_scores(torch.from_numpy(feats.astype(np.float32)), n)[0]))
+    return np.array(out)
+
+
+def embedding_rows(paths: list[Path], reference_model: MusiCNN) -> list[str]:
+    patches = np.concatenate([featurize_file(p) for p in paths[:6]])
+    flops = audio.flops_per_patch(reference_model)
+    sgemm = audio.sgemm_flops(threads=1)
+    torch.set_num_threads(1)
+    rows = []
+    engines = {
+        "onnxruntime": Embedder.load(KEY, threads=1, graph_dir=CACHE),
+        "torch": Embedder(load_musicnn(KEY)),
+    }
+    reference = engines["torch"](patches)[0].astype(np.float32)
+    for name, embedder in engines.items():
+        rate = audio.patches_per_s(embedder, patches)
+        got = embedder(patches)[0].astype(np.float32)
+        rows.append(
+            f"| embed, {name}, 1 thread | {rate:.1f} patches/s = {rate * flops / 1e9:.1f} "
+            f"GFLOP/s | sgemm 1 thread {sgemm / 1e9:.1f} GFLOP/s: "
+            f"**{rate * flops / sgemm:.0%}** (target >= 80%) | {audio.fidelity(got, reference)} |"
+        )
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    return rows
+
+
+def decode_rows(tracks: dict[str, list[Path]], today: dict[Path, np.ndarray]) -> list[str]:
+    model = load_musicnn(KEY)
+    rows = []
+    for ext, paths in tracks.items():
+        whole = _timed(lambda p: featurize_file(p, seek=False), paths)
+        seek = _timed(featurize_file, paths)
+        means = np.stack([audio.embed_mean(model, featurize_file(p)) for p in paths])
+        reference = np.stack([today[p] for p in paths])
+        rows.append(
+            f"| decode + features, {audio.CODECS[ext]} ({len(paths)} tracks) | excerpts "
+            f"{seek:.2f} s/track | whole file {whole:.2f} s/track: **{whole / seek:.1f}x** | "
+            f"{audio.fidelity(means, reference)} |"
+        )
+    return rows
+
+
+def _timed(fn: object, paths: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in paths:
+        fn(path)  # type: ignore[operator]
+    return (time.perf_counter() - start) / len(paths)
+
+
+def end_to_end_rows(paths: list[Path], today: dict[Path, np.ndarray], tmp: Path) -> list[str]:
+    library = tmp / "library"
+    library.mkdir()
+    for path in paths:
+        (library / path.name).symlink_to(path)
+    seconds, stored = _tastebud_once(library, tmp)
+    reference = np.stack([today[p] for p in paths])
+    ours = np.stack([stored[p.name] for p in paths])
+    embedder = Embedder.load(KEY, threads=len(os.sched_getaffinity(0)), graph_dir=CACHE)
+    muse_s, muse = audio.audiomuse(paths, embedder)
+    n = len(paths)
+    return [
+        f"| `tastebud once`, `directory` feed of {n} tracks of {audio.TRACK_SECONDS / 60:.1f} min "
+        f"| **{n / seconds:.2f} tracks/s** (fetch job) | AudioMuse-style path "
+        f"{n / muse_s:.2f} tracks/s: **{muse_s / seconds:.1f}x** (target >= 3.5 tracks/s) "
+        f"| {audio.fidelity(ours, reference)} |",
+        f"| AudioMuse-style (whole decode, onnxruntime, one process) | {n / muse_s:.2f} "
+        f"tracks/s | | {audio.fidelity(muse, reference)} |",
+    ]
+
+
+def _tastebud_once(library: Path, tmp: Path) -> tuple[float, dict[str, np.ndarray]]:
+    """Fetch-job seconds and the stored mean features per file name."""
+    config = tmp / "config.toml"
+    config.write_text(
+        f'[storage]\ndir = "{tmp / "state"}"\ncache_dir = "{tmp / "cache"}"\n\n'
+        f'[[feeds]]\ntype = "directory"\npath = "{library}"\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "daemon.cli", "--config", str(config), "once"]
+    subprocess.run(command, check=True, capture_output=True, env=dict(os.environ))
+    with Store.open(tmp / "state" / "tastebud.db", readonly=True) as store:
+        run = store.runs("fetch", limit=1)[0]
+        stored = {
+            Path(t.url or "").name: audio.mean_of(store.get_embedding(t.id, KEY))
+            for t in store.tracks("ready")
+        }
+    return (run.finished_at or time.time()) - run.started_at, stored
+
+
+def main() -> str:
+    """Run every measurement and write the ``speed`` section."""
+    with tempfile.TemporaryDirectory(prefix="tastebud-speed-") as name:
+        tmp = Path(name)
+        rows = [rank_row(tmp), rescore_row(tmp)]
+        tracks = audio.corpus()
+        paths = [p for group in tracks.values() for p in group]
+        model = load_musicnn(KEY)
+        today = {p: m for p, m in zip(paths, audio.today(paths, model), strict=True)}
+        rows += embedding_rows(paths, model)
+        rows += decode_rows(tracks, today)
+        rows += end_to_end_rows(paths, today, tmp)
+    text = (
+        "## Speed: excerpt decoding, embedding, rescoring and ranking\n\n"
+        f"Corpus: {audio.PER_CODEC} tracks per codec of {audio.TRACK_SECONDS / 60:.1f} min "
+        "(the demo's synthetic styles, stereo, 128 kb/s). Today's path: whole-file decode "
+        "and the torch port, one track at a time. Fidelity: max abs difference of the "
+        "1506 mean track features, the Spearman correlation of all pairwise track "
+        "cosine similarities, and the worst track's cosine, against today's path (the "
+        "embedding rows: per patch, against torch). FLOPs of a patch by torch's FLOP "
+        f"counter: {audio.flops_per_patch(load_musicnn(KEY)) / 1e9:.2f} GFLOP.\n\n"
+        "| what | ours | same-run floor or baseline | fidelity |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+    )
+    write_section("speed", text)
+    return text
+
+
+if __name__ == "__main__":
+    print(main())

@@ -1,0 +1,58 @@
+"""The folded taste model scores as the model itself does."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from classifier.taste.folded import BLOCK_ROWS, FoldedScorer
+from classifier.taste.model import TasteModel
+
+
+def _model(seed: int) -> TasteModel:
+    """A small model whose batch norms and head are far from the identity and zero."""
+    torch.manual_seed(seed)
+    model = TasteModel(in_features=40, units=12)
+    with torch.no_grad():
+        for bn in (model.bn_in, model.bn_dense):
+            assert bn.running_mean is not None
+            assert bn.running_var is not None
+            bn.running_mean.normal_(0, 1)
+            bn.running_var.uniform_(0.2, 3.0)
+            bn.weight.normal_(1, 0.5)
+            bn.bias.normal_(0, 0.5)
+        model.head.weight.normal_(0, 0.5)
+        model.head.bias.fill_(0.3)
+    return model.eval()
+
+
+def test_folded_scores_match_the_model() -> None:
+    model = _model(0)
+    rng = np.random.default_rng(0)
+    n_patches = np.array([10, 1, 0, 3, BLOCK_ROWS + 5, 7])
+    patches = rng.normal(0.5, 1.0, (int(n_patches.sum()), 40)).astype(np.float16)
+    expected = model.track_scores(torch.from_numpy(patches), torch.from_numpy(n_patches))
+    got = FoldedScorer.from_model(model).track_scores(patches, n_patches)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=0, atol=1e-6)
+    assert got[2] == 0.0  # no patches, no score: as the model's sums give
+
+
+def test_folded_logits_match_across_block_boundaries() -> None:
+    model = _model(1)
+    patches = np.random.default_rng(1).normal(size=(2 * BLOCK_ROWS + 3, 40)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(patches)).double().numpy()
+    got = FoldedScorer.from_model(model).logits(patches)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_confident_scores_neither_overflow_nor_tie() -> None:
+    model = _model(2)
+    with torch.no_grad():
+        model.head.weight.mul_(1000.0)
+    patches = np.random.default_rng(2).normal(size=(40, 40)).astype(np.float16)
+    n_patches = np.full(40, 1)
+    got = FoldedScorer.from_model(model).track_scores(patches, n_patches)  # warnings are errors
+    expected = model.track_scores(torch.from_numpy(patches), torch.from_numpy(n_patches))
+    np.testing.assert_allclose(got, expected.numpy(), rtol=0, atol=1e-4)  # logits of 1e3
+    assert ((got >= 0) & (got <= 1)).all()

@@ -1,0 +1,63 @@
+"""musicnn under onnxruntime: exported from the torch port, cached, checked, or torch."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.embed import Embedder, embed_patches
+from classifier.musicnn.model import MusiCNN
+from classifier.musicnn.runtime import TOLERANCE, _export, graph_path
+
+needs_onnx = pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
+    reason="onnxruntime and onnx are not installed (pip install -e .)",
+)
+NAME = "MSD_musicnn"
+
+
+def _patches() -> np.ndarray:
+    return np.random.default_rng(5).uniform(0, 3, (12, 187, 96)).astype(np.float32)
+
+
+@needs_onnx
+def test_onnxruntime_embeds_as_torch_and_caches_the_graph(tmp_path: Path) -> None:
+    embedder = Embedder.load(NAME, graph_dir=tmp_path)
+    assert embedder.engine == "onnxruntime"
+    features, tags = embedder(_patches(), batch_size=5)
+    ref_features, ref_tags = embed_patches(embedder.model, _patches())
+    assert features.dtype == np.float16
+    diff = np.abs(features.astype(np.float32) - ref_features.astype(np.float32))
+    assert diff.max() <= 0.025  # the float16 cache's own rounding
+    np.testing.assert_allclose(tags, ref_tags, atol=TOLERANCE)
+    cached = graph_path(NAME, tmp_path)
+    stamp = cached.stat().st_mtime_ns
+    assert Embedder.load(NAME, graph_dir=tmp_path).engine == "onnxruntime"
+    assert cached.stat().st_mtime_ns == stamp  # read back, not exported again
+
+
+@needs_onnx
+def test_a_cached_graph_that_disagrees_with_torch_is_exported_again(tmp_path: Path) -> None:
+    cached = graph_path(NAME, tmp_path)
+    _export(MusiCNN().eval(), cached)  # random weights: not the pretrained model
+    stale = cached.read_bytes()
+    embedder = Embedder.load(NAME, graph_dir=tmp_path)
+    assert embedder.engine == "onnxruntime"
+    assert cached.read_bytes() != stale
+
+
+@needs_onnx
+def test_a_corrupt_cached_graph_is_exported_again(tmp_path: Path) -> None:
+    graph_path(NAME, tmp_path).write_bytes(b"not a graph")
+    assert Embedder.load(NAME, graph_dir=tmp_path).engine == "onnxruntime"
+
+
+def test_torch_stays_the_fallback(tmp_path: Path) -> None:
+    embedder = Embedder.load(NAME, onnx=False, graph_dir=tmp_path)
+    assert embedder.engine == "torch"
+    features, _ = embedder(_patches())
+    np.testing.assert_array_equal(features, embed_patches(embedder.model, _patches())[0])
+    assert not graph_path(NAME, tmp_path).exists()
