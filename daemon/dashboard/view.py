@@ -5,6 +5,7 @@ It only renders (no store access), so it can be tested without a terminal or a d
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -239,11 +240,18 @@ def _drift_lines(drift: tuple[tuple[str, float], ...] | None) -> list[Text]:
 
 
 def sparkline(values: Sequence[float]) -> str:
-    """Values as a row of block characters, lowest to highest."""
-    lo, hi = min(values), max(values)
-    if hi - lo < 1e-9:
-        return SPARKS[3] * len(values)
-    return "".join(SPARKS[round((v - lo) / (hi - lo) * (len(SPARKS) - 1))] for v in values)
+    """Values as a row of block characters, lowest to highest; a missing (NaN) value is '·'."""
+    finite = [v for v in values if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+
+    def mark(v: float) -> str:
+        if not math.isfinite(v):
+            return "·"
+        if hi - lo < 1e-9:
+            return SPARKS[3]
+        return SPARKS[round((v - lo) / (hi - lo) * (len(SPARKS) - 1))]
+
+    return "".join(mark(v) for v in values)
 
 
 def _activity_panel(s: Snapshot, lines: int, column: int) -> Panel:

@@ -211,25 +211,36 @@ log_level = "INFO"
 # -- running the daemon ----------------------------------------------------------------------
 
 
-def _read_progress(db_path: Path, total: int) -> tuple[int, bool]:
+def _read_progress(db_path: Path, total: int, since: float | None) -> tuple[int, bool]:
     """Read-only: the daemon alone creates and migrates the database."""
     if not db_path.exists():
         return 0, False
     with Store.open(db_path, readonly=True) as store:
         if store.schema_version() < SCHEMA_VERSION:
             return 0, False
-        return _progress(store, total)
+        return _progress(store, total, since)
 
 
-def _progress(store: Store, total: int) -> tuple[int, bool]:
+def _progress(store: Store, total: int, since: float | None) -> tuple[int, bool]:
+    """(tracks done, whether the queue is scored by a training run that started after every
+    track was done, so the result never comes from a model that saw only some of them)."""
     counts = store.state_counts()
     done = sum(counts.get(s, 0) for s in ("ready", "failed", "skipped", "unmatched"))
     champion = store.champion()
     if champion is None or done < total or counts.get("fetching") or counts.get("new"):
         return done, False
+    if since is None or not _trained_since(store, since):
+        return done, False
     scored = store.scores()
     ready = [e for e in store.queue(1000, per_artist=1000, window=1)]
     return done, bool(ready) and all(e.track.id in scored for e in ready)
+
+
+def _trained_since(store: Store, since: float) -> bool:
+    """A train run (train, then rescore) started at ``since`` or later and finished."""
+    return any(
+        r.started_at >= since and r.finished_at is not None for r in store.runs("train", limit=5)
+    )
 
 
 def run_daemon_until_scored(
@@ -271,13 +282,16 @@ def _watch(
     ]
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("fetch, decode, embed, train, score", total=total)
+        complete_at: float | None = None  # when every track was first seen done
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise TastebudError(f"the demo daemon exited early ({proc.returncode})")
-            done, scored = _read_progress(db_path, total)
+            done, scored = _read_progress(db_path, total, complete_at)
             bar.update(task, completed=done)
             if scored:
                 return
+            if done >= total and complete_at is None:
+                complete_at = time.time()
             time.sleep(0.5)
     raise TastebudError(f"the demo did not finish within {timeout:.0f} s")
 

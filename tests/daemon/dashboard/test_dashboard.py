@@ -190,6 +190,12 @@ def test_sparkline_spans_low_to_high() -> None:
     assert sparkline([0.7, 0.7]) == "▄▄"
 
 
+def test_sparkline_marks_a_missing_metric_instead_of_crashing() -> None:
+    nan = float("nan")
+    assert sparkline([0.5, nan, 1.0]) == "▁·█"
+    assert sparkline([nan]) == "·"
+
+
 def test_status_agrees_with_the_dashboard(populated: tuple) -> None:
     config, store, pop = populated
     snap = load_snapshot(store, config, now=pop.now)
