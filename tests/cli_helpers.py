@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["run_cli"]
+__all__ = ["run_cli", "wait_until"]
 
 
 def run_cli(
@@ -29,3 +30,14 @@ def run_cli(
         env=dict(env) if env is not None else None,
         preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    """Poll ``predicate`` until it holds; past ``timeout`` fail with the end of ``log``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}; log:\n{tail}")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pytest
 
 from daemon.demo import DemoPlan, make_corpus, write_history, write_rss
 from store import Store
+from tests.cli_helpers import wait_until
 from tests.daemon.listening.conftest import MpdServer
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
@@ -66,15 +67,6 @@ def _config(tmp_path: Path, base: str, mpd: MpdServer) -> Path:
     return path
 
 
-def _wait(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; log:\n{log.read_text()[-3000:]}")
-
-
 def _played(db: Path) -> tuple[int, int]:
     with Store.open(db, readonly=True) as store:
         listens = sum(1 for _, _, source in store.listens() if source == "mpd")
@@ -109,18 +101,18 @@ def test_once_fills_the_library_and_mpd_and_run_learns_plays_and_skips(
     with open(log, "a") as out:
         daemon = subprocess.Popen([*cmd, "run"], stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait(lambda: "watching MPD" in log.read_text(), 60, "the MPD watcher", log)
+        wait_until(lambda: "watching MPD" in log.read_text(), 60, "the MPD watcher", log)
         client.clear()
         client.load("tastebud")
         client.play(0)
-        _wait(lambda: client.status().get("state") == "play", 10, "playback", log)
+        wait_until(lambda: client.status().get("state") == "play", 10, "playback", log)
         first = client.currentsong()["id"]
         client.seekcur(float(client.status()["duration"]) - 1.5)  # heard through, quickly
-        _wait(lambda: client.currentsong().get("id") not in (None, first), 15, "song 2", log)
+        wait_until(lambda: client.currentsong().get("id") not in (None, first), 15, "song 2", log)
         time.sleep(1.0)
         client.next()  # left after about a second: a skip
         db = tmp_path / "state" / "tastebud.db"
-        _wait(lambda: _played(db) == (1, 1), 20, "one listen and one skip", log)
+        wait_until(lambda: _played(db) == (1, 1), 20, "one listen and one skip", log)
     finally:
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(30) == 0

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pytest
 from daemon.demo import DemoPlan, DemoTrack, make_corpus, write_history, write_rss
 from daemon.service.once import run_recorded
 from store import Store
+from tests.cli_helpers import wait_until
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
 SECONDS = 16.0
@@ -102,17 +103,12 @@ def _start(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[
         )
 
 
+def _log_path(config: Path) -> Path:
+    return config.with_name("daemon.log")
+
+
 def _log(config: Path) -> str:
-    return config.with_name("daemon.log").read_text(encoding="utf-8")
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str, config: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; daemon log:\n{_log(config)[-3000:]}")
+    return _log_path(config).read_text(encoding="utf-8")
 
 
 def _db(tmp_path: Path) -> Path:
@@ -147,7 +143,9 @@ def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) 
     try:
         first = notify.recv(4096).decode()
         assert "READY=1" in first
-        _wait_for(lambda: _all_ready(tmp_path), 180, "every track fetched and embedded", config)
+        wait_until(
+            lambda: _all_ready(tmp_path), 180, "every track fetched and embedded", _log_path(config)
+        )
         messages = [notify.recv(4096).decode() for _ in range(3)]
         while "WATCHDOG=1" not in messages and len(messages) < 500:
             messages.append(notify.recv(4096).decode())  # STATUS lines come between
@@ -165,7 +163,9 @@ def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) 
 
         config.write_text(config.read_text() + "[fetch]\nbatch_size = 0\n")
         proc.send_signal(signal.SIGHUP)
-        _wait_for(lambda: "reload failed" in _log(config), 30, "the reload to fail", config)
+        wait_until(
+            lambda: "reload failed" in _log(config), 30, "the reload to fail", _log_path(config)
+        )
         assert proc.poll() is None  # an invalid config keeps the old one
 
         started = time.monotonic()
@@ -194,10 +194,13 @@ def test_kill_9_during_fetch_loses_nothing(
     config = _config(tmp_path, base)
     proc = _start(config)
     try:
-        _wait_for(
-            lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress", config
+        wait_until(
+            lambda: _states(tmp_path).get("fetching", 0) > 0,
+            120,
+            "a fetch in progress",
+            _log_path(config),
         )
-        _wait_for(lambda: _partial_bytes(tmp_path), 60, "a download under way", config)
+        wait_until(lambda: _partial_bytes(tmp_path), 60, "a download under way", _log_path(config))
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -206,7 +209,7 @@ def test_kill_9_during_fetch_loses_nothing(
     handler.delay = 0.0
     proc = _start(config)
     try:
-        _wait_for(lambda: _all_ready(tmp_path), 180, "recovery after kill -9", config)
+        wait_until(lambda: _all_ready(tmp_path), 180, "recovery after kill -9", _log_path(config))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
