@@ -230,13 +230,16 @@ def _table(res: Results) -> str:
 
 def _verdict(res: Results) -> str:
     """Which of the required baselines the shipped ranking beats, from the numbers."""
-    ours_auc, ours_p = res.mean(SHIPPED)
-    beaten: list[str] = []
-    not_beaten: list[str] = []
+    ours_auc, ours_p = (round(x, 2) for x in res.mean(SHIPPED))  # as the table shows them
+    groups: dict[str, list[str]] = {"beats": [], "ties": [], "loses": []}
     for name in ("random", NO_DECAY, FINGERPRINT, ZSCORED):
-        auc, p20 = res.mean(name)
-        (beaten if ours_auc > auc and ours_p >= p20 else not_beaten).append(name.split(":")[0])
+        auc, p20 = (round(x, 2) for x in res.mean(name))
+        group = "loses" if ours_auc <= auc or ours_p < p20 else "ties" if ours_p == p20 else "beats"
+        groups[group].append(name.split(":")[0])
+    beaten, tied, not_beaten = groups["beats"], groups["ties"], groups["loses"]
     text = f"As shipped, ours beats on both measures: {', '.join(beaten) or 'none'}."
+    if tied:
+        text += f" It beats on ROC-AUC and ties on P@20: {', '.join(tied)}."
     if not_beaten:
         text += f" It does not beat: {', '.join(not_beaten)}."
     return text
