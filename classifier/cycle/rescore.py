@@ -89,20 +89,23 @@ def cold_start_scores(
     return list(zip(cand_ids, scores.tolist(), strict=True))
 
 
-def rescore(store: Store, config: ModelConfig, checkpoint_dir: Path) -> int:
+def rescore(
+    store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
+) -> int:
     """Score every embedded candidate (champion, or cold start); returns how many were written.
 
     ``checkpoint_dir`` is where the champion's checkpoint lives when its
-    recorded path is relative.
+    recorded path is relative; ``now`` (default: the clock) is the time recency is
+    measured from.
     """
     key = feature_key(config.backbone)
     champion = store.champion()
     if champion is None:
-        written = store.put_scores(None, cold_start_scores(store, config, key))
+        written = store.put_scores(None, cold_start_scores(store, config, key, now=now))
         logger.info("taste model untrained: %d candidates ranked by similarity/feed order", written)
         return written
     if centroid_ranks_better(champion.metrics):
-        written = store.put_scores(None, cold_start_scores(store, config, key))
+        written = store.put_scores(None, cold_start_scores(store, config, key, now=now))
         logger.info(
             "the recency-weighted centroid ranked the validation split better than taste "
             "model v%d: %d candidates ranked by it",
