@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     )
     from classifier.taste import (
         TasteModel,
-        centroid_ranks_better,
         centroid_scores,
         load_checkpoint,
         precision_at_k,
@@ -78,7 +77,6 @@ _WHERE = {
     "weights_available": "musicnn",
     "weights_dir": "musicnn",
     "TasteModel": "taste",
-    "centroid_ranks_better": "taste",
     "centroid_scores": "taste",
     "load_checkpoint": "taste",
     "precision_at_k": "taste",
@@ -102,7 +100,6 @@ __all__ = [
     "MusicnnOutput",
     "TasteModel",
     "TrainResult",
-    "centroid_ranks_better",
     "centroid_scores",
     "decode",
     "embed_patches",

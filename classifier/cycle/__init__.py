@@ -7,21 +7,33 @@ model side (:mod:`classifier.taste`), which never sees the store.
 from __future__ import annotations
 
 from classifier.cycle.features import load_features, track_vectors
-from classifier.cycle.labels import build_labels, decay
-from classifier.cycle.rescore import cold_start_scores, feed_order_scores, rescore, score_tracks
-from classifier.cycle.train import MIN_VAL_POSITIVES, TrainResult, decide, train_cycle
+from classifier.cycle.labels import build_history, build_labels, decay
+from classifier.cycle.rescore import (
+    feed_order_scores,
+    rank_tracks,
+    rescore,
+    score_tracks,
+    standings,
+)
+from classifier.cycle.scene import scene_at
+from classifier.cycle.train import TrainResult, train_cycle
+from classifier.cycle.validation import Judged, challenge, content_logits
 
 __all__ = [
-    "MIN_VAL_POSITIVES",
+    "Judged",
     "TrainResult",
+    "build_history",
     "build_labels",
-    "cold_start_scores",
+    "challenge",
+    "content_logits",
     "decay",
-    "decide",
     "feed_order_scores",
     "load_features",
+    "rank_tracks",
     "rescore",
+    "scene_at",
     "score_tracks",
+    "standings",
     "track_vectors",
     "train_cycle",
 ]

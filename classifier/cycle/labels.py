@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from classifier.config import ModelConfig
+from classifier.taste.kernel import History
 from classifier.taste.labelset import LabelSet
 from store import Store
 
-__all__ = ["build_labels", "decay"]
+__all__ = ["build_history", "build_labels", "decay"]
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +155,21 @@ def build_labels(
     )
     logger.debug("labels: %d positive, %d negative", labels.n_positive, labels.n_negative)
     return labels
+
+
+def build_history(store: Store, config: ModelConfig, usable: set[int], *, now: float) -> History:
+    """Every taste event up to ``now`` of the tracks in ``usable``: the listens and likes of
+    tracks labelled positive, and the dislikes and skips of those labelled negative."""
+    events = _gather(store, config, now)
+    ids: list[int] = []
+    times: list[float] = []
+    signs: list[bool] = []
+    for track_id, _target, _weight, kind, _first, _last in _rows(events, config, now):
+        if track_id not in usable:
+            continue
+        when = {0: events.positive, 1: events.dislike}.get(kind)
+        stamps = when[track_id] if when is not None else [events.skip[track_id]]
+        ids += [track_id] * len(stamps)
+        times += stamps
+        signs += [kind == 0] * len(stamps)
+    return History(np.array(ids, np.int64), np.array(times, np.float64), np.array(signs, bool))

@@ -1,16 +1,17 @@
 """Scores for every candidate, straight from the per-track feature cache.
 
-Under a champion a track's score is its mean patch probability; candidates
-are read in chunks and scored in bulk, so 10,000 tracks take seconds. Without
-a champion (cold start) the ranking is the cosine similarity of each
-candidate to the recency-weighted centroid of the listened and liked tracks,
-on track embeddings z-scored over the library; with no such tracks at all it
-is the feed order. Cold-start scores are written with ``model_version=None``.
+Under a champion, each candidate's ranking-head logit is computed from its
+cached features (the body's content logit, folded into one matmul, and its
+kernel similarity to the history as it stands now), a chunk of tracks at a
+time. When the judge found plain 7-day similarity better than the champion, or
+without a champion (cold start), the similarity alone ranks; with nothing
+listened at all, the feed order. Stored scores are standings among the
+candidates: 1.0 is the best, and similarity scores are written with
+``model_version=None``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -18,18 +19,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from classifier.config import ModelConfig
 from classifier.cycle.features import track_vectors
-from classifier.cycle.labels import build_labels
+from classifier.cycle.scene import scene_at
 from classifier.embed import feature_key
-from classifier.taste.centroid import centroid_ranks_better, centroid_scores
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.folded import FoldedScorer
+from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scores
 from classifier.taste.model import TasteModel
-from store import ModelRecord, Store
+from store import ModelError, ModelRecord, Store
 
-__all__ = ["cold_start_scores", "feed_order_scores", "rescore", "score_tracks"]
+__all__ = ["feed_order_scores", "rank_tracks", "rescore", "score_tracks", "standings"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +43,10 @@ CHUNK = 1024
 def score_tracks(
     model: TasteModel, store: Store, key: str, track_ids: list[int], chunk: int = CHUNK
 ) -> list[tuple[int, float]]:
-    """(track id, mean patch probability) for every track in ``track_ids`` with features.
+    """(track id, the body's mean patch probability) for every track in ``track_ids`` with
+    features: what the taste model's body alone says, before the ranking head.
 
-    Scores with the model folded into one matmul (:class:`FoldedScorer`), a chunk of
+    Scores with the body folded into one matmul (:class:`FoldedScorer`), a chunk of
     tracks' float16 features at a time."""
     scorer = FoldedScorer.from_model(model)
     out: list[tuple[int, float]] = []
@@ -69,58 +72,109 @@ def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
     return [(t, 1.0 - i / n) for i, t in enumerate(order)]
 
 
-def cold_start_scores(
-    store: Store, config: ModelConfig, key: str, *, now: float | None = None
+def standings(raw: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Raw scores turned into standings in (0, 1]: the best track 1.0, the worst 1/n."""
+    if not raw:
+        return []
+    values = np.array([s for _, s in raw])
+    ranks = np.empty(len(values))
+    ranks[np.argsort(values, kind="stable")] = np.arange(1, len(values) + 1)
+    return [(t, float(r / len(values))) for (t, _), r in zip(raw, ranks, strict=True)]
+
+
+def rank_tracks(
+    model: TasteModel,
+    scene: Scene,
+    store: Store,
+    key: str,
+    track_ids: list[int],
+    *,
+    now: float,
+    plain: bool = False,
+    chunk: int = CHUNK,
 ) -> list[tuple[int, float]]:
-    """Similarity to the listened/liked centroid when there are any, else feed order."""
-    now = time.time() if now is None else now
-    embedded = store.embedded_ids(key)
-    plain = dataclasses.replace(config, unlabelled_sample=0)
-    labels = build_labels(store, plain, embedded, now=now)
-    liked = labels.subset(labels.targets == 1)
-    candidates = [t for t in store.feed_order() if t in embedded]
-    if len(liked) == 0 or not candidates:
-        return feed_order_scores(store.feed_order())
-    pos_ids, pos_vectors = track_vectors(store, key, [int(t) for t in liked.track_ids])
-    cand_ids, cand_vectors = track_vectors(store, key, candidates)
-    weights = liked.weights[np.searchsorted(liked.track_ids, pos_ids)]
-    library = np.concatenate([pos_vectors, cand_vectors])
-    scores = centroid_scores(library, pos_vectors, weights, cand_vectors)
-    return list(zip(cand_ids, scores.tolist(), strict=True))
+    """(track id, raw ranking score) of every track in ``track_ids`` with features: the
+    ranking head's logit, or with ``plain`` the 7-day similarity alone."""
+    basis = scene.basis(model)
+    scorer = FoldedScorer.from_model(model)
+    out: list[tuple[int, float]] = []
+    for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
+        starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
+        vectors = np.add.reduceat(feats.astype(np.float32), starts) / n_patches[:, None]
+        content = np.zeros(len(ids)) if plain else _mean_logits(scorer, feats, n_patches, starts)
+        inputs = model_inputs(model, scene, vectors, content, now, basis=basis)
+        if plain:
+            raw = similarity_scores(inputs)
+        else:
+            with torch.no_grad():
+                raw = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
+        out += zip(ids.tolist(), raw.tolist(), strict=True)
+    return out
+
+
+def _mean_logits(
+    scorer: FoldedScorer, feats: np.ndarray, n_patches: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    sums: np.ndarray = np.add.reduceat(scorer.logits(feats), starts)
+    means: np.ndarray = sums / n_patches
+    return means
 
 
 def rescore(
     store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
 ) -> int:
-    """Score every embedded candidate (champion, or cold start); returns how many were written.
+    """Score every embedded candidate (champion, or similarity); returns how many were written.
 
     ``checkpoint_dir`` is where the champion's checkpoint lives when its
     recorded path is relative; ``now`` (default: the clock) is the time recency is
     measured from.
     """
+    now = time.time() if now is None else now
     key = feature_key(config.backbone)
-    champion = store.champion()
-    if champion is None:
-        written = store.put_scores(None, cold_start_scores(store, config, key, now=now))
-        logger.info("taste model untrained: %d candidates ranked by similarity/feed order", written)
-        return written
-    if centroid_ranks_better(champion.metrics):
-        written = store.put_scores(None, cold_start_scores(store, config, key, now=now))
-        logger.info(
-            "the recency-weighted centroid ranked the validation split better than taste "
-            "model v%d: %d candidates ranked by it",
-            champion.version,
-            written,
-        )
-        return written
-    return _rescore_under(champion, store, key, checkpoint_dir)
-
-
-def _rescore_under(champion: ModelRecord, store: Store, key: str, checkpoint_dir: Path) -> int:
-    """Score every embedded candidate with the champion's checkpoint."""
-    model = load_checkpoint(resolve_checkpoint(champion.checkpoint, checkpoint_dir))
     embedded = store.embedded_ids(key)
-    candidates = [t for t in store.candidate_ids() if t in embedded]
-    written = store.put_scores(champion.version, score_tracks(model, store, key, candidates))
+    candidates = [t for t in store.feed_order() if t in embedded]
+    scene = scene_at(store, config, key, embedded, now)
+    if not (scene.history.positive.any() and candidates):
+        written = store.put_scores(None, feed_order_scores(store.feed_order()))
+        logger.info("nothing listened yet: %d candidates in feed order", written)
+        return written
+    champion = store.champion()
+    model = _champion_model(champion, checkpoint_dir)
+    if model is None or champion is None or champion.metrics.get("similarity_ranks") == 1.0:
+        model = model if model is not None else _similarity_space(store, key, scene, candidates)
+        raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)
+        written = store.put_scores(None, standings(raw))
+        logger.info("%d candidates ranked by similarity to %s", written, _why_plain(champion))
+        return written
+    raw = rank_tracks(model, scene, store, key, candidates, now=now)
+    written = store.put_scores(champion.version, standings(raw))
     logger.info("rescored %d candidates under taste model v%d", written, champion.version)
     return written
+
+
+def _champion_model(champion: ModelRecord | None, checkpoint_dir: Path) -> TasteModel | None:
+    if champion is None:
+        return None
+    try:
+        return load_checkpoint(resolve_checkpoint(champion.checkpoint, checkpoint_dir))
+    except ModelError as exc:
+        logger.warning("%s; ranking by similarity until the next training cycle", exc)
+        return None
+
+
+def _similarity_space(store: Store, key: str, scene: Scene, candidates: list[int]) -> TasteModel:
+    """A model that only carries the space similarity is measured in: z-scored over the
+    history's tracks and up to 2,000 candidates."""
+    _, sample = track_vectors(store, key, candidates[:2000])
+    model = TasteModel(units=1)
+    set_space(model, np.concatenate([scene.basis_vectors, sample]).astype(np.float32))
+    return model
+
+
+def _why_plain(champion: ModelRecord | None) -> str:
+    if champion is None:
+        return "what was listened (no taste model yet)"
+    return (
+        f"what was listened (it ranked held-out listens better than taste model "
+        f"v{champion.version})"
+    )

@@ -1,28 +1,33 @@
-"""One incremental training cycle of the taste model: train, evaluate, maybe promote.
+"""One incremental training cycle of the taste model: train, judge, maybe promote.
 
-A cycle warm-starts from the champion (or the pretrained back end), trains a
-bounded number of steps over the labels that are new since the champion plus
-a replay sample of older ones, one random patch per sampled track
-(augmentation), deterministically for ``config.seed``. It then evaluates
-challenger and champion on a time-based split (the newest listened tracks,
-``holdout_fraction`` of them, against held-out negatives) and promotes the
-challenger unless its ROC-AUC is worse than the champion's by more than
-``promote_tolerance``. Checkpoints are written atomically and verified
-(:mod:`classifier.taste.checkpoints`); the newest ``keep_checkpoints`` are kept.
+A cycle warm-starts from the champion (or the pretrained back end). It holds out
+the newest listened tracks (``holdout_fraction``), fine-tunes the body on the
+labels new since the champion plus a replay of older ones, one random patch per
+sampled track (augmentation), then fits the ranking head on replayed moments of
+the last ``mix_window_days`` (:mod:`classifier.taste.mix`), deterministically for
+``config.seed``. The judge (:mod:`classifier.taste.judge`) ranks the held-out
+tracks among a sample of candidates no training saw, under the challenger, the
+champion and plain similarity, and decides whether the challenger is promoted
+and whether similarity ranks the queue instead. Checkpoints are written
+atomically and verified (:mod:`classifier.taste.checkpoints`); the newest
+``keep_checkpoints`` are kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from classifier.config import ModelConfig
 from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
+from classifier.cycle.scene import scene_at
+from classifier.cycle.validation import Judged, challenge, validation_candidates
 from classifier.embed import feature_key
 from classifier.taste.checkpoints import (
     latest_checkpoint_ok,
@@ -31,20 +36,13 @@ from classifier.taste.checkpoints import (
     resolve_checkpoint,
     save_checkpoint,
 )
-from classifier.taste.features import Features
-from classifier.taste.fit import fit, init_head
 from classifier.taste.labelset import LabelSet
-from classifier.taste.metrics import evaluate, evaluate_centroid
 from classifier.taste.model import TasteModel
-from classifier.taste.split import incremental, time_split
 from store import ModelError, ModelRecord, Store
 
-__all__ = ["MIN_VAL_POSITIVES", "TrainResult", "decide", "train_cycle"]
+__all__ = ["TrainResult", "train_cycle"]
 
 logger = logging.getLogger(__name__)
-
-MIN_VAL_POSITIVES = 5
-"""Below this many held-out positives a champion/challenger comparison is noise."""
 
 
 @dataclass(frozen=True)
@@ -65,38 +63,6 @@ class TrainResult:
         return self.version is not None
 
 
-@dataclass(frozen=True)
-class _Challenger:
-    """A trained challenger, what it and the champion scored, and what it was trained on."""
-
-    model: TasteModel
-    metrics: dict[str, float]
-    champion_metrics: dict[str, float] | None
-    n_train: int
-    n_val: int
-    n_new: int
-
-
-def decide(
-    challenger: dict[str, float], champion: dict[str, float] | None, tolerance: float
-) -> tuple[bool, str]:
-    """The promotion rule: (promote?, why)."""
-    if champion is None:
-        return True, "no usable champion"
-    held_out = int(challenger.get("n_val_positive", 0))
-    if held_out < MIN_VAL_POSITIVES:
-        return True, (
-            f"only {held_out} held-out positives, too few to compare: the model trained on "
-            "the newest labels wins"
-        )
-    new, old = challenger["roc_auc"], champion["roc_auc"]
-    if math.isnan(new) or math.isnan(old):
-        return False, "validation split lacks positives or negatives; champion kept"
-    if new >= old - tolerance:
-        return True, f"ROC-AUC {new:.3f} vs champion {old:.3f} (tolerance {tolerance})"
-    return False, f"ROC-AUC {new:.3f} worse than champion {old:.3f} by more than {tolerance}"
-
-
 def train_cycle(
     store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
 ) -> TrainResult:
@@ -107,11 +73,18 @@ def train_cycle(
     started = time.perf_counter()
     now = time.time() if now is None else now
     key = feature_key(config.backbone)
-    labels = build_labels(store, config, store.embedded_ids(key), now=now)
+    usable = store.embedded_ids(key)
+    labels = build_labels(store, config, usable, now=now)
     champion = _located(store.champion(), checkpoint_dir)
     if reason := _too_few(labels, config):
         return _untrained(reason, len(labels), champion)
-    challenger = _challenge(load_features(store, key, labels.track_ids), labels, champion, config)
+    fresh = validation_candidates(store, labels, usable, config)
+    feats = load_features(store, key, np.concatenate([labels.track_ids, fresh]))
+    scene = scene_at(store, config, key, usable, now)
+    warm, current = _start_model(champion, config)
+    challenger = challenge(
+        warm, current, feats, labels, fresh, scene, config, now, _label_time(champion)
+    )
     if challenger is None:
         reason = "untrained: the training split lacks positives or negatives"
         return _untrained(reason, len(labels), champion)
@@ -156,33 +129,6 @@ def _untrained(reason: str, n_labels: int, champion: ModelRecord | None) -> Trai
     return TrainResult(None, False, {}, reason, n_labels, champion=version)
 
 
-def _challenge(
-    feats: Features, labels: LabelSet, champion: ModelRecord | None, config: ModelConfig
-) -> _Challenger | None:
-    """Train a challenger on the new labels (and a replay of old ones) and score it and the
-    champion on the held-out split; None when the training split lacks a class."""
-    train, val = time_split(labels, config.holdout_fraction, config.seed)
-    model, current = _start_model(champion, config)
-    if current is None:
-        init_head(model, feats, train)
-    selection, n_new = incremental(train, _label_time(champion), config.replay, config.seed)
-    if selection.n_positive == 0 or selection.n_negative == 0:
-        return None
-    fit(model, feats, selection, config)
-    metrics = evaluate(model, feats, val, config.precision_k)
-    metrics |= {
-        "n_labels": float(len(labels)),
-        "n_positive": float(labels.n_positive),
-        "n_negative": float(labels.n_negative),
-    }
-    metrics |= evaluate_centroid(feats, train, val, config.precision_k)
-    old = evaluate(current, feats, val, config.precision_k) if current is not None else None
-    if old is not None:
-        metrics["champion_roc_auc"] = old["roc_auc"]
-        metrics["champion_precision_at_k"] = old["precision_at_k"]
-    return _Challenger(model, metrics, old, len(selection), len(val), n_new)
-
-
 def _start_model(
     champion: ModelRecord | None, config: ModelConfig
 ) -> tuple[TasteModel, TasteModel | None]:
@@ -205,7 +151,7 @@ def _label_time(champion: ModelRecord | None) -> float | None:
 
 def _record(
     store: Store,
-    challenger: _Challenger,
+    challenger: Judged,
     champion: ModelRecord | None,
     config: ModelConfig,
     checkpoint_dir: Path,
@@ -213,14 +159,13 @@ def _record(
 ) -> tuple[int, bool, str]:
     """Save the challenger's checkpoint, record it, promote it if it wins: (version, promoted,
     why)."""
-    tolerance = config.promote_tolerance
-    promote, reason = decide(challenger.metrics, challenger.champion_metrics, tolerance)
+    promote, reason = challenger.verdict.promote, challenger.verdict.reason
     path = save_checkpoint(challenger.model, checkpoint_dir, {"created_at": now})
     if not latest_checkpoint_ok(path):
         promote, reason = False, f"checkpoint {path} did not read back intact"
     version = store.add_model(
         parent=champion.version if champion else None,
-        hparams=_hparams(config, now, challenger.n_new),
+        hparams=_hparams(config, now, challenger),
         n_train=challenger.n_train,
         n_val=challenger.n_val,
         metrics=challenger.metrics,
@@ -239,7 +184,7 @@ def _keep_best(store: Store, config: ModelConfig, checkpoint_dir: Path) -> Model
     return best
 
 
-def _hparams(config: ModelConfig, now: float, n_new: int) -> dict[str, object]:
+def _hparams(config: ModelConfig, now: float, challenger: Judged) -> dict[str, object]:
     return {
         "backbone": config.backbone,
         "half_life_days": config.half_life_days,
@@ -251,7 +196,11 @@ def _hparams(config: ModelConfig, now: float, n_new: int) -> dict[str, object]:
         "learning_rate": config.learning_rate,
         "l2sp": config.l2sp,
         "replay": config.replay,
+        "mix_steps": config.mix_steps,
+        "mix_l2sp": config.mix_l2sp,
+        "mix_window_days": config.mix_window_days,
+        "mix_weights": challenger.model.mix.weight.detach()[0].tolist(),
         "seed": config.seed,
         "label_time": now,
-        "n_new": n_new,
+        "n_new": challenger.n_new,
     }

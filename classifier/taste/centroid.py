@@ -1,17 +1,12 @@
-"""The similarity baseline: cosine to the recency-weighted centroid of what was liked.
-
-It ranks the queue before any model is trained (cold start), it is the baseline
-every training cycle measures the model against on the same validation split, and
-it ranks the queue instead of the model when it did better there.
-"""
+"""A similarity baseline of the benchmarks: cosine to the recency-weighted centroid of what
+was liked, z-scored over a library (the daemon's own similarity is the kernel of
+:mod:`classifier.taste.kernel`)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-__all__ = ["centroid_ranks_better", "centroid_scores"]
+__all__ = ["centroid_scores"]
 
 
 def centroid_scores(
@@ -27,16 +22,3 @@ def centroid_scores(
     z = (candidates - mean) / std
     cos = z @ centroid / (np.linalg.norm(z, axis=1) * np.linalg.norm(centroid) + 1e-12)
     return np.asarray((1.0 + cos) / 2.0)
-
-
-def centroid_ranks_better(metrics: dict[str, float]) -> bool:
-    """Whether the centroid baseline beat the model on the model's own validation split
-    (ROC-AUC, then precision@k on a tie); an unmeasured comparison keeps the model."""
-    model = (metrics.get("roc_auc", math.nan), metrics.get("precision_at_k", math.nan))
-    centroid = (
-        metrics.get("centroid_roc_auc", math.nan),
-        metrics.get("centroid_precision_at_k", math.nan),
-    )
-    if any(math.isnan(float(v)) for v in (*model, *centroid)):
-        return False
-    return centroid > model

@@ -1,4 +1,14 @@
-"""The personal taste model: musicnn's back end, fine-tuned, plus a one-unit head.
+"""The personal taste model: musicnn's back end, fine-tuned, and a head that ranks.
+
+Two parts, trained in turn each cycle. The body scores what a track sounds
+like: musicnn's back end fine-tuned, with a one-unit head, on what was listened
+to against unlabelled candidates (its "content" logit). The ranking head
+(:attr:`TasteModel.mix`) then weighs that logit together with the track's
+similarity to the listener's history at several time scales
+(:mod:`classifier.taste.kernel`), trained to put what was listened to next
+above the candidates (:mod:`classifier.taste.mix`). The head starts as the plain
+7-day similarity and is pulled back toward it (L2-SP again), so a few labels
+cannot wreck it and more labels teach it which time scales and signals matter.
 
 Transfer learning with an explicit inductive bias toward the starting point
 (L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
@@ -24,8 +34,9 @@ from torch import Tensor, nn
 from classifier.musicnn.blocks import batch_norm_1d
 from classifier.musicnn.model import POOLED_DIM, BackEnd
 from classifier.musicnn.weights import load_musicnn
+from classifier.taste.kernel import N_KERNEL, SIMILARITY
 
-__all__ = ["ANCHORED", "TasteModel"]
+__all__ = ["ANCHORED", "N_MIX", "TasteModel"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +49,9 @@ ANCHORED = (
     "bn_dense.bias",
 )
 """The back-end parameters pulled toward their pretrained values."""
+
+N_MIX = N_KERNEL + 1
+"""Inputs of the ranking head: the kernel features, then the content logit."""
 
 
 @cache
@@ -70,6 +84,16 @@ class TasteModel(nn.Module):
         nn.init.zeros_(self.head.bias)
         for name in ANCHORED:
             self.register_buffer(_anchor_name(name), self.get_parameter(name).detach().clone())
+        self.mix = nn.Linear(N_MIX, 1, bias=False)
+        start = torch.zeros(1, N_MIX)
+        start[0, SIMILARITY] = 1.0
+        self.mix.weight.data.copy_(start)
+        self.register_buffer("mix_anchor", start.clone())
+        # standardisation of the head's inputs, and the space kernels are measured in
+        self.register_buffer("mix_mean", torch.zeros(N_MIX))
+        self.register_buffer("mix_std", torch.ones(N_MIX))
+        self.register_buffer("space_mean", torch.zeros(in_features))
+        self.register_buffer("space_std", torch.ones(in_features))
 
     @classmethod
     def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
@@ -117,6 +141,16 @@ class TasteModel(nn.Module):
             for n in ANCHORED
         ]
         return torch.stack(terms).sum()
+
+    def mix_l2sp(self) -> Tensor:
+        """``||w - w_similarity||^2``: the ranking head's pull toward plain similarity."""
+        return (self.mix.weight - self.get_buffer("mix_anchor")).pow(2).sum()
+
+    def rank(self, inputs: Tensor) -> Tensor:
+        """Ranking logits ``(N,)`` of raw head inputs ``(N, N_MIX)``."""
+        z = (inputs - self.get_buffer("mix_mean")) / self.get_buffer("mix_std")
+        out: Tensor = self.mix(z).squeeze(-1)
+        return out
 
     @torch.no_grad()
     def track_scores(self, features: Tensor, n_patches: Tensor) -> Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 import math
 import operator
 import os
@@ -63,6 +64,8 @@ ARRAYS: dict[str, Any] = {
     "feeds": FeedConfig,
     "playlists": PlaylistConfig,
 }
+
+logger = logging.getLogger(__name__)
 
 
 def load_config(path: Path | str) -> Config:
@@ -139,9 +142,18 @@ def _array(data: dict[str, Any], name: str, path: str) -> list[dict[str, Any]]:
     return value
 
 
+RETIRED = {
+    "model.promote_tolerance": "the judge now compares models with a bootstrap interval",
+}
+"""Keys older versions accepted: ignored with a warning, so an old config keeps working."""
+
+
 def _check_keys(data: dict[str, Any], known: list[str], path: str, where: str) -> None:
-    for key in data:
-        if key not in known:
+    for key in list(data):
+        if (why := RETIRED.get(f"{where}.{key}")) is not None:
+            logger.warning("%s: [%s] %s is no longer used (%s); remove it", path, where, key, why)
+            del data[key]
+        elif key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
             place = f"{where}." if where else ""

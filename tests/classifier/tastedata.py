@@ -60,6 +60,11 @@ class Library:
         self.rng = np.random.default_rng(self.seed)
         self.mean, self.std = _input_scale()
 
+    def add_loner(self, name: str) -> int:
+        """Create a ready track of a cluster of its own."""
+        self.centres[name] = self.rng.normal(0.0, 1.0, DIM)
+        return self.add(name, name)
+
     def add(self, name: str, cluster: str) -> int:
         """Create a ready track with features from ``cluster``."""
         track_id = self.store.upsert_track(ref(name))

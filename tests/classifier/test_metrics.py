@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from classifier.taste.centroid import centroid_ranks_better, centroid_scores
+from classifier.taste.centroid import centroid_scores
 from classifier.taste.metrics import precision_at_k, roc_auc
 
 
@@ -18,19 +18,6 @@ def test_metrics_on_known_rankings() -> None:
     assert roc_auc(np.array([0.5, 0.5, 0.5, 0.5]), targets) == 0.5
     assert math.isnan(roc_auc(np.array([0.3]), np.array([1])))
     assert precision_at_k(np.array([0.9, 0.8, 0.1, 0.7]), targets, 2) == 0.5
-
-
-def test_centroid_takes_over_only_when_it_ranked_validation_better() -> None:
-    model = {"roc_auc": 0.8, "precision_at_k": 0.5}
-    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.9, "centroid_precision_at_k": 0.4})
-    assert not centroid_ranks_better(
-        {**model, "centroid_roc_auc": 0.7, "centroid_precision_at_k": 0.9}
-    )
-    assert centroid_ranks_better({**model, "centroid_roc_auc": 0.8, "centroid_precision_at_k": 0.6})
-    assert not centroid_ranks_better(model)  # never measured: keep the model
-    assert not centroid_ranks_better(
-        {**model, "centroid_roc_auc": float("nan"), "centroid_precision_at_k": 0.9}
-    )
 
 
 def test_centroid_scores_are_z_scored_cosines_in_unit_range() -> None:

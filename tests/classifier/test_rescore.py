@@ -9,10 +9,9 @@ import numpy as np
 import torch
 from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
 
-from classifier.cycle.rescore import cold_start_scores, rescore, score_tracks
+from classifier.cycle.rescore import rescore, score_tracks
 from classifier.cycle.train import train_cycle
 from classifier.embed import feature_key
-from classifier.taste.centroid import centroid_ranks_better
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.metrics import roc_auc
 from classifier.taste.model import TasteModel
@@ -30,7 +29,7 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
     scores = store.scores()
     assert set(scores) == set(embedded)
     assert all(0.0 <= s <= 1.0 for s in scores.values())
-    expected = None if centroid_ranks_better(result.metrics) else result.version
+    expected = None if result.metrics["similarity_ranks"] == 1.0 else result.version
     assert {e.model_version for e in store.queue(limit=20)} == {expected}
 
 
@@ -51,12 +50,12 @@ def test_score_is_the_mean_patch_probability_under_the_model(tmp_path: Path) -> 
 def test_cold_start_ranks_by_similarity_to_what_was_listened(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     lib = listened_library(store, [("A", 2, 3, 1)], {"A": 6, "B": 6})
-    scores = dict(cold_start_scores(store, FAST, KEY, now=NOW))
     ids = store.candidate_ids()
+    assert rescore(store, FAST, tmp_path / "m", now=NOW) == len(ids)
+    scores = store.scores()
     assert set(scores) == set(ids)
     relevant = np.array([lib.cluster[t] == "A" for t in ids])
     assert roc_auc(np.array([scores[t] for t in ids]), relevant) == 1.0
-    assert rescore(store, FAST, tmp_path / "m") == len(ids)
     assert store.champion() is None
     assert all(e.model_version is None for e in store.queue(limit=20))
 

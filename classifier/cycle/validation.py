@@ -1,0 +1,219 @@
+"""A challenger trained and judged: the body, then the ranking head, then the judge.
+
+The held-out tracks (the newest listened, from :func:`classifier.taste.split.time_split`)
+take no part in training: not as labels of the body, not as replayed moments of
+the head. They are ranked at the cycle's time, their own listens left out, among
+candidates no training saw (a fresh sample plus the held-out share of the
+unlabelled sample; in a small library every candidate), by the challenger, the
+champion and plain similarity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from classifier.config import ModelConfig
+from classifier.taste.features import Features, track_means
+from classifier.taste.fit import fit, init_head
+from classifier.taste.judge import Standing, Verdict, judge, standing
+from classifier.taste.labelset import LabelSet
+from classifier.taste.mix import Moments, Scene, fit_mix, model_inputs, set_space
+from classifier.taste.mix import similarity_scores as similarity
+from classifier.taste.model import TasteModel
+from classifier.taste.split import incremental, time_split
+from store import Store
+
+__all__ = ["MAX_MOMENTS", "Judged", "challenge", "content_logits", "validation_candidates"]
+
+MAX_MOMENTS = 400
+"""Replayed listens per cycle, at most (a seeded sample beyond)."""
+MIN_FIELD = 100
+"""Below this many unseen candidates the judge also ranks among the unlabelled ones the
+body saw as weak negatives: a small field would make every percentile a coin toss."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A trained challenger, the judge's verdict and the figures behind it."""
+
+    model: TasteModel
+    metrics: dict[str, float]
+    verdict: Verdict
+    n_train: int
+    n_val: int
+    n_new: int
+
+
+def validation_candidates(
+    store: Store, labels: LabelSet, usable: set[int], config: ModelConfig
+) -> np.ndarray:
+    """A seeded sample of embedded candidates outside the labelled set: no training sees them."""
+    pool = np.array(sorted(set(store.candidate_ids()) & usable - set(labels.track_ids.tolist())))
+    size = min(config.validation_sample, len(pool))
+    rng = np.random.default_rng(config.seed + 1)
+    return np.sort(rng.choice(pool, size=size, replace=False)).astype(np.int64)
+
+
+@torch.no_grad()
+def content_logits(model: TasteModel, feats: Features) -> np.ndarray:
+    """The body's mean patch logit of every track in ``feats``."""
+    model.eval()
+    logits = model(feats.data).double()
+    index = torch.repeat_interleave(torch.arange(len(feats.n_patches)), feats.n_patches)
+    sums = torch.zeros(len(feats.n_patches), dtype=torch.float64).index_add_(0, index, logits)
+    return (sums / feats.n_patches.clamp(min=1)).numpy()
+
+
+@dataclass(frozen=True)
+class _Tracks:
+    """Per-track arrays of everything in ``feats``, in its order."""
+
+    feats: Features
+    vectors: np.ndarray
+    content: np.ndarray
+
+    def inputs(
+        self, model: TasteModel, scene: Scene, ids: np.ndarray, at: np.ndarray | float, own: bool
+    ) -> np.ndarray:
+        rows = self.feats.rows(ids)
+        mine = ids if own else None
+        return model_inputs(model, scene, self.vectors[rows], self.content[rows], at, own=mine)
+
+
+def _moments(
+    model: TasteModel,
+    scene: Scene,
+    tracks: _Tracks,
+    field: np.ndarray,
+    held: np.ndarray,
+    now: float,
+    config: ModelConfig,
+) -> Moments:
+    """Replayed listens of the last ``mix_window_days`` against candidates at the same time."""
+    h = scene.history
+    known = np.isin(h.track_ids, tracks.feats.track_ids) & ~np.isin(h.track_ids, held)
+    recent = np.flatnonzero(h.positive & known & (h.times > now - config.mix_window_days * 86400))
+    rng = np.random.default_rng(config.seed)
+    if len(recent) > MAX_MOMENTS:
+        recent = np.sort(rng.choice(recent, MAX_MOMENTS, replace=False))
+    ids, times = h.track_ids[recent], h.times[recent]
+    width = config.mix_negatives
+    empty = np.zeros((0, model.mix.in_features))
+    if len(ids) == 0 or len(field) == 0:
+        return Moments(empty, empty.reshape(0, width, -1), np.zeros(0))
+    positives = tracks.inputs(model, scene, ids, times, own=True)
+    picks = rng.choice(field, size=len(ids) * width)
+    negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), own=True)
+    return Moments(positives, negatives.reshape(len(ids), width, -1), np.ones(len(ids)))
+
+
+def _field(fresh: np.ndarray, val: LabelSet, train: LabelSet) -> np.ndarray:
+    """The candidates held-out tracks are ranked among: those no training saw, and in a
+    small library (fewer than :data:`MIN_FIELD`) every unlabelled candidate."""
+    field = np.union1d(fresh, val.track_ids[val.kinds == 3])
+    if len(field) < MIN_FIELD:
+        field = np.union1d(field, train.track_ids[train.kinds == 3])
+    return field.astype(np.int64)
+
+
+def _standings(
+    model: TasteModel,
+    scene: Scene,
+    tracks: _Tracks,
+    held: np.ndarray,
+    field: np.ndarray,
+    now: float,
+    k: int,
+) -> tuple[Standing, Standing]:
+    """(model, plain similarity) standings of the held-out tracks among ``field``."""
+    held_in = tracks.inputs(model, scene, held, now, own=True)
+    field_in = tracks.inputs(model, scene, field, now, own=False)
+    with torch.no_grad():
+        ranked = [
+            model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy()
+            for x in (held_in, field_in)
+        ]
+    return (
+        standing(ranked[0], ranked[1], k),
+        standing(similarity(held_in), similarity(field_in), k),
+    )
+
+
+def challenge(
+    model: TasteModel,
+    current: TasteModel | None,
+    feats: Features,
+    labels: LabelSet,
+    fresh: np.ndarray,
+    scene: Scene,
+    config: ModelConfig,
+    now: float,
+    since: float | None,
+) -> Judged | None:
+    """Train ``model`` (warm-started; ``current`` is the champion) and judge it; None when
+    the training split lacks positives or negatives."""
+    train, val = time_split(labels, config.holdout_fraction, config.seed)
+    if current is None:
+        init_head(model, feats, train)
+    selection, n_new = incremental(train, since, config.replay, config.seed)
+    if selection.n_positive == 0 or selection.n_negative == 0:
+        return None
+    fit(model, feats, selection, config)
+    vectors = track_means(feats, np.arange(len(feats.track_ids)))
+    set_space(model, vectors[feats.rows(labels.track_ids)])
+    tracks = _Tracks(feats, vectors, content_logits(model, feats))
+    held = val.track_ids[val.targets == 1]
+    train_field = train.track_ids[train.targets == 0]
+    field = _field(fresh, val, train)
+    moments = _moments(model, scene, tracks, train_field, held, now, config)
+    now_field = tracks.inputs(model, scene, train_field, now, own=True)
+    fit_mix(
+        model, moments, now_field, l2sp=config.mix_l2sp, steps=config.mix_steps, seed=config.seed
+    )
+    mine, plain = _standings(model, scene, tracks, held, field, now, config.precision_k)
+    theirs = None
+    if current is not None:
+        old = _Tracks(feats, vectors, content_logits(current, feats))
+        theirs = _standings(current, scene, old, held, field, now, config.precision_k)[0]
+    verdict = judge(mine, plain, theirs)
+    metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)
+    metrics |= {
+        "n_labels": float(len(labels)),
+        "n_positive": float(labels.n_positive),
+        "n_negative": float(labels.n_negative),
+    }
+    return Judged(model, metrics, verdict, len(selection), len(val), n_new)
+
+
+def _metrics(
+    mine: Standing,
+    plain: Standing,
+    theirs: Standing | None,
+    verdict: Verdict,
+    n_field: int,
+    n_moments: int,
+    config: ModelConfig,
+) -> dict[str, float]:
+    """The figures the readout shows (NaN where unmeasured; the store writes it as null)."""
+    nan = math.nan
+    return {
+        "k": float(config.precision_k),
+        "n_heldout": float(len(mine)),
+        "n_candidates": float(n_field),
+        "n_moments": float(n_moments),
+        "hit_at_k": mine.hit_rate,
+        "percentile": mine.percentile,
+        "similarity_hit_at_k": plain.hit_rate,
+        "similarity_percentile": plain.percentile,
+        "champion_hit_at_k": theirs.hit_rate if theirs is not None else nan,
+        "champion_percentile": theirs.percentile if theirs is not None else nan,
+        "similarity_ranks": float(verdict.similarity_ranks),
+        "vs_similarity_low": verdict.vs_similarity[0],
+        "vs_similarity_high": verdict.vs_similarity[1],
+        "vs_champion_low": verdict.vs_champion[0],
+        "vs_champion_high": verdict.vs_champion[1],
+    }

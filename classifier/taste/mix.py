@@ -1,0 +1,128 @@
+"""The ranking head: its inputs, and fitting it to put what was heard next above the rest.
+
+Training examples replay the recent past: for each listen in the last
+``window_days`` (not of a held-out track), the head sees that track's inputs as
+they were just before the listen (its own events left out) and those of a few
+candidates at the same moment, and a pairwise logistic loss asks it to rank the
+listened track above them (unlabelled candidates are never told they are wrong
+as such, only that the listened track came first). Newer moments weigh more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from classifier.taste.kernel import SIMILARITY, Basis, History, kernel_features, unit_vectors
+from classifier.taste.model import TasteModel
+
+__all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
+
+_DAY = 86400.0
+_QUERY_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The listener's history and the raw mean feature vectors of its distinct tracks."""
+
+    history: History
+    basis_ids: np.ndarray  # sorted int64
+    basis_vectors: np.ndarray  # (U, D)
+    cap: float
+
+    def basis(self, model: TasteModel) -> Basis:
+        """The basis in ``model``'s feature space."""
+        mean, std = _space(model)
+        return Basis(self.basis_ids, unit_vectors(self.basis_vectors, mean, std))
+
+
+def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
+    return model.get_buffer("space_mean").numpy(), model.get_buffer("space_std").numpy()
+
+
+def set_space(model: TasteModel, library: np.ndarray) -> None:
+    """Measure similarity in the space of ``library`` (N, D) z-scored: keep its mean and std."""
+    model.get_buffer("space_mean").copy_(torch.from_numpy(library.mean(0)))
+    model.get_buffer("space_std").copy_(torch.from_numpy(library.std(0) + 1e-6))
+
+
+def model_inputs(
+    model: TasteModel,
+    scene: Scene,
+    vectors: np.ndarray,
+    content: np.ndarray,
+    at: np.ndarray | float,
+    own: np.ndarray | None = None,
+    basis: Basis | None = None,
+) -> np.ndarray:
+    """Raw head inputs (N, N_MIX): kernel features of the tracks with mean ``vectors``
+    at times ``at``, then their ``content`` logits."""
+    basis = scene.basis(model) if basis is None else basis
+    units = unit_vectors(vectors, *_space(model))
+    times = np.broadcast_to(np.asarray(at, np.float64), (len(units),))
+    shared = np.ndim(at) == 0 and own is None
+    blocks = []
+    step = len(units) if shared else _QUERY_BLOCK
+    for i in range(0, len(units), max(step, 1)):
+        when = times[i : i + 1] if shared else times[i : i + step]
+        mine = None if own is None else own[i : i + step]
+        blocks.append(
+            kernel_features(
+                units[i : i + step], scene.history, basis, when, cap=scene.cap, own=mine
+            )
+        )
+    kernel = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))
+    return np.concatenate([kernel, np.asarray(content, np.float32)[:, None]], axis=1)
+
+
+def similarity_scores(inputs: np.ndarray) -> np.ndarray:
+    """The plain similarity ranking of raw head inputs: the 7-day kernel mean."""
+    return np.asarray(inputs[:, SIMILARITY], np.float64)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Replayed training pairs: listened tracks' inputs (P, M) and candidates' (P, C, M)."""
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    weights: np.ndarray  # (P,)
+
+
+def fit_mix(
+    model: TasteModel,
+    moments: Moments,
+    candidates: np.ndarray,
+    *,
+    l2sp: float,
+    steps: int,
+    seed: int,
+) -> float:
+    """Fit the ranking head on ``moments`` (standardised by the ``candidates``' raw inputs
+    now); returns the last loss. Without moments only the standardisation is updated."""
+    mean = candidates.mean(0) if len(candidates) else np.zeros(candidates.shape[1])
+    std = np.maximum(candidates.std(0), 1e-3) if len(candidates) else np.ones(candidates.shape[1])
+    model.get_buffer("mix_mean").copy_(torch.from_numpy(mean.astype(np.float32)))
+    model.get_buffer("mix_std").copy_(torch.from_numpy(std.astype(np.float32)))
+    if len(moments.positives) == 0 or steps == 0:
+        return float("nan")
+    pos = torch.from_numpy(moments.positives.astype(np.float32))
+    neg = torch.from_numpy(moments.negatives.astype(np.float32))
+    weights = torch.from_numpy(moments.weights.astype(np.float32))
+    weights = weights / weights.sum()
+    optimizer = torch.optim.Adam(model.mix.parameters(), lr=0.05)
+    loss = torch.zeros(())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _ in range(steps):
+            margin = model.rank(pos)[:, None] - model.rank(neg.flatten(0, 1)).view(neg.shape[:2])
+            ranking = (F.softplus(-margin).mean(1) * weights).sum()
+            loss = ranking + l2sp * model.mix_l2sp()
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    return float(loss.detach())

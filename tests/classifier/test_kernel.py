@@ -1,0 +1,62 @@
+"""The kernel similarity inputs on plain arrays: time scales, leaving a track out, pauses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.taste.kernel import (
+    HALF_LIVES,
+    N_KERNEL,
+    SIMILARITY,
+    Basis,
+    History,
+    kernel_features,
+)
+
+DAY = 86400.0
+
+
+def _basis() -> Basis:
+    units = np.eye(3, dtype=np.float32)  # three unrelated tracks
+    return Basis(np.array([10, 20, 30]), units)
+
+
+def _history(times: list[float], tracks: list[int], positive: list[bool]) -> History:
+    return History(np.array(tracks), np.array(times) * DAY, np.array(positive))
+
+
+def test_short_time_scales_favour_the_newest_listens() -> None:
+    # track 10 heard a lot long ago, track 20 once yesterday
+    history = _history([-200, -190, -180, -1], [10, 10, 10, 20], [True] * 4)
+    feats = kernel_features(_basis().units[:2], history, _basis(), np.array([0.0]), cap=5.0)
+    assert feats.shape == (2, N_KERNEL)
+    short, everything = SIMILARITY, HALF_LIVES.index(float("inf"))
+    assert feats[1, short] > feats[0, short]  # like yesterday's track
+    assert feats[0, everything] > feats[1, everything]  # like what was heard most
+
+
+def test_a_track_can_be_left_out_of_its_own_similarity() -> None:
+    history = _history([-3, -2], [10, 20], [True, True])
+    basis = _basis()
+    plain = kernel_features(basis.units[:1], history, basis, np.array([0.0]), cap=5.0)
+    alone = kernel_features(
+        basis.units[:1], history, basis, np.array([0.0]), cap=5.0, own=np.array([10])
+    )
+    assert plain[0, SIMILARITY] > alone[0, SIMILARITY]
+    assert np.isclose(np.exp(alone[0, SIMILARITY]), np.exp(-1 / 0.2), atol=1e-5)
+
+
+def test_events_after_the_query_time_are_not_seen_and_a_pause_does_not_erase_taste() -> None:
+    history = _history([-400, 5], [10, 20], [True, True])
+    basis = _basis()
+    feats = kernel_features(basis.units, history, basis, np.array([0.0]), cap=5.0)
+    assert np.argmax(feats[:, SIMILARITY]) == 0  # the listen 400 days ago still counts
+    assert feats[1, SIMILARITY] == feats[2, SIMILARITY]  # day 5 is in the future
+
+
+def test_skips_and_dislikes_feed_only_the_negative_kernel() -> None:
+    history = _history([-2, -1], [10, 30], [True, False])
+    basis = _basis()
+    feats = kernel_features(basis.units, history, basis, np.array([0.0]), cap=5.0)
+    assert np.argmax(feats[:, -1]) == 2
+    assert np.argmax(feats[:, SIMILARITY]) == 0
