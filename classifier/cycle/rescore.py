@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.config import ModelConfig
+from classifier.cycle.because import explaining
 from classifier.cycle.features import track_vectors
 from classifier.cycle.labels import build_labels
 from classifier.embed import feature_key
@@ -89,6 +90,7 @@ def cold_start_scores(
     return list(zip(cand_ids, scores.tolist(), strict=True))
 
 
+@explaining  # then stores why each of the best-scored candidates is queued
 def rescore(
     store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
 ) -> int:
