@@ -55,8 +55,9 @@ def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) ->
     assert "Candidate 0" in text
     assert snap.queue[0].tags[0] in text
     assert f"v{pop.champion}" in text
-    assert "ROC-AUC 0.78 P@20 0.58" in text
-    assert sparkline(pop.aucs) in text
+    assert f"ranked by: model v{pop.champion}" in text
+    assert "hit@20 0.45 on 12" in text
+    assert f"{sparkline(pop.percentiles)} percentile" in text
     assert "unhealthy:" in text
     assert "feed:discover, fetch" in text
     assert "backlog 2" in text
