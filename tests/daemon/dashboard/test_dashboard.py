@@ -207,3 +207,17 @@ def test_status_agrees_with_the_dashboard(populated: tuple) -> None:
     assert f"{snap.champion.n_labels} labels" in model
     assert "Candidate 0" in "\n".join(lines)
     assert any(line.startswith("run fetch: failed") for line in lines)
+
+
+def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, rows=10, now=pop.now)
+    wide = _text(render(snap, 160, 50), 160, 50)
+    for row in snap.queue:
+        because = row.entry.because
+        assert because is not None
+        assert because.text(pop.now).startswith("like ")
+        assert clip(because.text(pop.now), 20)[:-1] in wide  # the start of it, at least
+    assert "…" in wide  # too long for the column: cut with an ellipsis
+    narrow = _text(render(snap, 80, 24), 80, 24)
+    assert "like " not in narrow.split("╭─ model")[0]  # a narrow queue shows the tags
