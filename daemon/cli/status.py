@@ -40,7 +40,7 @@ def _model_lines(data: dict[str, Any], now: float) -> list[str]:
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
         f"{model['labels']} labels",
         data["ranking"],
-        f"validation: {model['validation']}",
+        f"validation: {model['validation_line']}",
     ]
 
 
@@ -52,7 +52,7 @@ def _model(champion: ModelRecord | None, validation: str) -> dict[str, Any] | No
         "trained_at": champion.created_at,
         "labels": champion.n_labels,
         "roc_auc": champion.metrics.get("roc_auc"),
-        "validation": validation,
+        "validation_line": validation,
     }
 
 
