@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     from classifier.audio import AudioInfo, decode, probe
     from classifier.config import ModelConfig
     from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
+    from classifier.cycle.because import explain
     from classifier.embed import Embedder, embed_patches, feature_key, model_key
     from classifier.encode import write_audio
     from classifier.excerpt import patch_starts
@@ -50,6 +51,7 @@ _WHERE = {
     "probe": "audio",
     "ModelConfig": "config",
     "TrainResult": "cycle",
+    "explain": "cycle.because",
     "rescore": "cycle",
     "score_tracks": "cycle",
     "train_cycle": "cycle",
@@ -103,6 +105,7 @@ __all__ = [
     "centroid_scores",
     "decode",
     "embed_patches",
+    "explain",
     "feature_key",
     "featurize_audio",
     "featurize_file",

@@ -4,7 +4,7 @@ Its methods come from one module per aggregate, all over one shared connection
 (:mod:`store.connection`): tracks and identity (:mod:`store.tracks`), listens
 and feedback (:mod:`store.listens`), embeddings (:mod:`store.embeddings`),
 models and scores (:mod:`store.models`), runs and cursors (:mod:`store.runs`),
-candidates and the queue (:mod:`store.queue`).
+candidates and the queue (:mod:`store.queue`), why each is queued (:mod:`store.reasons`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from store.listens import ListenStore
 from store.migrations import apply_pending, check_version, read_version
 from store.models import ModelStore
 from store.queue import QueueStore
+from store.reasons import ReasonStore
 from store.runs import RunOutcome, RunStore
 from store.schema import SCHEMA_VERSION
 from store.tracks import TrackStore
@@ -58,7 +59,14 @@ def _create(path: Path) -> None:
 
 
 class Store(
-    TrackStore, ListenStore, EmbeddingStore, ModelStore, QueueStore, RunStore, LibraryStore
+    TrackStore,
+    ListenStore,
+    EmbeddingStore,
+    ModelStore,
+    QueueStore,
+    ReasonStore,
+    RunStore,
+    LibraryStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 

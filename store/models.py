@@ -1,8 +1,14 @@
-"""Taste-model versions (one of them the champion) and the scores they give tracks."""
+"""Taste-model versions (one of them the champion) and the scores they give tracks.
+
+A model's metrics are stored as JSON: a value that is not a finite number (NaN, inf:
+not measured) is written as ``null`` and left out when read back, so
+``metrics.get(name)`` is None for a measure that is missing or was not measured.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -42,7 +48,7 @@ class ModelStore(StoreConnection):
                     json.dumps(hparams, sort_keys=True),
                     n_train,
                     n_val,
-                    json.dumps(metrics, sort_keys=True),
+                    json.dumps(_measured_or_null(metrics), sort_keys=True, allow_nan=False),
                     checkpoint,
                 ),
             )
@@ -79,6 +85,15 @@ class ModelStore(StoreConnection):
             self._tables.table("scores").insert_all(rows, replace=True)
         return len(rows)
 
+    def last_scored(self) -> tuple[int | None, float] | None:
+        """(model version, when) of the newest score: what the last rescoring ranked by
+        (None: similarity or feed order); None when nothing is scored."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT model_version, scored_at FROM scores ORDER BY scored_at DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else (row[0], float(row[1]))
+
     def scores(self) -> dict[int, float]:
         """Current score of each scored track."""
         with self.read() as conn:
@@ -93,8 +108,23 @@ def _model(row: Sequence[Any]) -> ModelRecord:
         hparams=json.loads(row[3]),
         n_train=int(row[4]),
         n_val=int(row[5]),
-        metrics=json.loads(row[6]),
+        metrics=_measured(json.loads(row[6])),
         checkpoint=str(row[7]),
         promoted=bool(row[8]),
         promoted_at=row[9],
     )
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _measured_or_null(metrics: dict[str, float]) -> dict[str, float | None]:
+    """``metrics`` with NaN and inf as None (JSON null: JSON has no NaN)."""
+    return {k: v if _finite(v) else None for k, v in metrics.items()}
+
+
+def _measured(metrics: dict[str, Any]) -> dict[str, float]:
+    """The measured values of stored metrics: null (and the NaN older versions wrote) left
+    out."""
+    return {k: v for k, v in metrics.items() if _finite(v)}

@@ -6,6 +6,7 @@ their input and records the queue's state.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 
 from store.connection import StoreConnection
 from store.ranking import Candidate, rank_ordered
+from store.reasons import read_reasons
 from store.records import IngestResult, QueueEntry, TrackRef
 from store.tracks import TRACK_FIELDS, prefixed_track_columns, resolve_track, track_from_row
 
@@ -90,17 +92,20 @@ class QueueStore(StoreConnection):
         """The ranked queue: ready candidates by score, at most ``per_artist`` per ``window``.
 
         Excludes listened, liked, disliked and dismissed tracks and blocked artists, and
-        merges duplicates of one recording (same match key).
+        merges duplicates of one recording (same match key). Each entry carries its stored
+        reason, where there is one.
         """
         with self.read() as conn:
             blocked = conn.execute("SELECT artist FROM feedback WHERE kind = 'block'").fetchall()
-            return rank_ordered(
+            queue = rank_ordered(
                 _ordered_candidates(conn),
                 [r[0] for r in blocked],
                 limit=limit,
                 per_artist=per_artist,
                 window=window,
             )
+            reasons = read_reasons(conn, [e.track.id for e in queue])
+        return [dataclasses.replace(e, because=reasons.get(e.track.id)) for e in queue]
 
     def mark_exported(
         self, track_ids: Iterable[int], playlist: str, *, counts_skips: bool = False

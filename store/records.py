@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 __all__ = [
     "FEEDBACK_KINDS",
     "TRACK_STATES",
+    "Because",
     "FeedbackEvent",
     "FeedbackKind",
     "IngestResult",
+    "Like",
     "ListenIn",
     "ModelRecord",
     "QueueEntry",
@@ -132,8 +135,95 @@ class ModelRecord:
 
 
 @dataclass(frozen=True)
+class Like:
+    """A listened or liked track that a queued one is close to (cosine ``similarity``)."""
+
+    artist: str | None
+    title: str | None
+    track_id: int
+    last_played_at: float | None
+    similarity: float
+
+    def text(self, now: float) -> str:
+        """``Artist - Title, played 3 d ago`` (the last part only when it was played)."""
+        if self.artist and self.title:
+            label = f"{self.artist} - {self.title}"
+        else:
+            label = self.title or self.artist or f"track {self.track_id}"
+        if self.last_played_at is None:
+            return label
+        return f"{label}, played {_ago(now - self.last_played_at)}"
+
+
+@dataclass(frozen=True)
+class Because:
+    """Why a track is queued: what it is closest to of what was listened or liked, and its
+    top tags."""
+
+    like: tuple[Like, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def text(self, now: float) -> str:
+        """``like A - B, played 3 d ago; C - D, played 5 weeks ago · ambient, electronic``."""
+        parts = []
+        if self.like:
+            parts.append("like " + "; ".join(like.text(now) for like in self.like))
+        if self.tags:
+            parts.append(", ".join(self.tags))
+        return " · ".join(parts)
+
+    def fields(self) -> dict[str, Any]:
+        """``like`` (a list of objects) and ``tags``: what the store keeps, as JSON."""
+        return {"like": [asdict(like) for like in self.like], "tags": list(self.tags)}
+
+    def as_json(self, now: float) -> dict[str, Any]:
+        """:meth:`fields` and the ``text`` at ``now``."""
+        return {**self.fields(), "text": self.text(now)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Because:
+        """The reason :meth:`fields` (or :meth:`as_json`) wrote; ``text`` is ignored."""
+        likes = tuple(
+            Like(
+                artist=item.get("artist"),
+                title=item.get("title"),
+                track_id=int(item["track_id"]),
+                last_played_at=_float_or_none(item.get("last_played_at")),
+                similarity=float(item["similarity"]),
+            )
+            for item in data.get("like") or ()
+        )
+        return cls(likes, tuple(str(t) for t in data.get("tags") or ()))
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+_DAY = 86_400.0
+_AGES = (  # (below, unit, singular, plural)
+    (3600.0, 60.0, "min", "min"),
+    (_DAY, 3600.0, "h", "h"),
+    (14 * _DAY, _DAY, "d", "d"),
+    (9 * 7 * _DAY, 7 * _DAY, "week", "weeks"),
+    (365 * _DAY, 30 * _DAY, "month", "months"),
+    (float("inf"), 365 * _DAY, "year", "years"),
+)
+
+
+def _ago(seconds: float) -> str:
+    """A past time as people say it: ``5 min ago``, ``3 h ago``, ``3 d ago``, ``5 weeks
+    ago``, ``4 months ago``, ``2 years ago``; under a minute, ``just now``."""
+    if seconds < 60:
+        return "just now"
+    _, unit, one, many = next(age for age in _AGES if seconds < age[0])
+    n = max(round(seconds / unit), 1)
+    return f"{n} {one if n == 1 else many} ago"
+
+
+@dataclass(frozen=True)
 class QueueEntry:
-    """A ranked candidate in the queue."""
+    """A ranked candidate in the queue, and why it is there (None: not explained yet)."""
 
     rank: int
     track: Track
@@ -141,6 +231,7 @@ class QueueEntry:
     model_version: int | None
     feed: str | None
     offered_at: float | None
+    because: Because | None = None
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,16 @@ _V4 = [
 ]
 # Version 5: which process runs a job, so that a run whose process was killed is closed.
 _V5 = ["ALTER TABLE runs ADD COLUMN owner TEXT"]
+# Version 6: why each of the best-scored candidates is queued (JSON: store.records.Because).
+_V6 = [
+    """
+    CREATE TABLE reasons (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        because TEXT NOT NULL,
+        computed_at REAL NOT NULL
+    )
+    """
+]
 
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
@@ -186,6 +196,7 @@ VERSIONS: list[tuple[str, list[str]]] = [
     ("v3_index_by_track", _V3),
     ("v4_library_skips", _V4),
     ("v5_runs_owner", _V5),
+    ("v6_reasons", _V6),
 ]
 """(name, statements) of each schema version, oldest first."""
 

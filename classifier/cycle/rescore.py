@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from classifier.config import ModelConfig
+from classifier.cycle.because import explaining
 from classifier.cycle.features import track_vectors
 from classifier.cycle.scene import scene_at
 from classifier.embed import feature_key
@@ -120,6 +121,7 @@ def _mean_logits(
     return means
 
 
+@explaining  # then stores why each of the best-scored candidates is queued
 def rescore(
     store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
 ) -> int:

@@ -1,14 +1,17 @@
 """``tastebud queue [--limit N] [--json]``: the ranked queue with the handles feedback takes.
 
 Each row shows the rank (``#N`` for ``tastebud feedback``), the track id, the
-score, artist, title and why (its most probable musicnn tags), numbered exactly
-as the dashboard numbers them. The database is opened read-only.
+score, artist, title and why: the listened tracks it is closest to and its most
+probable musicnn tags (only the tags for a track not explained yet), numbered
+exactly as the dashboard numbers them. ``--json`` gives the tags as ``why`` and the
+whole reason as ``because``. The database is opened read-only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any
 
 from daemon.config import Config
@@ -26,10 +29,11 @@ def queue_rows(store: Store, config: Config, limit: int) -> list[dict[str, Any]]
     queue = current_queue(store, config, limit)
     names = load_tag_names(config.model.backbone)
     tags = top_tags(store, config.model.backbone, [e.track.id for e in queue], names)
-    return [_record(e, tags.get(e.track.id, ())) for e in queue]
+    now = time.time()
+    return [_record(e, tags.get(e.track.id, ()), now) for e in queue]
 
 
-def _record(entry: QueueEntry, why: tuple[str, ...]) -> dict[str, Any]:
+def _record(entry: QueueEntry, why: tuple[str, ...], now: float) -> dict[str, Any]:
     track = entry.track
     return {
         "rank": entry.rank,
@@ -40,13 +44,14 @@ def _record(entry: QueueEntry, why: tuple[str, ...]) -> dict[str, Any]:
         "url": track.url,
         "feed": entry.feed,
         "why": list(why),
+        "because": entry.because.as_json(now) if entry.because else None,
     }
 
 
 def _cells(row: dict[str, Any]) -> tuple[str, ...]:
     score = f"{row['score']:.3f}" if row["score"] is not None else "-"
     title = row["title"] or row["url"] or ""
-    why = ", ".join(row["why"])
+    why = row["because"]["text"] if row["because"] else ", ".join(row["why"])
     return (f"#{row['rank']}", str(row["id"]), score, row["artist"] or "", title, why)
 
 

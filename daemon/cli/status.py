@@ -1,5 +1,7 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
+It says what orders the queue and how the model was judged (:mod:`daemon.readout`):
+``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
 the daemon holds a write transaction, and never migrates or writes.
 """
@@ -12,7 +14,8 @@ import time
 from typing import Any
 
 from daemon.config import Config
-from store import SCHEMA_VERSION, Store, StoreError
+from daemon.readout import readout
+from store import SCHEMA_VERSION, ModelRecord, Store, StoreError
 
 __all__ = ["cmd_status", "status_data", "status_lines"]
 
@@ -29,19 +32,19 @@ def _ago(ts: float | None, now: float) -> str:
     return f"{minutes / 60:.1f} h ago" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days ago"
 
 
-def _model_line(model: dict[str, Any] | None, now: float) -> str:
+def _model_lines(data: dict[str, Any], now: float) -> list[str]:
+    model = data["model"]
     if model is None:
-        return "model: untrained (ranking by feed order and similarity to your likes)"
-    auc = model["roc_auc"]
-    auc_text = f", validation ROC-AUC {auc:.3f}" if isinstance(auc, int | float) else ""
-    return (
+        return ["model: untrained", data["ranking"]]
+    return [
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
-        f"{model['labels']} labels{auc_text}"
-    )
+        f"{model['labels']} labels",
+        data["ranking"],
+        f"validation: {model['validation_line']}",
+    ]
 
 
-def _model(store: Store) -> dict[str, Any] | None:
-    champion = store.champion()
+def _model(champion: ModelRecord | None, validation: str) -> dict[str, Any] | None:
     if champion is None:
         return None
     return {
@@ -49,16 +52,22 @@ def _model(store: Store) -> dict[str, Any] | None:
         "trained_at": champion.created_at,
         "labels": champion.n_labels,
         "roc_auc": champion.metrics.get("roc_auc"),
+        "validation_line": validation,
     }
 
 
 def status_data(store: Store, config: Config) -> dict[str, Any]:
     """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
+    champion = store.champion()
+    judged = readout(store, champion, config.model.precision_k)
     return {
         "database": str(store.path),
         "tracks": dict(sorted(store.state_counts().items())),
-        "model": _model(store),
+        "model": _model(champion, judged.validation),
+        "ranked_by": judged.ranked_by,
+        "ranking": judged.ranking,
+        "validation": judged.numbers,
         "queue": [
             {"rank": q.rank, "track_id": q.track.id, "score": q.score, "label": q.track.label}
             for q in queue
@@ -75,7 +84,7 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     now = now or time.time()
     data = status_data(store, config)
     tracks = ", ".join(f"{state} {n}" for state, n in data["tracks"].items()) or "none"
-    lines = [f"database: {data['database']}", f"tracks: {tracks}", _model_line(data["model"], now)]
+    lines = [f"database: {data['database']}", f"tracks: {tracks}", *_model_lines(data, now)]
     lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
     for entry in data["queue"]:
         score = f"{entry['score']:.3f}" if entry["score"] is not None else "  -  "

@@ -24,8 +24,9 @@ HELP = """\
          similarity to what you listen to while it is untrained
   feed   the feed that first offered it
   age    how long ago a feed first offered it (s, m, h, d)
-  why    its three most probable musicnn tags: what it sounds
-         like to the network
+  why    the tracks you played or liked that it sounds closest
+         to, and its three most probable musicnn tags (on a
+         terminal under 100 columns, only the tags)
 
 [b]The rest[/b]
   header    the whole queue's length, listens in the last 120
@@ -33,7 +34,13 @@ HELP = """\
             (its pid) or when its last run ended
   drift     tags rising (+) and falling (-) between your listens
             of the last 30 days and the 90 before
-  AUC       each model version's validation ROC-AUC, oldest first
+  ranked by what orders the queue: the model, or similarity to
+            your listens when the model ranked held-out listens
+            worse (or before there is one), or feed order
+  hit@k     share of held-out listens the model ranked in its top
+            k, on how many listens, beside the similarity ranking's;
+            percentile: their mean rank, 1.0 top, 0.5 chance
+  ▁▅█ percentile by version: each promoted model's, oldest first
   ▶ ♥ ✗ ⤼ ⊘ a listen, like, dislike, dismissal, artist block
   pipeline  tracks by fetch state; the backlog waits to be
             fetched; unhealthy: jobs and sources that failed last

@@ -20,6 +20,7 @@ from daemon.config import Config
 from daemon.feedback import current_queue
 from daemon.listening.status import LibraryStatus, library_status
 from daemon.playlists.tags import load_tag_names, top_tags
+from daemon.readout import Readout, percentile_trend, readout
 from daemon.service.lock import holder_pid
 from daemon.service.table import JOBS
 from store import (
@@ -52,7 +53,7 @@ _SCHEDULED = {spec.name: spec for spec in JOBS}
 
 @dataclass(frozen=True)
 class QueueRow:
-    """A queue entry and why it is there (its top musicnn tags)."""
+    """A queue entry (with why it is there, when explained) and its top musicnn tags."""
 
     entry: QueueEntry
     tags: tuple[str, ...]
@@ -84,9 +85,9 @@ class Snapshot:
     feedback: tuple[tuple[str, str, float], ...] = ()
     n_listens: int = 0
     champion: ModelRecord | None = None
-    aucs: tuple[float, ...] = ()
+    readout: Readout | None = None  # what orders the queue, how the champion was judged
+    percentiles: tuple[float, ...] = ()  # of each promoted model, oldest first; NaN: a gap
     min_labels: int = 0
-    precision_k: int = 20
     drift: tuple[tuple[str, float], ...] | None = None
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
@@ -147,6 +148,7 @@ def load_snapshot(
     queue = _queue_rows(store, config, entries[:rows], names)
     listens = store.recent_listens(8)
     models = store.models()
+    champion = next((m for m in reversed(models) if m.promoted), None)
     states = store.state_counts()
     last = store.last_runs()
     snap = Snapshot(
@@ -159,10 +161,10 @@ def load_snapshot(
         listens=tuple((t.label, at, src) for t, at, src in listens),
         feedback=_feedback_rows(store, store.feedback(limit=8)),
         n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
-        champion=next((m for m in reversed(models) if m.promoted), None),
-        aucs=tuple(float(m.metrics["roc_auc"]) for m in models if "roc_auc" in m.metrics),
+        champion=champion,
+        readout=readout(store, champion, config.model.precision_k),
+        percentiles=percentile_trend(models),
         min_labels=config.model.min_labels,
-        precision_k=config.model.precision_k,
         drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
         states=states,
         backlog=store.backlog(),

@@ -32,6 +32,7 @@ JOB_MARKS = {
     "aborted": ("!", "yellow"),
 }
 FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘"}
+WIDE = 100  # from this width on the queue shows the feed, and why in full (else its tags)
 
 
 def render(
@@ -136,7 +137,7 @@ def _queue_panel(
             name, no_wrap=True, overflow="ellipsis", width=w, justify=justify, style=style
         )
     for i, row in enumerate(s.queue[first : first + rows], start=first):
-        cells = _queue_cells(row, s.taken_at, "feed" in widths)
+        cells = _queue_cells(row, s.taken_at, width >= WIDE)
         clipped = [
             clip(c, widths[n]) if isinstance(c, str) else c
             for n, c in zip(widths, cells, strict=True)
@@ -162,8 +163,8 @@ def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
         "age": 4,
     }
     ratios = (
-        {"artist": 3, "title": 4, "feed": 2, "why": 4}
-        if width >= 100
+        {"artist": 3, "title": 4, "feed": 2, "why": 6}
+        if width >= WIDE
         else {
             "artist": 3,
             "title": 4,
@@ -177,7 +178,8 @@ def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
     return {n: fixed.get(n) or shares[n] for n in order if n in fixed or n in shares}
 
 
-def _queue_cells(row: QueueRow, now: float, with_feed: bool) -> list[RenderableType]:
+def _queue_cells(row: QueueRow, now: float, wide: bool) -> list[RenderableType]:
+    """The row's cells; ``wide``: with its feed, and why it is queued in full."""
     e = row.entry
     cells: list[RenderableType] = [
         str(e.rank),
@@ -186,9 +188,10 @@ def _queue_cells(row: QueueRow, now: float, with_feed: bool) -> list[RenderableT
         e.track.artist or "",
         e.track.title or e.track.label,
     ]
-    if with_feed:
+    if wide:
         cells.append(e.feed or "")
-    cells += [_ago(now - e.offered_at) if e.offered_at else "", ", ".join(row.tags)]
+    why = e.because.text(now) if wide and e.because else ", ".join(row.tags)
+    cells += [_ago(now - e.offered_at) if e.offered_at else "", why]
     return cells
 
 
@@ -203,25 +206,26 @@ def _score_bar(score: float | None, width: int = 5) -> Text:
 
 def _model_panel(s: Snapshot) -> Panel:
     lines = _model_lines(s, s.taken_at)
-    if len(s.aucs) > 1:
-        lines.append(Text(f"AUC by version {sparkline(s.aucs)}", no_wrap=True))
+    if len(s.percentiles) > 1:
+        trend = f"{sparkline(s.percentiles)} percentile by version"
+        lines.append(Text(trend, no_wrap=True, overflow="ellipsis"))
     lines += _drift_lines(s.drift)
     return Panel(Group(*lines), title="model", title_align="left", border_style="magenta")
 
 
 def _model_lines(s: Snapshot, now: float) -> list[Text]:
-    m = s.champion
+    """The champion, what orders the queue, and the champion's validation."""
+    m, judged = s.champion, s.readout
+    ranking = [Text(judged.ranking, style="bold")] if judged else []
     if m is None:
-        return [Text(f"untrained: it trains once {s.min_labels} labels exist", style="yellow")]
+        untrained = Text(f"untrained: it trains once {s.min_labels} labels exist", style="yellow")
+        return [untrained, *ranking]
     when = _ago(now - m.created_at)
-    labels = m.n_labels
     half = m.hparams.get("half_life_days")
-    auc, pk = m.metrics.get("roc_auc"), m.metrics.get("precision_at_k")
-    return [
-        Text(f"v{m.version}  trained {when} ago", no_wrap=True, overflow="ellipsis"),
-        Text(f"labels {_num(labels, 'g')}  half-life {_num(half, 'g')}d"),
-        Text(f"ROC-AUC {_num(auc)} P@{s.precision_k} {_num(pk)}", no_wrap=True),
-    ]
+    labels = _num(m.n_labels, "g")
+    about = f"v{m.version} trained {when} ago, {labels} labels, half-life {_num(half, 'g')}d"
+    validation = [Text(judged.validation, style="dim")] if judged else []
+    return [Text(about), *ranking, *validation]
 
 
 def _num(value: object, spec: str = ".2f") -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
+
+from store import Because
 
 __all__ = [
     "CREATOR",
@@ -13,6 +16,8 @@ __all__ = [
     "RECORDING_PREFIX",
     "PlaylistEntry",
     "as_list",
+    "because_json",
+    "because_of",
     "float_or_none",
     "int_or_none",
     "m3u_text",
@@ -47,6 +52,8 @@ class PlaylistEntry:
     tags: tuple[str, ...] = ()
     album: str | None = None
     recording_mbid: str | None = None
+    because: str | None = None  # why it is queued, as a sentence at the export's time
+    reason: Because | None = None  # what that sentence says, as data (JSON and JSPF keep it)
 
     @property
     def display(self) -> str:
@@ -64,6 +71,21 @@ def m3u_text(text: str) -> str:
 def xml_text(text: str) -> str:
     """``text`` as it survives XML 1.0: characters XML cannot hold become U+FFFD."""
     return _NOT_XML.sub("\ufffd", text)
+
+
+def because_json(e: PlaylistEntry) -> dict[str, Any] | None:
+    """The ``because`` object of JSON and JSPF: ``like``, ``tags`` and ``text``."""
+    if e.reason is None:
+        return None if e.because is None else {"text": e.because}
+    return {**e.reason.fields(), "text": e.because}
+
+
+def because_of(value: object) -> tuple[str | None, Because | None]:
+    """(text, reason) of a ``because`` object :func:`because_json` wrote."""
+    if not isinstance(value, dict):
+        return None, None
+    reason = Because.from_json(value) if "like" in value or "tags" in value else None
+    return value.get("text"), reason
 
 
 def as_list(value: object) -> list[str]:

@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,15 +61,19 @@ def playlist_entries(
     min_score: float | None = None,
     tag_names: Sequence[str] | None = None,
 ) -> list[PlaylistEntry]:
-    """The top of the queue as playlist entries, ranked 1..n, with tags and MBIDs."""
+    """The top of the queue as playlist entries, ranked 1..n, with tags, MBIDs and why each
+    is there (as of now)."""
     queue = store.queue(limit, per_artist=config.queue.per_artist, window=config.queue.window)
     kept = [q for q in queue if _passes(q.score, min_score)]
     names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
     tags = top_tags(store, config.model.backbone, [q.track.id for q in kept], names)
-    return [_entry(store, i + 1, q, tags.get(q.track.id, ())) for i, q in enumerate(kept)]
+    now = time.time()
+    return [_entry(store, i + 1, q, tags.get(q.track.id, ()), now) for i, q in enumerate(kept)]
 
 
-def _entry(store: Store, rank: int, q: QueueEntry, tags: tuple[str, ...]) -> PlaylistEntry:
+def _entry(
+    store: Store, rank: int, q: QueueEntry, tags: tuple[str, ...], now: float
+) -> PlaylistEntry:
     return PlaylistEntry(
         rank=rank,
         track_id=q.track.id,
@@ -82,6 +87,8 @@ def _entry(store: Store, rank: int, q: QueueEntry, tags: tuple[str, ...]) -> Pla
         tags=tags,
         album=q.track.album,
         recording_mbid=store.track_ids_of(q.track.id).get("recording_mbid"),
+        because=q.because.text(now) if q.because else None,
+        reason=q.because,
     )
 
 

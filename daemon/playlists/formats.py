@@ -18,8 +18,10 @@ What each format keeps, and the documented normalisations:
   become U+FFFD; ``\\r`` is kept as ``&#13;``. Our own fields (rank, score, ...)
   travel in ``<meta rel="https://github.com/tastebud/tastebud#...">``.
 - ``csv``: one header row, then one row per track; an empty cell reads back as
-  None; tags are joined with ``;`` (a tag name must not hold one).
-- ``json``: a list of objects; every field survives exactly.
+  None; tags are joined with ``;`` (a tag name must not hold one); ``because`` is
+  the reason as text (its parts, ``reason``, are left out).
+- ``json``: a list of objects; every field survives exactly; ``because`` is an
+  object (``like``, ``tags``, ``text``) holding the reason and its text.
 - ``jspf``: JSON XSPF (https://www.xspf.org/jspf) as ListenBrainz imports it:
   ``identifier`` lists the ``https://musicbrainz.org/recording/<mbid>`` URL when
   the recording MBID is known, durations are in milliseconds, and our fields sit
@@ -42,6 +44,8 @@ from daemon.playlists.entry import (
     FORMATS,
     RECORDING_PREFIX,
     PlaylistEntry,
+    because_json,
+    because_of,
     float_or_none,
     int_or_none,
     m3u_text,
@@ -137,7 +141,7 @@ def _m3u_entry(rank: int, extinf: str | None, location: str) -> PlaylistEntry:
 
 # -- CSV -------------------------------------------------------------------------------------
 
-_CSV_FIELDS = tuple(f.name for f in fields(PlaylistEntry))
+_CSV_FIELDS = tuple(f.name for f in fields(PlaylistEntry) if f.name != "reason")
 
 
 def _write_csv(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:
@@ -166,8 +170,13 @@ def _parse_csv(text: str) -> list[PlaylistEntry]:
 
 
 def _write_json(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:
-    rows = [{**asdict(e), "tags": list(e.tags)} for e in entries]
+    rows = [_json_row(e) for e in entries]
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_row(e: PlaylistEntry) -> dict[str, Any]:
+    row = {k: v for k, v in asdict(e).items() if k != "reason"}
+    return {**row, "tags": list(e.tags), "because": because_json(e)}
 
 
 def _parse_json(text: str) -> list[PlaylistEntry]:
@@ -178,7 +187,10 @@ def _parse_json(text: str) -> list[PlaylistEntry]:
 
 
 def _entry_from_mapping(row: dict[str, Any]) -> PlaylistEntry:
+    """An entry from a JSON object or a CSV row (``because`` an object, or its text)."""
     tags = row.get("tags") or ()
+    because = row.get("because")
+    text, reason = (because, None) if isinstance(because, str) else because_of(because)
     return PlaylistEntry(
         rank=int(row["rank"]),
         track_id=int_or_none(row.get("track_id")),
@@ -192,6 +204,8 @@ def _entry_from_mapping(row: dict[str, Any]) -> PlaylistEntry:
         tags=tuple(tags.split(";")) if isinstance(tags, str) else tuple(tags),
         album=row.get("album"),
         recording_mbid=row.get("recording_mbid"),
+        because=text,
+        reason=reason,
     )
 
 

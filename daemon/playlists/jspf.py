@@ -17,6 +17,8 @@ from daemon.playlists.entry import (
     RECORDING_PREFIX,
     PlaylistEntry,
     as_list,
+    because_json,
+    because_of,
     mbid_of,
 )
 from daemon.playlists.xspf import XSPF_META
@@ -67,6 +69,7 @@ def _jspf_track(e: PlaylistEntry, date: str) -> dict[str, Any]:
         track["duration"] = round(e.duration * 1000)
     ours = {k: v for k, v in asdict(e).items() if k in (*XSPF_META, "tags")}
     ours["tags"] = list(e.tags)
+    ours["because"] = because_json(e)
     extension: dict[str, Any] = {"added_by": CREATOR, "additional_metadata": {CREATOR: ours}}
     if date:
         extension["added_at"] = date
@@ -83,6 +86,7 @@ def _jspf_entry(position: int, track: dict[str, Any]) -> PlaylistEntry:
     extension = track.get("extension", {}).get(JSPF_TRACK_EXTENSION, {})
     ours = extension.get("additional_metadata", {}).get(CREATOR, {})
     duration = track.get("duration")
+    because, reason = because_of(ours.get("because"))
     return PlaylistEntry(
         rank=int(ours.get("rank", position)),
         track_id=ours.get("track_id"),
@@ -96,4 +100,6 @@ def _jspf_entry(position: int, track: dict[str, Any]) -> PlaylistEntry:
         tags=tuple(ours.get("tags", ())),
         album=track.get("album"),
         recording_mbid=mbid_of(as_list(track.get("identifier"))),
+        because=because,
+        reason=reason,
     )

@@ -53,14 +53,25 @@ def _xspf_track(node: ET.Element, e: PlaylistEntry) -> None:
     for name, value in (("title", e.title), ("creator", e.artist), ("album", e.album)):
         if value is not None:
             _add(node, name, value)
+    if annotation := _annotation(e):
+        _add(node, "annotation", annotation)
     if e.tags:
-        _add(node, "annotation", ", ".join(e.tags))
         _add(node, "meta", ";".join(e.tags), "tags")
+    if e.because is not None:
+        _add(node, "meta", e.because, "because")
     if e.duration is not None:
         _add(node, "duration", round(e.duration * 1000))
     for key in XSPF_META:
         if (value := getattr(e, key)) is not None:
             _add(node, "meta", repr(value) if key == "score" else value, key)
+
+
+def _annotation(e: PlaylistEntry) -> str:
+    """The tags, then why the track is queued (which ends with the tags when they agree)."""
+    tags = ", ".join(e.tags)
+    if not e.because:
+        return tags
+    return e.because if e.because.endswith(tags) else f"{tags} · {e.because}"
 
 
 def parse_xspf(text: str) -> list[PlaylistEntry]:
@@ -97,4 +108,5 @@ def _xspf_entry(position: int, node: ET.Element, ns: dict[str, str]) -> Playlist
         tags=tuple(meta["tags"].split(";")) if meta.get("tags") else (),
         album=text("album"),
         recording_mbid=mbid_of(identifiers),
+        because=meta.get("because"),
     )

@@ -235,6 +235,12 @@ def test_queue_lists_ranks_and_ids_that_feedback_takes(
         queue = store.queue(3)
     assert [(r["rank"], r["id"]) for r in rows] == [(e.rank, e.track.id) for e in queue]
     assert all(len(r["why"]) == 3 for r in rows)
+    for row, entry in zip(rows, queue, strict=True):
+        assert entry.because is not None
+        assert row["because"]["like"] == entry.because.fields()["like"]
+        assert row["because"]["tags"] == list(entry.because.tags)
+        assert row["because"]["text"].startswith("like ")
+        assert row["because"]["text"].split(" · ")[0] in lines[entry.rank]
     assert f"#2  {queue[1].track.id}" in lines[2]
     assert _run(path, "feedback", "like", "#2") == 0
     assert ("like", queue[1].track.id, None) in _cli_events(config)

@@ -55,8 +55,9 @@ def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) ->
     assert "Candidate 0" in text
     assert snap.queue[0].tags[0] in text
     assert f"v{pop.champion}" in text
-    assert "ROC-AUC 0.78 P@20 0.58" in text
-    assert sparkline(pop.aucs) in text
+    assert f"ranked by: model v{pop.champion}" in text
+    assert "hit@20 0.45 on 12" in text
+    assert f"{sparkline(pop.percentiles)} percentile" in text
     assert "unhealthy:" in text
     assert "feed:discover, fetch" in text
     assert "backlog 2" in text
@@ -206,3 +207,17 @@ def test_status_agrees_with_the_dashboard(populated: tuple) -> None:
     assert f"{snap.champion.n_labels} labels" in model
     assert "Candidate 0" in "\n".join(lines)
     assert any(line.startswith("run fetch: failed") for line in lines)
+
+
+def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
+    config, store, pop = populated
+    snap = load_snapshot(store, config, rows=10, now=pop.now)
+    wide = _text(render(snap, 160, 50), 160, 50)
+    for row in snap.queue:
+        because = row.entry.because
+        assert because is not None
+        assert because.text(pop.now).startswith("like ")
+        assert clip(because.text(pop.now), 20)[:-1] in wide  # the start of it, at least
+    assert "…" in wide  # too long for the column: cut with an ellipsis
+    narrow = _text(render(snap, 80, 24), 80, 24)
+    assert "like " not in narrow.split("╭─ model")[0]  # a narrow queue shows the tags

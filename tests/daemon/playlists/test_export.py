@@ -73,6 +73,30 @@ def test_json_export_carries_scores_tags_and_mbids(
     )
     with Store.open(config.db_path) as store:
         assert not any(s["exported_at"] for s in store.queue_states().values())
+        reasons = store.reasons([r["track_id"] for r in rows])
+    for row in rows:
+        because = reasons[row["track_id"]]
+        assert row["because"]["like"] == because.fields()["like"]
+        assert row["because"]["tags"] == list(because.tags)
+        assert row["because"]["text"] == because.text(pop.now)  # ages in whole units
+
+
+@pytest.mark.parametrize("fmt", ["xspf", "csv", "jspf"])
+def test_every_export_but_m3u8_says_why(
+    filled: tuple[Config, Path, Population], tmp_path: Path, fmt: str
+) -> None:
+    config, path, pop = filled
+    out = tmp_path / f"why.{fmt}"
+    assert main(["--config", str(path), "export", "--format", fmt, "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    parsed = parse_playlist(fmt, text)
+    assert parsed
+    with Store.open(config.db_path) as store:
+        reasons = store.reasons([p.track_id for p in parsed if p.track_id])
+    for entry in parsed:
+        assert entry.because == reasons[entry.track_id].text(pop.now)
+    if fmt == "xspf":
+        assert f"<annotation>{parsed[0].because}</annotation>" in text
 
 
 def test_min_score_leaves_out_lower_scores(filled: tuple[Config, Path, Population]) -> None:

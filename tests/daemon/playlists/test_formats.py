@@ -22,7 +22,7 @@ from daemon.playlists.formats import (
     with_rank,
     xml_text,
 )
-from store import ExportError
+from store import Because, ExportError, Like
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 XSPF_DIR = SAMPLES / "playlists" / "xspf"
@@ -56,6 +56,26 @@ entries = st.builds(
     album=st.none() | hostile_text,
     recording_mbid=st.none() | st.uuids().map(str),
 )
+likes = st.builds(
+    Like,
+    artist=st.none() | hostile_text,
+    title=st.none() | hostile_text,
+    track_id=st.integers(1, 10**9),
+    last_played_at=st.none() | st.floats(0, 2e9, allow_nan=False),
+    similarity=st.floats(-1, 1, allow_nan=False),
+)
+reasons = st.builds(
+    Because,
+    like=st.lists(likes, max_size=2).map(tuple),
+    tags=st.lists(st.sampled_from(TAGS), max_size=3).map(tuple),
+)
+
+
+def _explained(e: PlaylistEntry, text: str | None, reason: Because | None) -> PlaylistEntry:
+    return dataclasses.replace(e, because=text, reason=reason if text is not None else None)
+
+
+entries = st.builds(_explained, entries, st.none() | hostile_text, st.none() | reasons)
 playlists = st.lists(entries, max_size=8).map(with_rank)
 
 
@@ -64,14 +84,16 @@ def _ms(duration: float | None) -> float | None:
 
 
 def _blank_is_none(e: PlaylistEntry) -> PlaylistEntry:
-    texts = ("artist", "title", "feed", "album", "url", "recording_mbid")
-    return dataclasses.replace(e, **{k: getattr(e, k) or None for k in texts})
+    """As CSV keeps it: blank text is None, and a reason only as its text."""
+    texts = ("artist", "title", "feed", "album", "url", "recording_mbid", "because")
+    return dataclasses.replace(e, reason=None, **{k: getattr(e, k) or None for k in texts})
 
 
 def _as_xml(e: PlaylistEntry) -> PlaylistEntry:
-    texts = ("artist", "title", "feed", "album")
+    """As XSPF keeps it: XML-safe text, milliseconds, and a reason only as its text."""
+    texts = ("artist", "title", "feed", "album", "because")
     changes = {k: xml_text(v) for k in texts if (v := getattr(e, k)) is not None}
-    return dataclasses.replace(e, duration=_ms(e.duration), **changes)
+    return dataclasses.replace(e, duration=_ms(e.duration), reason=None, **changes)
 
 
 def _extinf_text(e: PlaylistEntry) -> str | None:
@@ -155,8 +177,32 @@ def test_json_has_the_documented_fields() -> None:
     )
     (row,) = json.loads(format_playlist("json", [entry]))
     wanted = {"rank", "track_id", "artist", "title", "url", "duration", "score"}
-    assert wanted | {"model_version", "feed", "tags"} <= set(row)
+    assert wanted | {"model_version", "feed", "tags", "because"} <= set(row)
     assert row["tags"] == ["rock"]
+    assert row["because"] is None
+
+
+def test_each_format_but_m3u8_says_why_a_track_is_there() -> None:
+    reason = Because((Like("Boards of Canada", "Roygbiv", 3, 1.0e9, 0.91),), ("ambient",))
+    text = "like Boards of Canada - Roygbiv, played 3 d ago · ambient"
+    mbid = "7e4bb014-51d5-4943-adb1-683e066a5220"
+    entry = PlaylistEntry(
+        rank=1, artist="A", title="T", tags=("ambient",), because=text, reason=reason
+    )
+    entry = dataclasses.replace(entry, url="https://x", recording_mbid=mbid)
+    (row,) = json.loads(format_playlist("json", [entry]))
+    assert row["because"] == {**reason.fields(), "text": text}
+    assert row["because"]["like"][0]["artist"] == "Boards of Canada"
+    jspf = json.loads(format_playlist("jspf", [entry]))["playlist"]["track"][0]
+    ours = jspf["extension"]["https://musicbrainz.org/doc/jspf#track"]["additional_metadata"]
+    assert ours["tastebud"]["because"] == row["because"]
+    assert f"<annotation>{text}</annotation>" in format_playlist("xspf", [entry])
+    retagged = dataclasses.replace(entry, tags=("rock",))
+    assert f"<annotation>rock · {text}</annotation>" in format_playlist("xspf", [retagged])
+    header, line = format_playlist("csv", [entry]).splitlines()
+    assert "because" in header.split(",")
+    assert text in line
+    assert "Roygbiv" not in format_playlist("m3u8", [entry])
 
 
 def test_jspf_has_the_listenbrainz_shape() -> None:

@@ -1,0 +1,167 @@
+"""Why each of the best-scored candidates is queued: the listened or liked tracks it is
+closest to, and its most probable musicnn tags.
+
+Closeness is the cosine of track-mean feature vectors z-scored over the tracks involved
+(the candidates and the positives): the space of the similarity ranking
+(:mod:`classifier.taste.centroid`). The positives are those of the labelled set,
+listened or liked and not disliked since. One matmul compares every candidate with
+every positive, so 500 candidates against 2,000 positives take milliseconds; reading
+their features takes the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import time
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from classifier.config import ModelConfig
+from classifier.cycle.features import track_vectors
+from classifier.cycle.labels import build_labels
+from classifier.embed import feature_key
+from classifier.musicnn.weights import tag_names
+from store import Because, Like, Store, TastebudError, Track
+
+__all__ = ["LIKES", "TOP_TAGS", "closest", "explain", "explaining"]
+
+logger = logging.getLogger(__name__)
+
+LIKES = 2  # the closest positives a reason names (the second only when it is similar at all)
+TOP_TAGS = 3
+
+
+def explain(store: Store, config: ModelConfig, key: str, *, now: float, top: int = 500) -> int:
+    """Store why each of the ``top`` best-scored candidates is queued, replacing every
+    stored reason; returns how many were stored."""
+    candidates = _best_scored(store, top)
+    likes = _likes(store, config, key, candidates, now) if candidates else {}
+    tags = _top_tags(store, config, key, candidates)
+    reasons = {
+        t: Because(likes.get(t, ()), tags.get(t, ()))
+        for t in candidates
+        if likes.get(t) or tags.get(t)
+    }
+    written = store.put_reasons(reasons, now=now)
+    logger.info("reasons stored for %d of the %d best-scored candidates", written, len(candidates))
+    return written
+
+
+class Rescore(Protocol):
+    """:func:`classifier.cycle.rescore.rescore`'s signature."""
+
+    def __call__(
+        self, store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
+    ) -> int: ...
+
+
+def explaining(rescore: Rescore) -> Rescore:
+    """``rescore``, then :func:`explain` of the top it wrote, both at one time: ``now``, or
+    the clock read once."""
+
+    @functools.wraps(rescore)
+    def rescore_and_explain(
+        store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
+    ) -> int:
+        at = time.time() if now is None else now
+        written = rescore(store, config, checkpoint_dir, now=at)
+        explain(store, config, feature_key(config.backbone), now=at)
+        return written
+
+    return rescore_and_explain
+
+
+def _best_scored(store: Store, top: int) -> list[int]:
+    """The ``top`` never-listened feed tracks with the highest scores, best first."""
+    offered = set(store.candidate_ids())
+    scored = [(s, t) for t, s in store.scores().items() if t in offered]
+    scored.sort(key=lambda st: (-st[0], st[1]))
+    return [t for _, t in scored[:top]]
+
+
+def closest(
+    candidates: np.ndarray, positives: np.ndarray, k: int = LIKES
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices (C, k) into ``positives``, cosines (C, k)), most similar first, of each
+    candidate's ``k`` closest positives, all z-scored over both sets together."""
+    both = np.concatenate([candidates, positives]).astype(np.float64)
+    mean, std = both.mean(axis=0), both.std(axis=0) + 1e-6
+    c, p = _unit((candidates - mean) / std), _unit((positives - mean) / std)
+    cosines = c @ p.T
+    k = min(k, cosines.shape[1])
+    part = np.argpartition(-cosines, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(cosines, part, axis=1), axis=1, kind="stable")
+    index = np.take_along_axis(part, order, axis=1)
+    return index, np.take_along_axis(cosines, index, axis=1)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return np.asarray(rows / (np.linalg.norm(rows, axis=1, keepdims=True) + 1e-12))
+
+
+def _likes(
+    store: Store, config: ModelConfig, key: str, candidates: list[int], now: float
+) -> dict[int, tuple[Like, ...]]:
+    """Each candidate's closest listened or liked tracks."""
+    labels = build_labels(
+        store, dataclasses.replace(config, unlabelled_sample=0), store.embedded_ids(key), now=now
+    )
+    wanted = [int(t) for t in labels.track_ids[labels.targets == 1]]
+    pos_ids, pos_vectors = track_vectors(store, key, wanted)
+    cand_ids, cand_vectors = track_vectors(store, key, candidates)
+    if not pos_ids or not cand_ids:
+        return {}
+    index, cosines = closest(cand_vectors, pos_vectors)
+    played = _last_played(store, now)
+    tracks = {t: store.get_track(t) for t in {pos_ids[i] for i in np.unique(index)}}
+    out: dict[int, tuple[Like, ...]] = {}
+    for row, candidate in enumerate(cand_ids):
+        picks = [(pos_ids[i], float(c)) for i, c in zip(index[row], cosines[row], strict=True)]
+        out[candidate] = tuple(
+            _like(tracks[t], t, c, played.get(t))
+            for n, (t, c) in enumerate(picks)
+            if n == 0 or c > 0  # a second one only when it is similar at all
+        )
+    return out
+
+
+def _like(track: Track | None, track_id: int, similarity: float, played: float | None) -> Like:
+    artist, title = (track.artist, track.title) if track else (None, None)
+    return Like(artist, title, track_id, played, round(similarity, 4))
+
+
+def _last_played(store: Store, now: float) -> dict[int, float]:
+    """Each track's newest listen up to ``now``."""
+    last: dict[int, float] = {}
+    for track_id, at, _ in store.listens():
+        if at <= now:
+            last[track_id] = max(last.get(track_id, 0.0), float(at))
+    return last
+
+
+def _top_tags(
+    store: Store, config: ModelConfig, key: str, track_ids: list[int]
+) -> dict[int, tuple[str, ...]]:
+    """The ``TOP_TAGS`` most probable tags of each track (patch means of its stored tags)."""
+    names = _tag_names(config.backbone)
+    means = store.mean_tags(key, track_ids)
+    return {
+        t: tuple(_tag(names, int(i)) for i in np.argsort(-m)[:TOP_TAGS]) for t, m in means.items()
+    }
+
+
+def _tag(names: tuple[str, ...], i: int) -> str:
+    return names[i] if i < len(names) else f"tag{i}"
+
+
+def _tag_names(backbone: str) -> tuple[str, ...]:
+    """The backbone's tag names; none (tags show as ``tagN``) when musicnn is missing."""
+    try:
+        return tuple(tag_names(backbone))
+    except (ImportError, TastebudError) as exc:
+        logger.warning("tag names unavailable, reasons show tag numbers: %s", exc)
+        return ()

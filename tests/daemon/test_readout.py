@@ -1,0 +1,214 @@
+"""What orders the queue and how far to trust it, as ``status`` and the dashboard say it.
+
+Each scenario is a real SQLite file: no model, a model that ranks, a model the
+similarity ranking beat, a model from before the held-out-listen measures, and one
+whose measures were not taken (NaN, inf, missing).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from daemon.cli import main
+from daemon.cli.status import status_data, status_lines
+from daemon.config import Config
+from daemon.dashboard.snapshot import load_snapshot
+from daemon.dashboard.view import render, sparkline
+from daemon.readout import MEASURES, percentile_trend, validation_line
+from store import ListenIn, Store, TrackRef
+from tests.populate import write_config
+
+NOW = 1_700_000_000.0
+JUDGED = {
+    "k": 20,
+    "n_heldout": 12,
+    "hit_at_k": 0.45,
+    "percentile": 0.91,
+    "similarity_hit_at_k": 0.40,
+    "similarity_percentile": 0.85,
+    "champion_hit_at_k": 0.35,
+    "champion_percentile": 0.80,
+    "similarity_ranks": 0.0,
+}
+VALIDATION = "validation: hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91"
+
+
+def _store(tmp_path: Path, *, listened: bool = True) -> tuple[Config, Store, list[int]]:
+    config, _ = write_config(tmp_path)
+    store = Store.open(config.db_path)
+    refs = [TrackRef("feed", f"Artist {i}", f"Title {i}") for i in range(3)]
+    store.add_feed_items("feed", refs)
+    ids = [store.find_tracks(f"Artist {i} - Title {i}")[0].id for i in range(3)]
+    for track_id in ids:
+        store.mark_track(track_id, "ready")
+    if listened:
+        store.add_listens([ListenIn(TrackRef("lb", "Old", "Favourite"), int(NOW))], "lb")
+    return config, store, ids
+
+
+def _model(store: Store, metrics: dict[str, float], *, promote: bool = True) -> int:
+    version = store.add_model(
+        parent=None, hparams={}, n_train=30, n_val=12, metrics=metrics, checkpoint="v.pt"
+    )
+    if promote:
+        store.promote(version)
+    return version
+
+
+def _dashboard(store: Store, config: Config, width: int = 120, height: int = 40) -> str:
+    """The model panel's text, its wrapped lines joined with spaces."""
+    snap = load_snapshot(store, config, now=NOW, with_drift=False)
+    console = Console(width=width, height=height, record=True, file=io.StringIO())
+    console.print(render(snap, width, height))
+    panel = console.export_text().split("╭─ model")[1].splitlines()[1:-1]
+    return " ".join(line.split("││")[0].strip("│ ") for line in panel)
+
+
+def _said(store: Store, config: Config) -> tuple[list[str], dict[str, object], str]:
+    lines = status_lines(store, config, now=NOW)
+    data = json.loads(json.dumps(status_data(store, config)))  # as --json prints it
+    return lines, data, _dashboard(store, config)
+
+
+def test_no_model_and_nothing_scored_is_feed_order(tmp_path: Path) -> None:
+    config, store, _ = _store(tmp_path, listened=False)
+    lines, data, dashboard = _said(store, config)
+    assert "ranked by: feed order (nothing scored yet)" in lines
+    assert "model: untrained" in lines
+    assert data["ranked_by"] == "feed order"
+    assert data["validation"] == dict.fromkeys((*MEASURES, "roc_auc"))
+    assert "ranked by: feed order" in dashboard
+    assert "untrained" in dashboard
+
+
+def test_no_model_ranks_by_similarity_once_there_are_listens(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    store.put_scores(None, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    assert "ranked by: similarity to your listens (no model yet)" in lines
+    assert data["ranked_by"] == "similarity"
+    assert "similarity to your listens (no model yet)" in dashboard
+
+
+def test_no_model_and_no_listens_after_scoring_is_feed_order(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path, listened=False)
+    store.put_scores(None, [(t, 1 - i / 3) for i, t in enumerate(ids)])
+    lines, data, _ = _said(store, config)
+    assert "ranked by: feed order (nothing listened to or liked yet)" in lines
+    assert data["ranked_by"] == "feed order"
+
+
+def test_a_model_that_ranks_says_so_with_its_sample_size(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    version = _model(store, JUDGED)
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    assert f"ranked by: model v{version}" in lines
+    assert VALIDATION in lines
+    assert data["ranked_by"] == "model"
+    assert data["validation"]["hit_at_k"] == 0.45
+    assert data["validation"]["n_heldout"] == 12
+    assert data["validation"]["roc_auc"] is None
+    assert f"ranked by: model v{version}" in dashboard
+    assert VALIDATION.removeprefix("validation: ") in dashboard
+
+
+def test_the_similarity_ranking_that_beat_the_model_says_why(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    version = _model(store, {**JUDGED, "similarity_ranks": 1.0})
+    store.put_scores(None, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    line = f"ranked by: similarity (v{version} ranked held-out listens worse)"
+    assert line in lines
+    assert VALIDATION in lines
+    assert data["ranked_by"] == "similarity"
+    assert data["validation"]["similarity_ranks"] == 1.0
+    assert line in dashboard
+
+
+def test_scores_from_before_the_verdict_say_what_ranks_next(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    old = _model(store, JUDGED)
+    store.put_scores(old, [(t, 0.5) for t in ids])
+    new = _model(store, {**JUDGED, "similarity_ranks": 1.0})
+    lines, data, _ = _said(store, config)
+    assert f"ranked by: model v{old} (v{new} ranks from the next rescore)" in lines
+    store.put_scores(new, [(t, 0.5) for t in ids])
+    lines, data, _ = _said(store, config)
+    assert f"ranked by: model v{new} (similarity ranks from the next rescore)" in lines
+    assert data["ranked_by"] == "model"
+
+
+def test_an_older_model_shows_its_roc_auc_as_the_older_measure(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    version = _model(store, {"roc_auc": 0.81, "precision_at_k": 0.6, "n_labels": 40})
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    assert "validation: ROC-AUC 0.81 (older measure)" in lines
+    assert data["validation"]["roc_auc"] == 0.81
+    assert data["validation"]["hit_at_k"] is None
+    assert "ROC-AUC 0.81 (older measure)" in dashboard
+    assert "percentile by version" not in dashboard  # no promoted model has the measure
+    store.put_scores(None, [(t, 0.5) for t in ids])
+    lines, _, _ = _said(store, config)
+    assert f"ranked by: similarity (v{version} ranked its validation split worse)" in lines
+
+
+def test_unmeasured_values_say_not_measured(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    _model(store, {**JUDGED, "percentile": 0.7})
+    metrics = {"k": 20, "hit_at_k": math.nan, "percentile": math.inf, "similarity_ranks": 0.0}
+    version = _model(store, metrics)
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    assert (
+        "validation: hit@20 not measured (held-out sample not measured) "
+        "(similarity not measured), percentile not measured"
+    ) in lines
+    assert data["validation"]["hit_at_k"] is None
+    assert data["validation"]["percentile"] is None
+    assert data["validation"]["n_heldout"] is None
+    assert "nan" not in "\n".join(lines).lower()
+    assert "nan" not in dashboard.lower()
+    assert f"{sparkline([0.7, math.nan])} percentile by version" in dashboard
+
+
+def test_status_json_carries_ranked_by_and_nulls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, store, ids = _store(tmp_path)
+    version = _model(store, {"k": 20, "hit_at_k": math.nan})
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    store.close()
+    assert main(["--config", str(tmp_path / "config.toml"), "status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ranked_by"] == "model"
+    assert data["ranking"] == f"ranked by: model v{version}"
+    assert data["validation"]["k"] == 20
+    assert data["validation"]["hit_at_k"] is None
+
+
+def test_the_trend_covers_promoted_models_with_the_measure(tmp_path: Path) -> None:
+    _, store, _ = _store(tmp_path)
+    _model(store, {"roc_auc": 0.7})  # older measure: left out
+    _model(store, {**JUDGED, "percentile": 0.8})
+    _model(store, {**JUDGED, "percentile": 0.99}, promote=False)  # never promoted
+    _model(store, {"k": 20, "percentile": math.nan})  # promoted, not measured: a gap
+    _model(store, {**JUDGED, "percentile": 0.9})
+    trend = percentile_trend(store.models())
+    assert len(trend) == 3
+    assert (trend[0], trend[2]) == (0.8, 0.9)
+    assert math.isnan(trend[1])
+
+
+def test_validation_uses_the_configured_k_when_the_model_did_not_record_one() -> None:
+    assert validation_line({"hit_at_k": 0.5, "n_heldout": 3}, 10).startswith(
+        "hit@10 0.50 on 3 held-out listens"
+    )
+    assert validation_line({}, 20).startswith("hit@20 not measured")
