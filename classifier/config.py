@@ -37,6 +37,7 @@ class ModelConfig:
     mix_steps: int = field(default=200, metadata=_NON_NEGATIVE)
     mix_l2sp: float = field(default=0.1, metadata=_NON_NEGATIVE)
     mix_window_days: float = field(default=60.0, metadata=_POSITIVE)
+    mix_half_life_days: float = field(default=float("inf"), metadata=_POSITIVE)
     mix_negatives: int = field(default=8, metadata=_POSITIVE)
     validation_sample: int = field(default=1000, metadata=_POSITIVE)
     precision_k: int = field(default=20, metadata=_POSITIVE)
