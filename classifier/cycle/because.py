@@ -3,7 +3,7 @@ closest to, and its most probable musicnn tags.
 
 Closeness is the cosine of track-mean feature vectors z-scored over the tracks involved
 (the candidates and the positives): the space of the similarity ranking
-(:mod:`classifier.taste.centroid`). The positives are those of the labelled set,
+(:mod:`classifier.taste.kernel`). The positives are those of the labelled set,
 listened or liked and not disliked since. One matmul compares every candidate with
 every positive, so 500 candidates against 2,000 positives take milliseconds; reading
 their features takes the rest.
@@ -12,22 +12,17 @@ their features takes the rest.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
-import time
-from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from classifier.config import ModelConfig
 from classifier.cycle.features import track_vectors
 from classifier.cycle.labels import build_labels
-from classifier.embed import feature_key
 from classifier.musicnn.weights import tag_names
 from store import Because, Like, Store, TastebudError, Track
 
-__all__ = ["LIKES", "TOP_TAGS", "closest", "explain", "explaining"]
+__all__ = ["LIKES", "TOP_TAGS", "closest", "explain"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,30 +44,6 @@ def explain(store: Store, config: ModelConfig, key: str, *, now: float, top: int
     written = store.put_reasons(reasons, now=now)
     logger.info("reasons stored for %d of the %d best-scored candidates", written, len(candidates))
     return written
-
-
-class Rescore(Protocol):
-    """:func:`classifier.cycle.rescore.rescore`'s signature."""
-
-    def __call__(
-        self, store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
-    ) -> int: ...
-
-
-def explaining(rescore: Rescore) -> Rescore:
-    """``rescore``, then :func:`explain` of the top it wrote, both at one time: ``now``, or
-    the clock read once."""
-
-    @functools.wraps(rescore)
-    def rescore_and_explain(
-        store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
-    ) -> int:
-        at = time.time() if now is None else now
-        written = rescore(store, config, checkpoint_dir, now=at)
-        explain(store, config, feature_key(config.backbone), now=at)
-        return written
-
-    return rescore_and_explain
 
 
 def _best_scored(store: Store, top: int) -> list[int]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from classifier.config import ModelConfig
-from classifier.cycle.because import explaining
+from classifier.cycle.because import explain
 from classifier.cycle.features import track_vectors
 from classifier.cycle.scene import scene_at
 from classifier.embed import feature_key
@@ -121,17 +121,23 @@ def _mean_logits(
     return means
 
 
-@explaining  # then stores why each of the best-scored candidates is queued
 def rescore(
     store: Store, config: ModelConfig, checkpoint_dir: Path, *, now: float | None = None
 ) -> int:
-    """Score every embedded candidate (champion, or similarity); returns how many were written.
+    """Score every embedded candidate (champion, or similarity), then store why the best
+    of them are queued; returns how many were scored.
 
     ``checkpoint_dir`` is where the champion's checkpoint lives when its
     recorded path is relative; ``now`` (default: the clock) is the time recency is
     measured from.
     """
     now = time.time() if now is None else now
+    written = _score_all(store, config, checkpoint_dir, now)
+    explain(store, config, feature_key(config.backbone), now=now)
+    return written
+
+
+def _score_all(store: Store, config: ModelConfig, checkpoint_dir: Path, now: float) -> int:
     key = feature_key(config.backbone)
     embedded = store.embedded_ids(key)
     candidates = [t for t in store.feed_order() if t in embedded]

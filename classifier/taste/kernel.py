@@ -39,8 +39,13 @@ HALF_LIVES = (2.0, 7.0, 30.0, 120.0, float("inf"))
 """Half-lives in days of the positive kernels; ``inf``: every listen alike."""
 NEGATIVE_HALF_LIFE = 30.0
 """Half-life of the kernel over skipped and disliked tracks."""
-N_KERNEL = len(HALF_LIVES) + 1
-"""Kernel features per track: one per half-life, then the negative one."""
+NEIGHBOURS = 5
+NEIGHBOUR_HALF_LIFE = 30.0
+"""The nearest-neighbour feature: mean of the 5 best cosines, each scaled by the decay
+(30-day half-life) of that track's newest listen."""
+N_KERNEL = len(HALF_LIVES) + 2
+"""Similarity features per track: one kernel per half-life, the nearest neighbours, then
+the kernel over skips and dislikes."""
 SIMILARITY = HALF_LIVES.index(7.0)
 """The feature that alone is the similarity ranking."""
 TAU = 0.2
@@ -86,9 +91,16 @@ def unit_vectors(vectors: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.n
 
 
 def _track_weights(
-    history: History, basis: Basis, at: np.ndarray, half_life: float, positive: bool, cap: float
+    history: History,
+    basis: Basis,
+    at: np.ndarray,
+    half_life: float,
+    positive: bool,
+    cap: float,
+    newest_only: bool = False,
 ) -> np.ndarray:
-    """(Q, U) capped per-track weights, as seen at each of the times ``at``."""
+    """(Q, U) capped per-track weights (sums over events, or with ``newest_only`` the
+    weight of the newest event), as seen at each of the times ``at``."""
     chosen = history.positive == positive
     cols = basis.column(history.track_ids[chosen])
     age = (at[:, None] - history.times[chosen][None, :]) / _DAY  # (Q, E)
@@ -100,7 +112,7 @@ def _track_weights(
         decayed = seen.astype(np.float64)
     weights = np.zeros((len(at), len(basis.track_ids)))
     keep = cols >= 0
-    np.add.at(weights.T, cols[keep], decayed[:, keep].T)
+    (np.maximum if newest_only else np.add).at(weights.T, cols[keep], decayed[:, keep].T)
     return np.minimum(weights, cap)
 
 
@@ -113,25 +125,46 @@ def kernel_features(
     cap: float,
     own: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(N, :data:`N_KERNEL`) log kernel means of the tracks with ``units`` (N, D).
+    """(N, :data:`N_KERNEL`) similarity features of the tracks with ``units`` (N, D).
 
     ``at`` holds one time (then shared by all) or one per track; ``own`` the
     tracks' ids, to leave each one's own events out.
     """
-    kernel = np.exp((units @ basis.units.T - 1.0) / TAU)  # (N, U)
+    cosines = units @ basis.units.T  # (N, U)
+    kernel = np.exp((cosines - 1.0) / TAU)
     if own is not None:
         cols = basis.column(np.asarray(own))
         rows = np.flatnonzero(cols >= 0)
     at = np.atleast_1d(np.asarray(at, np.float64))
-    scales = [(h, True) for h in HALF_LIVES] + [(NEGATIVE_HALF_LIFE, False)]
-    out = np.zeros((len(units), N_KERNEL), np.float32)
-    for j, (half_life, positive) in enumerate(scales):
-        weights = _track_weights(history, basis, at, half_life, positive, cap)
-        weights = np.broadcast_to(weights, kernel.shape).copy() if own is not None else weights
-        if own is not None:
-            weights[rows, cols[rows]] = 0.0
-        num = (kernel * weights).sum(1) if len(weights) > 1 else kernel @ weights[0]
-        den = weights.sum(1)
-        mean = np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
-        out[:, j] = np.log(mean + _EPS)
-    return out
+
+    def weights_of(half_life: float, positive: bool, newest_only: bool = False) -> np.ndarray:
+        w = _track_weights(history, basis, at, half_life, positive, cap, newest_only)
+        if own is None:
+            return w
+        w = np.broadcast_to(w, kernel.shape).copy()
+        w[rows, cols[rows]] = 0.0
+        return w
+
+    columns = [_mean(kernel, weights_of(h, True)) for h in HALF_LIVES]
+    columns.append(_neighbours(cosines, weights_of(NEIGHBOUR_HALF_LIFE, True, True)))
+    columns.append(_mean(kernel, weights_of(NEGATIVE_HALF_LIFE, False)))
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+def _mean(kernel: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """log of the ``weights``-weighted mean kernel per row (weights (1, U) or (N, U))."""
+    num = (kernel * weights).sum(1) if len(weights) > 1 else kernel @ weights[0]
+    den = weights.sum(1)
+    mean = np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
+    return np.asarray(np.log(mean + _EPS))
+
+
+def _neighbours(cosines: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mean of the :data:`NEIGHBOURS` best weight-scaled cosines per row (the newest event
+    seen weighs 1)."""
+    scaled = cosines * weights
+    k = min(NEIGHBOURS, scaled.shape[1])
+    if k == 0:
+        return np.zeros(len(cosines))
+    best = np.partition(scaled, scaled.shape[1] - k, axis=1)[:, -k:]
+    return np.asarray(best.mean(axis=1))
