@@ -15,6 +15,7 @@ that day's non-random listens from.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -73,7 +74,7 @@ class Listen:
     random: bool
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Listener:
     """One simulated listener on one corpus: its listens, and relevance per day."""
 
@@ -104,13 +105,23 @@ class Listener:
         return np.flatnonzero(self.shares(day) >= RELEVANT_SHARE)
 
     def listens_until(self, at: float) -> list[Listen]:
-        """The listens up to time ``at``."""
-        return [x for x in self.listens if x.at <= at]
+        """The listens up to time ``at`` (listens are in time order)."""
+        return self.listens[: int(np.searchsorted(self.times, at, side="right"))]
+
+    @functools.cached_property
+    def times(self) -> np.ndarray:
+        """The time of each listen."""
+        return np.array([x.at for x in self.listens])
+
+    @functools.cached_property
+    def tracks(self) -> np.ndarray:
+        """The corpus index of each listen's track."""
+        return np.array([x.track for x in self.listens], dtype=np.int64)
 
     def candidates(self, day: int) -> np.ndarray:
         """Corpus indices of the tracks never listened to by the end of day ``day``."""
-        listened = {x.track for x in self.listens_until(self.day_end(day))}
-        return np.array([i for i in range(len(self.labels)) if i not in listened], dtype=np.int64)
+        n = int(np.searchsorted(self.times, self.day_end(day), side="right"))
+        return np.setdiff1d(np.arange(len(self.labels)), self.tracks[:n])
 
     def relevant(self, day: int, candidates: np.ndarray) -> np.ndarray:
         """Bool per candidate: of a style liked on day ``day``."""
@@ -131,11 +142,10 @@ def simulate(kind: Kind, labels: np.ndarray, seed: int) -> Listener:
         start = NOW - (kind.days - day) * DAY
         probs = np.zeros(N_STYLES)
         probs[roles] = kind.shares(day)
-        for _ in range(LISTENS_PER_DAY):
-            at = start + rng.uniform(1.0, DAY - 1.0)
+        for at in np.sort(start + rng.uniform(1.0, DAY - 1.0, LISTENS_PER_DAY)):
             if rng.random() < kind.noise:
-                listens.append(Listen(int(rng.choice(everything)), at, True))
+                listens.append(Listen(int(rng.choice(everything)), float(at), True))
             else:
                 style = int(rng.choice(N_STYLES, p=probs))
-                listens.append(Listen(int(rng.choice(heard[style])), at, False))
+                listens.append(Listen(int(rng.choice(heard[style])), float(at), False))
     return Listener(kind, seed, labels, roles, heard, listens)

@@ -57,11 +57,11 @@ class History:
 def history(listener: Listener, day: int) -> History:
     """The history of ``listener`` at the end of day ``day``."""
     end = listener.day_end(day)
-    listens = listener.listens_until(end)
+    n = int(np.searchsorted(listener.times, end, side="right"))
     candidates = listener.candidates(day)
     return History(
-        np.array([x.track for x in listens], dtype=np.int64),
-        np.array([(end - x.at) / DAY for x in listens]),
+        listener.tracks[:n],
+        (end - listener.times[:n]) / DAY,
         candidates,
         listener.relevant(day, candidates),
         listener.seed * 1000 + day,
