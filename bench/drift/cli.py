@@ -15,6 +15,8 @@ import logging
 import typing
 from pathlib import Path
 
+import torch
+
 from bench.drift import report
 from bench.drift.corpus import SPECS, build
 from bench.drift.listeners import KINDS
@@ -55,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=int, default=1, help="train every N replayed days")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--rows", choices=("all", "shipped", "similarity"), default="all")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--variants", action="store_true", help="also run bench/drift/variants.py")
     p.add_argument("--json", type=Path, help="write the numbers to this file")
     p.add_argument("--write-variants", action="store_true", help="record them in RESULTS.md")
@@ -73,6 +76,7 @@ def settings(args: argparse.Namespace) -> Settings:
         days=args.days,
         every=max(1, args.every),
         rows=args.rows,
+        threads=max(1, args.threads),
         overrides=overrides(args.set),
         variants=dict(VARIANTS) if args.variants else {},
     )
@@ -80,6 +84,7 @@ def settings(args: argparse.Namespace) -> Settings:
 
 def run_all(corpora: list[str], s: Settings) -> list[Results]:
     """``s`` on each named corpus."""
+    torch.set_num_threads(s.threads)
     base = dataclasses.replace(ModelConfig(), **s.overrides)  # type: ignore[arg-type]
     for name in corpora:
         if name not in SPECS:

@@ -15,22 +15,29 @@ VARIANTS_SECTION = "drift-variants"
 
 
 def setup(s: Settings, config: ModelConfig) -> str:
-    """What was measured, in a few sentences."""
-    kinds = "; ".join(f"`{k.name}`: {k.about} ({k.days} days)" for k in KINDS.values())
+    """What was measured, in a few paragraphs."""
+    kinds = "\n".join(f"- `{k.name}` ({k.days} days): {k.about};" for k in KINDS.values())
     train = "every day" if s.every == 1 else f"every {s.every} days"
-    return f"""Styles are a corpus's four Debian packages. Each simulated listener hears
-{LISTENS_PER_DAY} tracks a day drawn from the heard {HEARD_SHARE:.0%} of each liked package's
-tracks ({kinds}; noisy's random listens come from the heard tracks of every style).
-Candidates: every track never listened to. Relevant on a day: candidates of the
-styles the listener draws at least {RELEVANT_SHARE:.0%} of that day's non-random listens from.
-Seeds {s.seeds} (package roles and listens differ per seed); every row sees the same
-listens and candidates. **As shipped** replays the daemon: a fresh SQLite store, the
-history before the last {s.days} days loaded at once, then for each of the last {s.days}
-days that day's listens, `train_cycle` ({train}) and `rescore` at the day's end, and the
-queue's scores of that day's candidates (`[model]` defaults: {config.steps} steps,
-half-life {config.half_life_days:g} d, L2-SP {config.l2sp:g}). The similarity rows use
-the cached features only (z-scored over the corpus). Columns: the last day, then the
-mean over the last {s.days} days ("along" the way); P@20 / ROC-AUC, means over seeds."""
+    return f"""Styles are a corpus's four Debian packages. A simulated listener hears
+{LISTENS_PER_DAY} tracks a day, drawn from the heard {HEARD_SHARE:.0%} of each liked package's
+tracks:
+
+{kinds}
+
+noisy's random listens come from the heard tracks of every style. Candidates: every
+track never listened to. Relevant on a day: the candidates of the styles the listener
+draws at least {RELEVANT_SHARE:.0%} of that day's non-random listens from. Seeds {s.seeds}
+(package roles and listens differ per seed); every row sees the same listens and
+candidates.
+
+**As shipped** replays the daemon: a fresh SQLite store, the history before the last
+{s.days} days loaded at once, then for each of the last {s.days} days that day's listens,
+`train_cycle` ({train}) and `rescore` at the day's end, and the queue's scores of that
+day's candidates (`[model]` defaults: {config.steps} steps, half-life
+{config.half_life_days:g} d, L2-SP {config.l2sp:g}; torch on {s.threads} thread(s)). The
+other rows use the cached features only, z-scored over the corpus where they say so.
+Columns: the last day, then the mean over the last {s.days} days ("along" the way);
+each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds."""
 
 
 def write_drift(results: list[Results], s: Settings, config: ModelConfig) -> str:

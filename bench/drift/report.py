@@ -57,7 +57,8 @@ def verdict(res: Results, row: str = SHIPPED) -> str:
         words = []
         for m, measure in enumerate(("P@20", "ROC-AUC")):
             best, name = _best(res, along, m)
-            words.append(f"{measure} {ours[m]:.2f} {_compare(ours[m], best)} {best:.2f} ({name})")
+            short = name.split(" (")[0]
+            words.append(f"{measure} {ours[m]:.2f} {_compare(ours[m], best)} {best:.2f} ({short})")
         both = all(ours[m] > _best(res, along, m)[0] for m in range(2))
         parts.append(f"{when}: {'BEATS' if both else 'does not beat'} ({'; '.join(words)})")
     head = f"Corpus {res.corpus.upper()}, {row} vs the best similarity row"

@@ -60,6 +60,7 @@ class Settings:
     days: int = 60
     every: int = 1
     rows: str = "all"  # all, shipped or similarity
+    threads: int = 1  # torch's: two fight other work on a busy two-core machine
     overrides: dict[str, object] = dataclasses.field(default_factory=dict)
     variants: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
 
