@@ -1,0 +1,8 @@
+"""The taste-drift benchmark: simulated listeners on real recordings, every ranking
+of the candidates, and tastebud as shipped replayed day by day through the daemon's path.
+
+Modules: ``corpus`` (the recordings), ``listeners`` (the simulation), ``rankers``
+and ``ceiling`` (rankings from features alone), ``replay`` (the daemon's path),
+``run`` (the numbers), ``report`` (Markdown), ``document`` (RESULTS.md),
+``variants`` (extra shipped rows) and ``cli`` (``python -m bench.drift``).
+"""

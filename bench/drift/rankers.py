@@ -1,0 +1,125 @@
+"""Rankings of the candidates that need no store: similarity to the listens, and a ceiling.
+
+Each ranker sees the :class:`History` up to one moment (listened tracks with
+their listen times, and the candidates) and returns one score per candidate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from bench.drift.listeners import DAY, Listener
+from classifier import TasteModel, centroid_scores
+
+
+@dataclasses.dataclass(frozen=True)
+class Space:
+    """A corpus's per-track vectors: z-scored 1506-d means, and the 200-d penultimate."""
+
+    z: np.ndarray  # (N, 1506), z-scored over the corpus
+    unit: np.ndarray  # z, each row of unit length
+    raw: np.ndarray  # (N, 1506) track means, not z-scored
+    penultimate: np.ndarray  # (N, 200) mean over patches of musicnn's penultimate layer
+
+
+def space(features: np.ndarray) -> Space:
+    """The vectors the rankers use, from a corpus's (N, P, 1506) features."""
+    raw = features.astype(np.float32).mean(axis=1)
+    z = (raw - raw.mean(axis=0)) / (raw.std(axis=0) + 1e-6)
+    unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
+    return Space(z, unit, raw, _penultimate(features))
+
+
+def _penultimate(features: np.ndarray) -> np.ndarray:
+    model = TasteModel.pretrained().eval()
+    n, p, d = features.shape
+    with torch.no_grad():
+        pen = model.penultimate(torch.from_numpy(features.reshape(n * p, d)).float())
+    return np.asarray(pen.numpy().reshape(n, p, -1).mean(axis=1))
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """What a ranker sees at time ``now``: every listen so far, the candidates and (for
+    the ceiling only) their relevance."""
+
+    tracks: np.ndarray  # corpus index per listen
+    ages_days: np.ndarray  # per listen
+    candidates: np.ndarray
+    relevant: np.ndarray
+    seed: int
+
+
+def history(listener: Listener, day: int) -> History:
+    """The history of ``listener`` at the end of day ``day``."""
+    end = listener.day_end(day)
+    n = int(np.searchsorted(listener.times, end, side="right"))
+    candidates = listener.candidates(day)
+    return History(
+        listener.tracks[:n],
+        (end - listener.times[:n]) / DAY,
+        candidates,
+        listener.relevant(day, candidates),
+        listener.seed * 1000 + day,
+    )
+
+
+def _decay(ages_days: np.ndarray, half_life: float) -> np.ndarray:
+    return np.asarray(0.5 ** (ages_days / half_life))
+
+
+def fingerprint(s: Space, h: History) -> np.ndarray:
+    """Plain cosine to the 30-day-weighted centroid of the 200-d penultimate embeddings."""
+    emb = s.penultimate
+    flat = np.stack([np.ones(emb.shape[1]), -np.ones(emb.shape[1])])  # mean 0, spread 1
+    return centroid_scores(flat, emb[h.tracks], _decay(h.ages_days, 30.0), emb[h.candidates])
+
+
+def centroid(half_life: float) -> Ranker:
+    """Cosine to the recency-weighted centroid of the z-scored 1506-d track means."""
+
+    def rank(s: Space, h: History) -> np.ndarray:
+        w = _decay(h.ages_days, half_life)
+        return centroid_scores(s.raw, s.raw[h.tracks], w, s.raw[h.candidates])
+
+    return rank
+
+
+def _per_track(h: History, half_life: float, combine: str) -> tuple[np.ndarray, np.ndarray]:
+    """Listened tracks and each one's weight: its latest listen's (max) or all (sum)."""
+    tracks = np.unique(h.tracks)
+    w = _decay(h.ages_days, half_life)
+    out = np.zeros(len(tracks))
+    at = np.searchsorted(tracks, h.tracks)
+    if combine == "max":
+        np.maximum.at(out, at, w)
+    else:
+        np.add.at(out, at, w)
+    return tracks, out
+
+
+def knn(s: Space, h: History, half_life: float = 30.0, k: int = 5) -> np.ndarray:
+    """Mean of the ``k`` best recency-scaled cosines of a candidate to the listened tracks."""
+    tracks, w = _per_track(h, half_life, "max")
+    cos = s.unit[h.candidates] @ s.unit[tracks].T * w[None, :]
+    best = -np.sort(-cos, axis=1)[:, : min(k, len(tracks))]
+    return np.asarray(best.mean(axis=1))
+
+
+def kernel(s: Space, h: History, half_life: float = 7.0, width: float = 0.2) -> np.ndarray:
+    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)``."""
+    tracks, w = _per_track(h, half_life, "sum")
+    cos = s.unit[h.candidates] @ s.unit[tracks].T
+    return np.asarray(np.exp((cos - 1.0) / width) @ w)
+
+
+def random(s: Space, h: History) -> np.ndarray:
+    """A uniform random ranking (seeded by listener and day)."""
+    return np.random.default_rng(h.seed).uniform(size=len(h.candidates))
+
+
+Ranker = Callable[[Space, History], np.ndarray]
