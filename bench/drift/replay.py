@@ -20,7 +20,7 @@ import numpy as np
 from bench.common import timer
 from bench.drift.corpus import Corpus
 from bench.drift.listeners import Listen, Listener
-from classifier import ModelConfig, centroid_ranks_better, feature_key, rescore, train_cycle
+from classifier import ModelConfig, feature_key, rescore, train_cycle
 from store import ListenIn, Store, TrackRef
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Day:
     scores: np.ndarray
     train_s: float | None  # None: no cycle that day
     rescore_s: float
-    centroid: bool  # the champion's validation chose the centroid (or there is no champion)
+    similarity: bool  # the judge chose plain similarity (or there is no champion yet)
 
 
 def replay(
@@ -86,5 +86,5 @@ def replay(
                 np.array([scores[ids[int(i)]] for i in candidates]),
                 train_s,
                 t[0],
-                champion is None or centroid_ranks_better(champion.metrics),
+                champion is None or champion.metrics.get("similarity_ranks") == 1.0,
             )

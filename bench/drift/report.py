@@ -66,7 +66,7 @@ def verdict(res: Results, row: str = SHIPPED) -> str:
 
 
 def costs(res: Results) -> str:
-    """Per-cycle training and rescoring time, and how often the centroid ranked the queue."""
+    """Per-cycle training and rescoring time, and how often plain similarity ranked the queue."""
     lines = []
     for row, c in res.costs.items():
         if not c.days:
@@ -74,8 +74,8 @@ def costs(res: Results) -> str:
         train = f"{np.mean(c.train_s):.2f} s mean, {np.max(c.train_s):.2f} s max"
         lines.append(
             f"- {row}: training cycle {train} ({len(c.train_s)} cycles); rescore "
-            f"{np.mean(c.rescore_s):.3f} s mean; the centroid ranked the queue on "
-            f"{c.centroid_days} of {c.days} days (the model on the rest)."
+            f"{np.mean(c.rescore_s):.3f} s mean; plain similarity ranked the queue on "
+            f"{c.similarity_days} of {c.days} days (the model on the rest)."
         )
     return "\n".join(lines)
 

@@ -43,11 +43,11 @@ class Cell:
 
 @dataclasses.dataclass
 class Cost:
-    """What a shipped row's cycles cost, and how often the centroid ranked the queue."""
+    """What a shipped row's cycles cost, and how often plain similarity ranked the queue."""
 
     train_s: list[float] = dataclasses.field(default_factory=list)
     rescore_s: list[float] = dataclasses.field(default_factory=list)
-    centroid_days: int = 0
+    similarity_days: int = 0
     days: int = 0
 
 
@@ -122,7 +122,7 @@ def _shipped(res: Results, corpus: Corpus, listener: Listener, row: str, c: Mode
         values.append(metrics(day.scores, listener.relevant(day.day, day.candidates)))
         cost.train_s += [] if day.train_s is None else [day.train_s]
         cost.rescore_s.append(day.rescore_s)
-        cost.centroid_days += day.centroid
+        cost.similarity_days += day.similarity
         cost.days += 1
     cell = res.cell(row, listener.kind.name)
     cell.final.append(values[-1])
