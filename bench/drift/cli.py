@@ -12,7 +12,10 @@ import argparse
 import dataclasses
 import json
 import logging
+import multiprocessing
+import os
 import typing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -83,13 +86,23 @@ def settings(args: argparse.Namespace) -> Settings:
 
 
 def run_all(corpora: list[str], s: Settings) -> list[Results]:
-    """``s`` on each named corpus."""
-    torch.set_num_threads(s.threads)
-    base = dataclasses.replace(ModelConfig(), **s.overrides)  # type: ignore[arg-type]
+    """``s`` on each named corpus, one process per corpus (each with ``s.threads`` torch
+    threads), at most as many at once as there are cores."""
     for name in corpora:
         if name not in SPECS:
             raise SystemExit(f"--corpus: unknown {name!r}; known: {', '.join(SPECS)}")
-    return [run(build(name), s, base) for name in corpora]
+    workers = max(1, min(len(corpora), (os.cpu_count() or 1) // max(s.threads, 1)))
+    if workers == 1:
+        return [_run_one(name, s) for name in corpora]
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        return list(pool.map(_run_one, corpora, [s] * len(corpora)))
+
+
+def _run_one(name: str, s: Settings) -> Results:
+    torch.set_num_threads(s.threads)
+    base = dataclasses.replace(ModelConfig(), **s.overrides)  # type: ignore[arg-type]
+    return run(build(name), s, base)
 
 
 def main(argv: list[str] | None = None) -> int:

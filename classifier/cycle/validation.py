@@ -108,8 +108,7 @@ def _moments(
     positives = tracks.inputs(model, scene, ids, times, own=True)
     picks = rng.choice(field, size=len(ids) * width)
     negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), own=True)
-    weights = 0.5 ** ((now - times) / 86400 / config.mix_half_life_days)
-    return Moments(positives, negatives.reshape(len(ids), width, -1), weights)
+    return Moments(positives, negatives.reshape(len(ids), width, -1), np.ones(len(ids)))
 
 
 def _field(fresh: np.ndarray, val: LabelSet, train: LabelSet) -> np.ndarray:

@@ -5,7 +5,7 @@ Training examples replay the recent past: for each listen in the last
 they were just before the listen (its own events left out) and those of a few
 candidates at the same moment, and a pairwise logistic loss asks it to rank the
 listened track above them (unlabelled candidates are never told they are wrong
-as such, only that the listened track came first). Newer moments weigh more.
+as such, only that the listened track came first).
 """
 
 from __future__ import annotations
