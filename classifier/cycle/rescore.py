@@ -100,9 +100,7 @@ def rank_tracks(
     scorer = FoldedScorer.from_model(model)
     out: list[tuple[int, float]] = []
     for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
-        starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
-        vectors = np.add.reduceat(feats.astype(np.float32), starts) / n_patches[:, None]
-        content = np.zeros(len(ids)) if plain else _mean_logits(scorer, feats, n_patches, starts)
+        content, vectors = scorer.per_track(feats, n_patches)
         inputs = model_inputs(model, scene, vectors, content, now, basis=basis)
         if plain:
             raw = similarity_scores(inputs)
@@ -111,14 +109,6 @@ def rank_tracks(
                 raw = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
         out += zip(ids.tolist(), raw.tolist(), strict=True)
     return out
-
-
-def _mean_logits(
-    scorer: FoldedScorer, feats: np.ndarray, n_patches: np.ndarray, starts: np.ndarray
-) -> np.ndarray:
-    sums: np.ndarray = np.add.reduceat(scorer.logits(feats), starts)
-    means: np.ndarray = sums / n_patches
-    return means
 
 
 def rescore(

@@ -4,7 +4,8 @@ In eval mode the model is ``head(bn_dense(relu(dense(bn_in(x)))))`` and both
 batch norms are fixed affine maps, so ``bn_in`` folds into the dense layer and
 ``bn_dense`` into the head: ``logit = v . relu(W x + c) + k``. The float16
 feature matrix is converted to float32 a cache-sized block at a time, into one
-reused buffer, so rescoring runs near the rate of the matmul itself.
+reused buffer, so rescoring runs near the rate of the matmul itself; the same
+pass sums each track's patch vectors for its similarity to the history.
 """
 
 from __future__ import annotations
@@ -57,19 +58,46 @@ class FoldedScorer:
 
     def logits(self, patches: np.ndarray) -> np.ndarray:
         """Logits (N,) float64 of float16 or float32 patches (N, D)."""
-        out = np.empty(len(patches), np.float64)
-        block = torch.empty(BLOCK_ROWS, self.weight.shape[0])
-        hidden = torch.empty(BLOCK_ROWS, self.weight.shape[1])
-        logit = torch.empty(BLOCK_ROWS, 1)
+        return self.per_track(patches, np.ones(len(patches), np.int64), means=False)[0]
+
+    def per_track(
+        self, patches: np.ndarray, n_patches: np.ndarray, *, means: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mean patch logit (T,) float64, with ``means`` the mean patch vector (T, D)
+        float32, else an empty array) of tracks whose patches lie back to back in
+        ``patches``, ``n_patches`` each: one pass over the float16 rows.
+
+        When every track has the same number of patches (the usual case), blocks hold
+        whole tracks and their vectors are summed in place."""
+        track = torch.from_numpy(np.repeat(np.arange(len(n_patches)), n_patches))
+        same = int(n_patches[0]) if len(n_patches) and (n_patches == n_patches[0]).all() else 0
+        aligned = 0 < same <= BLOCK_ROWS
+        step = BLOCK_ROWS - BLOCK_ROWS % same if aligned else BLOCK_ROWS
+        dim = self.weight.shape[0]
+        logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
+        vector_sums = torch.zeros((len(n_patches) if means else 0, dim))
+        block, hidden, logit = (
+            torch.empty(step, dim),
+            torch.empty(step, self.bias.shape[0]),
+            torch.empty(step, 1),
+        )
         with torch.inference_mode():
-            for start in range(0, len(patches), BLOCK_ROWS):
-                rows = min(BLOCK_ROWS, len(patches) - start)
+            for start in range(0, len(patches), step):
+                rows = min(step, len(patches) - start)
                 x, h, z = block[:rows], hidden[:rows], logit[:rows]
                 x.copy_(torch.from_numpy(patches[start : start + rows]))  # to float32, in cache
                 torch.addmm(self.bias, x, self.weight, out=h).relu_()
                 torch.mm(h, self.head, out=z)
-                out[start : start + rows] = z.numpy()[:, 0]
-        return out + self.offset
+                here = track[start : start + rows]
+                logit_sums.index_add_(0, here, z[:, 0].double())
+                if means and aligned:
+                    sums = vector_sums[start // same : (start + rows) // same]
+                    torch.sum(x.view(-1, same, dim), dim=1, out=sums)
+                elif means:
+                    vector_sums.index_add_(0, here, x)
+        count = torch.from_numpy(np.maximum(n_patches, 1))
+        mean_logits = (logit_sums / count).numpy() + self.offset
+        return mean_logits, vector_sums.div_(count[: len(vector_sums), None].float()).numpy()
 
     def track_scores(self, patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
         """Mean patch probability per track (float64), as :meth:`TasteModel.track_scores`."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 __all__ = [
     "HALF_LIVES",
@@ -84,10 +85,10 @@ class Basis:
 
 def unit_vectors(vectors: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """``vectors`` (N, D) z-scored with ``mean`` and ``std``, scaled to unit length."""
-    z = (np.asarray(vectors, np.float32) - mean) / std
-    norms = np.linalg.norm(z, axis=1, keepdims=True)
-    out: np.ndarray = z / np.maximum(norms, 1e-12)
-    return out
+    z = torch.from_numpy(np.asarray(vectors, np.float32)) - torch.from_numpy(np.asarray(mean))
+    z.div_(torch.from_numpy(np.asarray(std, np.float32)))
+    z.div_(torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min_(1e-12))
+    return z.numpy()
 
 
 def _track_weights(
@@ -130,31 +131,53 @@ def kernel_features(
     ``at`` holds one time (then shared by all) or one per track; ``own`` the
     tracks' ids, to leave each one's own events out.
     """
-    cosines = units @ basis.units.T  # (N, U)
+    at = np.atleast_1d(np.asarray(at, np.float64))
+    means = [_track_weights(history, basis, at, h, True, cap) for h in HALF_LIVES]
+    means.append(_track_weights(history, basis, at, NEGATIVE_HALF_LIFE, False, cap))
+    newest = _track_weights(history, basis, at, NEIGHBOUR_HALF_LIFE, True, cap, True)
+    if own is None and len(at) == 1:
+        return _shared(units, basis.units, means, newest)
+    cosines = _dot(units, basis.units)  # (N, U)
     kernel = np.exp((cosines - 1.0) / TAU)
     if own is not None:
         cols = basis.column(np.asarray(own))
         rows = np.flatnonzero(cols >= 0)
-    at = np.atleast_1d(np.asarray(at, np.float64))
-
-    def weights_of(half_life: float, positive: bool, newest_only: bool = False) -> np.ndarray:
-        w = _track_weights(history, basis, at, half_life, positive, cap, newest_only)
-        if own is None:
-            return w
-        w = np.broadcast_to(w, kernel.shape).copy()
-        w[rows, cols[rows]] = 0.0
-        return w
-
-    columns = [_mean(kernel, weights_of(h, True)) for h in HALF_LIVES]
-    columns.append(_neighbours(cosines, weights_of(NEIGHBOUR_HALF_LIFE, True, True)))
-    columns.append(_mean(kernel, weights_of(NEGATIVE_HALF_LIFE, False)))
+        left = [_left_out(w, len(units), rows, cols[rows]) for w in [*means, newest]]
+        means, newest = left[:-1], left[-1]
+    columns = [
+        _log_mean((kernel * w).sum(1) if len(w) > 1 else kernel @ w[0], w.sum(1)) for w in means
+    ]
+    columns.insert(len(HALF_LIVES), _neighbours(cosines, newest))
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-def _mean(kernel: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """log of the ``weights``-weighted mean kernel per row (weights (1, U) or (N, U))."""
-    num = (kernel * weights).sum(1) if len(weights) > 1 else kernel @ weights[0]
-    den = weights.sum(1)
+def _left_out(weights: np.ndarray, n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(n, U) ``weights`` with each row's own track (``rows``, ``cols``) weighing 0."""
+    out = np.broadcast_to(weights, (n, weights.shape[1])).copy()
+    out[rows, cols] = 0.0
+    return out
+
+
+def _shared(
+    units: np.ndarray, basis: np.ndarray, means: list[np.ndarray], newest: np.ndarray
+) -> np.ndarray:
+    """:func:`kernel_features` where every track is seen at one time (rescoring): torch's
+    float32 kernels over the (N, U) cosines, each weighted mean one column of a matmul."""
+    cosines = torch.from_numpy(_dot(units, basis))
+    kernel = torch.exp((cosines - 1.0) / TAU)
+    weights = torch.from_numpy(np.stack([w[0] for w in means], axis=1).astype(np.float32))
+    num = (kernel @ weights).double()
+    den = weights.double().sum(0)
+    logs = torch.where(den > 0, num / den.clamp_min(1e-300), 0.0).add_(_EPS).log_()
+    k = min(NEIGHBOURS, cosines.shape[1])
+    scaled = cosines.mul_(torch.from_numpy(newest[0].astype(np.float32)))
+    nearest = scaled.topk(k, dim=1).values.mean(1) if k else torch.zeros(len(cosines))
+    split = len(HALF_LIVES)
+    columns = [logs[:, :split], nearest[:, None].double(), logs[:, split:]]
+    return torch.cat(columns, dim=1).float().numpy()
+
+
+def _log_mean(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     mean = np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
     return np.asarray(np.log(mean + _EPS))
 
@@ -168,3 +191,10 @@ def _neighbours(cosines: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.zeros(len(cosines))
     best = np.partition(scaled, scaled.shape[1] - k, axis=1)[:, -k:]
     return np.asarray(best.mean(axis=1))
+
+
+def _dot(units: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """``units @ basis.T`` by torch: numpy's BLAS threads would spin beside torch's."""
+    a = torch.from_numpy(np.ascontiguousarray(units, np.float32))
+    b = torch.from_numpy(np.ascontiguousarray(basis, np.float32))
+    return (a @ b.T).numpy()

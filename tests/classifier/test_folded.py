@@ -56,3 +56,18 @@ def test_confident_scores_neither_overflow_nor_tie() -> None:
     expected = model.track_scores(torch.from_numpy(patches), torch.from_numpy(n_patches))
     np.testing.assert_allclose(got, expected.numpy(), rtol=0, atol=1e-4)  # logits of 1e3
     assert ((got >= 0) & (got <= 1)).all()
+
+
+def test_per_track_logits_and_vectors_are_the_means_of_their_patches() -> None:
+    model = _model(3)
+    scorer = FoldedScorer.from_model(model)
+    rng = np.random.default_rng(3)
+    for n_patches in (np.full(BLOCK_ROWS // 3, 7), np.array([10, 1, 3, BLOCK_ROWS + 5, 7])):
+        patches = rng.normal(0.5, 1.0, (int(n_patches.sum()), 40)).astype(np.float16)
+        logits, vectors = scorer.per_track(patches, n_patches)
+        starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
+        wide = patches.astype(np.float64)
+        expected = np.add.reduceat(wide, starts) / n_patches[:, None]
+        np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-5)
+        every = scorer.logits(patches)
+        np.testing.assert_allclose(logits, np.add.reduceat(every, starts) / n_patches, atol=1e-9)

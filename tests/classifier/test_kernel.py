@@ -60,3 +60,15 @@ def test_skips_and_dislikes_feed_only_the_negative_kernel() -> None:
     feats = kernel_features(basis.units, history, basis, np.array([0.0]), cap=5.0)
     assert np.argmax(feats[:, -1]) == 2
     assert np.argmax(feats[:, SIMILARITY]) == 0
+
+
+def test_one_shared_time_gives_what_per_track_times_give() -> None:
+    rng = np.random.default_rng(4)
+    units = rng.standard_normal((40, 8)).astype(np.float32)
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    basis = Basis(np.arange(100, 120), units[:20])
+    days = rng.uniform(-400, -0.1, 60)
+    history = _history(list(days), list(rng.integers(100, 120, 60)), list(rng.random(60) < 0.8))
+    shared = kernel_features(units, history, basis, np.array([0.0]), cap=3.0)
+    apart = kernel_features(units, history, basis, np.zeros(len(units)), cap=3.0)
+    np.testing.assert_allclose(shared, apart, rtol=1e-5, atol=1e-5)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from classifier.embed import Embedder, embed_patches
+from classifier.musicnn.export import ExportGraph
 from classifier.musicnn.model import MusiCNN
 from classifier.musicnn.runtime import TOLERANCE, _export, graph_path
 
@@ -61,3 +63,23 @@ def test_torch_stays_the_fallback(tmp_path: Path) -> None:
     features, _ = embedder(_patches())
     np.testing.assert_array_equal(features, embed_patches(embedder.model, _patches())[0])
     assert not graph_path(NAME, tmp_path).exists()
+
+
+def test_the_export_graph_computes_what_the_torch_port_does() -> None:
+    torch.manual_seed(3)
+    model = MusiCNN()
+    with torch.no_grad():
+        for bn in model.modules():
+            if isinstance(bn, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+                bn.weight.uniform_(-2, 2)  # some filters pooled by their minimum
+                bn.get_buffer("running_mean").uniform_(-1, 1)
+                bn.get_buffer("running_var").uniform_(0.5, 2)
+    graph = ExportGraph(model.eval())
+    assert any((branch.get_buffer("sign") < 0).any() for branch in graph.branches)
+    mel = torch.from_numpy(_patches()[:3])
+    with torch.inference_mode():
+        pooled, tags = graph(mel)
+        reference = model(mel)
+        expected = model.pooled(mel)
+    np.testing.assert_allclose(pooled.numpy(), expected.numpy(), atol=1e-4)
+    np.testing.assert_allclose(tags.numpy(), reference.taggram.numpy(), atol=1e-5)
