@@ -1,16 +1,15 @@
-"""The speed benchmark's audio side: a corpus of 4.5-minute tracks, decoding, embedding.
+"""The speed benchmark's audio side: real 4-5 minute recordings, decoding, embedding.
 
-Tracks are synthesised with the demo's styles (daemon.demo.corpus) and written as
-Ogg Vorbis (oggenc, when vorbis-tools is installed), Opus/WebM and AAC/M4A at
-128 kb/s into ``bench/.cache/speed/``. "Today's path" is the whole-file decode and
-the torch port of musicnn, one track after another; the fidelity columns compare
-other paths with it.
+The tracks are the game soundtracks of the drift benchmark's Debian packages
+(:mod:`bench.drift.corpus`, downloaded once into ``bench/.cache/``) that last
+4 to 5 minutes: Ogg Vorbis as shipped, and others transcoded with PyAV to
+Opus/WebM and AAC/M4A at 128 kb/s into ``bench/.cache/speed/`` (the codecs
+yt-dlp fetches). "Today's path" is the whole-file decode and the torch port of
+musicnn, one track after another; the fidelity columns compare other paths with it.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 
 from bench.common import CACHE
+from bench.drift.corpus import SPECS, duration_s, music_files
 from classifier import (
     N_MELS,
     PATCH_FRAMES,
@@ -29,7 +29,6 @@ from classifier import (
     featurize_file,
     write_audio,
 )
-from daemon.demo.corpus import SR, STYLES, synthesize
 
 __all__ = [
     "CODECS",
@@ -42,41 +41,52 @@ __all__ = [
     "patches_per_s",
     "sgemm_flops",
     "today",
+    "worker_rate",
 ]
 
-TRACK_SECONDS = 270.0
-PER_CODEC = 4
-CODECS = {"vorbis.ogg": "Ogg Vorbis", "webm": "Opus/WebM", "m4a": "AAC/M4A"}
+SECONDS = (240.0, 300.0)
+PER_CODEC = 8
+CODECS = {"ogg": "Ogg Vorbis", "webm": "Opus/WebM", "m4a": "AAC/M4A"}
 FOLDER = CACHE / "speed"
+TRANSCODE_RATE = 44100
+
+
+def recordings() -> list[Path]:
+    """Every 4-5 minute music file of the drift corpora's packages, the packages taken
+    in turn (the first of each, then the second...) so that each codec gets several."""
+    by_package = [
+        sorted(p for p in music_files(spec, package) if SECONDS[0] <= duration_s(p) <= SECONDS[1])
+        for spec in SPECS.values()
+        for package in spec.packages
+    ]
+    longest = max((len(files) for files in by_package), default=0)
+    return [files[i] for i in range(longest) for files in by_package if i < len(files)]
 
 
 def corpus() -> dict[str, list[Path]]:
-    """Tracks per codec (those whose encoder is present), synthesised on first use."""
+    """:data:`PER_CODEC` recordings per codec: Vorbis files as shipped, the rest
+    transcoded (once) to WebM and M4A."""
     FOLDER.mkdir(parents=True, exist_ok=True)
-    out: dict[str, list[Path]] = {}
-    styles = sorted(STYLES)
-    for ext in CODECS:
-        if ext == "vorbis.ogg" and shutil.which("oggenc") is None:
-            continue
-        out[ext] = []
-        for i in range(PER_CODEC):
-            path = FOLDER / f"{ext.split('.')[0]}{i}.{ext}"
-            if not path.exists():
-                audio = synthesize(styles[(i + len(out)) % len(styles)], 100 + i, TRACK_SECONDS)
-                _encode(path, np.stack([audio, 0.9 * audio], axis=1))
-            out[ext].append(path)
+    found = recordings()
+    vorbis = [p for p in found if p.suffix == ".ogg"][:PER_CODEC]
+    rest = [p for p in found if p not in vorbis]
+    if len(vorbis) < PER_CODEC or len(rest) < 2 * PER_CODEC:
+        raise SystemExit(f"speed corpus: {len(found)} recordings of 4-5 min, need {3 * PER_CODEC}")
+    out: dict[str, list[Path]] = {"ogg": vorbis, "webm": [], "m4a": []}
+    for i, source in enumerate(rest[: 2 * PER_CODEC]):
+        ext = "webm" if i < PER_CODEC else "m4a"
+        target = FOLDER / f"{source.stem}.{ext}"
+        if not target.exists():
+            _transcode(source, target)
+        out[ext].append(target)
     return out
 
 
-def _encode(path: Path, stereo: np.ndarray) -> None:
-    tmp = path.with_name("tmp-" + path.name)
-    if path.name.endswith(".vorbis.ogg"):
-        wav = write_audio(path.with_suffix(".wav"), stereo, SR)
-        subprocess.run(["oggenc", "-Q", "-b", "128", "-o", str(tmp), str(wav)], check=True)
-        wav.unlink()
-    else:
-        write_audio(tmp, stereo, SR, bit_rate=128_000)
-    tmp.replace(path)
+def _transcode(source: Path, target: Path) -> None:
+    mono = decode(source, sample_rate=TRANSCODE_RATE)
+    tmp = target.with_name("tmp-" + target.name)
+    write_audio(tmp, np.stack([mono, mono], axis=1), TRANSCODE_RATE, bit_rate=128_000)
+    tmp.replace(target)
 
 
 def today(paths: list[Path], model: MusiCNN) -> np.ndarray:
@@ -145,6 +155,14 @@ def patches_per_s(embedder: Embedder, patches: np.ndarray, repeats: int = 5) -> 
         embedder(patches)
         best = min(best, time.perf_counter() - start)
     return len(patches) / best
+
+
+def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, np.ndarray]:
+    """(patches/s, features) of onnxruntime configured as an analysis worker process runs
+    it; call in a process of its own (it flushes the thread's denormals)."""
+    torch.set_num_threads(1)
+    embedder = Embedder.load(key, threads=1, graph_dir=graph_dir, flush_denormals=True)
+    return patches_per_s(embedder, patches), embedder(patches)[0]
 
 
 def audiomuse(paths: list[Path], embedder: Embedder) -> tuple[float, np.ndarray]:

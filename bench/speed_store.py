@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from store import Store
+from store import ListenIn, Store, TrackRef
 
-__all__ = ["populate_candidates"]
+__all__ = ["add_history", "matmul_floor_seconds", "populate_candidates", "read_floor_seconds"]
 
 
 def populate_candidates(
@@ -42,6 +42,21 @@ def populate_candidates(
     if key:
         _embed(store, n, patches, dim, key, rng)
     return store
+
+
+def add_history(store: Store, n: int, key: str, days: float = 365.0, seed: int = 1) -> None:
+    """``n`` listened tracks (a listen each over the last ``days``), embedded like the
+    candidates: the history every candidate is compared with."""
+    rng = np.random.default_rng(seed)
+    now = time.time()
+    refs = [TrackRef(source="bench", artist=f"Heard {i % 97}", title=f"t{i}") for i in range(n)]
+    store.add_listens([ListenIn(r, int(now - rng.uniform(0, days) * 86400)) for r in refs], "bench")
+    listened = [t.id for t in store.tracks() if (t.artist or "").startswith("Heard ")]
+    pool = (rng.standard_normal((n, 10, 1506), np.float32) * 0.5 + 0.5).astype(np.float16)
+    for track_id, feats in zip(listened, pool, strict=True):
+        store.put_embedding(track_id, key, feats, np.zeros((10, 50), np.float32))
+    with store.write() as conn:
+        conn.execute("UPDATE tracks SET state = 'ready' WHERE artist LIKE 'Heard %'")
 
 
 def _embed(

@@ -16,7 +16,7 @@ from classifier._lazy import lazy_getattr
 if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
     from classifier.audio import AudioInfo, decode, probe
     from classifier.config import ModelConfig
-    from classifier.cycle import TrainResult, rescore, score_tracks, train_cycle
+    from classifier.cycle import TrainResult, rescore, train_cycle
     from classifier.cycle.because import explain
     from classifier.embed import Embedder, embed_patches, feature_key, model_key
     from classifier.encode import write_audio
@@ -53,7 +53,6 @@ _WHERE = {
     "TrainResult": "cycle",
     "explain": "cycle.because",
     "rescore": "cycle",
-    "score_tracks": "cycle",
     "train_cycle": "cycle",
     "Embedder": "embed",
     "embed_patches": "embed",
@@ -118,7 +117,6 @@ __all__ = [
     "probe",
     "rescore",
     "roc_auc",
-    "score_tracks",
     "tag_names",
     "train_cycle",
     "weights_available",

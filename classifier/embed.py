@@ -99,13 +99,24 @@ class Embedder:
 
     @classmethod
     def load(
-        cls, name: str, *, threads: int = 1, onnx: bool = True, graph_dir: Path | None = None
+        cls,
+        name: str,
+        *,
+        threads: int = 1,
+        onnx: bool = True,
+        graph_dir: Path | None = None,
+        flush_denormals: bool = False,
     ) -> Embedder:
         """``name``'s pretrained musicnn, run with ``threads`` threads per call; its ONNX
-        graph is cached in ``graph_dir`` (default: beside the weights)."""
+        graph is cached in ``graph_dir`` (default: beside the weights). ``flush_denormals``:
+        see :func:`classifier.musicnn.runtime.onnx_session` (worker processes only)."""
         model = load_musicnn(name)
         graph_dir = graph_dir or weights_dir(name)
-        runner = onnx_session(model, name, graph_dir, threads=threads) if onnx else None
+        runner = None
+        if onnx:
+            runner = onnx_session(
+                model, name, graph_dir, threads=threads, flush_denormals=flush_denormals
+            )
         logger.info("embedding with %s", "onnxruntime" if runner else "torch")
         return cls(model, runner)
 

@@ -107,7 +107,8 @@ def _span(
         source.container.seek(int(target / time_base), stream=stream, backward=True)
     except (av.FFmpegError, ValueError):
         return None
-    anchor, chunks = _decode_from_anchor(source, begin_s + length / sample_rate, sample_rate)
+    window = (target, begin_s + length / sample_rate)
+    anchor, chunks = _decode_from_anchor(source, window, sample_rate)
     return anchor, np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
@@ -127,35 +128,72 @@ def _cut(
 
 
 def _decode_from_anchor(
-    source: _Source, end_s: float, sample_rate: int
+    source: _Source, window: tuple[float, float], sample_rate: int
 ) -> tuple[float, list[np.ndarray]]:
-    """(time of the anchor frame, 16 kHz chunks from it) decoded until ``end_s``."""
+    """(time of the anchor frame, 16 kHz chunks from it) decoded until the window's end.
+
+    The anchor is the first frame after the seek that does not end before the window
+    starts: where a container seeks coarsely (WebM to a cluster seconds early), the
+    frames before it are decoded for the codec's state but not resampled. Timestamps
+    right after a seek can be estimates (Ogg Vorbis: a packet's length depends on the
+    one before, so they can be ~10 ms off until the next page's exact position): when
+    a frame's timestamp disagrees with the samples decoded since, the anchor moves."""
     container, stream, path = source.container, source.stream, source.path
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-    anchor: float | None = None
-    chunks: list[np.ndarray] = []
-    have = 0
+    start_s, end_s = window
+    run, expected = _Run(sample_rate), None
     try:
         for index, frame in enumerate(container.decode(stream)):
-            if anchor is None:
-                if index == 0 or frame.pts is None or frame.time_base is None:
-                    continue  # the first frame after a seek may carry a rough timestamp
-                aligned = _on_grid(frame, sample_rate)
-                if aligned is None:
-                    continue
-                anchor, frame = aligned
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1))
-                have += chunks[-1].size
-            if have >= (end_s - anchor) * sample_rate:
+            if index == 0 or frame.pts is None or frame.time_base is None:
+                continue  # the first frame after a seek may carry a rough timestamp
+            first = round(frame.pts * frame.time_base * frame.sample_rate)
+            tick = math.ceil(frame.sample_rate * frame.time_base)
+            if run.anchor is not None and expected is not None and abs(first - expected) > tick:
+                run = _Run(sample_rate)  # what came before was misplaced
+            expected = first + frame.samples
+            run.add(frame, start_s)
+            if run.covers(end_s):
                 break
     except (av.FFmpegError, ValueError) as exc:
         raise AudioError(
             f"{path.name} is corrupt or truncated: decoding before {end_s:.1f} s failed ({exc})"
         ) from None
-    if anchor is None:
+    if run.anchor is None:
         raise AudioError(f"{path.name} is truncated: no audio before {end_s:.1f} s")
-    return anchor, chunks
+    return run.anchor, run.chunks
+
+
+class _Run:
+    """Samples resampled to ``sample_rate`` from an anchor frame on."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.rate = sample_rate
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        self.anchor: float | None = None
+        self.chunks: list[np.ndarray] = []
+        self.have = 0
+
+    def add(self, frame: av.AudioFrame, start_s: float) -> None:
+        """Resample ``frame``; before the anchor, only one that reaches ``start_s`` and
+        can start on the sample grid becomes it."""
+        if self.anchor is None:
+            aligned = None if _frame_end(frame) < start_s else _on_grid(frame, self.rate)
+            if aligned is None:
+                return
+            self.anchor, frame = aligned
+        for out in self.resampler.resample(frame):
+            self.chunks.append(out.to_ndarray().reshape(-1))
+            self.have += self.chunks[-1].size
+
+    def covers(self, end_s: float) -> bool:
+        """Whether the samples reach ``end_s``."""
+        return self.anchor is not None and self.have >= (end_s - self.anchor) * self.rate
+
+
+def _frame_end(frame: av.AudioFrame) -> float:
+    """Seconds at which ``frame`` (with a timestamp) ends."""
+    assert frame.pts is not None
+    assert frame.time_base is not None
+    return float(frame.pts * frame.time_base) + frame.samples / frame.sample_rate
 
 
 def _on_grid(frame: av.AudioFrame, sample_rate: int) -> tuple[float, av.AudioFrame] | None:

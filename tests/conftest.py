@@ -8,16 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from daemon.acquire.throttle import PACER
 from store import Store
 
 # Property tests check behaviour, not speed (speed lives in bench/): no per-example
-# deadline, which a slow or busy CI machine would trip over. TASTEBUD_HYPOTHESIS=thorough
-# runs many more examples.
-settings.register_profile("default", deadline=None)
-settings.register_profile("thorough", deadline=None, max_examples=2000)
+# deadline and no "data generation too slow" check, which a slow or busy CI machine
+# would trip over. TASTEBUD_HYPOTHESIS=thorough runs many more examples.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", **_UNTIMED)
+settings.register_profile("thorough", max_examples=2000, **_UNTIMED)
 settings.load_profile(os.environ.get("TASTEBUD_HYPOTHESIS", "default"))
 
 

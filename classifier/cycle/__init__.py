@@ -12,7 +12,6 @@ from classifier.cycle.rescore import (
     feed_order_scores,
     rank_tracks,
     rescore,
-    score_tracks,
     standings,
 )
 from classifier.cycle.scene import scene_at
@@ -32,7 +31,6 @@ __all__ = [
     "rank_tracks",
     "rescore",
     "scene_at",
-    "score_tracks",
     "standings",
     "track_vectors",
     "train_cycle",

@@ -20,6 +20,7 @@ from classifier.config import ModelConfig
 from classifier.cycle.features import track_vectors
 from classifier.cycle.labels import build_labels
 from classifier.musicnn.weights import tag_names
+from classifier.taste.mix import Scene
 from store import Because, Like, Store, TastebudError, Track
 
 __all__ = ["LIKES", "TOP_TAGS", "closest", "explain"]
@@ -30,11 +31,20 @@ LIKES = 2  # the closest positives a reason names (the second only when it is si
 TOP_TAGS = 3
 
 
-def explain(store: Store, config: ModelConfig, key: str, *, now: float, top: int = 500) -> int:
+def explain(
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    *,
+    now: float,
+    top: int = 500,
+    known: Scene | None = None,
+) -> int:
     """Store why each of the ``top`` best-scored candidates is queued, replacing every
-    stored reason; returns how many were stored."""
+    stored reason; returns how many were stored. ``known``: the history's vectors,
+    already read (rescoring has them), so only the others are read."""
     candidates = _best_scored(store, top)
-    likes = _likes(store, config, key, candidates, now) if candidates else {}
+    likes = _likes(store, config, key, candidates, now, known) if candidates else {}
     tags = _top_tags(store, config, key, candidates)
     reasons = {
         t: Because(likes.get(t, ()), tags.get(t, ()))
@@ -47,11 +57,14 @@ def explain(store: Store, config: ModelConfig, key: str, *, now: float, top: int
 
 
 def _best_scored(store: Store, top: int) -> list[int]:
-    """The ``top`` never-listened feed tracks with the highest scores, best first."""
-    offered = set(store.candidate_ids())
-    scored = [(s, t) for t, s in store.scores().items() if t in offered]
-    scored.sort(key=lambda st: (-st[0], st[1]))
-    return [t for _, t in scored[:top]]
+    """The ``top`` never-listened feed tracks with the highest scores, best first (ties:
+    the lower id)."""
+    scores = store.scores()
+    ids = np.array(store.candidate_ids(), dtype=np.int64)
+    ids = ids[np.array([t in scores for t in ids.tolist()], dtype=bool)] if len(ids) else ids
+    values = np.array([scores[t] for t in ids.tolist()], dtype=np.float64)
+    order = np.lexsort((ids, -values))[:top]
+    return [int(t) for t in ids[order]]
 
 
 def closest(
@@ -59,9 +72,9 @@ def closest(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(indices (C, k) into ``positives``, cosines (C, k)), most similar first, of each
     candidate's ``k`` closest positives, all z-scored over both sets together."""
-    both = np.concatenate([candidates, positives]).astype(np.float64)
+    both = np.concatenate([candidates, positives]).astype(np.float32)
     mean, std = both.mean(axis=0), both.std(axis=0) + 1e-6
-    c, p = _unit((candidates - mean) / std), _unit((positives - mean) / std)
+    c, p = _unit((candidates - mean) / std), _unit((positives - mean) / std)  # float32
     cosines = c @ p.T
     k = min(k, cosines.shape[1])
     part = np.argpartition(-cosines, k - 1, axis=1)[:, :k]
@@ -75,14 +88,19 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def _likes(
-    store: Store, config: ModelConfig, key: str, candidates: list[int], now: float
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    candidates: list[int],
+    now: float,
+    known: Scene | None,
 ) -> dict[int, tuple[Like, ...]]:
     """Each candidate's closest listened or liked tracks."""
     labels = build_labels(
         store, dataclasses.replace(config, unlabelled_sample=0), store.embedded_ids(key), now=now
     )
     wanted = [int(t) for t in labels.track_ids[labels.targets == 1]]
-    pos_ids, pos_vectors = track_vectors(store, key, wanted)
+    pos_ids, pos_vectors = _vectors(store, key, wanted, known)
     cand_ids, cand_vectors = track_vectors(store, key, candidates)
     if not pos_ids or not cand_ids:
         return {}
@@ -98,6 +116,20 @@ def _likes(
             if n == 0 or c > 0  # a second one only when it is similar at all
         )
     return out
+
+
+def _vectors(
+    store: Store, key: str, wanted: list[int], known: Scene | None
+) -> tuple[list[int], np.ndarray]:
+    """Mean vectors of ``wanted`` (those with features): from ``known`` where it has them."""
+    if known is None or not len(known.basis_ids):
+        return track_vectors(store, key, wanted)
+    rows = {t: i for i, t in enumerate(known.basis_ids.tolist())}
+    kept = [t for t in wanted if t in rows]
+    read_ids, read = track_vectors(store, key, [t for t in wanted if t not in rows])
+    dim = known.basis_vectors.shape[1]
+    have = known.basis_vectors[[rows[t] for t in kept]].reshape(len(kept), dim)
+    return kept + read_ids, np.concatenate([have, read.reshape(len(read_ids), dim)])
 
 
 def _like(track: Track | None, track_id: int, similarity: float, played: float | None) -> Like:

@@ -13,9 +13,11 @@ candidates: 1.0 is the best, and similarity scores are written with
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,39 +34,12 @@ from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scor
 from classifier.taste.model import TasteModel
 from store import ModelError, ModelRecord, Store
 
-__all__ = ["feed_order_scores", "rank_tracks", "rescore", "score_tracks", "standings"]
+__all__ = ["feed_order_scores", "rank_tracks", "rescore", "standings"]
 
 logger = logging.getLogger(__name__)
 
-_Block = tuple[np.ndarray, np.ndarray, np.ndarray]  # track ids, patches per track, features
 
 CHUNK = 1024
-
-
-def score_tracks(
-    model: TasteModel, store: Store, key: str, track_ids: list[int], chunk: int = CHUNK
-) -> list[tuple[int, float]]:
-    """(track id, the body's mean patch probability) for every track in ``track_ids`` with
-    features: what the taste model's body alone says, before the ranking head.
-
-    Scores with the body folded into one matmul (:class:`FoldedScorer`), a chunk of
-    tracks' float16 features at a time."""
-    scorer = FoldedScorer.from_model(model)
-    out: list[tuple[int, float]] = []
-    for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
-        scores = scorer.track_scores(feats, n_patches)
-        out += zip(ids.tolist(), scores.tolist(), strict=True)
-    return out
-
-
-def _read_ahead(blocks: Iterator[_Block]) -> Iterator[_Block]:
-    """``blocks``, the next one read by a thread while the caller scores this one (SQLite
-    releases the GIL while it reads), so reading and the matmul overlap; two in memory."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-read") as reader:
-        ahead = reader.submit(next, blocks, None)
-        while (block := ahead.result()) is not None:
-            ahead = reader.submit(next, blocks, None)
-            yield block
 
 
 def feed_order_scores(order: list[int]) -> list[tuple[int, float]]:
@@ -95,20 +70,42 @@ def rank_tracks(
     chunk: int = CHUNK,
 ) -> list[tuple[int, float]]:
     """(track id, raw ranking score) of every track in ``track_ids`` with features: the
-    ranking head's logit, or with ``plain`` the 7-day similarity alone."""
+    ranking head's logit, or with ``plain`` the 7-day similarity alone.
+
+    Chunks of tracks are read and scored by one thread per core, each running torch on
+    one thread: while one reads (SQLite lets go of the interpreter) the other computes,
+    and no core waits at a parallel region's barrier for a thread the reader displaced."""
     basis = scene.basis(model)
     scorer = FoldedScorer.from_model(model)
-    out: list[tuple[int, float]] = []
-    for ids, n_patches, feats in _read_ahead(store.iter_feature_blocks(key, track_ids, chunk)):
-        content, vectors = scorer.per_track(feats, n_patches)
-        inputs = model_inputs(model, scene, vectors, content, now, basis=basis)
-        if plain:
-            raw = similarity_scores(inputs)
-        else:
-            with torch.no_grad():
-                raw = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
-        out += zip(ids.tolist(), raw.tolist(), strict=True)
-    return out
+
+    def score(part: list[int]) -> list[tuple[int, float]]:
+        out: list[tuple[int, float]] = []
+        for ids, n_patches, feats in store.iter_feature_blocks(key, part, chunk):
+            content, vectors = scorer.per_track(feats, n_patches)
+            inputs = model_inputs(model, scene, vectors, content, now, basis=basis)
+            if plain:
+                raw = similarity_scores(inputs)
+            else:
+                with torch.no_grad():
+                    raw = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
+            out += zip(ids.tolist(), raw.tolist(), strict=True)
+        return out
+
+    parts = [track_ids[i : i + chunk] for i in range(0, len(track_ids), chunk)]
+    workers = min(len(parts), len(os.sched_getaffinity(0))) or 1
+    with _torch_threads(1), ThreadPoolExecutor(workers, thread_name_prefix="rescore") as pool:
+        return [pair for scored in pool.map(score, parts) for pair in scored]
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """torch on ``n`` threads for the duration (the setting is the process's)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def rescore(
@@ -122,16 +119,24 @@ def rescore(
     measured from.
     """
     now = time.time() if now is None else now
-    written = _score_all(store, config, checkpoint_dir, now)
-    explain(store, config, feature_key(config.backbone), now=now)
+    key = feature_key(config.backbone)
+    embedded = store.embedded_ids(key)
+    scene = scene_at(store, config, key, embedded, now)
+    written = _score_all(store, config, checkpoint_dir, now, scene, embedded)
+    explain(store, config, key, now=now, known=scene)
     return written
 
 
-def _score_all(store: Store, config: ModelConfig, checkpoint_dir: Path, now: float) -> int:
+def _score_all(
+    store: Store,
+    config: ModelConfig,
+    checkpoint_dir: Path,
+    now: float,
+    scene: Scene,
+    embedded: set[int],
+) -> int:
     key = feature_key(config.backbone)
-    embedded = store.embedded_ids(key)
     candidates = [t for t in store.feed_order() if t in embedded]
-    scene = scene_at(store, config, key, embedded, now)
     if not (scene.history.positive.any() and candidates):
         written = store.put_scores(None, feed_order_scores(store.feed_order()))
         logger.info("nothing listened yet: %d candidates in feed order", written)

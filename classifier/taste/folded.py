@@ -98,11 +98,3 @@ class FoldedScorer:
         count = torch.from_numpy(np.maximum(n_patches, 1))
         mean_logits = (logit_sums / count).numpy() + self.offset
         return mean_logits, vector_sums.div_(count[: len(vector_sums), None].float()).numpy()
-
-    def track_scores(self, patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
-        """Mean patch probability per track (float64), as :meth:`TasteModel.track_scores`."""
-        probs = torch.sigmoid(torch.from_numpy(self.logits(patches))).numpy()  # no overflow
-        index = np.repeat(np.arange(len(n_patches)), n_patches)
-        sums: np.ndarray = np.bincount(index, weights=probs, minlength=len(n_patches))
-        means: np.ndarray = sums / np.maximum(n_patches, 1)
-        return means

@@ -164,7 +164,7 @@ def _shared(
     """:func:`kernel_features` where every track is seen at one time (rescoring): torch's
     float32 kernels over the (N, U) cosines, each weighted mean one column of a matmul."""
     cosines = torch.from_numpy(_dot(units, basis))
-    kernel = torch.exp((cosines - 1.0) / TAU)
+    kernel = cosines.mul(1.0 / TAU).sub_(1.0 / TAU).exp_()  # exp((cos - 1) / tau), one buffer
     weights = torch.from_numpy(np.stack([w[0] for w in means], axis=1).astype(np.float32))
     num = (kernel @ weights).double()
     den = weights.double().sum(0)

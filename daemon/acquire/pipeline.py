@@ -1,11 +1,12 @@
 """The fetch job: claim tracks, resolve, fetch, decode, featurize, embed, store.
 
-Workers resolve, download, featurize and embed, one track each: at most
-``[fetch] concurrency`` of them download at once, and there are as many workers as
-cores (at least ``concurrency``), so decoding and embedding of different tracks
-overlap and keep every core busy (PyAV and the model release the GIL; the model
-runs one thread per call). The calling thread writes the store and deletes the
-audio, so the store has one writer; at most one track per worker is in memory.
+Workers resolve, download and analyse (:mod:`daemon.acquire.analysis`: decode,
+features, embedding), one track each: at most ``[fetch] concurrency`` of them
+download at once, and there are as many workers as cores (at least
+``concurrency``), so the analyses of different tracks overlap and keep every
+core busy (the daemon analyses in one process per core, each running the model on
+one thread). The calling thread writes the store and deletes the audio, so the
+store has one writer; at most one track per worker is in memory.
 The audio stays for the library folder when ``[library] size`` is above 0 (its
 refresh deletes what it does not need).
 Each track ends in one outcome:
@@ -39,7 +40,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier import featurize_track
+from daemon.acquire.analysis import Analyse
 from daemon.acquire.cache import recover_cache
 from daemon.acquire.classify import is_rejection
 from daemon.acquire.fetcher import Fetcher, fetcher_for
@@ -58,7 +59,6 @@ from store import (
 
 __all__ = [
     "OUTCOMES",
-    "Embed",
     "analysis_workers",
     "process_backlog",
     "recover_cache",
@@ -67,7 +67,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Embed = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 OUTCOMES = ("ready", "failed", "skipped", "unmatched", "retry")
 _MAX_RETRY_S = 7 * 24 * 3600.0
 _POLL_S = 0.05  # how often a full download slot is looked at while analysis runs
@@ -106,7 +105,7 @@ def retry_delay(
 
 
 def _prepare(
-    fetcher: Fetcher, track: Track, n_patches: int, embed: Embed, downloads: Downloads
+    fetcher: Fetcher, track: Track, n_patches: int, analyse: Analyse, downloads: Downloads
 ) -> _Prepared:
     url, confidence = track.url, None
     try:
@@ -117,11 +116,11 @@ def _prepare(
                     reason = _unmatched_reason(fetcher.config, track, confidence)
                     return _Prepared(track, "unmatched", error=reason, confidence=confidence)
             path = fetcher.fetch(replace(track, url=url))
-        patches, duration = featurize_track(path, n_patches)
+        embedding, duration = analyse(path, n_patches)
         return _Prepared(
             track,
             "features",
-            _embedded(embed, patches),
+            embedding,
             path,
             url=url,
             confidence=confidence,
@@ -140,14 +139,6 @@ def _prepare(
     except Exception as exc:  # a bug or a full disk must not kill the job nor lose the track
         logger.exception("%s: unexpected error while fetching", track.label)
         return _Prepared(track, "retry", error=f"unexpected error: {exc!r}", url=url)
-
-
-def _embedded(embed: Embed, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray] | BaseException:
-    """``embed(patches)``, or what it raised (re-raised by the storing side)."""
-    try:
-        return embed(patches)
-    except Exception as exc:
-        return exc
 
 
 def _unmatched_reason(config: FetchConfig, track: Track, confidence: float) -> str:
@@ -177,13 +168,13 @@ class _Job:
         self,
         store: Store,
         config: Config,
-        embed: Embed,
+        analyse: Analyse,
         model_key: str,
         throttle: HostThrottle | None = None,
     ) -> None:
         self.store = store
         self.config = config
-        self.embed = embed
+        self.analyse = analyse
         self.model_key = model_key
         self.fetcher = fetcher_for(config, throttle)
         self.counts = dict.fromkeys(OUTCOMES, 0)
@@ -257,7 +248,7 @@ def process_backlog(
     store: Store,
     config: Config,
     *,
-    embed: Embed,
+    analyse: Analyse,
     model_key: str,
     limit: int | None,
     stop: threading.Event | None = None,
@@ -271,7 +262,7 @@ def process_backlog(
     between items; items already being fetched are finished first. Pass the same
     ``throttle`` to successive runs so the per-host delay holds across them.
     """
-    job = _Job(store, config, embed, model_key, throttle)
+    job = _Job(store, config, analyse, model_key, throttle)
     total = limit if limit is not None else store.backlog()
     with _reporter(progress, total) as report:
         paused = _run(job, limit, stop, report)
@@ -307,7 +298,7 @@ def _run(
                         break
                     claimed += 1
                     downloads.add()
-                    work = (job.fetcher, tracks[0], n_patches, job.embed, downloads)
+                    work = (job.fetcher, tracks[0], n_patches, job.analyse, downloads)
                     pending[pool.submit(_prepare, *work)] = tracks[0]
                 if not pending:
                     return paused

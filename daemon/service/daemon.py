@@ -150,12 +150,14 @@ class Daemon:
                 bound,
                 ", ".join(self.activity.running),
             )
-            self._close()
+            self._close(wait=False)
             os._exit(0)  # an unfinished item is recovered at the next start
         self._close()
         logger.info("tastebud daemon stopped")
 
-    def _close(self) -> None:
+    def _close(self, wait: bool = True) -> None:
+        if self.jobs is not None:
+            self.jobs.close(wait)
         if self.store is not None:
             self.store.close()
         self.lock.release()

@@ -9,8 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from daemon.acquire.analysis import Analyser, Embedding
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
 from store import Store, StoreError, backup_path, corruption_fix
@@ -39,8 +38,8 @@ class Jobs:
         self.store = store
         self.stop = stop
         self.touch = touch or (lambda: None)
-        self._model: object | None = None
-        self._model_lock = threading.Lock()
+        self._analyser: Analyser | None = None
+        self._analyser_lock = threading.Lock()
         _set_torch_threads()
         self._trained_on: tuple[int, ...] | None = None
         self._scored_on: int | None = None
@@ -82,7 +81,7 @@ class Jobs:
         counts = process_backlog(
             self.store,
             self.config,
-            embed=self._embed,
+            analyse=self._analyse,
             model_key=self._model_key(),
             limit=batch,
             stop=self.stop,
@@ -157,16 +156,35 @@ class Jobs:
 
         return model_key(self.config.model.backbone)
 
-    def _embed(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """musicnn over ``patches``; called by the fetch job's worker threads at once."""
-        from classifier import Embedder
-
-        with self._model_lock:
-            if self._model is None:
-                self._model = Embedder.load(self.config.model.backbone, threads=1)
-        assert isinstance(self._model, Embedder)
+    def _analyse(self, path: Path, n_patches: int) -> tuple[Embedding, float]:
+        """Decode, features and musicnn for one file, in the analysis worker processes;
+        called by the fetch job's threads at once."""
+        result = self._analyser_now()(path, n_patches)
         self.touch()
-        return self._model(patches)
+        return result
+
+    def _analyser_now(self) -> Analyser:
+        """The worker processes (started with the first file, one per usable core), for
+        the configured backbone."""
+        backbone = self.config.model.backbone
+        with self._analyser_lock:
+            stale = (
+                self._analyser if self._analyser and self._analyser.backbone != backbone else None
+            )
+            if self._analyser is None or stale is not None:
+                self._analyser = Analyser(backbone, len(os.sched_getaffinity(0)))
+                self._analyser.start()
+            analyser = self._analyser
+        if stale is not None:
+            stale.close()
+        return analyser
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the analysis worker processes (with ``wait``, after the files they have)."""
+        with self._analyser_lock:
+            analyser, self._analyser = self._analyser, None
+        if analyser is not None:
+            analyser.close(wait)
 
     def _rescore(self) -> int:
         from classifier import rescore

@@ -84,8 +84,12 @@ def run_once(config: Config, *, fetch_limit: int | None = None) -> CycleResult:
     """One full cycle in order: poll, fetch all, train, score, export."""
     with StateLock(config.state_dir), Store.open(config.db_path) as store:
         jobs = Jobs(config, store, threading.Event())
-        jobs.recover()
-        last = store.runs(limit=1)
-        start_id = last[0].id if last else 0
-        results = [run_recorded(store, name, fn) for name, fn in once_steps(jobs, fetch_limit)]
+        try:
+            jobs.recover()
+            last = store.runs(limit=1)
+            start_id = last[0].id if last else 0
+            steps = once_steps(jobs, fetch_limit)
+            results = [run_recorded(store, name, fn) for name, fn in steps]
+        finally:
+            jobs.close()
         return CycleResult(_runs_since(store, start_id), all(results))

@@ -7,13 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tastedata import FAST, KEY, NOW, Library, listened_library, open_store, ref
+from tastedata import FAST, KEY, NOW, listened_library, open_store, ref
 
-from classifier.cycle.rescore import rescore, score_tracks
+from classifier.cycle.features import load_features
+from classifier.cycle.rescore import rank_tracks, rescore
+from classifier.cycle.scene import scene_at
 from classifier.cycle.train import train_cycle
+from classifier.cycle.validation import content_logits
 from classifier.embed import feature_key
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
+from classifier.taste.features import track_means
 from classifier.taste.metrics import roc_auc
+from classifier.taste.mix import model_inputs
 from classifier.taste.model import TasteModel
 from store import Store
 
@@ -33,18 +38,28 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
     assert {e.model_version for e in store.queue(limit=20)} == {expected}
 
 
-def test_score_is_the_mean_patch_probability_under_the_model(tmp_path: Path) -> None:
+def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    lib = Library(store)
-    ids = [lib.add(f"t{i}", "AB"[i % 2]) for i in range(5)]
-    model = TasteModel.pretrained(FAST.backbone)
-    torch.nn.init.normal_(model.head.weight, std=0.05)
-    scored = dict(score_tracks(model, store, KEY, ids, chunk=2))
-    for track_id in ids:
-        feats, _ = store.get_embedding(track_id, KEY)  # type: ignore[misc]
-        with torch.no_grad():
-            expected = torch.sigmoid(model(torch.tensor(feats, dtype=torch.float32))).mean()
-        assert abs(scored[track_id] - float(expected)) < 1e-6
+    listened_library(store, [("A", 8, 30, 1)], {"A": 5, "B": 6})
+    train_cycle(store, FAST, tmp_path / "m", now=NOW)
+    model = _champion(store, tmp_path / "m")
+    ids = store.candidate_ids()
+    scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW)
+    fast = dict(rank_tracks(model, scene, store, KEY, ids, now=NOW, chunk=3))
+    feats = load_features(store, KEY, ids)
+    vectors = track_means(feats, np.arange(len(ids)))
+    times = np.full(len(ids), NOW)  # per-track times: the plain, per-row path
+    inputs = model_inputs(model, scene, vectors, content_logits(model, feats), times)
+    with torch.no_grad():
+        expected = model.rank(torch.from_numpy(inputs.astype(np.float32))).numpy()
+    got = np.array([fast[int(t)] for t in feats.track_ids])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def _champion(store: Store, models: Path) -> TasteModel:
+    champion = store.champion()
+    assert champion is not None
+    return load_checkpoint(resolve_checkpoint(champion.checkpoint, models)).eval()
 
 
 def test_cold_start_ranks_by_similarity_to_what_was_listened(tmp_path: Path) -> None:
@@ -70,11 +85,10 @@ def _trained_state(state: Path) -> None:
 
 def _rescore_with_the_champion(state: Path) -> int:
     with Store.open(state / "tastebud.db") as store:
-        champion = store.champion()
-        assert champion is not None
-        model = load_checkpoint(resolve_checkpoint(champion.checkpoint, state / "models"))
+        model = _champion(store, state / "models")
         key = feature_key(FAST.backbone)
-        scored = score_tracks(model, store, key, store.candidate_ids())
+        scene = scene_at(store, FAST, key, store.embedded_ids(key), NOW)
+        scored = rank_tracks(model, scene, store, key, store.candidate_ids(), now=NOW)
         assert rescore(store, FAST, state / "models") > 0
         again = train_cycle(store, FAST, state / "models", now=NOW + 60)  # warm-starts from it
         assert again.trained

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from classifier import LogMel, decode, patch_starts
+from daemon.acquire.analysis import in_thread
 from daemon.acquire.pipeline import analysis_workers, process_backlog, retry_delay
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
@@ -95,7 +96,9 @@ def test_loopback_track_becomes_reference_patches_and_an_embedding(
 ) -> None:
     track_id = _add(store, server.add_file(song))
     embed = Projection()
-    counts = process_backlog(store, config, embed=embed, model_key=MODEL_KEY, limit=None)
+    counts = process_backlog(
+        store, config, analyse=in_thread(embed), model_key=MODEL_KEY, limit=None
+    )
     assert counts == {"ready": 1, "failed": 0, "skipped": 0, "unmatched": 0, "retry": 0}
     (patches,) = embed.seen
     assert patches.shape == (10, 187, 96)
@@ -132,7 +135,9 @@ def test_failure_modes_end_as_stated(
         "no url": _add(store, None, artist="Nobody", title="Nothing"),
     }  # fmt: skip
     config = replace(config, fetch=replace(config.fetch, search=""))
-    counts = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
+    counts = process_backlog(
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None
+    )
     assert counts == {"ready": 0, "failed": 4, "skipped": 1, "unmatched": 1, "retry": 1}
     states = {name: store.get_track(i) for name, i in ids.items()}
     expected = {
@@ -152,7 +157,9 @@ def test_failure_modes_end_as_stated(
     assert states["busy"].next_retry_at is not None  # type: ignore[union-attr]
     assert _audio_files(config) == []
     # the server now answers 200: the retried track becomes ready, nothing else is retried
-    again = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
+    again = process_backlog(
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None
+    )
     assert again["ready"] == 1
     assert sum(again.values()) == 1
     assert store.get_track(ids["busy"]).state == "ready"  # type: ignore[union-attr]
@@ -163,8 +170,12 @@ def test_transient_failures_give_up_after_max_attempts(
 ) -> None:
     track_id = _add(store, server.add("down.opus", Route(b"", MIME["opus"], [503] * 100)))
     config = replace(config, fetch=replace(config.fetch, max_attempts=2))
-    first = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
-    second = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
+    first = process_backlog(
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None
+    )
+    second = process_backlog(
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None
+    )
     assert (first["retry"], second["failed"]) == (1, 1)
     track = store.get_track(track_id)
     assert track is not None
@@ -178,7 +189,7 @@ def test_local_file_is_featurized_in_place_and_kept(
     track_id = _add(store, song.as_uri())
     config = replace(config, feeds=(DirectoryConfig(path=str(song.parent)),))
     counts = process_backlog(
-        store, config, embed=Projection(), model_key=MODEL_KEY, limit=5, progress=True
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=5, progress=True
     )
     assert counts["ready"] == 1
     assert song.is_file()
@@ -194,7 +205,7 @@ def test_keep_audio_or_a_library_keeps_the_download(
         config = replace(config, fetch=replace(config.fetch, keep_audio=True))
     else:
         config = replace(config, library=LibraryConfig(size=5))
-    process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
+    process_backlog(store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None)
     assert _audio_files(config) == [config.cache_dir / "audio" / f"{track_id}.opus"]
 
 
@@ -202,12 +213,14 @@ def test_limit_and_stop_leave_the_rest_waiting(
     config: Config, store: Store, server: LoopbackServer, song: Path
 ) -> None:
     ids = [_add(store, server.add_file(song, name=f"s{i}.opus")) for i in range(3)]
-    counts = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=1)
+    counts = process_backlog(
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=1
+    )
     assert counts["ready"] == 1
     stop = threading.Event()
     stop.set()
     counts = process_backlog(
-        store, config, embed=Projection(), model_key=MODEL_KEY, limit=None, stop=stop
+        store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None, stop=stop
     )
     assert sum(counts.values()) == 0
     assert sorted(store.get_track(i).state for i in ids) == ["new", "new", "ready"]  # type: ignore[union-attr]
@@ -222,7 +235,12 @@ def test_the_host_delay_spans_successive_runs(
     for i in range(2):
         _add(store, server.add_file(song, name=f"run{i}.opus"))
         counts = process_backlog(
-            store, config, embed=Projection(), model_key=MODEL_KEY, limit=None, throttle=throttle
+            store,
+            config,
+            analyse=in_thread(Projection()),
+            model_key=MODEL_KEY,
+            limit=None,
+            throttle=throttle,
         )
         assert counts["ready"] == 1
     (waited,) = slept  # the second run waited for the first's host
@@ -235,7 +253,9 @@ def test_network_down_pauses_the_batch(
     ids = [_add(store, server.add_file(song, name=f"n{i}.opus")) for i in range(3)]
     with unreachable_proxy() as proxy:
         config = replace(config, fetch=replace(config.fetch, proxy=proxy))
-        counts = process_backlog(store, config, embed=Projection(), model_key=MODEL_KEY, limit=None)
+        counts = process_backlog(
+            store, config, analyse=in_thread(Projection()), model_key=MODEL_KEY, limit=None
+        )
     assert counts["paused"] == 1
     assert sum(v for k, v in counts.items() if k != "paused") == 0
     tracks = [store.get_track(i) for i in ids]
@@ -253,7 +273,7 @@ def test_an_embedding_failure_puts_the_track_back(
         raise RuntimeError("model exploded")
 
     with pytest.raises(RuntimeError, match="exploded"):
-        process_backlog(store, config, embed=broken, model_key=MODEL_KEY, limit=None)
+        process_backlog(store, config, analyse=in_thread(broken), model_key=MODEL_KEY, limit=None)
     assert store.get_track(track_id).state == "new"  # type: ignore[union-attr]
 
 
@@ -283,7 +303,9 @@ def test_tracks_are_analysed_side_by_side_and_stored_by_one_writer(
         barrier.wait()
         return projection(patches)
 
-    counts = process_backlog(store, config, embed=side_by_side, model_key=MODEL_KEY, limit=None)
+    counts = process_backlog(
+        store, config, analyse=in_thread(side_by_side), model_key=MODEL_KEY, limit=None
+    )
     assert counts["ready"] == 2
     assert len(threads) == 2
     assert threading.current_thread().name not in threads  # the caller only stores
