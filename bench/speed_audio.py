@@ -37,6 +37,7 @@ __all__ = [
     "embed_mean",
     "fidelity",
     "flops_per_patch",
+    "interleaved",
     "mean_of",
     "patches_per_s",
     "sgemm_flops",
@@ -157,12 +158,23 @@ def patches_per_s(embedder: Embedder, patches: np.ndarray, repeats: int = 5) -> 
     return len(patches) / best
 
 
-def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, np.ndarray]:
-    """(patches/s, features) of onnxruntime configured as an analysis worker process runs
-    it; call in a process of its own (it flushes the thread's denormals)."""
+def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(patches/s, sgemm FLOP/s, features) of onnxruntime configured as an analysis worker
+    process runs it; call in a process of its own (it flushes the thread's denormals)."""
     torch.set_num_threads(1)
     embedder = Embedder.load(key, threads=1, graph_dir=graph_dir, flush_denormals=True)
-    return patches_per_s(embedder, patches), embedder(patches)[0]
+    rate, sgemm = interleaved(embedder, patches)
+    return rate, sgemm, embedder(patches)[0]
+
+
+def interleaved(embedder: Embedder, patches: np.ndarray, rounds: int = 5) -> tuple[float, float]:
+    """(patches/s, single-thread sgemm FLOP/s), best of ``rounds`` measured in turn: a
+    ratio of the two is not skewed by the machine's load changing between them."""
+    rate, sgemm = 0.0, 0.0
+    for _ in range(rounds):
+        rate = max(rate, patches_per_s(embedder, patches, repeats=1))
+        sgemm = max(sgemm, sgemm_flops(threads=1))
+    return rate, sgemm
 
 
 def audiomuse(paths: list[Path], embedder: Embedder) -> tuple[float, np.ndarray]:

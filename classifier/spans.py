@@ -133,23 +133,26 @@ def _decode_from_anchor(
     """(time of the anchor frame, 16 kHz chunks from it) decoded until the window's end.
 
     The anchor is the first frame after the seek that does not end before the window
-    starts: where a container seeks coarsely (WebM to a cluster seconds early), the
-    frames before it are decoded for the codec's state but not resampled. Timestamps
-    right after a seek can be estimates (Ogg Vorbis: a packet's length depends on the
-    one before, so they can be ~10 ms off until the next page's exact position): when
-    a frame's timestamp disagrees with the samples decoded since, the anchor moves."""
+    starts and whose timestamp follows from the frame before it (timestamp plus
+    samples): where a container seeks coarsely (WebM to a cluster seconds early), the
+    frames before are decoded for the codec's state but not resampled, and a frame
+    stamped off the sample count is never the anchor (Ogg Vorbis stamps a frame where
+    the block size changes 448 samples, 10 ms at 44.1 kHz, ahead of its samples).
+    From the anchor on, samples are counted, not timestamps."""
     container, stream, path = source.container, source.stream, source.path
     start_s, end_s = window
     run, expected = _Run(sample_rate), None
     try:
-        for index, frame in enumerate(container.decode(stream)):
-            if index == 0 or frame.pts is None or frame.time_base is None:
-                continue  # the first frame after a seek may carry a rough timestamp
+        for frame in container.decode(stream):
+            if frame.pts is None or frame.time_base is None:
+                expected = None
+                continue
             first = round(frame.pts * frame.time_base * frame.sample_rate)
             tick = math.ceil(frame.sample_rate * frame.time_base)
-            if run.anchor is not None and expected is not None and abs(first - expected) > tick:
-                run = _Run(sample_rate)  # what came before was misplaced
+            follows = expected is not None and abs(first - expected) <= tick
             expected = first + frame.samples
+            if run.anchor is None and not follows:
+                continue
             run.add(frame, start_s)
             if run.covers(end_s):
                 break

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,19 +94,30 @@ def rank_tracks(
 
     parts = [track_ids[i : i + chunk] for i in range(0, len(track_ids), chunk)]
     workers = min(len(parts), len(os.sched_getaffinity(0))) or 1
-    with _torch_threads(1), ThreadPoolExecutor(workers, thread_name_prefix="rescore") as pool:
+    with _one_torch_thread(), ThreadPoolExecutor(workers, thread_name_prefix="rescore") as pool:
         return [pair for scored in pool.map(score, parts) for pair in scored]
 
 
+_single_lock = threading.Lock()
+_single: list[int] = [0, 0]  # rescorings running; torch's threads before the first
+
+
 @contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """torch on ``n`` threads for the duration (the setting is the process's)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
+def _one_torch_thread() -> Iterator[None]:
+    """torch on one thread while any rescoring runs (the setting is the process's: two
+    rescorings at once, from the fetch and the train jobs, restore it once, at the end)."""
+    with _single_lock:
+        if _single[0] == 0:
+            _single[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single[0] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _single_lock:
+            _single[0] -= 1
+            if _single[0] == 0:
+                torch.set_num_threads(_single[1])
 
 
 def rescore(

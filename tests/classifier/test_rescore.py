@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 from tastedata import FAST, KEY, NOW, listened_library, open_store, ref
 
 from classifier.cycle.features import load_features
-from classifier.cycle.rescore import rank_tracks, rescore
+from classifier.cycle.rescore import _one_torch_thread, rank_tracks, rescore
 from classifier.cycle.scene import scene_at
 from classifier.cycle.train import train_cycle
 from classifier.cycle.validation import content_logits
@@ -118,3 +119,27 @@ def test_an_absolute_checkpoint_path_from_an_older_version_is_found_after_a_move
         tmp_path / "new" / "models" / name
     )
     assert _rescore_with_the_champion(tmp_path / "new") == 10
+
+
+def test_overlapping_rescorings_put_torchs_threads_back_once() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen: list[int] = []
+    barrier = threading.Barrier(2, timeout=30)
+
+    def rescoring() -> None:
+        with _one_torch_thread():
+            barrier.wait()  # both inside at once
+            seen.append(torch.get_num_threads())
+            barrier.wait()
+
+    try:
+        threads = [threading.Thread(target=rescoring) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [1, 1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
