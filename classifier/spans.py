@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 MIN_SEEK_SECONDS = 30.0
 """Shorter tracks are decoded whole: seeking would save little."""
 _PREROLL_S = 0.5  # seek this far before a span: the codec's pre-roll and the anchor frame
+_SKIP_MARGIN_S = 0.25
+"""Where a seek lands early (WebM: at a cluster, seconds before), packets are decoded
+from this far before the pre-roll on: more than any codec's own pre-roll (Opus 80 ms)."""
 _UNTRUSTED_CONTAINERS = ("aac",)  # raw ADTS: the duration is estimated from the bit rate
 
 
@@ -139,16 +143,18 @@ def _decode_from_anchor(
     stamped off the sample count is never the anchor (Ogg Vorbis stamps a frame where
     the block size changes 448 samples, 10 ms at 44.1 kHz, ahead of its samples).
     From the anchor on, samples are counted, not timestamps."""
-    container, stream, path = source.container, source.stream, source.path
-    start_s, end_s = window
+    path, (start_s, end_s) = source.path, window
     run, expected = _Run(sample_rate), None
+    ticks: dict[Fraction, float] = {}
     try:
-        for frame in container.decode(stream):
+        for frame in _frames(source, start_s - _SKIP_MARGIN_S):
             if frame.pts is None or frame.time_base is None:
                 expected = None
                 continue
-            first = round(frame.pts * frame.time_base * frame.sample_rate)
-            tick = math.ceil(frame.sample_rate * frame.time_base)
+            per_tick = ticks.get(frame.time_base) or ticks.setdefault(
+                frame.time_base, float(frame.time_base * frame.sample_rate)
+            )  # samples per timestamp tick
+            first, tick = round(frame.pts * per_tick), math.ceil(per_tick)
             follows = expected is not None and abs(first - expected) <= tick
             expected = first + frame.samples
             if run.anchor is None and not follows:
@@ -163,6 +169,19 @@ def _decode_from_anchor(
     if run.anchor is None:
         raise AudioError(f"{path.name} is truncated: no audio before {end_s:.1f} s")
     return run.anchor, run.chunks
+
+
+def _frames(source: _Source, skip_until: float) -> Iterator[av.AudioFrame]:
+    """The stream's frames from the seek on, the packets that end before ``skip_until``
+    read but not decoded (the decoder starts fresh after a seek, as after a precise one)."""
+    time_base = source.stream.time_base
+    limit = skip_until / float(time_base) if time_base else -math.inf  # in stream ticks
+    decoding = False
+    for packet in source.container.demux(source.stream):
+        if not decoding and packet.pts is not None and packet.pts + (packet.duration or 0) < limit:
+            continue
+        decoding = True
+        yield from packet.decode()
 
 
 class _Run:
