@@ -60,8 +60,7 @@ def _best_scored(store: Store, top: int) -> list[int]:
     """The ``top`` never-listened feed tracks with the highest scores, best first (ties:
     the lower id)."""
     scores = store.scores()
-    ids = np.array(store.candidate_ids(), dtype=np.int64)
-    ids = ids[np.array([t in scores for t in ids.tolist()], dtype=bool)] if len(ids) else ids
+    ids = np.array([t for t in store.candidate_ids() if t in scores], dtype=np.int64)
     values = np.array([scores[t] for t in ids.tolist()], dtype=np.float64)
     order = np.lexsort((ids, -values))[:top]
     return [int(t) for t in ids[order]]

@@ -85,7 +85,6 @@ class ExportGraph(nn.Module):
     def forward(self, mel: Tensor) -> tuple[Tensor, Tensor]:
         x = self.model.frontend.bn_in(mel.unsqueeze(1))
         front = torch.cat([branch(x) for branch in self.branches], dim=1)
-        features = self.model.midend(front)
-        pooled = torch.cat([features.amax(dim=2), features.mean(dim=2)], dim=1)
+        pooled = self.model.temporal_pool(self.model.midend(front))
         logits, _ = self.model.backend(pooled)
         return pooled, torch.sigmoid(logits)

@@ -224,7 +224,11 @@ class MusiCNN(nn.Module):
 
     def pooled(self, mel: Tensor) -> Tensor:
         """``mel`` (B, T, 96) -> ``concat([max_pool, mean_pool])`` (B, 1506), the back end input."""
-        features = self.midend(self.frontend(mel))  # (B, 753, T)
+        return self.temporal_pool(self.midend(self.frontend(mel)))
+
+    @staticmethod
+    def temporal_pool(features: Tensor) -> Tensor:
+        """Mid-end ``features`` (B, 753, T) -> ``concat([max_pool, mean_pool])`` over time."""
         return torch.cat([features.amax(dim=2), features.mean(dim=2)], dim=1)
 
     def forward(self, mel: Tensor) -> MusicnnOutput:

@@ -61,11 +61,17 @@ class FoldedScorer:
         return self.per_track(patches, np.ones(len(patches), np.int64), means=False)[0]
 
     def per_track(
-        self, patches: np.ndarray, n_patches: np.ndarray, *, means: bool = True
+        self,
+        patches: np.ndarray,
+        n_patches: np.ndarray,
+        *,
+        means: bool = True,
+        logits: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(mean patch logit (T,) float64, with ``means`` the mean patch vector (T, D)
         float32, else an empty array) of tracks whose patches lie back to back in
-        ``patches``, ``n_patches`` each: one pass over the float16 rows.
+        ``patches``, ``n_patches`` each: one pass over the float16 rows. Without
+        ``logits`` the matmul is skipped and every logit is the offset alone.
 
         When every track has the same number of patches (the usual case), blocks hold
         whole tracks and their vectors are summed in place."""
@@ -86,10 +92,11 @@ class FoldedScorer:
                 rows = min(step, len(patches) - start)
                 x, h, z = block[:rows], hidden[:rows], logit[:rows]
                 x.copy_(torch.from_numpy(patches[start : start + rows]))  # to float32, in cache
-                torch.addmm(self.bias, x, self.weight, out=h).relu_()
-                torch.mm(h, self.head, out=z)
                 here = track[start : start + rows]
-                logit_sums.index_add_(0, here, z[:, 0].double())
+                if logits:
+                    torch.addmm(self.bias, x, self.weight, out=h).relu_()
+                    torch.mm(h, self.head, out=z)
+                    logit_sums.index_add_(0, here, z[:, 0].double())
                 if means and aligned:
                     sums = vector_sums[start // same : (start + rows) // same]
                     torch.sum(x.view(-1, same, dim), dim=1, out=sums)

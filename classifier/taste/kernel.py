@@ -166,9 +166,8 @@ def _shared(
     cosines = torch.from_numpy(_dot(units, basis))
     kernel = cosines.mul(1.0 / TAU).sub_(1.0 / TAU).exp_()  # exp((cos - 1) / tau), one buffer
     weights = torch.from_numpy(np.stack([w[0] for w in means], axis=1).astype(np.float32))
-    num = (kernel @ weights).double()
-    den = weights.double().sum(0)
-    logs = torch.where(den > 0, num / den.clamp_min(1e-300), 0.0).add_(_EPS).log_()
+    num = (kernel @ weights).double().numpy()
+    logs = torch.from_numpy(_log_mean(num, weights.double().sum(0, keepdim=True).numpy()))
     k = min(NEIGHBOURS, cosines.shape[1])
     scaled = cosines.mul_(torch.from_numpy(newest[0].astype(np.float32)))
     nearest = scaled.topk(k, dim=1).values.mean(1) if k else torch.zeros(len(cosines))

@@ -36,11 +36,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from daemon.acquire.analysis import Analyse
+from daemon.acquire.analysis import Analyse, Embedding
 from daemon.acquire.cache import recover_cache
 from daemon.acquire.classify import is_rejection
 from daemon.acquire.fetcher import Fetcher, fetcher_for
@@ -78,7 +77,7 @@ class _Prepared:
 
     track: Track
     outcome: str  # "features", one of OUTCOMES, or "paused"
-    embedding: tuple[np.ndarray, np.ndarray] | BaseException | None = None  # or its failure
+    embedding: Embedding | None = None  # or its failure
     path: Path | None = None
     error: str | None = None
     url: str | None = None

@@ -60,3 +60,14 @@ def test_per_track_logits_and_vectors_are_the_means_of_their_patches() -> None:
         np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-5)
         every = scorer.logits(patches)
         np.testing.assert_allclose(logits, np.add.reduceat(every, starts) / n_patches, atol=1e-9)
+
+
+def test_without_logits_the_vectors_are_the_same_and_no_matmul_runs() -> None:
+    scorer = FoldedScorer.from_model(_model(4))
+    n_patches = np.full(30, 4)
+    patches = np.random.default_rng(4).normal(size=(120, 40)).astype(np.float16)
+    logits, vectors = scorer.per_track(patches, n_patches)
+    none, same = scorer.per_track(patches, n_patches, logits=False)
+    np.testing.assert_array_equal(same, vectors)
+    assert np.all(none == scorer.offset)
+    assert not np.all(logits == scorer.offset)
