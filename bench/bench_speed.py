@@ -99,7 +99,7 @@ def _against_reference(store: Store, config: ModelConfig, models: Path, ids: lis
         content = content_logits(model, feats)
         vectors = track_means(feats, np.arange(len(feats.track_ids)))
         times = np.full(len(vectors), now)  # one time per track: the per-track path
-        inputs = model_inputs(model, scene, vectors, content, times, own=np.full(len(vectors), -1))
+        inputs = model_inputs(model, scene, vectors, content, times)
         plain = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
     got = np.array([fast[int(t)] for t in feats.track_ids])
     return float(np.abs(got - plain).max())
@@ -120,7 +120,7 @@ def embedding_rows(paths: list[Path], reference_model: MusiCNN) -> list[str]:
     measured = {"onnxruntime": onnx, "torch": (*audio.interleaved(torch_model, patches), None)}
     rows = []
     for name, (rate, sgemm, features) in measured.items():
-        got = (torch_model(patches)[0] if features is None else features).astype(np.float32)
+        got = reference if features is None else features.astype(np.float32)
         rows.append(
             f"| embed, {name}, 1 thread | {rate:.1f} patches/s = {rate * flops / 1e9:.1f} "
             f"GFLOP/s | sgemm 1 thread {sgemm / 1e9:.1f} GFLOP/s: "
