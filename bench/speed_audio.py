@@ -39,7 +39,6 @@ __all__ = [
     "flops_per_patch",
     "interleaved",
     "mean_of",
-    "patches_per_s",
     "sgemm_flops",
     "today",
     "worker_rate",
@@ -123,19 +122,18 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def sgemm_flops(threads: int = 1, size: int = 1024) -> float:
-    """Single-precision matmul FLOP/s with ``threads`` torch threads (best of 5)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
+def sgemm_flops(seconds: float, size: int = 1024) -> float:
+    """Single-precision matmul FLOP/s on the calling thread's torch threads, sustained
+    over about ``seconds`` (one short matmul catches the machine's quiet moments and
+    turbo clock, which a workload measured over ``seconds`` does not)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
     out = torch.empty(size, size)
-    best = float("inf")
-    for _ in range(6):
-        start = time.perf_counter()
+    torch.mm(a, b, out=out)
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
         torch.mm(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
-    torch.set_num_threads(before)
-    return 2 * size**3 / best
+        count += 1
+    return 2 * size**3 * count / elapsed
 
 
 def flops_per_patch(model: MusiCNN) -> float:
@@ -147,17 +145,6 @@ def flops_per_patch(model: MusiCNN) -> float:
     return float(counter.get_total_flops()) / 4
 
 
-def patches_per_s(embedder: Embedder, patches: np.ndarray, repeats: int = 5) -> float:
-    """Patches embedded per second (best of ``repeats`` batches)."""
-    embedder(patches[:4])
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        embedder(patches)
-        best = min(best, time.perf_counter() - start)
-    return len(patches) / best
-
-
 def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(patches/s, sgemm FLOP/s, features) of onnxruntime configured as an analysis worker
     process runs it; call in a process of its own (it flushes the thread's denormals)."""
@@ -167,13 +154,18 @@ def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, 
     return rate, sgemm, embedder(patches)[0]
 
 
-def interleaved(embedder: Embedder, patches: np.ndarray, rounds: int = 5) -> tuple[float, float]:
-    """(patches/s, single-thread sgemm FLOP/s), best of ``rounds`` measured in turn: a
-    ratio of the two is not skewed by the machine's load changing between them."""
+def interleaved(embedder: Embedder, patches: np.ndarray, rounds: int = 6) -> tuple[float, float]:
+    """(patches/s, single-thread sgemm FLOP/s), each the best of ``rounds`` windows
+    measured in turn and of the same length: a ratio of the two is not skewed by the
+    machine's load changing between them."""
+    embedder(patches[:4])
     rate, sgemm = 0.0, 0.0
     for _ in range(rounds):
-        rate = max(rate, patches_per_s(embedder, patches, repeats=1))
-        sgemm = max(sgemm, sgemm_flops(threads=1))
+        start = time.perf_counter()
+        embedder(patches)
+        seconds = time.perf_counter() - start
+        rate = max(rate, len(patches) / seconds)
+        sgemm = max(sgemm, sgemm_flops(seconds))
     return rate, sgemm
 
 

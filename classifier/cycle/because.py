@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,11 +40,13 @@ def explain(
     now: float,
     top: int = 500,
     known: Scene | None = None,
+    scored: Sequence[tuple[int, float]] | None = None,
 ) -> int:
     """Store why each of the ``top`` best-scored candidates is queued, replacing every
-    stored reason; returns how many were stored. ``known``: the history's vectors,
-    already read (rescoring has them), so only the others are read."""
-    candidates = _best_scored(store, top)
+    stored reason; returns how many were stored. Rescoring passes what it has in hand:
+    ``known``, the history's vectors (only the others are read), and ``scored``, the
+    candidates' scores it just stored (else they are read)."""
+    candidates = _best(_stored_scores(store) if scored is None else scored, top)
     likes = _likes(store, config, key, candidates, now, known) if candidates else {}
     tags = _top_tags(store, config, key, candidates)
     reasons = {
@@ -56,12 +59,17 @@ def explain(
     return written
 
 
-def _best_scored(store: Store, top: int) -> list[int]:
-    """The ``top`` never-listened feed tracks with the highest scores, best first (ties:
-    the lower id)."""
+def _stored_scores(store: Store) -> list[tuple[int, float]]:
+    """(track, score) of the never-listened feed tracks that are scored."""
     scores = store.scores()
-    ids = np.array([t for t in store.candidate_ids() if t in scores], dtype=np.int64)
-    values = np.array([scores[t] for t in ids.tolist()], dtype=np.float64)
+    return [(t, scores[t]) for t in store.candidate_ids() if t in scores]
+
+
+def _best(scored: Sequence[tuple[int, float]], top: int) -> list[int]:
+    """The ``top`` tracks of ``scored`` with the highest scores, best first (ties: the
+    lower id)."""
+    ids = np.fromiter((t for t, _ in scored), np.int64, len(scored))
+    values = np.fromiter((s for _, s in scored), np.float64, len(scored))
     order = np.lexsort((ids, -values))[:top]
     return [int(t) for t in ids[order]]
 

@@ -134,9 +134,9 @@ def rescore(
     key = feature_key(config.backbone)
     embedded = store.embedded_ids(key)
     scene = scene_at(store, config, key, embedded, now)
-    written = _score_all(store, config, checkpoint_dir, now, scene, embedded)
-    explain(store, config, key, now=now, known=scene)
-    return written
+    scored = _score_all(store, config, checkpoint_dir, now, scene, embedded)
+    explain(store, config, key, now=now, known=scene, scored=scored)
+    return len(scored)
 
 
 def _score_all(
@@ -146,25 +146,29 @@ def _score_all(
     now: float,
     scene: Scene,
     embedded: set[int],
-) -> int:
+) -> list[tuple[int, float]]:
+    """Score and store every candidate; returns the (track, score) pairs stored."""
     key = feature_key(config.backbone)
     candidates = [t for t in store.feed_order() if t in embedded]
     if not (scene.history.positive.any() and candidates):
-        written = store.put_scores(None, feed_order_scores(store.feed_order()))
-        logger.info("nothing listened yet: %d candidates in feed order", written)
-        return written
+        scored = feed_order_scores(store.feed_order())
+        store.put_scores(None, scored)
+        logger.info("nothing listened yet: %d candidates in feed order", len(scored))
+        return scored
     champion = store.champion()
     model = _champion_model(champion, checkpoint_dir)
     if model is None or champion is None or champion.metrics.get("similarity_ranks") == 1.0:
         model = model if model is not None else _similarity_space(store, key, scene, candidates)
         raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)
-        written = store.put_scores(None, standings(raw))
-        logger.info("%d candidates ranked by similarity to %s", written, _why_plain(champion))
-        return written
+        scored = standings(raw)
+        store.put_scores(None, scored)
+        logger.info("%d candidates ranked by similarity to %s", len(scored), _why_plain(champion))
+        return scored
     raw = rank_tracks(model, scene, store, key, candidates, now=now)
-    written = store.put_scores(champion.version, standings(raw))
-    logger.info("rescored %d candidates under taste model v%d", written, champion.version)
-    return written
+    scored = standings(raw)
+    store.put_scores(champion.version, scored)
+    logger.info("rescored %d candidates under taste model v%d", len(scored), champion.version)
+    return scored
 
 
 def _champion_model(champion: ModelRecord | None, checkpoint_dir: Path) -> TasteModel | None:

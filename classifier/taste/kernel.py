@@ -165,15 +165,22 @@ def _shared(
     float32 kernels over the (N, U) cosines, each weighted mean one column of a matmul."""
     cosines = torch.from_numpy(_dot(units, basis))
     kernel = cosines.mul(1.0 / TAU).sub_(1.0 / TAU).exp_()  # exp((cos - 1) / tau), one buffer
-    weights = torch.from_numpy(np.stack([w[0] for w in means], axis=1).astype(np.float32))
+    weights = torch.from_numpy(_float32(np.stack([w[0] for w in means], axis=1)))
     num = (kernel @ weights).double().numpy()
     logs = torch.from_numpy(_log_mean(num, weights.double().sum(0, keepdim=True).numpy()))
     k = min(NEIGHBOURS, cosines.shape[1])
-    scaled = cosines.mul_(torch.from_numpy(newest[0].astype(np.float32)))
+    scaled = cosines.mul_(torch.from_numpy(_float32(newest[0])))
     nearest = scaled.topk(k, dim=1).values.mean(1) if k else torch.zeros(len(cosines))
     split = len(HALF_LIVES)
     columns = [logs[:, :split], nearest[:, None].double(), logs[:, split:]]
     return torch.cat(columns, dim=1).float().numpy()
+
+
+def _float32(weights: np.ndarray) -> np.ndarray:
+    """``weights`` in float32, those too small for a normal float32 (a 2-day half-life
+    a year back) set to 0: subnormal operands slow a matmul over them tenfold."""
+    small = np.abs(weights) < np.finfo(np.float32).tiny
+    return np.where(small, 0.0, weights).astype(np.float32)
 
 
 def _log_mean(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from classifier.taste.kernel import (
     SIMILARITY,
     Basis,
     History,
+    _float32,
     kernel_features,
 )
 
@@ -72,3 +73,14 @@ def test_one_shared_time_gives_what_per_track_times_give() -> None:
     shared = kernel_features(units, history, basis, np.array([0.0]), cap=3.0)
     apart = kernel_features(units, history, basis, np.zeros(len(units)), cap=3.0)
     np.testing.assert_allclose(shared, apart, rtol=1e-5, atol=1e-5)
+
+
+def test_weights_below_float32s_normal_range_become_zero_not_subnormal() -> None:
+    # a 2-day half-life 260 days before the newest listen: 0.5 ** 130, subnormal in float32
+    weights = np.array([[1.0, 0.5**130, 0.5**20, 0.0]])
+    got = _float32(weights)
+    assert got.dtype == np.float32
+    assert got[0, 1] == 0.0
+    assert got[0, 2] == np.float32(0.5**20)
+    assert got[0, 0] == 1.0
+    assert not ((got != 0) & (np.abs(got) < np.finfo(np.float32).tiny)).any()
