@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.acquire.analysis import Analyser, Embedding
+from daemon.acquire.analysis import Analyser, Embedding, prepare
 from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config
 from store import Store, StoreError, backup_path, corruption_fix
@@ -40,6 +40,8 @@ class Jobs:
         self.touch = touch or (lambda: None)
         self._analyser: Analyser | None = None
         self._analyser_lock = threading.Lock()
+        if config.feeds:
+            prepare()  # the analysis workers' imports run beside this process's own
         _set_torch_threads()
         self._trained_on: tuple[int, ...] | None = None
         self._scored_on: int | None = None

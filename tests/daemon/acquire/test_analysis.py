@@ -1,5 +1,6 @@
 """Analysis in worker processes: the same features as in the calling thread, errors that
-travel back, and a dead worker that costs a retry, not the job."""
+travel back, a dead worker that costs a retry, not the job, and workers forked from a
+server that imported the model's code (spawned where that server cannot start)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 from classifier import Embedder
-from daemon.acquire.analysis import Analyser, in_thread
+from daemon.acquire import analysis
+from daemon.acquire.analysis import Analyser, in_thread, prepare
 from store import AudioError, TransientFetchError
 from tests.audio_helpers import synth, write_audio
 
@@ -77,3 +79,38 @@ def test_a_model_that_cannot_load_is_the_embedding_error(song: Path) -> None:
         workers.close()
     assert isinstance(embedding, Exception)  # the storing side raises it: the job stops
     assert "no_such_backbone" in str(embedding)
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_workers_are_forked_from_a_server_that_has_imported_torch(analyser: Analyser) -> None:
+    prepare()  # already running: nothing new
+    parents = {_parent(pid) for pid in analyser.pids()}
+    assert len(parents) == 1
+    assert parents != {os.getpid()}  # not a fork of this (threaded) process
+    server = parents.pop()
+    maps = Path(f"/proc/{server}/maps").read_text()
+    assert "libtorch_cpu" in maps  # imported before any worker was forked
+
+
+def test_without_a_fork_server_workers_are_spawned_and_still_analyse(
+    song: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse() -> None:
+        raise PermissionError("no Unix sockets here")
+
+    monkeypatch.setattr("multiprocessing.forkserver.ensure_running", refuse)
+    monkeypatch.setattr(analysis, "_method", "forkserver")
+    prepare()
+    assert "no Unix sockets here" in caplog.text
+    workers = Analyser(BACKBONE, 1)
+    try:
+        embedding, _ = workers(song, 2)
+        parents = [_parent(pid) for pid in workers.pids()]
+    finally:
+        workers.close()
+    assert isinstance(embedding, tuple)
+    assert parents == [os.getpid()]  # spawned by this process
