@@ -44,6 +44,7 @@ from store import Store
 __all__ = ["main"]
 
 CANDIDATES = 100_000
+ROUNDS = 3
 KEY = "MSD_musicnn"
 
 
@@ -59,19 +60,23 @@ def rank_row(tmp: Path) -> str:
 def rescore_row(tmp: Path) -> str:
     """The daemon's ``rescore`` of 100k candidates under a trained champion, beside its
     floor: reading the features, the body's matmul (every patch by the dense layer)
-    and the similarity's (every track by the history's basis), float32, large blocks."""
+    and the similarity's (every track by the history's basis), float32, large blocks;
+    each the best of :data:`ROUNDS` measured in turn (the machine's load varies)."""
     config = ModelConfig()
     models = tmp / "models"
     with speed_store.populate_candidates(tmp / "rescore.db", CANDIDATES, key=KEY) as store:
         speed_store.add_history(store, BASIS_LIMIT, KEY)
         trained = train_cycle(store, config, models)
         ids = store.candidate_ids()
-        read = speed_store.read_floor_seconds(store, KEY, ids)
-        body = speed_store.matmul_floor_seconds(CANDIDATES * 10)
-        similarity = speed_store.matmul_floor_seconds(CANDIDATES, units=BASIS_LIMIT)
-        start = time.perf_counter()
-        written = rescore(store, config, models)
-        seconds = time.perf_counter() - start
+        read, body, similarity, seconds = (float("inf"),) * 4
+        for _ in range(ROUNDS):  # each the best of its rounds, measured in turn
+            read = min(read, speed_store.read_floor_seconds(store, KEY, ids))
+            body = min(body, speed_store.matmul_floor_seconds(CANDIDATES * 10))
+            against = speed_store.matmul_floor_seconds(CANDIDATES, units=BASIS_LIMIT)
+            similarity = min(similarity, against)
+            start = time.perf_counter()
+            written = rescore(store, config, models)
+            seconds = min(seconds, time.perf_counter() - start)
         diff = _against_reference(store, config, models, ids[:: CANDIDATES // 500])
     floor = read + body + similarity
     return (
@@ -123,7 +128,7 @@ def embedding_rows(paths: list[Path], reference_model: MusiCNN) -> list[str]:
         got = reference if features is None else features.astype(np.float32)
         rows.append(
             f"| embed, {name}, 1 thread | {rate:.1f} patches/s = {rate * flops / 1e9:.1f} "
-            f"GFLOP/s | sgemm 1 thread {sgemm / 1e9:.1f} GFLOP/s: "
+            f"GFLOP/s | sgemm 1 thread, same-length windows {sgemm / 1e9:.1f} GFLOP/s: "
             f"**{rate * flops / sgemm:.0%}** (target >= 80%) | {audio.fidelity(got, reference)} |"
         )
     torch.set_num_threads(len(os.sched_getaffinity(0)))
@@ -158,7 +163,7 @@ def end_to_end_rows(paths: list[Path], today: dict[Path, np.ndarray], tmp: Path)
     library.mkdir()
     for path in paths:  # copies: a directory feed reads no file outside its folder
         shutil.copyfile(path, library / path.name)
-    seconds, steady, stored = _tastebud_once(library, tmp)
+    seconds, steady, process, stored = _tastebud_once(library, tmp)
     reference = np.stack([today[p] for p in paths])
     ours = np.stack([stored[p.name] for p in paths])
     embedder = Embedder.load(KEY, threads=len(os.sched_getaffinity(0)), graph_dir=CACHE)
@@ -166,8 +171,9 @@ def end_to_end_rows(paths: list[Path], today: dict[Path, np.ndarray], tmp: Path)
     n = len(paths)
     return [
         f"| `tastebud once`, `directory` feed of {n} recordings of 4-5 min "
-        f"| **{n / seconds:.2f} tracks/s** (the fetch job, its worker processes' start "
-        f"included; {steady:.2f} tracks/s from the first track stored to the last) "
+        f"| **{n / seconds:.2f} tracks/s** (the fetch job, its workers' model loads "
+        f"included; {steady:.2f} tracks/s from the first track stored to the last; "
+        f"{n / process:.2f} tracks/s from the start of the process) "
         f"| AudioMuse-style path "
         f"{n / muse_s:.2f} tracks/s: **{muse_s / seconds:.1f}x** (target >= 3.5 tracks/s) "
         f"| {audio.fidelity(ours, reference)} |",
@@ -176,9 +182,10 @@ def end_to_end_rows(paths: list[Path], today: dict[Path, np.ndarray], tmp: Path)
     ]
 
 
-def _tastebud_once(library: Path, tmp: Path) -> tuple[float, float, dict[str, np.ndarray]]:
-    """(fetch-job seconds, tracks/s between the first and the last track stored, the
-    stored mean features per file name)."""
+def _tastebud_once(library: Path, tmp: Path) -> tuple[float, float, float, dict[str, np.ndarray]]:
+    """(fetch-job seconds, tracks/s between the first and the last track stored, seconds
+    from the start of the process to the last track stored, the stored mean features
+    per file name)."""
     config = tmp / "config.toml"
     config.write_text(
         f'[storage]\ndir = "{tmp / "state"}"\ncache_dir = "{tmp / "cache"}"\n\n'
@@ -186,6 +193,7 @@ def _tastebud_once(library: Path, tmp: Path) -> tuple[float, float, dict[str, np
         encoding="utf-8",
     )
     command = [sys.executable, "-m", "daemon.cli", "--config", str(config), "once"]
+    started = time.time()
     subprocess.run(command, check=True, capture_output=True, env=dict(os.environ))
     with Store.open(tmp / "state" / "tastebud.db", readonly=True) as store:
         run = store.runs("fetch", limit=1)[0]
@@ -197,7 +205,8 @@ def _tastebud_once(library: Path, tmp: Path) -> tuple[float, float, dict[str, np
             rows = conn.execute("SELECT updated_at FROM tracks WHERE state = 'ready'")
             done = sorted(t for (t,) in rows)
     steady = (len(done) - 1) / max(done[-1] - done[0], 1e-9) if len(done) > 1 else 0.0
-    return (run.finished_at or time.time()) - run.started_at, steady, stored
+    fetch = (run.finished_at or time.time()) - run.started_at
+    return fetch, steady, (done[-1] if done else time.time()) - started, stored
 
 
 def main() -> str:

@@ -29,7 +29,7 @@ __all__ = ["GRAPH_VERSION", "TOLERANCE", "OnnxMusicnn", "graph_path", "onnx_sess
 
 logger = logging.getLogger(__name__)
 
-GRAPH_VERSION = 2
+GRAPH_VERSION = 3
 TOLERANCE = 1e-3
 """Largest difference to torch allowed in the pooled features (the float16 cache
 rounds them by about 0.025; onnxruntime agrees within 2e-4)."""
@@ -113,6 +113,9 @@ def _export(model: MusiCNN, path: Path) -> bytes:
         partial.write_bytes(graph)
         partial.replace(path)
         logger.info("exported musicnn to %s", path)
+        for stale in path.parent.glob(path.name.replace(f".v{GRAPH_VERSION}.", ".v*.")):
+            if stale != path:
+                stale.unlink(missing_ok=True)  # an older graph version, never read again
     except OSError as exc:
         logger.info("cannot cache the ONNX graph at %s (%s): kept in memory", path, exc)
     return graph

@@ -27,7 +27,10 @@ def _patches() -> np.ndarray:
 
 @needs_onnx
 def test_onnxruntime_embeds_as_torch_and_caches_the_graph(tmp_path: Path) -> None:
+    older = tmp_path / f"tastebud-{NAME}.v1.onnx"
+    older.write_bytes(b"an older graph version")
     embedder = Embedder.load(NAME, graph_dir=tmp_path)
+    assert not older.exists()  # replaced by this version's graph
     assert embedder.engine == "onnxruntime"
     features, tags = embedder(_patches(), batch_size=5)
     ref_features, ref_tags = embed_patches(embedder.model, _patches())
