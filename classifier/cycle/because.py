@@ -41,13 +41,15 @@ def explain(
     top: int = 500,
     known: Scene | None = None,
     scored: Sequence[tuple[int, float]] | None = None,
+    embedded: set[int] | None = None,
 ) -> int:
     """Store why each of the ``top`` best-scored candidates is queued, replacing every
-    stored reason; returns how many were stored. Rescoring passes what it has in hand:
-    ``known``, the history's vectors (only the others are read), and ``scored``, the
-    candidates' scores it just stored (else they are read)."""
+    stored reason; returns how many were stored. Rescoring passes what it has in hand
+    (else it is read): ``known``, the history's vectors; ``scored``, the candidates'
+    scores it just stored; ``embedded``, the tracks with features under ``key``."""
     candidates = _best(_stored_scores(store) if scored is None else scored, top)
-    likes = _likes(store, config, key, candidates, now, known) if candidates else {}
+    usable = store.embedded_ids(key) if embedded is None else embedded
+    likes = _likes(store, config, key, candidates, now, known, usable) if candidates else {}
     tags = _top_tags(store, config, key, candidates)
     reasons = {
         t: Because(likes.get(t, ()), tags.get(t, ()))
@@ -101,11 +103,10 @@ def _likes(
     candidates: list[int],
     now: float,
     known: Scene | None,
+    usable: set[int],
 ) -> dict[int, tuple[Like, ...]]:
-    """Each candidate's closest listened or liked tracks."""
-    labels = build_labels(
-        store, dataclasses.replace(config, unlabelled_sample=0), store.embedded_ids(key), now=now
-    )
+    """Each candidate's closest listened or liked tracks (of those in ``usable``)."""
+    labels = build_labels(store, dataclasses.replace(config, unlabelled_sample=0), usable, now=now)
     wanted = [int(t) for t in labels.track_ids[labels.targets == 1]]
     pos_ids, pos_vectors = _vectors(store, key, wanted, known)
     cand_ids, cand_vectors = track_vectors(store, key, candidates)

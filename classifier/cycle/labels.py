@@ -119,6 +119,8 @@ def _rows(events: _Events, config: ModelConfig, now: float) -> list[tuple[Any, .
 def _unlabelled(
     store: Store, taken: set[int], usable: set[int], config: ModelConfig, seed: int
 ) -> list[tuple[Any, ...]]:
+    if config.unlabelled_sample == 0:
+        return []
     pool = np.array(sorted(set(store.candidate_ids()) & usable - taken), dtype=np.int64)
     rng = np.random.default_rng(seed)
     size = min(config.unlabelled_sample, len(pool))

@@ -135,7 +135,7 @@ def rescore(
     embedded = store.embedded_ids(key)
     scene = scene_at(store, config, key, embedded, now)
     scored = _score_all(store, config, checkpoint_dir, now, scene, embedded)
-    explain(store, config, key, now=now, known=scene, scored=scored)
+    explain(store, config, key, now=now, known=scene, scored=scored, embedded=embedded)
     return len(scored)
 
 
