@@ -165,6 +165,14 @@ if journalctl -u tastebud -o cat --no-pager | grep -q 'Error in cpuinfo'; then
 fi
 ls -ld /etc/tastebud /var/lib/tastebud | sed 's/^/     /'
 wait_cycle "cycle: fetch and train ran" tastebud "$DB"
+server=$(grep -l 'multiprocessing.forkserver import main' /proc/[0-9]*/cmdline 2>/dev/null | head -1)
+if [ -n "$server" ] && [ "$(stat -c %U "$server")" = tastebud ] \
+   && ! journalctl -u tastebud -o cat --no-pager | grep -q 'import the model themselves'; then
+  pass "cycle: analysis workers forked from the fork server (${server%/cmdline})"
+else
+  fail "cycle: analysis workers" "no fork server of the daemon's in the sandbox"
+  journalctl -u tastebud -o cat --no-pager | grep -m3 'import the model' | sed 's/^/     | /'
+fi
 
 PID=$(show tastebud MainPID)
 T=$(date +%s)
