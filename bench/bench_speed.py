@@ -45,6 +45,8 @@ __all__ = ["main"]
 
 CANDIDATES = 100_000
 ROUNDS = 3
+"""Runs of the rescore and end-to-end rows, each in turn with its floor or baseline:
+every figure is the best of its runs (the machine may be shared)."""
 KEY = "MSD_musicnn"
 
 
@@ -164,17 +166,24 @@ def end_to_end_rows(paths: list[Path], today: dict[Path, np.ndarray], tmp: Path)
     for path in paths:  # copies: a directory feed reads no file outside its folder
         shutil.copyfile(path, library / path.name)
     Embedder.load(KEY)  # the ONNX graph is exported once after an install, not per run
-    seconds, steady, process, stored = _tastebud_once(library, tmp)
+    embedder = Embedder.load(KEY, threads=len(os.sched_getaffinity(0)), graph_dir=CACHE)
+    runs, muse_s = [], float("inf")
+    for i in range(ROUNDS):  # in turn, each path the best of its rounds
+        (tmp / f"once-{i}").mkdir()
+        runs.append(_tastebud_once(library, tmp / f"once-{i}"))
+        muse_run, muse = audio.audiomuse(paths, embedder)
+        muse_s = min(muse_s, muse_run)
+    seconds, steady, process, stored = min(runs, key=lambda run: run[0])
     reference = np.stack([today[p] for p in paths])
     ours = np.stack([stored[p.name] for p in paths])
-    embedder = Embedder.load(KEY, threads=len(os.sched_getaffinity(0)), graph_dir=CACHE)
-    muse_s, muse = audio.audiomuse(paths, embedder)
     n = len(paths)
+    every = ", ".join(f"{n / run[0]:.2f}" for run in runs)
     return [
         f"| `tastebud once`, `directory` feed of {n} recordings of 4-5 min "
         f"| **{n / seconds:.2f} tracks/s** (the fetch job, its workers' model loads "
-        f"included; {steady:.2f} tracks/s from the first track stored to the last; "
-        f"{n / process:.2f} tracks/s from the start of the process) "
+        f"included; best of {ROUNDS} runs: {every}; in the best, {steady:.2f} tracks/s "
+        f"from the first track stored to the last and {n / process:.2f} from the start "
+        "of the process) "
         f"| AudioMuse-style path "
         f"{n / muse_s:.2f} tracks/s: **{muse_s / seconds:.1f}x** (target >= 3.5 tracks/s) "
         f"| {audio.fidelity(ours, reference)} |",

@@ -154,7 +154,7 @@ def worker_rate(key: str, graph_dir: Path, patches: np.ndarray) -> tuple[float, 
     return rate, sgemm, embedder(patches)[0]
 
 
-def interleaved(embedder: Embedder, patches: np.ndarray, rounds: int = 6) -> tuple[float, float]:
+def interleaved(embedder: Embedder, patches: np.ndarray, rounds: int = 10) -> tuple[float, float]:
     """(patches/s, single-thread sgemm FLOP/s), each the best of ``rounds`` windows
     measured in turn and of the same length: a ratio of the two is not skewed by the
     machine's load changing between them."""
