@@ -57,10 +57,6 @@ class FoldedScorer:
             offset = float(head_b + head_w @ b_out)
         return cls(weight.float().contiguous(), bias.float(), head.float().reshape(-1, 1), offset)
 
-    def logits(self, patches: np.ndarray) -> np.ndarray:
-        """Logits (N,) float64 of float16 or float32 patches (N, D)."""
-        return self.per_track(patches, np.ones(len(patches), np.int64), means=False)[0]
-
     def per_track(
         self,
         patches: np.ndarray,
