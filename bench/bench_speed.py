@@ -36,8 +36,9 @@ from classifier.cycle import rank_tracks
 from classifier.cycle.features import load_features
 from classifier.cycle.scene import BASIS_LIMIT, scene_at
 from classifier.cycle.validation import content_logits
+from classifier.musicnn.model import POOLED_DIM
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
-from classifier.taste.features import track_means
+from classifier.taste.features import track_profiles
 from classifier.taste.mix import model_inputs
 from store import Store
 
@@ -62,7 +63,8 @@ def rank_row(tmp: Path) -> str:
 def rescore_row(tmp: Path) -> str:
     """The daemon's ``rescore`` of 100k candidates under a trained champion, beside its
     floor: reading the features, the body's matmul (every patch by the dense layer)
-    and the similarity's (every track by the history's basis), float32, large blocks;
+    and the similarity's (every track's profile by the history's basis), float32, large
+    blocks;
     each the best of :data:`ROUNDS` measured in turn (the machine's load varies)."""
     config = ModelConfig()
     models = tmp / "models"
@@ -74,7 +76,8 @@ def rescore_row(tmp: Path) -> str:
         for _ in range(ROUNDS):  # each the best of its rounds, measured in turn
             read = min(read, speed_store.read_floor_seconds(store, KEY, ids))
             body = min(body, speed_store.matmul_floor_seconds(CANDIDATES * 10))
-            against = speed_store.matmul_floor_seconds(CANDIDATES, units=BASIS_LIMIT)
+            profiles = 2 * POOLED_DIM  # every feature of the synthetic tracks varies: both halves
+            against = speed_store.matmul_floor_seconds(CANDIDATES, profiles, BASIS_LIMIT)
             similarity = min(similarity, against)
             start = time.perf_counter()
             written = rescore(store, config, models)
@@ -104,7 +107,7 @@ def _against_reference(store: Store, config: ModelConfig, models: Path, ids: lis
     feats = load_features(store, KEY, ids)
     with torch.no_grad():
         content = content_logits(model, feats)
-        vectors = track_means(feats, np.arange(len(feats.track_ids)))
+        vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
         times = np.full(len(vectors), now)  # one time per track: the per-track path
         inputs = model_inputs(model, scene, vectors, content, times)
         plain = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()

@@ -6,7 +6,7 @@ model side (:mod:`classifier.taste`), which never sees the store.
 
 from __future__ import annotations
 
-from classifier.cycle.features import load_features, track_vectors
+from classifier.cycle.features import load_features, read_profiles
 from classifier.cycle.labels import build_history, build_labels, decay
 from classifier.cycle.rescore import (
     feed_order_scores,
@@ -29,9 +29,9 @@ __all__ = [
     "feed_order_scores",
     "load_features",
     "rank_tracks",
+    "read_profiles",
     "rescore",
     "scene_at",
     "standings",
-    "track_vectors",
     "train_cycle",
 ]

@@ -1,8 +1,8 @@
 """Why each of the best-scored candidates is queued: the listened or liked tracks it is
 closest to, and its most probable musicnn tags.
 
-Closeness is the cosine of track-mean feature vectors z-scored over the tracks involved
-(the candidates and the positives): the space of the similarity ranking
+Closeness is the cosine of track profiles z-scored over the tracks involved (the
+candidates and the positives): the space of the similarity ranking
 (:mod:`classifier.taste.kernel`). The positives are those of the labelled set,
 listened or liked and not disliked since. One matmul compares every candidate with
 every positive, so 500 candidates against 2,000 positives take milliseconds; reading
@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from classifier.config import ModelConfig
-from classifier.cycle.features import track_vectors
+from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_labels
 from classifier.musicnn.weights import tag_names
+from classifier.taste.kernel import space_of, unit_vectors
 from classifier.taste.mix import Scene
 from store import Because, Like, Store, TastebudError, Track
 
@@ -45,7 +46,7 @@ def explain(
 ) -> int:
     """Store why each of the ``top`` best-scored candidates is queued, replacing every
     stored reason; returns how many were stored. Rescoring passes what it has in hand
-    (else it is read): ``known``, the history's vectors; ``scored``, the candidates'
+    (else it is read): ``known``, the history's profiles; ``scored``, the candidates'
     scores it just stored; ``embedded``, the tracks with features under ``key``."""
     candidates = _best(_stored_scores(store) if scored is None else scored, top)
     usable = store.embedded_ids(key) if embedded is None else embedded
@@ -81,19 +82,13 @@ def closest(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(indices (C, k) into ``positives``, cosines (C, k)), most similar first, of each
     candidate's ``k`` closest positives, all z-scored over both sets together."""
-    both = np.concatenate([candidates, positives]).astype(np.float32)
-    mean, std = both.mean(axis=0), both.std(axis=0) + 1e-6
-    c, p = _unit((candidates - mean) / std), _unit((positives - mean) / std)  # float32
-    cosines = c @ p.T
+    mean, std = space_of(np.concatenate([candidates, positives]))
+    cosines = unit_vectors(candidates, mean, std) @ unit_vectors(positives, mean, std).T
     k = min(k, cosines.shape[1])
     part = np.argpartition(-cosines, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(cosines, part, axis=1), axis=1, kind="stable")
     index = np.take_along_axis(part, order, axis=1)
     return index, np.take_along_axis(cosines, index, axis=1)
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    return np.asarray(rows / (np.linalg.norm(rows, axis=1, keepdims=True) + 1e-12))
 
 
 def _likes(
@@ -109,7 +104,7 @@ def _likes(
     labels = build_labels(store, dataclasses.replace(config, unlabelled_sample=0), usable, now=now)
     wanted = [int(t) for t in labels.track_ids[labels.targets == 1]]
     pos_ids, pos_vectors = _vectors(store, key, wanted, known)
-    cand_ids, cand_vectors = track_vectors(store, key, candidates)
+    cand_ids, cand_vectors = read_profiles(store, key, candidates)
     if not pos_ids or not cand_ids:
         return {}
     index, cosines = closest(cand_vectors, pos_vectors)
@@ -129,12 +124,12 @@ def _likes(
 def _vectors(
     store: Store, key: str, wanted: list[int], known: Scene | None
 ) -> tuple[list[int], np.ndarray]:
-    """Mean vectors of ``wanted`` (those with features): from ``known`` where it has them."""
+    """Profiles of ``wanted`` (those with features): from ``known`` where it has them."""
     if known is None or not len(known.basis_ids):
-        return track_vectors(store, key, wanted)
+        return read_profiles(store, key, wanted)
     rows = {t: i for i, t in enumerate(known.basis_ids.tolist())}
     kept = [t for t in wanted if t in rows]
-    read_ids, read = track_vectors(store, key, [t for t in wanted if t not in rows])
+    read_ids, read = read_profiles(store, key, [t for t in wanted if t not in rows])
     dim = known.basis_vectors.shape[1]
     have = known.basis_vectors[[rows[t] for t in kept]].reshape(len(kept), dim)
     return kept + read_ids, np.concatenate([have, read.reshape(len(read_ids), dim)])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.taste.features import Features, pack_features
+from classifier.taste.features import Features, pack_features, profile
 from store import Store
 
-__all__ = ["load_features", "track_vectors"]
+__all__ = ["load_features", "read_profiles"]
 
 
 def load_features(store: Store, key: str, track_ids: np.ndarray | list[int]) -> Features:
@@ -19,11 +19,11 @@ def load_features(store: Store, key: str, track_ids: np.ndarray | list[int]) -> 
     return pack_features(np.array(ids, dtype=np.int64), blocks)
 
 
-def track_vectors(store: Store, key: str, track_ids: list[int]) -> tuple[list[int], np.ndarray]:
-    """(ids, mean-over-patches feature vectors (N, D)) of the tracks that have features."""
+def read_profiles(store: Store, key: str, track_ids: list[int]) -> tuple[list[int], np.ndarray]:
+    """(ids, profiles (N, 2D): patch means and spreads) of the tracks that have features."""
     ids: list[int] = []
-    vectors: list[np.ndarray] = []
+    profiles: list[np.ndarray] = []
     for track_id, feats, _tags in store.iter_embeddings(key, track_ids):
         ids.append(track_id)
-        vectors.append(feats.astype(np.float32).mean(axis=0))
-    return ids, np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        profiles.append(profile(feats.astype(np.float32)))
+    return ids, np.stack(profiles) if profiles else np.zeros((0, 0), dtype=np.float32)

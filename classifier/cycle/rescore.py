@@ -26,7 +26,7 @@ import torch
 
 from classifier.config import ModelConfig
 from classifier.cycle.because import explain
-from classifier.cycle.features import track_vectors
+from classifier.cycle.features import read_profiles
 from classifier.cycle.scene import scene_at
 from classifier.embed import feature_key
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
@@ -182,9 +182,9 @@ def _champion_model(champion: ModelRecord | None, checkpoint_dir: Path) -> Taste
 
 
 def _similarity_space(store: Store, key: str, scene: Scene, candidates: list[int]) -> TasteModel:
-    """A model that only carries the space similarity is measured in: z-scored over the
-    history's tracks and up to 2,000 candidates."""
-    _, sample = track_vectors(store, key, candidates[:2000])
+    """A model that only carries the space similarity is measured in: the profiles of the
+    history's tracks and up to 2,000 candidates, z-scored."""
+    _, sample = read_profiles(store, key, candidates[:2000])
     model = TasteModel(units=1)
     set_space(model, np.concatenate([scene.basis_vectors, sample]).astype(np.float32))
     return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.config import ModelConfig
-from classifier.cycle.features import track_vectors
+from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_history
 from classifier.taste.kernel import History
 from classifier.taste.mix import Scene
@@ -35,7 +35,7 @@ def basis_ids(history: History, limit: int = BASIS_LIMIT) -> np.ndarray:
 def scene_at(store: Store, config: ModelConfig, key: str, usable: set[int], now: float) -> Scene:
     """The history up to ``now`` of the tracks in ``usable`` and its basis vectors."""
     history = build_history(store, config, usable, now=now)
-    got, vectors = track_vectors(store, key, [int(t) for t in basis_ids(history)])
+    got, vectors = read_profiles(store, key, [int(t) for t in basis_ids(history)])
     order = np.argsort(np.array(got, np.int64), kind="stable")
     ids = np.array(got, np.int64)[order]
     return Scene(history, ids, vectors[order] if len(ids) else vectors, config.weight_cap)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from classifier.config import ModelConfig
-from classifier.taste.features import Features, track_means
+from classifier.taste.features import Features, track_profiles
 from classifier.taste.fit import fit, init_head
 from classifier.taste.judge import Standing, Verdict, judge, standing
 from classifier.taste.labelset import LabelSet
@@ -163,7 +163,7 @@ def challenge(
     if selection.n_positive == 0 or selection.n_negative == 0:
         return None
     fit(model, feats, selection, config)
-    vectors = track_means(feats, np.arange(len(feats.track_ids)))
+    vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
     set_space(model, vectors[feats.rows(labels.track_ids)])
     tracks = _Tracks(feats, vectors, content_logits(model, feats))
     held = val.track_ids[val.targets == 1]

@@ -18,7 +18,7 @@ from classifier.taste.checkpoints import (
     prune_checkpoints,
     save_checkpoint,
 )
-from classifier.taste.features import Features, pack_features, track_means
+from classifier.taste.features import Features, pack_features, track_profiles
 from classifier.taste.fit import fit, init_head
 from classifier.taste.judge import Standing, Verdict, judge, standing
 from classifier.taste.kernel import HALF_LIVES, SIMILARITY, Basis, History
@@ -61,5 +61,5 @@ __all__ = [
     "set_space",
     "standing",
     "time_split",
-    "track_means",
+    "track_profiles",
 ]

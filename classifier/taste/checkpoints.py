@@ -92,6 +92,7 @@ def load_checkpoint(path: Path | str) -> TasteModel:
     payload = _payload(Path(path))
     try:
         state = torch.load(io.BytesIO(payload), weights_only=True)
+        _check_space(path, state["state_dict"])
         model = TasteModel(
             in_features=state["state_dict"]["dense.weight"].shape[1],
             units=state["state_dict"]["dense.weight"].shape[0],
@@ -100,6 +101,17 @@ def load_checkpoint(path: Path | str) -> TasteModel:
     except (RuntimeError, KeyError, ValueError) as exc:
         raise ModelError(f"taste checkpoint {path} does not hold a taste model: {exc}") from exc
     return model.eval()
+
+
+def _check_space(path: Path | str, state: dict[str, torch.Tensor]) -> None:
+    """A checkpoint of the versions that measured similarity on track means alone (its
+    space as wide as the features, not twice) cannot rank: say so, and how it heals."""
+    if state["space_mean"].shape[0] == state["dense.weight"].shape[1]:
+        raise ModelError(
+            f"taste checkpoint {path} is from an older tastebud (similarity on patch means "
+            "alone): the next training cycle (`tastebud once`) trains anew from the "
+            "pretrained weights on the stored history"
+        )
 
 
 def latest_checkpoint_ok(path: Path | str) -> bool:

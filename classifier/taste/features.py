@@ -1,4 +1,5 @@
-"""Cached per-patch features of many tracks, packed back to back for training and scoring."""
+"""Cached per-patch features of many tracks, packed back to back for training and scoring,
+and the per-track profiles similarity compares."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-__all__ = ["Features", "pack_features", "track_means"]
+__all__ = ["Features", "pack_features", "profile", "track_profiles"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,17 @@ def pack_features(track_ids: np.ndarray, blocks: list[np.ndarray]) -> Features:
     )
 
 
-def track_means(feats: Features, rows: np.ndarray) -> np.ndarray:
-    """Mean-over-patches feature vector (N, D) of the tracks at ``rows``."""
-    sums = torch.zeros(len(rows), feats.data.shape[1])
+def profile(patches: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A track's profile (2D,) float32 from its patches (P, D): their mean, then their
+    spread (standard deviation over the track)."""
+    x = torch.as_tensor(patches).double()
+    std, mean = torch.std_mean(x, dim=0, correction=0)
+    return torch.cat([mean, std]).float().numpy()
+
+
+def track_profiles(feats: Features, rows: np.ndarray) -> np.ndarray:
+    """Profiles (N, 2D) of the tracks at ``rows`` (:func:`profile`)."""
+    out = np.zeros((len(rows), 2 * feats.data.shape[1]), np.float32)
     for i, (o, c) in enumerate(zip(feats.offsets[rows], feats.n_patches[rows], strict=True)):
-        sums[i] = feats.data[o : o + c].mean(dim=0)
-    return sums.numpy()
+        out[i] = profile(feats.data[o : o + c])
+    return out

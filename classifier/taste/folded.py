@@ -5,7 +5,8 @@ batch norms are fixed affine maps, so ``bn_in`` folds into the dense layer and
 ``bn_dense`` into the head: ``logit = v . relu(W x + c) + k``. The float16
 feature matrix is converted to float32 a cache-sized block at a time, into one
 reused buffer, so rescoring runs near the rate of the matmul itself; the same
-pass sums each track's patch vectors for its similarity to the history.
+pass sums each track's patches and their squares, for the profile its similarity to
+the history is measured on.
 """
 
 from __future__ import annotations
@@ -62,24 +63,26 @@ class FoldedScorer:
         patches: np.ndarray,
         n_patches: np.ndarray,
         *,
-        means: bool = True,
+        profiles: bool = True,
         logits: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(mean patch logit (T,) float64, with ``means`` the mean patch vector (T, D)
-        float32, else an empty array) of tracks whose patches lie back to back in
-        ``patches``, ``n_patches`` each: one pass over the float16 rows. Without
-        ``logits`` the matmul is skipped and every logit is the offset alone.
+        """(mean patch logit (T,) float64, with ``profiles`` each track's profile (T, 2D)
+        float32 (patch mean and spread, as :func:`~classifier.taste.features.profile`),
+        else an empty array) of tracks whose patches lie back to back in ``patches``,
+        ``n_patches`` each: one pass over the float16 rows. Without ``logits`` the matmul
+        is skipped and every logit is the offset alone.
 
         When every track has the same number of patches (the usual case), blocks hold
-        whole tracks and their vectors are summed in place."""
+        whole tracks and their sums are taken in place."""
         track = torch.from_numpy(np.repeat(np.arange(len(n_patches)), n_patches))
         same = int(n_patches[0]) if len(n_patches) and (n_patches == n_patches[0]).all() else 0
         aligned = 0 < same <= BLOCK_ROWS
         step = BLOCK_ROWS - BLOCK_ROWS % same if aligned else BLOCK_ROWS
         dim = self.weight.shape[0]
         logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
-        vector_sums = torch.zeros((len(n_patches) if means else 0, dim))
-        block, hidden, logit = (
+        sums = torch.zeros((2, len(n_patches) if profiles else 0, dim))  # of x, of x * x
+        block, square, hidden, logit = (
+            torch.empty(step, dim),
             torch.empty(step, dim),
             torch.empty(step, self.bias.shape[0]),
             torch.empty(step, 1),
@@ -87,18 +90,37 @@ class FoldedScorer:
         with torch.inference_mode():
             for start in range(0, len(patches), step):
                 rows = min(step, len(patches) - start)
-                x, h, z = block[:rows], hidden[:rows], logit[:rows]
+                x, x2, h, z = block[:rows], square[:rows], hidden[:rows], logit[:rows]
                 x.copy_(torch.from_numpy(patches[start : start + rows]))  # to float32, in cache
                 here = track[start : start + rows]
                 if logits:
                     torch.addmm(self.bias, x, self.weight, out=h).relu_()
                     torch.mm(h, self.head, out=z)
                     logit_sums.index_add_(0, here, z[:, 0].double())
-                if means and aligned:
-                    sums = vector_sums[start // same : (start + rows) // same]
-                    torch.sum(x.view(-1, same, dim), dim=1, out=sums)
-                elif means:
-                    vector_sums.index_add_(0, here, x)
+                if profiles:
+                    torch.mul(x, x, out=x2)
+                    _add_sums(sums, x, x2, here, start // same if aligned else -1)
         count = torch.from_numpy(np.maximum(n_patches, 1))
         mean_logits = (logit_sums / count).numpy() + self.offset
-        return mean_logits, vector_sums.div_(count[: len(vector_sums), None].float()).numpy()
+        return mean_logits, _profiles(sums, count[: sums.shape[1]]).numpy()
+
+
+def _add_sums(
+    sums: torch.Tensor, x: torch.Tensor, x2: torch.Tensor, track: torch.Tensor, first: int
+) -> None:
+    """Add a block's rows ``x`` and squares ``x2`` to their tracks' ``sums`` (2, T, D):
+    with ``first`` >= 0 the block holds whole tracks, ``first`` onward, equally long."""
+    if first < 0:
+        sums[0].index_add_(0, track, x)
+        sums[1].index_add_(0, track, x2)
+        return
+    n = int(track[-1]) - int(track[0]) + 1
+    for part, rows in zip(sums, (x, x2), strict=True):
+        torch.sum(rows.view(n, len(rows) // n, -1), dim=1, out=part[first : first + n])
+
+
+def _profiles(sums: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    """(T, 2D) means and standard deviations from the (2, T, D) sums of x and x * x."""
+    mean, square = sums.div_(count[None, :, None].float())
+    square.sub_(mean * mean).clamp_(min=0.0).sqrt_()
+    return torch.cat([mean, square], dim=1)

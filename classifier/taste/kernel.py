@@ -2,12 +2,19 @@
 
 A track's similarity to the listener's history is a recency-weighted mean of a
 Gaussian-like kernel ``exp((cos - 1) / tau)`` over the cosines between its
-z-scored feature vector and those of the tracks in the history. One such mean
+profile and those of the tracks in the history (below). One such mean
 per half-life in :data:`HALF_LIVES` (days to weeks to "all of it"), and one over
 the skipped and disliked tracks, so the head can learn, per listener, which time
 scale predicts what they take up next (a switch of taste favours the short
 ones, a steady taste the long ones). The mean of the 7-day scale alone is the
 plain similarity ranking (:data:`SIMILARITY`).
+
+Tracks are compared by their profiles (:func:`classifier.taste.features.profile`):
+the mean of their patches' features and the spread of them over the track, each
+half z-scored and scaled to length ``1 / sqrt(2)`` (:func:`unit_vectors`), so the
+cosine of two profiles is the mean of the cosines of their means and of their
+spreads: two tracks alike on average but one steady and one restless are told
+apart.
 
 Weights: each event weighs ``0.5 ** (age / half_life)``; a track's weight is the
 sum over its events, capped (heavy rotation must not drown the rest). Ages count
@@ -27,12 +34,14 @@ import torch
 
 __all__ = [
     "HALF_LIVES",
+    "NEAREST",
     "N_KERNEL",
     "SIMILARITY",
     "TAU",
     "Basis",
     "History",
     "kernel_features",
+    "space_of",
     "unit_vectors",
 ]
 
@@ -47,12 +56,19 @@ NEIGHBOUR_HALF_LIFE = 30.0
 N_KERNEL = len(HALF_LIVES) + 2
 """Similarity features per track: one kernel per half-life, the nearest neighbours, then
 the kernel over skips and dislikes."""
+NEAREST = len(HALF_LIVES)
+"""The nearest-neighbour feature's column."""
 SIMILARITY = HALF_LIVES.index(7.0)
 """The feature that alone is the similarity ranking."""
 TAU = 0.2
 """Kernel width on the cosine."""
+STILL = 1e-3
+"""A profile feature whose std across the library is below this is left out: musicnn
+has many units that never fire (about 1,080 of its 1,506 pooled features on the
+corpora measured), and their float16 rounding would be noise."""
 _DAY = 86400.0
 _EPS = 1e-6
+_HALF_SCALE = 0.5**0.5
 
 
 @dataclass(frozen=True)
@@ -83,12 +99,41 @@ class Basis:
         return np.where(found, pos, -1)
 
 
-def unit_vectors(vectors: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """``vectors`` (N, D) z-scored with ``mean`` and ``std``, scaled to unit length."""
-    z = torch.from_numpy(np.asarray(vectors, np.float32)) - torch.from_numpy(np.asarray(mean))
-    z.div_(torch.from_numpy(np.asarray(std, np.float32)))
-    z.div_(torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min_(1e-12))
-    return z.numpy()
+def space_of(library: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) (2D,) float32 that z-score profiles in the space of ``library`` (N, 2D);
+    a feature varying less than :data:`STILL` across it has an infinite std (it reads 0)."""
+    wide = np.asarray(library, np.float64)
+    std = wide.std(axis=0) if len(wide) else np.zeros(wide.shape[1])
+    std = np.where(std < STILL, np.inf, std)
+    return wide.mean(axis=0).astype(np.float32), std.astype(np.float32)
+
+
+def unit_vectors(profiles: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """``profiles`` (N, 2D) z-scored with ``mean`` and ``std``, in the features that vary
+    in either half (``(N, 2K)``, ``K <= D``), each half (the means, the spreads) scaled
+    to length ``1 / sqrt(2)``: unit vectors whose dot product is the mean of the halves'
+    cosines."""
+    columns = _varying(np.asarray(std))
+    rows = np.asarray(profiles, np.float32).reshape(-1, len(std))  # (0, 0): none at all
+    z = torch.from_numpy(rows[:, columns])
+    z.sub_(torch.from_numpy(np.asarray(mean, np.float32)[columns]))
+    z.div_(torch.from_numpy(np.asarray(std, np.float32)[columns]))
+    for half in _halves(z):
+        half.div_(torch.linalg.vector_norm(half, dim=1, keepdim=True).clamp_min_(1e-12))
+    return z.mul_(_HALF_SCALE).numpy()
+
+
+def _varying(std: np.ndarray) -> np.ndarray:
+    """Columns of the features that vary in the mean or the spread half, in both halves."""
+    half = len(std) // 2
+    kept = np.flatnonzero(np.isfinite(std[:half]) | np.isfinite(std[half:]))
+    return np.concatenate([kept, kept + half])
+
+
+def _halves(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Views of the mean and spread halves of profiles ``z`` (N, 2D)."""
+    half = z.shape[1] // 2
+    return z[:, :half], z[:, half:]
 
 
 def _track_weights(
@@ -126,7 +171,8 @@ def kernel_features(
     cap: float,
     own: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(N, :data:`N_KERNEL`) similarity features of the tracks with ``units`` (N, D).
+    """(N, :data:`N_KERNEL`) similarity features of the tracks with unit profiles ``units``
+    (N, 2K) (:func:`unit_vectors`).
 
     ``at`` holds one time (then shared by all) or one per track; ``own`` the
     tracks' ids, to leave each one's own events out.
@@ -147,7 +193,7 @@ def kernel_features(
     columns = [
         _log_mean((kernel * w).sum(1) if len(w) > 1 else kernel @ w[0], w.sum(1)) for w in means
     ]
-    columns.insert(len(HALF_LIVES), _neighbours(cosines, newest))
+    columns.insert(NEAREST, _neighbours(cosines, newest))
     return np.stack(columns, axis=1).astype(np.float32)
 
 
@@ -171,8 +217,7 @@ def _shared(
     k = min(NEIGHBOURS, cosines.shape[1])
     scaled = cosines.mul_(torch.from_numpy(_float32(newest[0])))
     nearest = scaled.topk(k, dim=1).values.mean(1) if k else torch.zeros(len(cosines))
-    split = len(HALF_LIVES)
-    columns = [logs[:, :split], nearest[:, None].double(), logs[:, split:]]
+    columns = [logs[:, :NEAREST], nearest[:, None].double(), logs[:, NEAREST:]]
     return torch.cat(columns, dim=1).float().numpy()
 
 

@@ -16,7 +16,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from classifier.taste.kernel import SIMILARITY, Basis, History, kernel_features, unit_vectors
+from classifier.taste.kernel import (
+    SIMILARITY,
+    Basis,
+    History,
+    kernel_features,
+    space_of,
+    unit_vectors,
+)
 from classifier.taste.model import TasteModel
 
 __all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
@@ -27,11 +34,11 @@ _QUERY_BLOCK = 256
 
 @dataclass(frozen=True)
 class Scene:
-    """The listener's history and the raw mean feature vectors of its distinct tracks."""
+    """The listener's history and the profiles of its distinct tracks."""
 
     history: History
     basis_ids: np.ndarray  # sorted int64
-    basis_vectors: np.ndarray  # (U, D)
+    basis_vectors: np.ndarray  # (U, 2D) profiles
     cap: float
 
     def basis(self, model: TasteModel) -> Basis:
@@ -45,9 +52,11 @@ def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def set_space(model: TasteModel, library: np.ndarray) -> None:
-    """Measure similarity in the space of ``library`` (N, D) z-scored: keep its mean and std."""
-    model.get_buffer("space_mean").copy_(torch.from_numpy(library.mean(0)))
-    model.get_buffer("space_std").copy_(torch.from_numpy(library.std(0) + 1e-6))
+    """Measure similarity in the space of the profiles ``library`` (N, 2D) z-scored: keep
+    their mean and std (:func:`~classifier.taste.kernel.space_of`)."""
+    mean, std = space_of(library)
+    model.get_buffer("space_mean").copy_(torch.from_numpy(mean))
+    model.get_buffer("space_std").copy_(torch.from_numpy(std))
 
 
 def model_inputs(
@@ -59,7 +68,7 @@ def model_inputs(
     own: np.ndarray | None = None,
     basis: Basis | None = None,
 ) -> np.ndarray:
-    """Raw head inputs (N, N_MIX): kernel features of the tracks with mean ``vectors``
+    """Raw head inputs (N, N_MIX): kernel features of the tracks with profiles ``vectors``
     at times ``at``, then their ``content`` logits."""
     basis = scene.basis(model) if basis is None else basis
     units = unit_vectors(vectors, *_space(model))

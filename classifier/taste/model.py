@@ -6,8 +6,9 @@ to against unlabelled candidates (its "content" logit). The ranking head
 (:attr:`TasteModel.mix`) then weighs that logit together with the track's
 similarity to the listener's history at several time scales
 (:mod:`classifier.taste.kernel`), trained to put what was listened to next
-above the candidates (:mod:`classifier.taste.mix`). The head starts as the plain
-7-day similarity and is pulled back toward it (L2-SP again), so a few labels
+above the candidates (:mod:`classifier.taste.mix`). The head starts as the 7-day
+kernel similarity plus the nearest neighbours, in equal parts of their spread over
+the candidates, and is pulled back toward that (L2-SP again), so a few labels
 cannot wreck it and more labels teach it which time scales and signals matter.
 
 Transfer learning with an explicit inductive bias toward the starting point
@@ -34,7 +35,7 @@ from torch import Tensor, nn
 from classifier.musicnn.blocks import batch_norm_1d
 from classifier.musicnn.model import POOLED_DIM, BackEnd
 from classifier.musicnn.weights import load_musicnn
-from classifier.taste.kernel import N_KERNEL, SIMILARITY
+from classifier.taste.kernel import N_KERNEL, NEAREST, SIMILARITY
 
 __all__ = ["ANCHORED", "N_MIX", "TasteModel"]
 
@@ -86,14 +87,14 @@ class TasteModel(nn.Module):
             self.register_buffer(_anchor_name(name), self.get_parameter(name).detach().clone())
         self.mix = nn.Linear(N_MIX, 1, bias=False)
         start = torch.zeros(1, N_MIX)
-        start[0, SIMILARITY] = 1.0
+        start[0, [SIMILARITY, NEAREST]] = 1.0
         self.mix.weight.data.copy_(start)
         self.register_buffer("mix_anchor", start.clone())
         # standardisation of the head's inputs, and the space kernels are measured in
         self.register_buffer("mix_mean", torch.zeros(N_MIX))
         self.register_buffer("mix_std", torch.ones(N_MIX))
-        self.register_buffer("space_mean", torch.zeros(in_features))
-        self.register_buffer("space_std", torch.ones(in_features))
+        self.register_buffer("space_mean", torch.zeros(2 * in_features))  # profiles'
+        self.register_buffer("space_std", torch.ones(2 * in_features))
 
     @classmethod
     def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
@@ -143,7 +144,7 @@ class TasteModel(nn.Module):
         return torch.stack(terms).sum()
 
     def mix_l2sp(self) -> Tensor:
-        """``||w - w_similarity||^2``: the ranking head's pull toward plain similarity."""
+        """``||w - w_start||^2``: the ranking head's pull toward its starting point."""
         return (self.mix.weight - self.get_buffer("mix_anchor")).pow(2).sum()
 
     def rank(self, inputs: Tensor) -> Tensor:

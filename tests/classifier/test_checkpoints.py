@@ -49,6 +49,19 @@ def test_a_flipped_byte_is_refused(tmp_path: Path) -> None:
         load_checkpoint(path)
 
 
+def test_a_checkpoint_measuring_similarity_on_means_alone_says_how_it_heals(
+    tmp_path: Path,
+) -> None:
+    model = _model()
+    for name in ("space_mean", "space_std"):  # as wide as the features: the older layout
+        model.register_buffer(name, model.get_buffer(name)[:8].clone())
+    path = save_checkpoint(model, tmp_path, {})
+    with pytest.raises(ModelError, match=r"older tastebud .* trains anew") as caught:
+        load_checkpoint(path)
+    assert "\n" not in str(caught.value)
+    assert not latest_checkpoint_ok(path)
+
+
 def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:
     paths = [save_checkpoint(_model(), tmp_path, {}) for _ in range(4)]
     (tmp_path / f"taste-1{CHECKPOINT_SUFFIX}.tmp").write_bytes(b"half")

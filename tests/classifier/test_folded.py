@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from classifier.taste.features import profile
 from classifier.taste.folded import BLOCK_ROWS, FoldedScorer
 from classifier.taste.model import TasteModel
 
@@ -28,7 +29,7 @@ def _model(seed: int) -> TasteModel:
 
 def _patch_logits(scorer: FoldedScorer, patches: np.ndarray) -> np.ndarray:
     """Each patch's logit: every patch a track of its own."""
-    return scorer.per_track(patches, np.ones(len(patches), np.int64), means=False)[0]
+    return scorer.per_track(patches, np.ones(len(patches), np.int64), profiles=False)[0]
 
 
 def test_folded_track_logits_match_the_model() -> None:
@@ -39,7 +40,7 @@ def test_folded_track_logits_match_the_model() -> None:
     with torch.no_grad():
         every = model(torch.from_numpy(patches).float()).double().numpy()
     starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
-    got, _ = FoldedScorer.from_model(model).per_track(patches, n_patches, means=False)
+    got, _ = FoldedScorer.from_model(model).per_track(patches, n_patches, profiles=False)
     np.testing.assert_allclose(got, np.add.reduceat(every, starts) / n_patches, atol=1e-5)
 
 
@@ -52,7 +53,7 @@ def test_folded_logits_match_across_block_boundaries() -> None:
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
 
 
-def test_per_track_logits_and_vectors_are_the_means_of_their_patches() -> None:
+def test_per_track_logits_are_patch_means_and_profiles_those_of_the_tracks() -> None:
     model = _model(3)
     scorer = FoldedScorer.from_model(model)
     rng = np.random.default_rng(3)
@@ -61,7 +62,10 @@ def test_per_track_logits_and_vectors_are_the_means_of_their_patches() -> None:
         logits, vectors = scorer.per_track(patches, n_patches)
         starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
         wide = patches.astype(np.float64)
-        expected = np.add.reduceat(wide, starts) / n_patches[:, None]
+        mean = np.add.reduceat(wide, starts) / n_patches[:, None]
+        spread = [wide[a : a + n].std(axis=0) for a, n in zip(starts, n_patches, strict=True)]
+        np.testing.assert_allclose(vectors, np.hstack([mean, spread]), rtol=0, atol=1e-5)
+        expected = [profile(patches[a : a + n]) for a, n in zip(starts, n_patches, strict=True)]
         np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-5)
         every = _patch_logits(scorer, patches)
         np.testing.assert_allclose(logits, np.add.reduceat(every, starts) / n_patches, atol=1e-9)

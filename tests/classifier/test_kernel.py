@@ -12,6 +12,8 @@ from classifier.taste.kernel import (
     History,
     _float32,
     kernel_features,
+    space_of,
+    unit_vectors,
 )
 
 DAY = 86400.0
@@ -84,3 +86,26 @@ def test_weights_below_float32s_normal_range_become_zero_not_subnormal() -> None
     assert got[0, 2] == np.float32(0.5**20)
     assert got[0, 0] == 1.0
     assert not ((got != 0) & (np.abs(got) < np.finfo(np.float32).tiny)).any()
+
+
+def test_profile_cosines_average_the_halves_and_still_features_are_left_out() -> None:
+    rng = np.random.default_rng(5)
+    means, spreads = rng.normal(size=(30, 6)), rng.gamma(2.0, size=(30, 6))
+    means[:, 2] = 4.0  # a unit that never varies, in both halves
+    spreads[:, 2] = 0.0
+    spreads[:, 4] = 1.0 + 1e-5 * rng.normal(size=30)  # varies, below float16's resolution
+    library = np.hstack([means, spreads]).astype(np.float32)
+    mean, std = space_of(library)
+    assert np.isinf(std[[2, 8, 10]]).all()
+    assert np.isfinite(std[[0, 4, 6]]).all()
+    units = unit_vectors(library, mean, std)
+    assert units.shape == (30, 10)  # feature 2 gone from both halves; 4 kept for its mean
+    np.testing.assert_allclose(np.linalg.norm(units, axis=1), 1.0, rtol=1e-5)
+
+    def cos(rows: np.ndarray) -> np.ndarray:
+        z = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return np.asarray(z @ z.T)
+
+    z = (library - mean) / std
+    halves = (cos(z[:, [0, 1, 3, 4, 5]]) + cos(z[:, [6, 7, 9, 11]])) / 2
+    np.testing.assert_allclose(units @ units.T, halves, atol=1e-5)

@@ -17,7 +17,7 @@ from classifier.cycle.train import train_cycle
 from classifier.cycle.validation import content_logits
 from classifier.embed import feature_key
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
-from classifier.taste.features import track_means
+from classifier.taste.features import track_profiles
 from classifier.taste.metrics import roc_auc
 from classifier.taste.mix import model_inputs
 from classifier.taste.model import TasteModel
@@ -48,7 +48,7 @@ def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) 
     scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW)
     fast = dict(rank_tracks(model, scene, store, KEY, ids, now=NOW, chunk=3))
     feats = load_features(store, KEY, ids)
-    vectors = track_means(feats, np.arange(len(ids)))
+    vectors = track_profiles(feats, np.arange(len(ids)))
     times = np.full(len(ids), NOW)  # per-track times: the plain, per-row path
     inputs = model_inputs(model, scene, vectors, content_logits(model, feats), times)
     with torch.no_grad():
