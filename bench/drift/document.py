@@ -35,9 +35,10 @@ candidates.
 `train_cycle` ({train}) and `rescore` at the day's end, and the queue's scores of that
 day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 {config.half_life_days:g} d, L2-SP {config.l2sp:g}; the ranking head {config.mix_steps} steps on
-the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward 7-day
-similarity; torch on {s.threads} thread(s)). The
-other rows use the cached features only, z-scored over the corpus where they say so.
+the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
+the 7-day kernel plus the nearest neighbours, over track profiles (patch mean and spread);
+torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
+z-scored over the corpus where they say so.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);
 each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds."""
 

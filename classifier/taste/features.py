@@ -48,9 +48,8 @@ def pack_features(track_ids: np.ndarray, blocks: list[np.ndarray]) -> Features:
 def profile(patches: np.ndarray | torch.Tensor) -> np.ndarray:
     """A track's profile (2D,) float32 from its patches (P, D): their mean, then their
     spread (standard deviation over the track)."""
-    x = torch.as_tensor(patches).double()
-    std, mean = torch.std_mean(x, dim=0, correction=0)
-    return torch.cat([mean, std]).float().numpy()
+    x = np.asarray(patches, np.float64)
+    return np.concatenate([x.mean(axis=0), x.std(axis=0)]).astype(np.float32)
 
 
 def track_profiles(feats: Features, rows: np.ndarray) -> np.ndarray:

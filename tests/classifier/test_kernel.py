@@ -67,7 +67,7 @@ def test_skips_and_dislikes_feed_only_the_negative_kernel() -> None:
 
 def test_one_shared_time_gives_what_per_track_times_give() -> None:
     rng = np.random.default_rng(4)
-    units = rng.standard_normal((40, 8)).astype(np.float32)
+    units = rng.standard_normal((300, 8)).astype(np.float32)  # rescoring's passes: 3 blocks
     units /= np.linalg.norm(units, axis=1, keepdims=True)
     basis = Basis(np.arange(100, 120), units[:20])
     days = rng.uniform(-400, -0.1, 60)
