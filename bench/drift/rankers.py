@@ -14,16 +14,19 @@ import torch
 
 from bench.drift.listeners import DAY, Listener
 from classifier import TasteModel, centroid_scores
+from classifier.taste.kernel import space_of, unit_vectors
 
 
 @dataclasses.dataclass(frozen=True)
 class Space:
-    """A corpus's per-track vectors: z-scored 1506-d means, and the 200-d penultimate."""
+    """A corpus's per-track vectors: z-scored 1506-d means, the 200-d penultimate, and
+    the track profiles the daemon's similarity uses."""
 
     z: np.ndarray  # (N, 1506), z-scored over the corpus
     unit: np.ndarray  # z, each row of unit length
     raw: np.ndarray  # (N, 1506) track means, not z-scored
     penultimate: np.ndarray  # (N, 200) mean over patches of musicnn's penultimate layer
+    profiles: np.ndarray  # (N, 2K) unit profiles (patch mean and spread), as the daemon's
 
 
 def space(features: np.ndarray) -> Space:
@@ -31,7 +34,10 @@ def space(features: np.ndarray) -> Space:
     raw = features.astype(np.float32).mean(axis=1)
     z = (raw - raw.mean(axis=0)) / (raw.std(axis=0) + 1e-6)
     unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
-    return Space(z, unit, raw, _penultimate(features))
+    wide = features.astype(np.float64)
+    profiles = np.concatenate([wide.mean(axis=1), wide.std(axis=1)], axis=1)
+    profile_units = unit_vectors(profiles, *space_of(profiles))
+    return Space(z, unit, raw, _penultimate(features), profile_units)
 
 
 def _penultimate(features: np.ndarray) -> np.ndarray:
@@ -102,18 +108,26 @@ def _per_track(h: History, half_life: float, combine: str) -> tuple[np.ndarray, 
     return tracks, out
 
 
-def knn(s: Space, h: History, half_life: float = 30.0, k: int = 5) -> np.ndarray:
-    """Mean of the ``k`` best recency-scaled cosines of a candidate to the listened tracks."""
+def knn(
+    s: Space, h: History, half_life: float = 30.0, k: int = 5, profiles: bool = False
+) -> np.ndarray:
+    """Mean of the ``k`` best recency-scaled cosines of a candidate to the listened tracks
+    (of their means, or with ``profiles`` of their profiles)."""
     tracks, w = _per_track(h, half_life, "max")
-    cos = s.unit[h.candidates] @ s.unit[tracks].T * w[None, :]
+    unit = s.profiles if profiles else s.unit
+    cos = unit[h.candidates] @ unit[tracks].T * w[None, :]
     best = -np.sort(-cos, axis=1)[:, : min(k, len(tracks))]
     return np.asarray(best.mean(axis=1))
 
 
-def kernel(s: Space, h: History, half_life: float = 7.0, width: float = 0.2) -> np.ndarray:
-    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)``."""
+def kernel(
+    s: Space, h: History, half_life: float = 7.0, width: float = 0.2, profiles: bool = False
+) -> np.ndarray:
+    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)`` (cosines of
+    their means, or with ``profiles`` of their profiles)."""
     tracks, w = _per_track(h, half_life, "sum")
-    cos = s.unit[h.candidates] @ s.unit[tracks].T
+    unit = s.profiles if profiles else s.unit
+    cos = unit[h.candidates] @ unit[tracks].T
     return np.asarray(np.exp((cos - 1.0) / width) @ w)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 K = 20
 FINGERPRINT = "sonic fingerprint (plain cosine to 30-day centroid, 200-d penultimate)"
+PROFILE_KNN = "recency kNN over track profiles (patch mean and spread, as shipped's)"
+PROFILE_KERNEL = "kernel similarity over track profiles, 7 d"
 SIMILARITY: dict[str, rankers.Ranker] = {
     "random": rankers.random,
     FINGERPRINT: rankers.fingerprint,
@@ -27,6 +30,8 @@ SIMILARITY: dict[str, rankers.Ranker] = {
     "z-scored 1506-d centroid, 30-day half-life": rankers.centroid(30.0),
     "recency kNN (mean of 5 best recency-scaled cosines, 30 d)": rankers.knn,
     "kernel similarity (exp((cos-1)/0.2), 7 d)": rankers.kernel,
+    PROFILE_KNN: functools.partial(rankers.knn, profiles=True),
+    PROFILE_KERNEL: functools.partial(rankers.kernel, profiles=True),
 }
 CEILING = "supervised ceiling (5-fold logistic regression knowing every label, frozen 1506-d)"
 SHIPPED = "tastebud as shipped"

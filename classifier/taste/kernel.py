@@ -68,7 +68,7 @@ stay in the core's cache; with the whole chunk's matrix the passes took 25-40 ms
 1,024 tracks beside the other core's matmul, in blocks about 5."""
 STILL = 1e-3
 """A profile feature whose std across the library is below this is left out: musicnn
-has many units that never fire (about 1,080 of its 1,506 pooled features on the
+has many units that never fire (about 1,085 of its 1,506 pooled features on the
 corpora measured), and their float16 rounding would be noise."""
 _DAY = 86400.0
 _EPS = 1e-6
