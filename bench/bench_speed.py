@@ -73,10 +73,10 @@ def rescore_row(tmp: Path) -> str:
         trained = train_cycle(store, config, models)
         ids = store.candidate_ids()
         read, body, similarity, seconds = (float("inf"),) * 4
+        profiles = 2 * POOLED_DIM  # every feature of the synthetic tracks varies: both halves
         for _ in range(ROUNDS):  # each the best of its rounds, measured in turn
             read = min(read, speed_store.read_floor_seconds(store, KEY, ids))
             body = min(body, speed_store.matmul_floor_seconds(CANDIDATES * 10))
-            profiles = 2 * POOLED_DIM  # every feature of the synthetic tracks varies: both halves
             against = speed_store.matmul_floor_seconds(CANDIDATES, profiles, BASIS_LIMIT)
             similarity = min(similarity, against)
             start = time.perf_counter()

@@ -14,6 +14,7 @@ import torch
 
 from bench.drift.listeners import DAY, Listener
 from classifier import TasteModel, centroid_scores
+from classifier.taste.features import profile
 from classifier.taste.kernel import space_of, unit_vectors
 
 
@@ -34,8 +35,7 @@ def space(features: np.ndarray) -> Space:
     raw = features.astype(np.float32).mean(axis=1)
     z = (raw - raw.mean(axis=0)) / (raw.std(axis=0) + 1e-6)
     unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
-    wide = features.astype(np.float64)
-    profiles = np.concatenate([wide.mean(axis=1), wide.std(axis=1)], axis=1)
+    profiles = np.stack([profile(track) for track in features])
     profile_units = unit_vectors(profiles, *space_of(profiles))
     return Space(z, unit, raw, _penultimate(features), profile_units)
 

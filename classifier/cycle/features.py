@@ -25,5 +25,5 @@ def read_profiles(store: Store, key: str, track_ids: list[int]) -> tuple[list[in
     profiles: list[np.ndarray] = []
     for track_id, feats, _tags in store.iter_embeddings(key, track_ids):
         ids.append(track_id)
-        profiles.append(profile(feats.astype(np.float32)))
+        profiles.append(profile(feats))
     return ids, np.stack(profiles) if profiles else np.zeros((0, 0), dtype=np.float32)
