@@ -5,8 +5,8 @@ batch norms are fixed affine maps, so ``bn_in`` folds into the dense layer and
 ``bn_dense`` into the head: ``logit = v . relu(W x + c) + k``. The float16
 feature matrix is converted to float32 a cache-sized block at a time, into one
 reused buffer, so rescoring runs near the rate of the matmul itself; the same
-pass sums each track's patches and their squares, for the profile its similarity to
-the history is measured on.
+pass takes each track's profile (the mean and spread of its patches), which its
+similarity to the history is measured on, while the block is in cache.
 """
 
 from __future__ import annotations
@@ -73,16 +73,15 @@ class FoldedScorer:
         is skipped and every logit is the offset alone.
 
         When every track has the same number of patches (the usual case), blocks hold
-        whole tracks and their sums are taken in place."""
+        whole tracks, whose profiles are finished while the block is in cache."""
         track = torch.from_numpy(np.repeat(np.arange(len(n_patches)), n_patches))
         same = int(n_patches[0]) if len(n_patches) and (n_patches == n_patches[0]).all() else 0
         aligned = 0 < same <= BLOCK_ROWS
         step = BLOCK_ROWS - BLOCK_ROWS % same if aligned else BLOCK_ROWS
         dim = self.weight.shape[0]
         logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
-        sums = torch.zeros((2, len(n_patches) if profiles else 0, dim))  # of x, of x * x
-        block, square, hidden, logit = (
-            torch.empty(step, dim),
+        spread = _Spread(n_patches, dim, aligned) if profiles else None
+        block, hidden, logit = (
             torch.empty(step, dim),
             torch.empty(step, self.bias.shape[0]),
             torch.empty(step, 1),
@@ -90,37 +89,61 @@ class FoldedScorer:
         with torch.inference_mode():
             for start in range(0, len(patches), step):
                 rows = min(step, len(patches) - start)
-                x, x2, h, z = block[:rows], square[:rows], hidden[:rows], logit[:rows]
+                x, h, z = block[:rows], hidden[:rows], logit[:rows]
                 x.copy_(torch.from_numpy(patches[start : start + rows]))  # to float32, in cache
                 here = track[start : start + rows]
                 if logits:
                     torch.addmm(self.bias, x, self.weight, out=h).relu_()
                     torch.mm(h, self.head, out=z)
                     logit_sums.index_add_(0, here, z[:, 0].double())
-                if profiles:
-                    torch.mul(x, x, out=x2)
-                    _add_sums(sums, x, x2, here, start // same if aligned else -1)
+                if spread is not None:
+                    spread.add(x, here)
         count = torch.from_numpy(np.maximum(n_patches, 1))
         mean_logits = (logit_sums / count).numpy() + self.offset
-        return mean_logits, _profiles(sums, count[: sums.shape[1]]).numpy()
+        if spread is None:
+            return mean_logits, np.empty((0, 2 * dim), np.float32)
+        return mean_logits, spread.finish().numpy()
 
 
-def _add_sums(
-    sums: torch.Tensor, x: torch.Tensor, x2: torch.Tensor, track: torch.Tensor, first: int
-) -> None:
-    """Add a block's rows ``x`` and squares ``x2`` to their tracks' ``sums`` (2, T, D):
-    with ``first`` >= 0 the block holds whole tracks, ``first`` onward, equally long."""
-    if first < 0:
-        sums[0].index_add_(0, track, x)
-        sums[1].index_add_(0, track, x2)
-        return
-    n = int(track[-1]) - int(track[0]) + 1
-    for part, rows in zip(sums, (x, x2), strict=True):
-        torch.sum(rows.view(n, len(rows) // n, -1), dim=1, out=part[first : first + n])
+class _Spread:
+    """Profiles (T, 2D) of tracks (patch means, then standard deviations) from their
+    patches, a block at a time. With ``whole`` every block holds whole tracks, as many
+    patches each, and theirs are finished while the block is in cache; otherwise sums
+    of patches and of their squares gather per track and are finished at the end."""
+
+    def __init__(self, n_patches: np.ndarray, dim: int, whole: bool) -> None:
+        self.count = torch.from_numpy(np.maximum(n_patches, 1)).float()
+        self.out = (
+            torch.empty(len(n_patches), 2 * dim) if whole else torch.zeros(len(n_patches), 2 * dim)
+        )
+        self.whole = whole
+
+    def add(self, x: torch.Tensor, track: torch.Tensor) -> None:
+        """Count the block of patch rows ``x``, of the tracks ``track`` (one per row)."""
+        dim = x.shape[1]
+        if not self.whole:
+            self.out[:, :dim].index_add_(0, track, x)
+            self.out[:, dim:].index_add_(0, track, x * x)
+            return
+        first, n = int(track[0]), int(track[-1]) - int(track[0]) + 1
+        tracks = x.view(n, len(x) // n, dim)
+        mean, spread = self.out[first : first + n, :dim], self.out[first : first + n, dim:]
+        torch.sum(tracks, dim=1, out=mean)
+        torch.mul(tracks[:, 0], tracks[:, 0], out=spread)
+        for patch in range(1, tracks.shape[1]):
+            spread.addcmul_(tracks[:, patch], tracks[:, patch])
+        _finish(mean, spread, self.count[first : first + n, None])
+
+    def finish(self) -> torch.Tensor:
+        """The profiles, every track counted."""
+        if not self.whole:
+            dim = self.out.shape[1] // 2
+            _finish(self.out[:, :dim], self.out[:, dim:], self.count[:, None])
+        return self.out
 
 
-def _profiles(sums: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
-    """(T, 2D) means and standard deviations from the (2, T, D) sums of x and x * x."""
-    mean, square = sums.div_(count[None, :, None].float())
-    square.sub_(mean * mean).clamp_(min=0.0).sqrt_()
-    return torch.cat([mean, square], dim=1)
+def _finish(mean: torch.Tensor, spread: torch.Tensor, count: torch.Tensor) -> None:
+    """Sums of x and of x * x (in ``mean`` and ``spread``, over ``count`` patches) turned
+    into the mean and standard deviation, in place."""
+    mean.div_(count)
+    spread.div_(count).addcmul_(mean, mean, value=-1.0).clamp_(min=0.0).sqrt_()

@@ -119,7 +119,7 @@ def unit_vectors(profiles: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.
     cosines."""
     columns = _varying(np.asarray(std))
     rows = np.asarray(profiles, np.float32).reshape(-1, len(std))  # (0, 0): none at all
-    z = torch.from_numpy(rows[:, columns])
+    z = torch.from_numpy(rows.take(columns, axis=1))  # C order: ``rows[:, columns]`` is F
     z.sub_(torch.from_numpy(np.asarray(mean, np.float32)[columns]))
     z.div_(torch.from_numpy(np.asarray(std, np.float32)[columns]))
     for half in _halves(z):

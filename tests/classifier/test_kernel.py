@@ -100,6 +100,7 @@ def test_profile_cosines_average_the_halves_and_still_features_are_left_out() ->
     assert np.isfinite(std[[0, 4, 6]]).all()
     units = unit_vectors(library, mean, std)
     assert units.shape == (30, 10)  # feature 2 gone from both halves; 4 kept for its mean
+    assert units.flags.c_contiguous  # row by row, as the cosines' matmul reads them
     np.testing.assert_allclose(np.linalg.norm(units, axis=1), 1.0, rtol=1e-5)
 
     def cos(rows: np.ndarray) -> np.ndarray:
