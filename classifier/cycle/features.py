@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.taste.features import Features, pack_features, profile
+from classifier.taste.features import Features, pack_features
+from classifier.taste.folded import patch_profiles
 from store import Store
 
 __all__ = ["load_features", "read_profiles"]
@@ -23,7 +24,7 @@ def read_profiles(store: Store, key: str, track_ids: list[int]) -> tuple[list[in
     """(ids, profiles (N, 2D): patch means and spreads) of the tracks that have features."""
     ids: list[int] = []
     profiles: list[np.ndarray] = []
-    for track_id, feats, _tags in store.iter_embeddings(key, track_ids):
-        ids.append(track_id)
-        profiles.append(profile(feats))
-    return ids, np.stack(profiles) if profiles else np.zeros((0, 0), dtype=np.float32)
+    for got, n_patches, feats in store.iter_feature_blocks(key, track_ids):
+        ids += got.tolist()
+        profiles.append(patch_profiles(feats, n_patches))
+    return ids, np.concatenate(profiles) if profiles else np.zeros((0, 0), dtype=np.float32)

@@ -19,7 +19,7 @@ from torch import nn
 
 from classifier.taste.model import TasteModel
 
-__all__ = ["BLOCK_ROWS", "FoldedScorer"]
+__all__ = ["BLOCK_ROWS", "FoldedScorer", "patch_profiles"]
 
 BLOCK_ROWS = 640
 """Patches converted and multiplied at a time: 640 x 1506 float32 (4 MB) stays near the
@@ -74,10 +74,7 @@ class FoldedScorer:
 
         When every track has the same number of patches (the usual case), blocks hold
         whole tracks, whose profiles are finished while the block is in cache."""
-        track = torch.from_numpy(np.repeat(np.arange(len(n_patches)), n_patches))
-        same = int(n_patches[0]) if len(n_patches) and (n_patches == n_patches[0]).all() else 0
-        aligned = 0 < same <= BLOCK_ROWS
-        step = BLOCK_ROWS - BLOCK_ROWS % same if aligned else BLOCK_ROWS
+        track, step, aligned = _layout(n_patches)
         dim = self.weight.shape[0]
         logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
         spread = _Spread(n_patches, dim, aligned) if profiles else None
@@ -103,6 +100,31 @@ class FoldedScorer:
         if spread is None:
             return mean_logits, np.empty((0, 2 * dim), np.float32)
         return mean_logits, spread.finish().numpy()
+
+
+def patch_profiles(patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
+    """Profiles (T, 2D) float32 of tracks whose float16 patches lie back to back in
+    ``patches``, ``n_patches`` each: :meth:`FoldedScorer.per_track`'s pass without the
+    model."""
+    track, step, aligned = _layout(n_patches)
+    spread = _Spread(n_patches, patches.shape[1], aligned)
+    block = torch.empty(step, patches.shape[1])
+    with torch.inference_mode():
+        for start in range(0, len(patches), step):
+            x = block[: min(step, len(patches) - start)]
+            x.copy_(torch.from_numpy(patches[start : start + len(x)]))
+            spread.add(x, track[start : start + len(x)])
+    return spread.finish().numpy()
+
+
+def _layout(n_patches: np.ndarray) -> tuple[torch.Tensor, int, bool]:
+    """(each patch's track, rows per block, whether blocks hold whole tracks): they do
+    when every track has as many patches, at most :data:`BLOCK_ROWS`."""
+    n_patches = np.asarray(n_patches, np.int64)
+    track = torch.from_numpy(np.repeat(np.arange(len(n_patches)), n_patches))
+    same = int(n_patches[0]) if len(n_patches) and (n_patches == n_patches[0]).all() else 0
+    aligned = 0 < same <= BLOCK_ROWS
+    return track, BLOCK_ROWS - BLOCK_ROWS % same if aligned else BLOCK_ROWS, aligned
 
 
 class _Spread:

@@ -106,10 +106,13 @@ class Basis:
 def space_of(library: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mean, std) (2D,) float32 that z-score profiles in the space of ``library`` (N, 2D);
     a feature varying less than :data:`STILL` across it has an infinite std (it reads 0)."""
-    wide = np.asarray(library, np.float64)
-    std = wide.std(axis=0) if len(wide) else np.zeros(wide.shape[1])
-    std = np.where(std < STILL, np.inf, std)
-    return wide.mean(axis=0).astype(np.float32), std.astype(np.float32)
+    rows = np.asarray(library)
+    if not len(rows):
+        return np.zeros(rows.shape[1], np.float32), np.full(rows.shape[1], np.inf, np.float32)
+    mean = rows.mean(axis=0, dtype=np.float64)  # float64 sums, no float64 copy of the rows
+    centred = rows - mean.astype(rows.dtype)
+    std = np.sqrt(np.square(centred).mean(axis=0, dtype=np.float64))
+    return mean.astype(np.float32), np.where(std < STILL, np.inf, std).astype(np.float32)
 
 
 def unit_vectors(profiles: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from classifier.taste.features import profile
-from classifier.taste.folded import BLOCK_ROWS, FoldedScorer
+from classifier.taste.folded import BLOCK_ROWS, FoldedScorer, patch_profiles
 from classifier.taste.model import TasteModel
 
 
@@ -69,6 +69,15 @@ def test_per_track_logits_are_patch_means_and_profiles_those_of_the_tracks() -> 
         np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-5)
         every = _patch_logits(scorer, patches)
         np.testing.assert_allclose(logits, np.add.reduceat(every, starts) / n_patches, atol=1e-9)
+
+
+def test_profiles_without_a_model_are_those_of_each_track() -> None:
+    rng = np.random.default_rng(6)
+    for n_patches in (np.full(BLOCK_ROWS // 5 + 3, 5), np.array([4, 1, 9, BLOCK_ROWS + 2, 4])):
+        patches = rng.normal(0.5, 1.0, (int(n_patches.sum()), 30)).astype(np.float16)
+        starts = np.concatenate([[0], np.cumsum(n_patches)[:-1]])
+        expected = [profile(patches[a : a + n]) for a, n in zip(starts, n_patches, strict=True)]
+        np.testing.assert_allclose(patch_profiles(patches, n_patches), expected, atol=1e-5)
 
 
 def test_without_logits_the_vectors_are_the_same_and_no_matmul_runs() -> None:
