@@ -36,7 +36,8 @@ candidates.
 day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 {config.half_life_days:g} d, L2-SP {config.l2sp:g}; the ranking head {config.mix_steps} steps on
 the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
-the 7-day kernel plus the nearest neighbours, over track profiles (patch mean and spread);
+the 7-day kernel plus the nearest neighbours less half the all-time kernel, over track
+profiles (patch mean and spread);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
 z-scored over the corpus where they say so.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);

@@ -135,9 +135,7 @@ class _Spread:
 
     def __init__(self, n_patches: np.ndarray, dim: int, whole: bool) -> None:
         self.count = torch.from_numpy(np.maximum(n_patches, 1)).float()
-        self.out = (
-            torch.empty(len(n_patches), 2 * dim) if whole else torch.zeros(len(n_patches), 2 * dim)
-        )
+        self.out = (torch.empty if whole else torch.zeros)(len(n_patches), 2 * dim)
         self.whole = whole
 
     def add(self, x: torch.Tensor, track: torch.Tensor) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "ALL_TIME",
     "HALF_LIVES",
     "NEAREST",
     "N_KERNEL",
@@ -58,6 +59,8 @@ N_KERNEL = len(HALF_LIVES) + 2
 the kernel over skips and dislikes."""
 NEAREST = len(HALF_LIVES)
 """The nearest-neighbour feature's column."""
+ALL_TIME = HALF_LIVES.index(float("inf"))
+"""The column of the kernel over every listen alike."""
 SIMILARITY = HALF_LIVES.index(7.0)
 """The feature that alone is the similarity ranking."""
 TAU = 0.2

@@ -24,7 +24,7 @@ from classifier.taste.kernel import (
     space_of,
     unit_vectors,
 )
-from classifier.taste.model import TasteModel
+from classifier.taste.model import TasteModel, head_start
 
 __all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
 
@@ -112,7 +112,10 @@ def fit_mix(
     seed: int,
 ) -> float:
     """Fit the ranking head on ``moments`` (standardised by the ``candidates``' raw inputs
-    now); returns the last loss. Without moments only the standardisation is updated."""
+    now), pulled toward this version's start (:func:`~classifier.taste.model.head_start`,
+    whatever start a warm-started model was anchored to); returns the last loss. Without
+    moments only the standardisation is updated."""
+    model.get_buffer("mix_anchor").copy_(head_start())
     mean = candidates.mean(0) if len(candidates) else np.zeros(candidates.shape[1])
     std = np.maximum(candidates.std(0), 1e-3) if len(candidates) else np.ones(candidates.shape[1])
     model.get_buffer("mix_mean").copy_(torch.from_numpy(mean.astype(np.float32)))

@@ -6,10 +6,14 @@ to against unlabelled candidates (its "content" logit). The ranking head
 (:attr:`TasteModel.mix`) then weighs that logit together with the track's
 similarity to the listener's history at several time scales
 (:mod:`classifier.taste.kernel`), trained to put what was listened to next
-above the candidates (:mod:`classifier.taste.mix`). The head starts as the 7-day
-kernel similarity plus the nearest neighbours, in equal parts of their spread over
-the candidates, and is pulled back toward that (L2-SP again), so a few labels
-cannot wreck it and more labels teach it which time scales and signals matter.
+above the candidates (:mod:`classifier.taste.mix`). The head starts at
+:data:`HEAD_START`: the 7-day kernel similarity plus the nearest neighbours, less
+half the kernel over every listen alike (in units of their spread over the
+candidates), and is pulled back toward that (L2-SP again), so a few labels cannot
+wreck it and more labels teach it which time scales and signals matter. The
+all-time term is a contrast: what sounds like tracks played long ago and not
+lately is what the listener moved away from, so of two tracks as close to the
+recent listens, the one nearer the abandoned ones ranks lower.
 
 Transfer learning with an explicit inductive bias toward the starting point
 (L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
@@ -35,9 +39,9 @@ from torch import Tensor, nn
 from classifier.musicnn.blocks import batch_norm_1d
 from classifier.musicnn.model import POOLED_DIM, BackEnd
 from classifier.musicnn.weights import load_musicnn
-from classifier.taste.kernel import N_KERNEL, NEAREST, SIMILARITY
+from classifier.taste.kernel import ALL_TIME, N_KERNEL, NEAREST, SIMILARITY
 
-__all__ = ["ANCHORED", "N_MIX", "TasteModel"]
+__all__ = ["ANCHORED", "HEAD_START", "N_MIX", "TasteModel", "head_start"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,18 @@ ANCHORED = (
 
 N_MIX = N_KERNEL + 1
 """Inputs of the ranking head: the kernel features, then the content logit."""
+HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, ALL_TIME: -0.5}
+"""The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
+rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
+-0.5 lifts switching, sliding and noisy listeners more than it costs a steady one."""
+
+
+def head_start() -> Tensor:
+    """The (1, N_MIX) weights :data:`HEAD_START` describes."""
+    start = torch.zeros(1, N_MIX)
+    for column, weight in HEAD_START.items():
+        start[0, column] = weight
+    return start
 
 
 @cache
@@ -86,8 +102,7 @@ class TasteModel(nn.Module):
         for name in ANCHORED:
             self.register_buffer(_anchor_name(name), self.get_parameter(name).detach().clone())
         self.mix = nn.Linear(N_MIX, 1, bias=False)
-        start = torch.zeros(1, N_MIX)
-        start[0, [SIMILARITY, NEAREST]] = 1.0
+        start = head_start()
         self.mix.weight.data.copy_(start)
         self.register_buffer("mix_anchor", start.clone())
         # standardisation of the head's inputs, and the space kernels are measured in

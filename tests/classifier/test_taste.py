@@ -10,8 +10,10 @@ from tastedata import FAST, PATCHES, config
 from classifier.musicnn.model import BackEnd
 from classifier.taste.features import pack_features
 from classifier.taste.fit import fit
+from classifier.taste.kernel import ALL_TIME, NEAREST, SIMILARITY
 from classifier.taste.labelset import LabelSet
-from classifier.taste.model import ANCHORED, TasteModel
+from classifier.taste.mix import Moments, fit_mix
+from classifier.taste.model import ANCHORED, N_MIX, TasteModel, head_start
 
 
 def _backend() -> BackEnd:
@@ -88,3 +90,24 @@ def test_track_score_is_the_mean_patch_probability() -> None:
     expected = torch.stack([probs[:2].mean(), probs[2:].mean()]).double()
     assert scores.dtype == torch.float64  # a confident model must not tie at 1.0
     assert torch.allclose(scores, expected)
+
+
+def test_the_head_starts_at_recent_similarity_less_half_the_all_time_kernel() -> None:
+    start = TasteModel().mix.weight.detach()[0]
+    assert start[SIMILARITY] == start[NEAREST] == 1.0
+    assert start[ALL_TIME] == -0.5
+    assert int((start != 0).sum()) == 3
+
+
+def test_a_head_anchored_elsewhere_is_pulled_toward_this_versions_start() -> None:
+    model = TasteModel()
+    old = torch.zeros(1, N_MIX)
+    old[0, [SIMILARITY, NEAREST]] = 1.0  # the start of earlier versions
+    model.get_buffer("mix_anchor").copy_(old)
+    model.mix.weight.data.copy_(old)
+    rng = np.random.default_rng(1)
+    noise = Moments(rng.normal(size=(40, N_MIX)), rng.normal(size=(40, 4, N_MIX)), np.ones(40))
+    fit_mix(model, noise, rng.normal(size=(100, N_MIX)), l2sp=3.0, steps=200, seed=0)
+    assert torch.equal(model.get_buffer("mix_anchor"), head_start())
+    weight = model.mix.weight.detach()[0]
+    assert float(weight[ALL_TIME]) < -0.3  # from 0 toward -0.5: listens of pure noise
