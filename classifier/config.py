@@ -36,7 +36,7 @@ class ModelConfig:
     holdout_fraction: float = field(default=0.15, metadata={"above": 0, "at_most": 0.5})
     mix_steps: int = field(default=200, metadata=_NON_NEGATIVE)
     # the ranking head's defaults were chosen with bench/drift, see bench/RESULTS.md
-    mix_l2sp: float = field(default=3.0, metadata=_NON_NEGATIVE)
+    mix_l2sp: float = field(default=1.5, metadata=_NON_NEGATIVE)
     mix_window_days: float = field(default=60.0, metadata=_POSITIVE)
     mix_negatives: int = field(default=8, metadata=_POSITIVE)
     validation_sample: int = field(default=1000, metadata=_POSITIVE)
