@@ -11,6 +11,7 @@ similarity to the history is measured on, while the block is in cache.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,17 +79,10 @@ class FoldedScorer:
         dim = self.weight.shape[0]
         logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
         spread = _Spread(n_patches, dim, aligned) if profiles else None
-        block, hidden, logit = (
-            torch.empty(step, dim),
-            torch.empty(step, self.bias.shape[0]),
-            torch.empty(step, 1),
-        )
+        hidden, logit = torch.empty(step, self.bias.shape[0]), torch.empty(step, 1)
         with torch.inference_mode():
-            for start in range(0, len(patches), step):
-                rows = min(step, len(patches) - start)
-                x, h, z = block[:rows], hidden[:rows], logit[:rows]
-                x.copy_(torch.from_numpy(patches[start : start + rows]))  # to float32, in cache
-                here = track[start : start + rows]
+            for x, here in _float32_blocks(patches, track, step):
+                h, z = hidden[: len(x)], logit[: len(x)]
                 if logits:
                     torch.addmm(self.bias, x, self.weight, out=h).relu_()
                     torch.mm(h, self.head, out=z)
@@ -108,13 +102,22 @@ def patch_profiles(patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
     model."""
     track, step, aligned = _layout(n_patches)
     spread = _Spread(n_patches, patches.shape[1], aligned)
-    block = torch.empty(step, patches.shape[1])
     with torch.inference_mode():
-        for start in range(0, len(patches), step):
-            x = block[: min(step, len(patches) - start)]
-            x.copy_(torch.from_numpy(patches[start : start + len(x)]))
-            spread.add(x, track[start : start + len(x)])
+        for x, here in _float32_blocks(patches, track, step):
+            spread.add(x, here)
     return spread.finish().numpy()
+
+
+def _float32_blocks(
+    patches: np.ndarray, track: torch.Tensor, step: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(rows, their tracks) of ``patches``, ``step`` rows at a time, each block converted
+    to float32 into one reused buffer (the next block overwrites it)."""
+    block = torch.empty(step, patches.shape[1])
+    for start in range(0, len(patches), step):
+        x = block[: min(step, len(patches) - start)]
+        x.copy_(torch.from_numpy(patches[start : start + len(x)]))  # to float32, in cache
+        yield x, track[start : start + len(x)]
 
 
 def _layout(n_patches: np.ndarray) -> tuple[torch.Tensor, int, bool]:
