@@ -41,7 +41,11 @@ profiles (patch mean and spread);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
 z-scored over the corpus where they say so.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);
-each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds."""
+each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds.
+Under each table, the verdict compares the shipped mean with the best similarity
+row's, measure by measure: it "beats" only where the whole {report.LEVEL:.0%} interval of
+the difference (a paired bootstrap over the listeners, seeds drawn again within each
+kind) is above zero, and "ties" where the interval holds zero."""
 
 
 def write_drift(results: list[Results], s: Settings, config: ModelConfig) -> str:

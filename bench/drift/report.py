@@ -8,6 +8,10 @@ import numpy as np
 
 from bench.drift.run import NOT_SIMILARITY, SHIPPED, Results, kinds_mean, row_mean
 
+LEVEL = 0.9
+"""Confidence of the verdict's intervals."""
+_DRAWS = 4000
+
 
 def _pair(p: float, a: float) -> str:
     return "n/a" if math.isnan(p) else f"{p:.2f} / {a:.2f}"
@@ -37,30 +41,62 @@ def _similarity_rows(res: Results) -> list[str]:
     return [r for r in res.cells if r not in NOT_SIMILARITY and not r.startswith(SHIPPED)]
 
 
-def _best(res: Results, along: bool, measure: int) -> tuple[float, str]:
-    scored = [(round(kinds_mean(res, r, along)[measure], 2), r) for r in _similarity_rows(res)]
-    return max(scored, key=lambda x: x[0])
+def _best(res: Results, along: bool, measure: int) -> str:
+    """The similarity row with the best four-kind mean of ``measure``."""
+    return max(_similarity_rows(res), key=lambda r: _finite(kinds_mean(res, r, along)[measure]))
 
 
-def _compare(ours: float, best: float) -> str:
-    return "beats" if ours > best else "ties" if ours == best else "loses to"
+def _finite(x: float) -> float:
+    return -math.inf if math.isnan(x) else x
+
+
+def _seeds(res: Results, row: str, along: bool, measure: int) -> np.ndarray:
+    """(kinds, seeds) of ``row``'s ``measure``."""
+    cells = [res.cells[row][k] for k in res.settings.kinds]
+    return np.array([[v[measure] for v in (c.along if along else c.final)] for c in cells])
+
+
+def difference(
+    res: Results, row: str, other: str, along: bool, measure: int, seed: int = 0
+) -> tuple[float, float, float]:
+    """``row``'s four-kind mean of ``measure`` less ``other``'s, and its :data:`LEVEL`
+    interval: a paired bootstrap over the listeners (seeds drawn again within each kind,
+    each draw compared on the same listeners)."""
+    diff = _seeds(res, row, along, measure) - _seeds(res, other, along, measure)
+    kinds, seeds = diff.shape
+    picks = np.random.default_rng(seed).integers(0, seeds, size=(_DRAWS, kinds, seeds))
+    draws = np.take_along_axis(np.broadcast_to(diff, picks.shape), picks, axis=2)
+    means = np.nanmean(np.nanmean(draws, axis=2), axis=1)
+    tail = (1.0 - LEVEL) / 2
+    low, high = np.nanquantile(means, [tail, 1.0 - tail])
+    return float(np.nanmean(np.nanmean(diff, axis=1))), float(low), float(high)
+
+
+def _compare(low: float, high: float) -> str:
+    return "beats" if low > 0 else "loses to" if high < 0 else "ties"
 
 
 def verdict(res: Results, row: str = SHIPPED) -> str:
-    """Whether ``row`` beats the best similarity row on the four-kind mean, from the
-    rounded figures the table shows, on the last day and along the way."""
+    """Whether ``row`` beats the best similarity row on the four-kind mean, on the last day
+    and along the way: "beats" only where the whole :data:`LEVEL` interval of the
+    difference (:func:`difference`) is above zero, "ties" where it straddles zero."""
     if row not in res.cells or not _similarity_rows(res):
         return ""
     parts = []
     for along, when in ((False, "last day"), (True, "along the way")):
-        ours = [round(x, 2) for x in kinds_mean(res, row, along)]
-        words = []
+        ours = kinds_mean(res, row, along)
+        words, wins = [], []
         for m, measure in enumerate(("P@20", "ROC-AUC")):
-            best, name = _best(res, along, m)
-            short = name.split(" (")[0]
-            words.append(f"{measure} {ours[m]:.2f} {_compare(ours[m], best)} {best:.2f} ({short})")
-        both = all(ours[m] > _best(res, along, m)[0] for m in range(2))
-        parts.append(f"{when}: {'BEATS' if both else 'does not beat'} ({'; '.join(words)})")
+            best = _best(res, along, m)
+            mean, low, high = difference(res, row, best, along, m)
+            wins.append(low > 0)
+            theirs = kinds_mean(res, best, along)[m]
+            words.append(
+                f"{measure} {ours[m]:.3f} {_compare(low, high)} {theirs:.3f}"
+                f" ({best.split(' (')[0]}; difference {mean:+.3f}, {LEVEL:.0%} interval "
+                f"{low:+.3f}..{high:+.3f})"
+            )
+        parts.append(f"{when}: {'BEATS' if all(wins) else 'does not beat'} ({'; '.join(words)})")
     head = f"Corpus {res.corpus.upper()}, {row} vs the best similarity row"
     return f"{head}: {'. '.join(parts)}."
 

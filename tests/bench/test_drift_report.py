@@ -1,0 +1,58 @@
+"""The drift benchmark's verdict: a beat must hold across the listeners, not on the mean alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.drift.report import difference, verdict
+from bench.drift.run import SHIPPED, Cell, Results, Settings
+
+KINDS = ["switch", "multi", "gradual", "noisy"]
+
+
+def _results(rows: dict[str, np.ndarray]) -> Results:
+    """Rows of (kinds, seeds) P@20 figures; ROC-AUC is P@20 less 0.1; along = last day."""
+    res = Results("a", "", 0, Settings(kinds=KINDS, seeds=[0, 1, 2]))
+    for row, figures in rows.items():
+        for kind, seeds in zip(KINDS, figures, strict=True):
+            pairs = [(float(p), float(p) - 0.1) for p in seeds]
+            res.cells.setdefault(row, {})[kind] = Cell(list(pairs), list(pairs))
+    return res
+
+
+def _noisy(rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(0.5, 0.9, size=(len(KINDS), 3))
+
+
+def test_a_steady_lead_on_every_listener_beats() -> None:
+    base = _noisy(np.random.default_rng(0))
+    res = _results({"kernel similarity": base, SHIPPED: base + 0.02})
+    mean, low, high = difference(res, SHIPPED, "kernel similarity", False, 0)
+    assert np.allclose([mean, low, high], 0.02)
+    text = verdict(res)
+    assert "last day: BEATS" in text
+    assert "along the way: BEATS" in text
+
+
+def test_a_higher_mean_carried_by_one_listener_only_ties() -> None:
+    base = _noisy(np.random.default_rng(1))
+    ours = base - 0.01
+    ours[1, 2] += 0.3  # one listener far better, the eleven others a little worse
+    res = _results({"kernel similarity": base, SHIPPED: ours})
+    mean, low, high = difference(res, SHIPPED, "kernel similarity", False, 0)
+    assert mean > 0
+    assert low < 0 < high
+    text = verdict(res)
+    assert text.count(" ties ") == 4  # P@20 and ROC-AUC, last day and along the way
+    assert "BEATS" not in text
+
+
+def test_the_verdict_compares_with_the_best_similarity_row_only() -> None:
+    rng = np.random.default_rng(2)
+    base = _noisy(rng)
+    res = _results(
+        {"random": base + 0.5, "kernel similarity": base, "recency kNN": base + 0.05, SHIPPED: base}
+    )
+    text = verdict(res)  # random is not a similarity ranking; kNN is the one to beat
+    assert text.count("(recency kNN;") == 4
+    assert text.count(" loses to ") == 4
