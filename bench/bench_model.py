@@ -22,6 +22,7 @@ PATCHES = 10
 DAY = 86400.0
 LABELLED = (500, 2000)
 CANDIDATES_PER_LABELLED = 5  # 2,000 listened tracks beside 10,000 candidates
+RESCORE_HISTORY = 50  # listened tracks behind the rescore rows
 
 
 def _refs(n: int, start: int = 0) -> list[TrackRef]:
@@ -70,15 +71,18 @@ def _train_rows(n: int, config: ModelConfig, key: str) -> list[str]:
 
 
 def _rescore_rows(n: int, config: ModelConfig, key: str) -> list[str]:
+    """Rescoring and ranking ``n`` candidates under a model trained on a short history
+    (:data:`RESCORE_HISTORY`; the speed section's rescore row has 2,000 listened tracks)."""
     with tempfile.TemporaryDirectory() as tmp:
-        with filled_store(Path(tmp) / "b.db", 50, n, key) as store:
+        with filled_store(Path(tmp) / "b.db", RESCORE_HISTORY, n, key) as store:
             train_cycle(store, config, Path(tmp) / "m")
             with timer() as t:
                 written = rescore(store, config, Path(tmp) / "m")
             with timer() as q:
                 store.queue(limit=50)
     return [
-        f"| rescore from the cache | {written} candidates x {PATCHES} patches | {t[0]:.1f} s | |",
+        f"| rescore from the cache | {written} candidates x {PATCHES} patches, "
+        f"history of {RESCORE_HISTORY} listened tracks | {t[0]:.1f} s | |",
         f"| rank (`Store.queue`, 50) | {n} scored candidates | {q[0]:.2f} s | |",
     ]
 
