@@ -72,7 +72,8 @@ def _train_rows(n: int, config: ModelConfig, key: str) -> list[str]:
 
 def _rescore_rows(n: int, config: ModelConfig, key: str) -> list[str]:
     """Rescoring and ranking ``n`` candidates under a model trained on a short history
-    (:data:`RESCORE_HISTORY`; the speed section's rescore row has 2,000 listened tracks)."""
+    (:data:`RESCORE_HISTORY`; the speed section's rescore row has a full basis of history,
+    ``BASIS_LIMIT`` tracks)."""
     with tempfile.TemporaryDirectory() as tmp:
         with filled_store(Path(tmp) / "b.db", RESCORE_HISTORY, n, key) as store:
             train_cycle(store, config, Path(tmp) / "m")

@@ -52,8 +52,8 @@ def _finite(x: float) -> float:
 
 def _seeds(res: Results, row: str, along: bool, measure: int) -> np.ndarray:
     """(kinds, seeds) of ``row``'s ``measure``."""
-    cells = [res.cells[row][k] for k in res.settings.kinds]
-    return np.array([[v[measure] for v in (c.along if along else c.final)] for c in cells])
+    cells = [res.cells[row][k].figures(along) for k in res.settings.kinds]
+    return np.array([[v[measure] for v in seeds] for seeds in cells])
 
 
 def difference(

@@ -45,6 +45,10 @@ class Cell:
     final: list[tuple[float, float]] = dataclasses.field(default_factory=list)
     along: list[tuple[float, float]] = dataclasses.field(default_factory=list)
 
+    def figures(self, along: bool) -> list[tuple[float, float]]:
+        """The per-seed figures along the way, or of the last day."""
+        return self.along if along else self.final
+
 
 @dataclasses.dataclass
 class Cost:
@@ -153,8 +157,7 @@ def run(corpus: Corpus, s: Settings, base: ModelConfig) -> Results:
 
 def row_mean(res: Results, row: str, kind: str, along: bool) -> tuple[float, float]:
     """(P@20, ROC-AUC) of ``row`` on ``kind``, averaged over seeds."""
-    cell = res.cells[row][kind]
-    return _mean(cell.along if along else cell.final)
+    return _mean(res.cells[row][kind].figures(along))
 
 
 def kinds_mean(res: Results, row: str, along: bool) -> tuple[float, float]:
