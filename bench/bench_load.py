@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import CACHE, write_section
-from daemon.demo import DemoPlan, DemoTrack, make_corpus, write_history, write_rss
-from daemon.demo.run import serve
+from daemon.demo import DemoPlan, DemoTrack, make_corpus, serve, write_history, write_rss
 
 N_ITEMS = 2000
 RUN_S = 150.0

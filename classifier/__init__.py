@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from classifier._lazy import lazy_getattr
+from store import lazy_getattr
 
 if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
     from classifier.audio import AudioInfo, decode, probe
@@ -20,9 +20,9 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     from classifier.cycle.because import explain
     from classifier.embed import Embedder, embed_patches, feature_key, model_key
     from classifier.encode import write_audio
-    from classifier.excerpt import patch_starts
+    from classifier.errors import AudioError, ModelError, WeightsMissingError
     from classifier.featurize import featurize_audio, featurize_file, featurize_track
-    from classifier.frontend import SAMPLE_RATE, LogMel
+    from classifier.logmel import SAMPLE_RATE, LogMel
     from classifier.musicnn import (
         MODEL_NAMES,
         N_MELS,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
         weights_available,
         weights_dir,
     )
+    from classifier.patches import patch_starts
     from classifier.taste import (
         TasteModel,
         centroid_scores,
@@ -54,17 +55,20 @@ _WHERE = {
     "explain": "cycle.because",
     "rescore": "cycle",
     "train_cycle": "cycle",
+    "AudioError": "errors",
+    "ModelError": "errors",
+    "WeightsMissingError": "errors",
     "Embedder": "embed",
     "embed_patches": "embed",
     "feature_key": "embed",
     "model_key": "embed",
     "write_audio": "encode",
-    "patch_starts": "excerpt",
+    "patch_starts": "patches",
     "featurize_audio": "featurize",
     "featurize_file": "featurize",
     "featurize_track": "featurize",
-    "SAMPLE_RATE": "frontend",
-    "LogMel": "frontend",
+    "SAMPLE_RATE": "logmel",
+    "LogMel": "logmel",
     "MODEL_NAMES": "musicnn",
     "N_MELS": "musicnn",
     "N_TAGS": "musicnn",
@@ -92,15 +96,18 @@ __all__ = [
     "PATCH_FRAMES",
     "POOLED_DIM",
     "SAMPLE_RATE",
+    "AudioError",
     "AudioInfo",
     "BackEnd",
     "Embedder",
     "LogMel",
     "ModelConfig",
+    "ModelError",
     "MusiCNN",
     "MusicnnOutput",
     "TasteModel",
     "TrainResult",
+    "WeightsMissingError",
     "centroid_scores",
     "decode",
     "embed_patches",

@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from store import AudioError
+from classifier.errors import AudioError
 
 __all__ = ["AudioInfo", "check_audible", "decode", "open_audio", "probe", "stream"]
 

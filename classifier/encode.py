@@ -14,7 +14,7 @@ from typing import cast
 import av
 import numpy as np
 
-from store import AudioError
+from classifier.errors import AudioError
 
 __all__ = ["ENCODABLE", "write_audio"]
 

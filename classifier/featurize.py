@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 from classifier.audio import AudioInfo, check_audible, decode, probe
-from classifier.excerpt import DEFAULT_PATCHES, PATCH_FRAMES, n_frames, patch_starts, repeat_pad
-from classifier.frontend import HOP, N_FFT, SAMPLE_RATE, LogMel
-from classifier.spans import decode_spans, seekable
-from store import AudioError
+from classifier.errors import AudioError
+from classifier.logmel import HOP, N_FFT, SAMPLE_RATE, LogMel
+from classifier.patches import DEFAULT_PATCHES, PATCH_FRAMES, n_frames, patch_starts, repeat_pad
+from classifier.seek_decode import decode_spans, seekable
 
 __all__ = ["featurize_audio", "featurize_file", "featurize_track"]
 
@@ -24,7 +24,7 @@ _SEGMENT = (PATCH_FRAMES - 1) * HOP + N_FFT  # samples under one patch, STFT con
 
 
 @functools.cache
-def _frontend() -> LogMel:
+def _logmel() -> LogMel:
     return LogMel().eval()
 
 
@@ -45,7 +45,7 @@ def featurize_audio(
 
 def _log_mel(segments: np.ndarray, name: str) -> np.ndarray:
     with torch.inference_mode():
-        patches: np.ndarray = _frontend()(torch.from_numpy(segments), center=False).numpy()
+        patches: np.ndarray = _logmel()(torch.from_numpy(segments), center=False).numpy()
     if not np.isfinite(patches).all():
         raise AudioError(f"{name} gives non-finite features: the audio is corrupt")
     return patches
@@ -57,7 +57,7 @@ def featurize_file(
     """Decode ``path`` and return its ``(n_patches, 187, 96)`` float32 log-mel patches.
 
     Decodes only the patches' own samples by seeking where the file allows it
-    (:func:`classifier.spans.seekable`), else the whole file; ``seek=False`` always
+    (:func:`classifier.seek_decode.seekable`), else the whole file; ``seek=False`` always
     decodes it whole. Raises :class:`~store.errors.AudioError` for a corrupt,
     truncated, silent or non-audio file; with seeking, truncated means a patch
     lies past the end of the audio and silent means every patch is.

@@ -3,7 +3,7 @@
 Its methods come from one module per aggregate, all over one shared connection
 (:mod:`store.connection`): tracks and identity (:mod:`store.tracks`), listens
 and feedback (:mod:`store.listens`), embeddings (:mod:`store.embeddings`),
-models and scores (:mod:`store.models`), runs and cursors (:mod:`store.runs`),
+models and scores (:mod:`store.model_versions`), runs and cursors (:mod:`store.runs`),
 candidates and the queue (:mod:`store.queue`), why each is queued (:mod:`store.reasons`).
 """
 
@@ -20,7 +20,7 @@ from store.errors import StoreError
 from store.library import LibraryStore
 from store.listens import ListenStore
 from store.migrations import apply_pending, check_version, read_version
-from store.models import ModelStore
+from store.model_versions import ModelStore
 from store.queue import QueueStore
 from store.reasons import ReasonStore
 from store.runs import RunOutcome, RunStore

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from daemon.acquire.throttle import PACER
 from store import Store
 
 # Property tests check behaviour, not speed (speed lives in bench/): no per-example
@@ -37,14 +36,6 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-
-
-@pytest.fixture(autouse=True)
-def _reset_pacer() -> Iterator[None]:
-    """Each test starts with the process-wide HTTP pacer holding no booked slots."""
-    PACER.reset()
-    yield
-    PACER.reset()
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import CACHE
-from classifier import MusiCNN, decode, embed_patches, featurize_audio, load_musicnn, probe
-from store import AudioError
+from classifier import (
+    AudioError,
+    MusiCNN,
+    decode,
+    embed_patches,
+    featurize_audio,
+    load_musicnn,
+    probe,
+)
 
 logger = logging.getLogger(__name__)
 

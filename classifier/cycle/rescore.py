@@ -29,11 +29,12 @@ from classifier.cycle.because import explain
 from classifier.cycle.features import read_profiles
 from classifier.cycle.scene import scene_at
 from classifier.embed import feature_key
+from classifier.errors import ModelError
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.folded import FoldedScorer
 from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scores
 from classifier.taste.model import TasteModel
-from store import ModelError, ModelRecord, Store
+from store import ModelRecord, Store
 
 __all__ = ["feed_order_scores", "rank_tracks", "rescore", "standings"]
 

@@ -29,6 +29,7 @@ from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at
 from classifier.cycle.validation import Judged, challenge, validation_candidates
 from classifier.embed import feature_key
+from classifier.errors import ModelError
 from classifier.taste.checkpoints import (
     latest_checkpoint_ok,
     load_checkpoint,
@@ -38,7 +39,7 @@ from classifier.taste.checkpoints import (
 )
 from classifier.taste.labelset import LabelSet
 from classifier.taste.model import TasteModel
-from store import ModelError, ModelRecord, Store
+from store import ModelRecord, Store
 
 __all__ = ["TrainResult", "train_cycle"]
 

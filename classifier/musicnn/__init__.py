@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from classifier._lazy import lazy_getattr
+from store import lazy_getattr
 
 if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
     from classifier.musicnn.model import (

@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from classifier.errors import ModelError
 from classifier.musicnn.blocks import TemporalBlock, TimbralBlock
 from classifier.musicnn.model import N_MELS, MusiCNN
-from store import ModelError
 
 __all__ = ["CHANNEL_BLOCK", "TIME_TILE", "ExportGraph"]
 

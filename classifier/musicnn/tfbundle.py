@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from store import WeightsMissingError
+from classifier.errors import WeightsMissingError
 
 __all__ = [
     "TABLE_MAGIC",

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from classifier.errors import WeightsMissingError
 from classifier.musicnn.names import check_model_name
-from store import WeightsMissingError
 
 if TYPE_CHECKING:
     from classifier.musicnn.model import MusiCNN

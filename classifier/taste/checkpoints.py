@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
+from classifier.errors import ModelError
 from classifier.taste.model import TasteModel
-from store import ModelError
 
 __all__ = [
     "CHECKPOINT_SUFFIX",

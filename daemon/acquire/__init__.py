@@ -1,3 +1,58 @@
-"""Getting a track's audio: matching search results (``matching``), the yt-dlp fetcher
-(``fetcher``) and its error classes (``classify``), the audio cache (``cache``),
-per-host throttling (``throttle``) and the fetch pipeline (``pipeline``)."""
+"""Getting a track's audio and its features: matching search results to a track
+(``matching``), downloading with yt-dlp (``fetcher``), what yt-dlp's errors mean
+(``ytdlp_errors``), the fetch errors themselves (``errors``), the audio cache (``cache``),
+the analysis worker processes (``workers``, ``analysis``) and the fetch-and-analyse
+pipeline over the backlog (``pipeline``).
+
+Other packages import only the names below; each module loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from store import lazy_getattr
+
+if TYPE_CHECKING:
+    from daemon.acquire.analysis import Analyser, Embedding, prepare
+    from daemon.acquire.cache import recover_cache
+    from daemon.acquire.errors import (
+        FetchError,
+        NetworkDownError,
+        PermanentFetchError,
+        RejectedError,
+        TransientFetchError,
+    )
+    from daemon.acquire.fetcher import Fetcher, fetcher_for
+    from daemon.acquire.pipeline import process_backlog
+
+_WHERE = {
+    "Analyser": "analysis",
+    "Embedding": "analysis",
+    "prepare": "analysis",
+    "recover_cache": "cache",
+    "FetchError": "errors",
+    "NetworkDownError": "errors",
+    "PermanentFetchError": "errors",
+    "RejectedError": "errors",
+    "TransientFetchError": "errors",
+    "Fetcher": "fetcher",
+    "fetcher_for": "fetcher",
+    "process_backlog": "pipeline",
+}
+__getattr__ = lazy_getattr(__name__, _WHERE, globals())
+
+__all__ = [
+    "Analyser",
+    "Embedding",
+    "FetchError",
+    "Fetcher",
+    "NetworkDownError",
+    "PermanentFetchError",
+    "RejectedError",
+    "TransientFetchError",
+    "fetcher_for",
+    "prepare",
+    "process_backlog",
+    "recover_cache",
+]

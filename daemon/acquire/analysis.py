@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from store import ModelError, TransientFetchError
+from classifier import ModelError
+from daemon.acquire.errors import TransientFetchError
 
 __all__ = ["PRELOAD", "Analyse", "Analyser", "Embed", "Embedding", "in_thread", "prepare"]
 

@@ -4,7 +4,7 @@ yt-dlp runs as a library (no system ffmpeg: no post-processing). A download goes
 to ``<cache>/audio/.partial/<track id>.<ext>`` and is moved into
 ``<cache>/audio/`` once it passed the limits (duration, size, not live), which are
 checked before the download when yt-dlp's metadata allows and after it otherwise.
-What goes wrong is classified by :mod:`daemon.acquire.classify`.
+What goes wrong is classified by :mod:`daemon.acquire.ytdlp_errors`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import yt_dlp
 from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils import DownloadError, ExtractorError
 
-from classifier import probe
+from classifier import AudioError, probe
 from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
-from daemon.acquire.classify import REJECTED, classify
+from daemon.acquire.errors import PermanentFetchError, RejectedError
 from daemon.acquire.matching import best_match
-from daemon.acquire.throttle import HostThrottle
+from daemon.acquire.ytdlp_errors import REJECTED, fetch_error_for
 from daemon.config import Config, FetchConfig
-from store import AudioError, PermanentFetchError, RejectedError, Track
+from daemon.net import HostThrottle
+from store import Track
 
 __all__ = ["Fetcher", "fetcher_for"]
 
@@ -129,7 +130,7 @@ class Fetcher:
                 return ydl.extract_info(url, download=download)
         except (DownloadError, ExtractorError, RequestError) as exc:
             # RequestError escapes yt-dlp for a redirect to a scheme it has no handler for
-            raise classify(exc, what=what, bot_retry_s=self.config.bot_retry_s) from None
+            raise fetch_error_for(exc, what=what, bot_retry_s=self.config.bot_retry_s) from None
 
     # -- fetching --------------------------------------------------------------------------
 

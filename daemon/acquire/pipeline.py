@@ -39,22 +39,16 @@ from typing import cast
 from rich.console import Console
 from rich.progress import Progress
 
+from classifier import AudioError
 from daemon.acquire.analysis import Analyse, Embedding
 from daemon.acquire.cache import recover_cache
-from daemon.acquire.classify import is_rejection
+from daemon.acquire.errors import NetworkDownError, PermanentFetchError, TransientFetchError
 from daemon.acquire.fetcher import Fetcher, fetcher_for
-from daemon.acquire.throttle import HostThrottle
 from daemon.acquire.workers import Downloads, analysis_workers
+from daemon.acquire.ytdlp_errors import is_rejection
 from daemon.config import Config, FetchConfig
-from store import (
-    AudioError,
-    NetworkDownError,
-    PermanentFetchError,
-    Store,
-    Track,
-    TrackState,
-    TransientFetchError,
-)
+from daemon.net import HostThrottle
+from store import Store, Track, TrackState
 
 __all__ = [
     "OUTCOMES",

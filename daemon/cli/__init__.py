@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from daemon.cli.parser import build_parser
-from daemon.config import DEFAULT_CONFIG_PATH, Config, load_config
+from daemon.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 from daemon.filemodes import apply_state_umask, tighten, under_systemd
 from daemon.redact import RedactingFilter, config_secrets, remember_secrets
-from store import ConfigError, TastebudError
+from store import TastebudError
 
 __all__ = ["build_parser", "main"]
 

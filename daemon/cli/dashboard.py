@@ -10,8 +10,7 @@ import sys
 from rich.console import Console
 
 from daemon.config import Config
-from daemon.dashboard.snapshot import snapshot_for
-from daemon.dashboard.view import render
+from daemon.dashboard import render, snapshot_for
 
 __all__ = ["cmd_dashboard"]
 
@@ -36,7 +35,7 @@ def cmd_dashboard(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from daemon.dashboard.app import DashboardApp  # Textual loads only for the live view
+    from daemon.dashboard import DashboardApp  # Textual loads only for the live view
 
     DashboardApp(config, refresh_s=max(args.refresh, 0.5), rows=args.rows).run()
     return 0

@@ -136,7 +136,7 @@ def check_sources(config: Config) -> Check:
 
 def check_mpd(config: Config) -> Check:
     """MPD answers on ``[mpd] host:port`` and takes the password."""
-    from daemon.listening.mpd import connect
+    from daemon.listening import connect
 
     try:
         with connect(config.mpd, timeout=5.0) as client:
@@ -148,7 +148,7 @@ def check_mpd(config: Config) -> Check:
 
 def check_subsonic(config: Config) -> Check:
     """The Subsonic server answers ``ping`` with the configured user and password."""
-    from daemon.listening.subsonic import Subsonic
+    from daemon.listening import Subsonic
     from daemon.net import RetryPolicy
 
     api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1))

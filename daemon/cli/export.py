@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daemon.config import Config
-from daemon.playlists.export import mark_first_export, write_playlist
+from daemon.playlists import mark_first_export, write_playlist
 from store import Store, StoreError
 
 __all__ = ["cmd_export", "open_existing_store"]

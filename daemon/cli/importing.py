@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from daemon.config import Config
-from daemon.sources.importing import format_summary, import_file, located
-from store import SourceUnavailableError, Store
+from daemon.net import SourceUnavailableError
+from daemon.sources import format_summary, import_file, located
+from store import Store
 
 __all__ = ["cmd_import"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.feedback import current_queue
-from daemon.playlists.tags import load_tag_names, top_tags
+from daemon.playlists import load_tag_names, top_tags
 from store import QueueEntry, Store
 
 __all__ = ["cmd_queue", "queue_rows"]

@@ -6,8 +6,7 @@ import argparse
 import os
 
 from daemon.config import Config
-from daemon.service.daemon import Daemon
-from daemon.service.once import CycleResult, run_once
+from daemon.service import CycleResult, Daemon, run_once
 from store import RunRecord
 
 __all__ = ["cmd_once", "cmd_run", "lower_priority"]

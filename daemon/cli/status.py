@@ -1,6 +1,6 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
-It says what orders the queue and how the model was judged (:mod:`daemon.readout`):
+It says what orders the queue and how the model was judged (:mod:`daemon.ranking_evidence`):
 ``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
 the daemon holds a write transaction, and never migrates or writes.
@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from daemon.config import Config
-from daemon.readout import readout
+from daemon.ranking_evidence import readout
 from store import SCHEMA_VERSION, ModelRecord, Store, StoreError
 
 __all__ = ["cmd_status", "status_data", "status_lines"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from daemon.config.dump import dump_config
+from daemon.config.errors import ConfigError
 from daemon.config.load import DEFAULT_CONFIG_PATH, load_config, parse_config
 from daemon.config.schema import (
     EXPORT_FORMATS,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "EXPORT_FORMATS",
     "Config",
+    "ConfigError",
     "DaemonConfig",
     "FeedConfig",
     "FetchConfig",

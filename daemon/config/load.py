@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from daemon.config.errors import ConfigError
 from daemon.config.schema import (
     EXPORT_FORMATS,
     Config,
@@ -40,7 +41,6 @@ from daemon.config.schema import (
     StorageConfig,
     SubsonicConfig,
 )
-from store import ConfigError
 
 __all__ = ["ARRAYS", "DEFAULT_CONFIG_PATH", "TABLES", "load_config", "parse_config"]
 
@@ -123,7 +123,7 @@ def _item_class(array: str, base: Any, item: dict[str, Any]) -> Any:
     """The registered config class of a ``[[history]]`` or ``[[feeds]]`` item's type."""
     if array not in SOURCE_ARRAYS:
         return base
-    from daemon.sources.registry import source_types  # the sources import this package
+    from daemon.sources import source_types  # the sources import this package
 
     return source_types(array).get(str(item.get("type")), base)
 
@@ -293,7 +293,7 @@ def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
 
 
 def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:
-    from daemon.sources.registry import source_types
+    from daemon.sources import source_types
 
     _one_of(item.type, tuple(source_types(array)), path, f"{array}[{i}].type")
     for key in item.required:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from classifier import ModelConfig
-from store import ConfigError
+from daemon.config.errors import ConfigError
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from rich.text import Text
 
-from daemon.listening.status import LibraryStatus
+from daemon.listening import LibraryStatus
 
 __all__ = ["library_line"]
 

@@ -18,11 +18,10 @@ import numpy as np
 
 from daemon.config import Config
 from daemon.feedback import current_queue
-from daemon.listening.status import LibraryStatus, library_status
-from daemon.playlists.tags import load_tag_names, top_tags
-from daemon.readout import Readout, percentile_trend, readout
-from daemon.service.lock import holder_pid
-from daemon.service.table import JOBS
+from daemon.listening import LibraryStatus, library_status
+from daemon.playlists import load_tag_names, top_tags
+from daemon.ranking_evidence import Readout, percentile_trend, readout
+from daemon.service import JOBS, holder_pid
 from store import (
     SCHEMA_VERSION,
     FeedbackEvent,

@@ -4,7 +4,15 @@ the real daemon (``run``); ``python -m daemon.demo`` runs it."""
 from __future__ import annotations
 
 from daemon.demo.corpus import DemoTrack, make_corpus
-from daemon.demo.run import DEMO_PATCHES, DemoPlan, DemoResult, run_demo, write_history, write_rss
+from daemon.demo.run import (
+    DEMO_PATCHES,
+    DemoPlan,
+    DemoResult,
+    run_demo,
+    serve,
+    write_history,
+    write_rss,
+)
 
 __all__ = [
     "DEMO_PATCHES",
@@ -13,6 +21,7 @@ __all__ = [
     "DemoTrack",
     "make_corpus",
     "run_demo",
+    "serve",
     "write_history",
     "write_rss",
 ]

@@ -7,8 +7,7 @@ import dataclasses
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from daemon.playlists.export import write_atomic
-from daemon.playlists.formats import PlaylistEntry, format_playlist, parse_playlist
+from daemon.playlists import PlaylistEntry, format_playlist, parse_playlist, write_atomic
 
 __all__ = ["localize_playlist"]
 

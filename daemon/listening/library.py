@@ -17,13 +17,11 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from daemon.acquire.fetcher import Fetcher
+from daemon.acquire import Fetcher
 from daemon.config import Config
-from daemon.listening.names import library_relpath
+from daemon.listening.filenames import library_relpath
 from daemon.listening.remux import Tags, container_for, remux, write_tags
-from daemon.playlists.entry import PlaylistEntry
-from daemon.playlists.export import playlist_entries, write_atomic
-from daemon.playlists.formats import format_playlist
+from daemon.playlists import PlaylistEntry, format_playlist, playlist_entries, write_atomic
 from store import LibraryFile, Store, TastebudError
 
 __all__ = ["KEEP", "PLAYLIST_FILE", "LibraryResult", "refresh_library"]

@@ -15,8 +15,8 @@ from mpd import CommandError, MPDClient, MPDError
 from mpd import ConnectionError as MpdConnectionError
 
 from daemon.config import Config, MpdConfig
+from daemon.listening.errors import PlayerError
 from daemon.listening.library import LibraryResult
-from store import PlayerError
 
 __all__ = ["connect", "find_uris", "sync_mpd"]
 

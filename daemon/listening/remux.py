@@ -19,7 +19,7 @@ from mutagen.mp4 import MP4, MP4FreeForm
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
-from store import AudioError
+from classifier import AudioError
 
 __all__ = ["CONTAINERS", "Tags", "container_for", "remux", "write_tags"]
 

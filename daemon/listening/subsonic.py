@@ -22,9 +22,10 @@ from typing import Any
 import httpx
 
 from daemon.config import Config, SubsonicConfig
+from daemon.listening.errors import PlayerError
 from daemon.listening.library import LibraryResult
-from daemon.net import RetryPolicy, get_json, make_client
-from store import FeedbackKind, PlayerError, SourceError, Store, TrackRef
+from daemon.net import RetryPolicy, SourceError, get_json, make_client
+from store import FeedbackKind, Store, TrackRef
 
 __all__ = ["API_VERSION", "Subsonic", "sync_subsonic"]
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import time
 
-from daemon.acquire.fetcher import fetcher_for
-from daemon.acquire.throttle import HostThrottle
+from daemon.acquire import fetcher_for
 from daemon.config import Config
+from daemon.listening.errors import PlayerError
 from daemon.listening.library import LibraryResult, refresh_library
 from daemon.listening.status import SYNC_CURSORS
-from store import PlayerError, Store, TastebudError
+from daemon.net import HostThrottle
+from store import Store, TastebudError
 
 __all__ = ["SYNC_CURSORS", "sync_library"]
 

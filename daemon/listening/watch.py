@@ -17,9 +17,10 @@ import time
 from mpd import MPDClient
 
 from daemon.config import Config
+from daemon.listening.errors import PlayerError
 from daemon.listening.mpd import connect
 from daemon.listening.plays import Play, PlayTracker, verdict
-from store import ListenIn, PlayerError, Store, TrackRef
+from store import ListenIn, Store, TrackRef
 
 __all__ = ["CHANNEL", "MpdWatcher"]
 

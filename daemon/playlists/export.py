@@ -27,10 +27,11 @@ from pathlib import Path
 
 from daemon.config import Config, PlaylistConfig
 from daemon.filemodes import readable_file_mode
+from daemon.playlists.errors import ExportError
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.jspf import importable
 from daemon.playlists.tags import load_tag_names, top_tags
-from store import ExportError, QueueEntry, Store
+from store import QueueEntry, Store
 
 __all__ = [
     "mark_first_export",

@@ -52,6 +52,7 @@ from daemon.playlists.entry import (
     with_rank,
     xml_text,
 )
+from daemon.playlists.errors import ExportError
 from daemon.playlists.jspf import (
     JSPF_PLAYLIST_EXTENSION,
     JSPF_TRACK_EXTENSION,
@@ -59,7 +60,6 @@ from daemon.playlists.jspf import (
     write_jspf,
 )
 from daemon.playlists.xspf import XSPF_NS, parse_xspf, write_xspf
-from store import ExportError
 
 __all__ = [
     "FORMATS",

@@ -29,7 +29,7 @@ from daemon.service.table import JOBS, job
 from store import Store, TastebudError
 
 if TYPE_CHECKING:
-    from daemon.listening.watch import MpdWatcher
+    from daemon.listening import MpdWatcher
 
 __all__ = ["STALL_LIMIT_S", "Daemon"]
 
@@ -114,7 +114,7 @@ class Daemon:
     def _start_watcher(self) -> None:
         """Watch MPD for plays and skips while the daemon runs (when ``[mpd] host`` is set)."""
         if self.config.mpd.host and self.store is not None:
-            from daemon.listening.watch import MpdWatcher
+            from daemon.listening import MpdWatcher
 
             self.watcher = MpdWatcher(self.config, self.store)
             self.watcher.start()

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.acquire.analysis import Analyser, Embedding, prepare
-from daemon.acquire.throttle import HostThrottle
+from daemon.acquire import Analyser, Embedding, prepare
 from daemon.config import Config
+from daemon.net import HostThrottle, Pacer
 from store import Store, StoreError, backup_path, corruption_fix
 
 __all__ = ["Jobs"]
@@ -46,10 +46,11 @@ class Jobs:
         self._trained_on: tuple[int, ...] | None = None
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
+        self._pacer = Pacer()  # the web APIs' spacing, shared by every job's client
 
     def recover(self) -> Counts:
         """After a crash or kill -9: reset interrupted items and remove partial files."""
-        from daemon.acquire.cache import recover_cache
+        from daemon.acquire import recover_cache
 
         counts = {
             "reset_fetching": self.store.reset_stuck_fetching(),
@@ -67,17 +68,17 @@ class Jobs:
         """Poll every [[history]] source; one failing source never stops the others."""
         from daemon.sources import poll_history
 
-        return _flatten(poll_history(self.store, self.config))
+        return _flatten(poll_history(self.store, self.config, pacer=self._pacer))
 
     def poll_feeds(self) -> Counts:
         """Poll every [[feeds]] source."""
         from daemon.sources import poll_feeds
 
-        return _flatten(poll_feeds(self.store, self.config))
+        return _flatten(poll_feeds(self.store, self.config, pacer=self._pacer))
 
     def fetch(self, limit: int | None = -1) -> Counts:
         """Fetch and featurize a batch of the backlog (``limit=None``: all of it)."""
-        from daemon.acquire.pipeline import process_backlog
+        from daemon.acquire import process_backlog
 
         batch = self.config.fetch.batch_size if limit == -1 else limit
         counts = process_backlog(
@@ -125,13 +126,13 @@ class Jobs:
 
     def playlists(self) -> Counts:
         """Refresh the [[playlists]] files."""
-        from daemon.playlists.export import refresh_playlists
+        from daemon.playlists import refresh_playlists
 
         return {"playlists": len(refresh_playlists(self.store, self.config))}
 
     def library(self) -> Counts:
         """Refresh the library folder, then the MPD and Subsonic playlists of it."""
-        from daemon.listening.sync import sync_library
+        from daemon.listening import sync_library
 
         return sync_library(self.store, self.config, self._host_throttle())
 

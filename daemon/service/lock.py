@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from store import AlreadyRunningError, DaemonError
+from daemon.service.errors import AlreadyRunningError, DaemonError
 
 __all__ = ["StateLock", "holder_pid"]
 

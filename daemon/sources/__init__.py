@@ -19,6 +19,7 @@ from daemon.sources import (  # noqa: F401  (each registers its type on import)
     ytmusic,
 )
 from daemon.sources.base import ClientFactory, PollContext, Source
+from daemon.sources.importing import format_summary, import_file, located
 from daemon.sources.poll import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -38,6 +39,9 @@ __all__ = [
     "SourceType",
     "backoff_until",
     "build_source",
+    "format_summary",
+    "import_file",
+    "located",
     "poll_feeds",
     "poll_history",
     "source_types",

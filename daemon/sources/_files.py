@@ -15,8 +15,9 @@ from itertools import islice
 from pathlib import Path
 
 from daemon.config import HistoryConfig
+from daemon.net import SourceUnavailableError
 from daemon.sources.base import PollContext
-from store import ListenIn, SourceUnavailableError, Store
+from store import ListenIn, Store
 
 __all__ = ["CHUNK", "FileHistory", "ImportSummary", "file_stamp", "ingest_stream"]
 

@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from store import MalformedPayloadError, TrackRef, match_key
+from daemon.net import MalformedPayloadError
+from store import TrackRef, match_key
 
 __all__ = [
     "Skips",

@@ -11,12 +11,11 @@ from typing import Any, Protocol
 import httpx
 
 from daemon import net
-from daemon.acquire.throttle import Pacer
 from store import Store
 
 __all__ = ["ClientFactory", "PollContext", "Source"]
 
-ClientFactory = Callable[[], httpx.Client]
+ClientFactory = Callable[[], net.Client]
 
 
 @dataclass(frozen=True)
@@ -24,24 +23,19 @@ class PollContext:
     """What a source needs to poll: an HTTP client, the retry policy, the clock, and the
     network settings for what does not go through the client (yt-dlp's listing)."""
 
-    client: httpx.Client
+    client: net.Client
     policy: net.RetryPolicy = field(default_factory=net.RetryPolicy)
-    pacer: Pacer | None = None
     now: Callable[[], float] = time.time
     proxy: str = ""
     socket_timeout_s: float = 30.0
 
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """:func:`daemon.net.request` with this context's client and policy."""
-        return net.request(
-            self.client, method, url, what=what, policy=self.policy, pacer=self.pacer, **kwargs
-        )
+        return net.request(self.client, method, url, what=what, policy=self.policy, **kwargs)
 
     def get_json(self, url: str, *, what: str, **kwargs: Any) -> Any:
         """:func:`daemon.net.get_json` with this context's client and policy."""
-        return net.get_json(
-            self.client, url, what=what, policy=self.policy, pacer=self.pacer, **kwargs
-        )
+        return net.get_json(self.client, url, what=what, policy=self.policy, **kwargs)
 
 
 class Source(Protocol):

@@ -16,10 +16,11 @@ import mutagen
 from mutagen import MutagenError
 
 from daemon.config import FeedConfig
+from daemon.net import SourceUnavailableError
 from daemon.sources._parse import split_artist_title
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import SourceUnavailableError, Store, TrackRef
+from store import Store, TrackRef
 
 __all__ = ["AUDIO_EXTENSIONS", "DirectoryConfig", "DirectoryFeed", "audio_files", "file_ref"]
 

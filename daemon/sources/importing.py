@@ -22,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from daemon.net import MalformedPayloadError
 from daemon.sources._files import ImportSummary, Parsed, ingest_stream
 from daemon.sources._parse import as_dict
 from daemon.sources.lb_export import (
@@ -32,7 +33,7 @@ from daemon.sources.lb_export import (
 )
 from daemon.sources.listenbrainz import feedback_ref
 from daemon.sources.takeout import load_takeout, parse_entry
-from store import FeedbackKind, MalformedPayloadError, Store
+from store import FeedbackKind, Store
 
 __all__ = ["IMPORT_TYPES", "detect_type", "format_summary", "import_file", "located"]
 

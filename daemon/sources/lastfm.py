@@ -12,8 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from daemon.config import HistoryConfig
-from daemon.net import check_status, decode_json
+from daemon.config import ConfigError, HistoryConfig
+from daemon.net import (
+    MalformedPayloadError,
+    RateLimitedError,
+    SourceAuthError,
+    SourceError,
+    SourceUnavailableError,
+    check_status,
+    decode_json,
+)
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -26,18 +34,7 @@ from daemon.sources._parse import (
 )
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import (
-    ConfigError,
-    FeedbackKind,
-    ListenIn,
-    MalformedPayloadError,
-    RateLimitedError,
-    SourceAuthError,
-    SourceError,
-    SourceUnavailableError,
-    Store,
-    TrackRef,
-)
+from store import FeedbackKind, ListenIn, Store, TrackRef
 
 __all__ = [
     "DEFAULT_URL",

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from daemon.config import HistoryConfig
+from daemon.net import MalformedPayloadError
 from daemon.sources._files import FileHistory, Parsed
 from daemon.sources._parse import log_malformed
 from daemon.sources.listenbrainz import parse_listen
 from daemon.sources.registry import register
-from store import MalformedPayloadError
 
 __all__ = [
     "ExportConfig",

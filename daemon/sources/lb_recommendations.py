@@ -14,11 +14,12 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from daemon.config import FeedConfig
+from daemon.net import MalformedPayloadError
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.base import PollContext
 from daemon.sources.listenbrainz import DEFAULT_URL
 from daemon.sources.registry import register
-from store import MalformedPayloadError, Store, TrackRef
+from store import Store, TrackRef
 
 __all__ = ["RecommendationsConfig", "RecommendationsFeed", "jspf_ref", "recording_mbid"]
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from daemon.config import HistoryConfig
-from daemon.net import check_status
+from daemon.net import MalformedPayloadError, check_status
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -29,7 +29,7 @@ from daemon.sources._parse import (
 )
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import FeedbackEvent, FeedbackKind, ListenIn, MalformedPayloadError, Store, TrackRef
+from store import FeedbackEvent, FeedbackKind, ListenIn, Store, TrackRef
 
 __all__ = [
     "DEFAULT_URL",

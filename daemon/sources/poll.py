@@ -42,11 +42,19 @@ def poll_history(
     *,
     client_factory: ClientFactory | None = None,
     policy: net.RetryPolicy | None = None,
+    pacer: net.Pacer | None = None,
     backoff_base_s: float = BACKOFF_BASE_S,
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[history]]`` source; per-source counts; never raises for one bad source."""
     jobs = [(f"history:{h.key}", h) for h in config.history]
-    return _poll_all(store, config, jobs, client_factory, policy, backoff_base_s)
+    return _poll_all(
+        store,
+        config,
+        jobs,
+        client_factory or _client_factory(config, pacer),
+        policy,
+        backoff_base_s,
+    )
 
 
 def poll_feeds(
@@ -55,18 +63,26 @@ def poll_feeds(
     *,
     client_factory: ClientFactory | None = None,
     policy: net.RetryPolicy | None = None,
+    pacer: net.Pacer | None = None,
     backoff_base_s: float = BACKOFF_BASE_S,
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[feeds]]`` feed; per-feed counts; never raises for one bad feed."""
     jobs = [(f"feed:{f.key}", f) for f in config.feeds]
-    return _poll_all(store, config, jobs, client_factory, policy, backoff_base_s)
+    return _poll_all(
+        store,
+        config,
+        jobs,
+        client_factory or _client_factory(config, pacer),
+        policy,
+        backoff_base_s,
+    )
 
 
 def _poll_all(
     store: Store,
     config: Config,
     jobs: Sequence[tuple[str, HistoryConfig | FeedConfig]],
-    client_factory: ClientFactory | None,
+    client_factory: ClientFactory,
     policy: net.RetryPolicy | None,
     backoff_base_s: float,
 ) -> dict[str, dict[str, int]]:
@@ -75,14 +91,20 @@ def _poll_all(
         return results
     fetch = config.fetch
     timeout = fetch.socket_timeout_s
-    factory = client_factory or partial(net.make_client, timeout=timeout, proxy=fetch.proxy)
-    with factory() as client:
+    with client_factory() as client:
         ctx = PollContext(
             client, policy or net.RetryPolicy(), proxy=fetch.proxy, socket_timeout_s=timeout
         )
         for job, source_config in jobs:
             results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)
     return results
+
+
+def _client_factory(config: Config, pacer: net.Pacer | None) -> ClientFactory:
+    """Clients with ``[fetch]``'s proxy and socket timeout, spaced by ``pacer`` (the
+    daemon's one, shared by its jobs) or by a pacer of their own."""
+    fetch = config.fetch
+    return partial(net.make_client, timeout=fetch.socket_timeout_s, proxy=fetch.proxy, pacer=pacer)
 
 
 def _poll_one(

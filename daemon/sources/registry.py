@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from daemon.config.schema import FeedConfig, HistoryConfig
+from daemon.config import FeedConfig, HistoryConfig
 
 __all__ = ["SourceType", "register", "source_type", "source_types"]
 

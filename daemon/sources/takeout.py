@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from daemon.config import HistoryConfig
+from daemon.net import MalformedPayloadError
 from daemon.sources._files import FileHistory, Parsed
 from daemon.sources._parse import (
     as_dict,
@@ -29,7 +30,7 @@ from daemon.sources._parse import (
     strip_topic,
 )
 from daemon.sources.registry import register
-from store import ListenIn, MalformedPayloadError, TrackRef, youtube_video_id
+from store import ListenIn, TrackRef, youtube_video_id
 
 __all__ = ["TakeoutConfig", "TakeoutHistory", "load_takeout", "parse_entry"]
 

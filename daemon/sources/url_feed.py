@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from daemon.config import FeedConfig
+from daemon.net import MalformedPayloadError, SourceUnavailableError
 from daemon.redact import redact
 from daemon.sources._parse import (
     Skips,
@@ -26,7 +27,7 @@ from daemon.sources._parse import (
 )
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import MalformedPayloadError, SourceUnavailableError, Store, TrackRef
+from store import Store, TrackRef
 
 __all__ = ["UrlFeed", "UrlFeedConfig", "entry_ref", "list_entries"]
 

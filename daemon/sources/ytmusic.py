@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from daemon.config import HistoryConfig
+from daemon.config import ConfigError, HistoryConfig
+from daemon.net import MalformedPayloadError, SourceError
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import ConfigError, ListenIn, MalformedPayloadError, SourceError, Store, TrackRef
+from store import ListenIn, Store, TrackRef
 
 __all__ = ["HistoryApi", "YTMusicConfig", "YTMusicHistory", "parse_item"]
 

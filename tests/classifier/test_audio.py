@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from classifier import AudioError
 from classifier.audio import decode, probe, stream
 from classifier.featurize import featurize_file
-from store import AudioError
 from tests.audio_helpers import FORMATS, synth, write_audio
 
 SECONDS = 6.0

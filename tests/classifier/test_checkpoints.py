@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from classifier import ModelError
 from classifier.taste import checkpoints
 from classifier.taste.checkpoints import (
     CHECKPOINT_SUFFIX,
@@ -18,7 +19,6 @@ from classifier.taste.checkpoints import (
     save_checkpoint,
 )
 from classifier.taste.model import TasteModel
-from store import ModelError
 
 
 def _model() -> TasteModel:

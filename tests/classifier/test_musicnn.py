@@ -24,6 +24,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from classifier import WeightsMissingError
 from classifier.embed import embed_patches, model_key
 from classifier.musicnn.blocks import TemporalBlock, TimbralBlock
 from classifier.musicnn.model import (
@@ -35,7 +36,6 @@ from classifier.musicnn.model import (
     MusicnnOutput,
 )
 from classifier.musicnn.weights import load_musicnn, tag_names, weights_available, weights_dir
-from store import WeightsMissingError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "musicnn" / "reference.npz"
 CLIPS = ("piano", "drums", "pad")

@@ -13,18 +13,16 @@ import pytest
 
 from daemon.net import (
     USER_AGENT,
+    MalformedPayloadError,
     Pacer,
+    RateLimitedError,
     RetryPolicy,
+    SourceAuthError,
+    SourceUnavailableError,
     get_json,
     make_client,
     request,
     retry_after,
-)
-from store import (
-    MalformedPayloadError,
-    RateLimitedError,
-    SourceAuthError,
-    SourceUnavailableError,
 )
 
 

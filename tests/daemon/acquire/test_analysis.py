@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import Embedder
-from daemon.acquire import analysis
+from classifier import AudioError, Embedder
+from daemon.acquire import TransientFetchError, analysis
 from daemon.acquire.analysis import Analyser, in_thread, prepare
-from store import AudioError, TransientFetchError
 from tests.audio_helpers import synth, write_audio
 
 BACKBONE = "MSD_musicnn"

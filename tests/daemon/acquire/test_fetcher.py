@@ -14,18 +14,14 @@ import yt_dlp
 from yt_dlp.networking.exceptions import TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
+from classifier import AudioError
+from daemon.acquire import NetworkDownError, PermanentFetchError, TransientFetchError
 from daemon.acquire.cache import recover_cache
-from daemon.acquire.classify import classify, is_rejection
 from daemon.acquire.fetcher import Fetcher
-from daemon.acquire.throttle import HostThrottle
+from daemon.acquire.ytdlp_errors import fetch_error_for, is_rejection
 from daemon.config import FetchConfig
-from store import (
-    AudioError,
-    NetworkDownError,
-    PermanentFetchError,
-    Track,
-    TransientFetchError,
-)
+from daemon.net.pacing import HostThrottle
+from store import Track
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,
     MIME,
@@ -241,22 +237,22 @@ def _download_error(exc: BaseException) -> DownloadError:
                         "name resolution)"), NetworkDownError, "network down"),
     ],
 )  # fmt: skip
-def test_classify_yt_dlp_errors(exc: BaseException, kind: type, words: str) -> None:
-    got = classify(_download_error(exc), what="Artist - Song")
+def test_fetch_error_for_yt_dlp_errors(exc: BaseException, kind: type, words: str) -> None:
+    got = fetch_error_for(_download_error(exc), what="Artist - Song")
     assert type(got) is kind
     assert words in str(got)
     assert str(got).startswith("Artist - Song") or isinstance(got, NetworkDownError)
 
 
-def test_classify_follows_the_cause_chain_to_gaierror() -> None:
+def test_fetch_error_for_follows_the_cause_chain_to_gaierror() -> None:
     exc = TransportError("Connection failed")
     exc.__cause__ = socket.gaierror(-2, "oops")
-    assert isinstance(classify(_download_error(exc), what="x"), NetworkDownError)
+    assert isinstance(fetch_error_for(_download_error(exc), what="x"), NetworkDownError)
 
 
 def test_bot_challenge_waits_hours() -> None:
     exc = ExtractorError("Sign in to confirm you're not a bot", expected=True)
-    got = classify(_download_error(exc), what="x", bot_retry_s=21600)
+    got = fetch_error_for(_download_error(exc), what="x", bot_retry_s=21600)
     assert isinstance(got, TransientFetchError)
     assert got.retry_after == 21600
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from daemon.acquire import PermanentFetchError
 from daemon.acquire.fetcher import Fetcher
 from daemon.config import FetchConfig
-from store import PermanentFetchError, Track
+from store import Track
 from tests.audio_helpers import LEAKED_SOCKET_WARNING, Route, loopback_server, synth, write_audio
 
 QUIET = FetchConfig(host_delay_s=0, sleep_requests_s=0, socket_timeout_s=5, min_duration_s=1)

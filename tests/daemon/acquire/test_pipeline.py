@@ -19,8 +19,8 @@ import torch
 from classifier import LogMel, decode, patch_starts
 from daemon.acquire.analysis import in_thread
 from daemon.acquire.pipeline import analysis_workers, process_backlog, retry_delay
-from daemon.acquire.throttle import HostThrottle
 from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
+from daemon.net.pacing import HostThrottle
 from daemon.sources.directory import DirectoryConfig
 from store import Store, TrackRef
 from tests.audio_helpers import (

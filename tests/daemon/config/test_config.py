@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from daemon.config import (
     Config,
+    ConfigError,
     FetchConfig,
     dump_config,
     load_config,
@@ -17,7 +18,6 @@ from daemon.config import (
 )
 from daemon.sources.listenbrainz import ListenBrainzConfig
 from daemon.sources.url_feed import UrlFeedConfig
-from store import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.config import parse_config
-from store import ConfigError
+from daemon.config import ConfigError, parse_config
 
 
 def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> str:

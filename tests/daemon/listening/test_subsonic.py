@@ -16,11 +16,12 @@ import pytest
 
 from daemon.cli.doctor import check_subsonic
 from daemon.config import Config, StorageConfig, SubsonicConfig
+from daemon.listening import PlayerError
 from daemon.listening.library import LibraryResult
 from daemon.listening.subsonic import sync_subsonic
 from daemon.net import RetryPolicy
 from daemon.playlists.entry import PlaylistEntry
-from store import LibraryFile, PlayerError, Store
+from store import LibraryFile, Store
 
 PASSWORD = "sesame-0123"
 SONGS = [

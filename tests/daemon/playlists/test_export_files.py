@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.config import parse_config
+from daemon.config import ConfigError, parse_config
 from daemon.playlists.export import refresh_playlists
-from store import ConfigError, Store
+from store import Store
 from tests.populate import populate
 from tests.populate import write_config as _config
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from daemon.playlists import ExportError
 from daemon.playlists.formats import (
     FORMATS,
     PlaylistEntry,
@@ -22,7 +23,7 @@ from daemon.playlists.formats import (
     with_rank,
     xml_text,
 )
-from store import Because, ExportError, Like
+from store import Because, Like
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 XSPF_DIR = SAMPLES / "playlists" / "xspf"

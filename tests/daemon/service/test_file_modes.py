@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import StorageConfig
-from store import ConfigError, Store
+from daemon.config import ConfigError, StorageConfig
+from store import Store
 from tests.cli_helpers import run_cli
 from tests.populate import populate
 

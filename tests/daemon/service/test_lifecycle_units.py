@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from daemon.service import AlreadyRunningError
 from daemon.service.lock import StateLock, holder_pid
 from daemon.service.sdnotify import Notifier
-from store import AlreadyRunningError
 
 
 def test_second_lock_names_the_holder(tmp_path: Path) -> None:

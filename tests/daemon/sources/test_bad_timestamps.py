@@ -13,13 +13,13 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import HistoryConfig, Secret
-from daemon.net import RetryPolicy, make_client
+from daemon.net import MalformedPayloadError, RetryPolicy, make_client
 from daemon.sources import PollContext
 from daemon.sources._parse import as_timestamp
 from daemon.sources.lastfm import LastfmHistory
 from daemon.sources.listenbrainz import ListenBrainzHistory
 from daemon.sources.takeout import parse_entry
-from store import ListenIn, MalformedPayloadError, Store
+from store import ListenIn, Store
 
 POLICY = RetryPolicy(attempts=1, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
 GOOD = [1_600_000_000 + 60 * i for i in range(11)]

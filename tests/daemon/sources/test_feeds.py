@@ -16,12 +16,12 @@ import pytest
 from mutagen.flac import FLAC
 
 from daemon.config import FeedConfig
-from daemon.net import RetryPolicy, make_client
+from daemon.net import MalformedPayloadError, RetryPolicy, SourceUnavailableError, make_client
 from daemon.sources import PollContext
 from daemon.sources.directory import DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed
-from store import MalformedPayloadError, SourceUnavailableError, Store
+from store import Store
 from tests.audio_helpers import write_audio
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from daemon.cli import main
 from daemon.cli.importing import cmd_import
 from daemon.config import Config, HistoryConfig, StorageConfig
-from daemon.net import make_client
+from daemon.net import MalformedPayloadError, make_client
 from daemon.sources import PollContext
 from daemon.sources.importing import detect_type, import_file, located
 from daemon.sources.lb_export import ExportHistory, iter_export
 from daemon.sources.takeout import SKIP_AD, SKIP_NOT_MUSIC, SKIP_REMOVED, TakeoutHistory
-from store import MalformedPayloadError, Store
+from store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 MUSIC = SAMPLES / "youtube" / "takeout_watch_history_youtube_music.json"

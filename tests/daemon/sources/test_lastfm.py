@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from daemon.config import HistoryConfig, Secret
-from daemon.net import RetryPolicy, make_client
+from daemon.config import ConfigError, HistoryConfig, Secret
+from daemon.net import RateLimitedError, RetryPolicy, SourceAuthError, make_client
 from daemon.sources import PollContext
 from daemon.sources.lastfm import LastfmHistory, is_now_playing, parse_loved, parse_scrobble
-from store import ConfigError, RateLimitedError, SourceAuthError, Store
+from store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "lastfm"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon.config import HistoryConfig
-from daemon.net import RetryPolicy, make_client
+from daemon.net import MalformedPayloadError, RetryPolicy, SourceUnavailableError, make_client
 from daemon.sources import PollContext
 from daemon.sources.listenbrainz import ListenBrainzHistory, listens_of, parse_listen
-from store import MalformedPayloadError, SourceUnavailableError, Store, TrackRef
+from store import Store, TrackRef
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 BASE = "http://127.0.0.1:9"

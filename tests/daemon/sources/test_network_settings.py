@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import Config, parse_config
+from daemon.config import Config, ConfigError, parse_config
 from daemon.net import RetryPolicy
 from daemon.sources import poll_feeds, poll_history
-from store import ConfigError, Store
+from store import Store
 from tests.audio_helpers import LEAKED_SOCKET_WARNING, rss_feed, unreachable_proxy
 
 pytestmark = pytest.mark.filterwarnings(LEAKED_SOCKET_WARNING)

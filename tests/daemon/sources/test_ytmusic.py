@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from daemon.config import HistoryConfig
-from daemon.net import make_client
+from daemon.net import SourceError, make_client
 from daemon.sources import PollContext
 from daemon.sources.ytmusic import YTMusicHistory, day_start
-from store import SourceError, Store
+from store import Store
 
 NOW = datetime(2026, 3, 10, 15, 30).astimezone().timestamp()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.frontend import HOP
+from classifier.logmel import HOP
 
 __all__ = ["DEFAULT_PATCHES", "EDGE_SKIP", "PATCH_FRAMES", "n_frames", "patch_starts", "repeat_pad"]
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from daemon.listening.names import MAX_NAME_BYTES, library_relpath, safe_name
+from daemon.listening.filenames import MAX_NAME_BYTES, library_relpath, safe_name
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,7 @@
-"""The one HTTP client factory, and the request helper that retries and paces.
-
-Every request tastebud makes to a web API goes through :func:`make_client`
-(User-Agent, timeouts) and :func:`request` (retries on 429 and 5xx honouring
-``Retry-After`` and ListenBrainz's ``X-RateLimit-*`` headers, and at most one
-request per ``min_interval_s`` to one host). Tests pass ``transport=`` and a
-:class:`RetryPolicy` with tiny waits.
+"""Requests that retry and pace: 429 and 5xx retried honouring ``Retry-After`` and
+ListenBrainz's ``X-RateLimit-*`` headers, at most one request per ``min_interval_s`` to one
+host (the client's :class:`~daemon.net.pacing.Pacer`), 4xx and bad JSON turned into
+:class:`~daemon.net.errors.SourceError`. Tests pass a :class:`RetryPolicy` with tiny waits.
 """
 
 from __future__ import annotations
@@ -13,33 +10,28 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import httpx
 
-from daemon.acquire.throttle import PACER, Pacer
-from daemon.redact import redact
-from store import (
-    ConfigError,
+from daemon.net.client import Client
+from daemon.net.errors import (
     MalformedPayloadError,
     RateLimitedError,
     SourceAuthError,
     SourceError,
     SourceUnavailableError,
 )
+from daemon.net.pacing import Pacer
+from daemon.redact import redact
 
 __all__ = [
-    "PROJECT_URL",
-    "USER_AGENT",
-    "Pacer",
     "RetryPolicy",
     "check_status",
     "decode_json",
     "get_json",
-    "make_client",
     "request",
     "retry_after",
 ]
@@ -50,18 +42,6 @@ logger = logging.getLogger(__name__)
 # API keys, and failures are reported by :func:`request` anyway.
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
-
-PROJECT_URL = "https://github.com/tastebud/tastebud"
-
-
-def _version() -> str:
-    try:
-        return version("tastebud")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.1.0"
-
-
-USER_AGENT = f"tastebud/{_version()} ( {PROJECT_URL} )"
 
 
 @dataclass(frozen=True)
@@ -74,36 +54,6 @@ class RetryPolicy:
     min_interval_s: float = 1.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-
-
-def make_client(
-    *,
-    transport: httpx.BaseTransport | None = None,
-    timeout: float = 30.0,
-    connect_timeout: float = 10.0,
-    headers: Mapping[str, str] | None = None,
-    proxy: str = "",
-) -> httpx.Client:
-    """An ``httpx.Client`` with tastebud's User-Agent, timeouts and proxy (``[fetch] proxy``,
-    ``socket_timeout_s``: the same for every outgoing request)."""
-    try:
-        return httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
-            headers={"User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=True,
-            proxy=proxy or None,
-        )
-    except ImportError as exc:  # a socks5:// proxy without httpx's SOCKS extra
-        raise ConfigError(
-            f"[fetch] proxy {redact(proxy)!r} cannot be used for the web APIs ({exc}): "
-            "install httpx's SOCKS support (pip install 'httpx[socks]')"
-        ) from None
-    except ValueError as exc:
-        raise ConfigError(
-            f"[fetch] proxy {redact(proxy)!r} is not a proxy URL ({exc}): "
-            "use http://host:port, https://host:port or socks5://host:port"
-        ) from None
 
 
 def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
@@ -126,7 +76,7 @@ def retry_after(response: httpx.Response, *, now: float | None = None) -> float 
 
 
 def request(
-    client: httpx.Client,
+    client: Client,
     method: str,
     url: str,
     *,
@@ -141,7 +91,7 @@ def request(
     :class:`RateLimitedError` or :class:`SourceUnavailableError`.
     """
     policy = policy or RetryPolicy()
-    pacer = pacer or PACER
+    pacer = pacer or client.pacer
     host = httpx.URL(url).host
     for attempt in range(1, policy.attempts + 1):
         pacer.wait(host, policy)
@@ -211,7 +161,7 @@ def decode_json(response: httpx.Response, what: str) -> Any:
 
 
 def get_json(
-    client: httpx.Client,
+    client: Client,
     url: str,
     *,
     what: str,

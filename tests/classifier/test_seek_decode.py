@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from audio_helpers import synth, write_audio
 
+from classifier import AudioError
 from classifier.audio import AudioInfo, decode, probe
 from classifier.embed import embed_patches
 from classifier.featurize import featurize_file
 from classifier.musicnn.weights import load_musicnn
-from classifier.spans import MIN_SEEK_SECONDS, decode_spans, seekable
-from store import AudioError
+from classifier.seek_decode import MIN_SEEK_SECONDS, decode_spans, seekable
 
 _SECONDS = 75.0
 

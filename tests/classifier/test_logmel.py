@@ -1,6 +1,6 @@
 """The torch log-mel front end against musicnn's reference outputs and librosa.
 
-librosa's outputs are frozen in tests/fixtures/frontend/librosa_reference.npz
+librosa's outputs are frozen in tests/fixtures/logmel/librosa_reference.npz
 (made by make_reference.py beside it), so librosa is not needed here.
 """
 
@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.audio import decode
-from classifier.excerpt import PATCH_FRAMES, n_frames, patch_starts, repeat_pad
 from classifier.featurize import featurize_audio
-from classifier.frontend import HOP, N_MELS, SAMPLE_RATE, LogMel, mel_filterbank
+from classifier.logmel import HOP, N_MELS, SAMPLE_RATE, LogMel, mel_filterbank
+from classifier.patches import PATCH_FRAMES, n_frames, patch_starts, repeat_pad
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "musicnn"
-LIBROSA = Path(__file__).parents[1] / "fixtures" / "frontend" / "librosa_reference.npz"
+LIBROSA = Path(__file__).parents[1] / "fixtures" / "logmel" / "librosa_reference.npz"
 CLIPS = ("piano", "drums", "pad")
 
 

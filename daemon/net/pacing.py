@@ -1,4 +1,5 @@
-"""Politeness: per-host spacing of requests and downloads, shared by every thread."""
+"""Politeness: per-host spacing of requests and downloads, shared by the threads that
+hold one :class:`Pacer` (an HTTP client's, or a :class:`HostThrottle`'s)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["PACER", "HostThrottle", "Pacer", "Pacing", "Spacing"]
+__all__ = ["HostThrottle", "Pacer", "Pacing", "Spacing"]
 
 
 class Pacing(Protocol):
@@ -40,7 +41,7 @@ class Spacing:
 
 
 class Pacer:
-    """Per-host spacing of requests, shared by every thread of the process."""
+    """Per-host spacing of requests, shared by every thread that holds it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,14 +63,6 @@ class Pacer:
         with self._lock:
             until = policy.clock() + seconds
             self._next[host] = max(self._next.get(host, until), until)
-
-    def reset(self) -> None:
-        """Forget every booked slot."""
-        with self._lock:
-            self._next.clear()
-
-
-PACER = Pacer()  # the process-wide pacer of the HTTP sources
 
 
 class HostThrottle:

@@ -1,9 +1,10 @@
-"""Package surfaces that import their modules on first use.
+"""Package surfaces that import their modules on first use (PEP 562).
 
-Importing ``classifier`` (for :class:`ModelConfig`, say) must not import torch: the
-dashboard and every short command would pay seconds for it, and more while the daemon
-keeps the CPUs busy. A package's ``__getattr__`` made here imports the module that
-defines a name when the name is first looked up.
+Importing ``classifier`` (for :class:`ModelConfig`, say) or ``daemon.acquire`` (for an
+error class) must not import torch, yt-dlp or PyAV: the dashboard and every short command
+would pay seconds for it, and more while the daemon keeps the CPUs busy. A package's
+``__getattr__`` made here imports the module that defines a name when the name is first
+looked up. It lives in the bottom layer so that every package's surface can use it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from daemon.cli.status import status_data, status_lines
 from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot
 from daemon.dashboard.view import render, sparkline
-from daemon.readout import MEASURES, percentile_trend, validation_line
+from daemon.ranking_evidence import MEASURES, percentile_trend, validation_line
 from store import ListenIn, Store, TrackRef
 from tests.populate import write_config
 

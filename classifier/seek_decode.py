@@ -25,7 +25,7 @@ import av
 import numpy as np
 
 from classifier.audio import AudioInfo, open_audio
-from store import AudioError
+from classifier.errors import AudioError
 
 __all__ = ["MIN_SEEK_SECONDS", "decode_spans", "seekable"]
 

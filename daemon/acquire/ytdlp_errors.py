@@ -24,16 +24,16 @@ from collections.abc import Iterator
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ExtractorError, GeoRestrictedError, UnsupportedError
 
-from daemon.redact import redact
-from store import (
+from daemon.acquire.errors import (
     FetchError,
     NetworkDownError,
     PermanentFetchError,
     RejectedError,
     TransientFetchError,
 )
+from daemon.redact import redact
 
-__all__ = ["REJECTED", "classify", "is_rejection"]
+__all__ = ["REJECTED", "fetch_error_for", "is_rejection"]
 
 REJECTED = "rejected: "  # prefix of a PermanentFetchError caused by a configured limit
 
@@ -108,7 +108,9 @@ def _one_line(exc: BaseException) -> str:
     return re.sub(r" \(caused by .*\)$", "", text)[:300]
 
 
-def classify(exc: BaseException, *, what: str, bot_retry_s: float = 6 * 3600.0) -> FetchError:
+def fetch_error_for(
+    exc: BaseException, *, what: str, bot_retry_s: float = 6 * 3600.0
+) -> FetchError:
     """The fetch error that ``exc`` (raised by yt-dlp) means, its message naming ``what``."""
     chain = list(_chain(exc))
     text = " | ".join(_one_line(e) for e in chain)
