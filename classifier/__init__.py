@@ -1,10 +1,13 @@
 """Audio -> log-mel -> musicnn -> personal taste model -> scores.
 
-Layout: ``audio``, ``encode``, ``frontend``, ``excerpt``, ``featurize`` and ``embed``
-take a file to cached musicnn features; ``musicnn/`` is the network and its
-pretrained weights; ``taste/`` is the personal model on arrays and tensors (fit,
-metrics, checkpoints); ``cycle/`` is what drives it from the store (labels, the
-training cycle, rescoring). Other packages import only the names below.
+Layout: ``audio`` decodes a file (``seek_decode`` only the spans the model hears),
+``patches`` says which spans those are, ``logmel`` turns them into log-mel patches,
+``featurize`` runs those steps for one file, ``embed`` caches musicnn's features per track,
+``encode`` writes audio (the demo's and the tests' files); ``config`` holds ``[model]``
+and ``errors`` the audio and model errors; ``musicnn/`` is the network and its pretrained
+weights; ``taste/`` is the personal model on arrays and tensors (fit, metrics,
+checkpoints); ``cycle/`` is what drives it from the store (labels, the training cycle,
+rescoring). Other packages import only the names below.
 """
 
 from __future__ import annotations

@@ -3,14 +3,18 @@
 - ``cli/``: the ``tastebud`` command: the parser and one module per command group.
 - ``service/``: ``tastebud run`` and ``once``: the job table, the jobs, lifecycle, lock, sd_notify.
 - ``sources/``: listening history and candidate feeds, one module per source type.
-- ``acquire/``: getting audio: matching, the yt-dlp fetcher, throttling, the fetch pipeline.
+- ``acquire/``: getting audio: matching, the yt-dlp fetcher, the fetch pipeline, analysis.
+- ``listening/``: where the queue is heard: the library folder, MPD, Subsonic, plays.
 - ``playlists/``: playlist formats, ``tastebud export`` and the ``[[playlists]]`` job.
 - ``dashboard/``: a snapshot of reads and a view that only renders.
 - ``demo/``: ``make demo``, on a synthetic corpus.
-- ``config/``: ``config.toml``; ``net.py``: the HTTP client factory and retries.
+- ``config/``: ``config.toml``; ``net/``: the HTTP client, retries, politeness.
+- ``feedback.py``: likes, dislikes and blocks as every front end records them.
+- ``ranking_evidence.py``: what orders the queue and how far to trust it.
 - ``redact.py``: secrets out of logs and stored errors; ``filemodes.py``: the state's umask.
 
-The console script is :func:`daemon.cli.main`.
+Each subpackage's ``__init__`` is its surface: other subpackages import only its
+``__all__``. The console script is :func:`daemon.cli.main`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """The layout is the design: who imports whom, no cycles, short modules.
 
 ``store`` imports nothing of ours; ``classifier`` imports only ``store``'s public surface;
-``daemon`` imports both only through their surfaces; no module imports itself back through
-another; no module is over 400 lines.
+``daemon`` imports both only through their surfaces, and each ``daemon`` subpackage is
+imported from outside only through its own ``__all__`` surface; no module imports itself
+back through another (a literal ``importlib.import_module("...")`` counts as an import);
+every package's docstring names each of its modules; no module is over 400 lines.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,11 +40,25 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
     return ".".join([*base, node.module] if node.module else base)
 
 
+def _imported_by_name(node: ast.AST) -> str | None:
+    """The module a literal ``import_module("...")`` call imports."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    arg = node.args[0]
+    if name == "import_module" and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    return None
+
+
 def _imports(module: str, path: Path) -> Iterator[str]:
     """Every module of ours that ``module`` imports, at any depth of its code."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if (by_name := _imported_by_name(node)) is not None:
+            yield by_name
+        elif isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             target = _resolve(module, node, path.name == "__init__.py")
@@ -102,6 +119,59 @@ def test_no_import_cycles() -> None:
     graph = _graph()
     cycles = [cycle for module in graph if (cycle := _cycle_from(graph, module))]
     assert cycles == []
+
+
+def _subpackage(module: str) -> str | None:
+    """The ``daemon`` subpackage (``daemon.sources``...) that ``module`` belongs to, if any."""
+    parts = module.split(".")
+    if parts[0] != "daemon" or len(parts) < 2:
+        return None
+    candidate = ".".join(parts[:2])
+    return candidate if (ROOT / "daemon" / parts[1]).is_dir() else None
+
+
+def test_daemon_subpackages_are_imported_through_their_surfaces() -> None:
+    reached_into = sorted(
+        (source, target)
+        for source, targets in _graph().items()
+        for target in targets
+        if (home := _subpackage(target)) is not None
+        and target != home
+        and _subpackage(source) != home
+    )
+    assert reached_into == []
+
+
+def _packages() -> list[Path]:
+    return sorted(path.parent for pkg in PACKAGES for path in (ROOT / pkg).rglob("__init__.py"))
+
+
+@pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_daemon_subpackage_has_a_surface(package: Path) -> None:
+    if _subpackage(_module_name(package / "__init__.py")) is None:
+        pytest.skip("not a daemon subpackage")
+    tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
+    names = [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    ]
+    assert "__all__" in names, f"{package.relative_to(ROOT)}/__init__.py has no __all__"
+
+
+@pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_package_docstring_names_each_module(package: Path) -> None:
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+    members = sorted(
+        path.stem if path.is_file() else path.name
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+        or (path / "__init__.py").is_file()
+    )
+    missing = [name for name in members if not re.search(rf"``{name}(/|\.py)?``", doc or "")]
+    assert missing == [], f"{package.relative_to(ROOT)}'s docstring does not name {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(_modules()))

@@ -1,7 +1,11 @@
 """The store-driven side of the taste model: labels from history, training cycles, rescoring.
 
 Everything here reads or writes the :class:`~store.Store` and hands arrays to the
-model side (:mod:`classifier.taste`), which never sees the store.
+model side (:mod:`classifier.taste`), which never sees the store: the labelled set
+(``labels``), the feature cache's reads (``features``), the history as the ranking head
+sees it (``scene``), one training cycle (``train``) and the challenger's training and
+judging (``validation``), scoring every candidate (``rescore``) and why each is queued
+(``because``).
 """
 
 from __future__ import annotations

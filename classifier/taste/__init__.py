@@ -4,7 +4,8 @@ Arrays and tensors in, arrays and tensors out: the model (``model``), its
 labelled set (``labelset``) and packed features (``features``), the train /
 validation split (``split``), fitting the body (``fit``), the kernel similarity
 inputs and ranking head (``kernel``, ``mix``), the judge (``judge``), benchmark
-measures (``metrics``, ``centroid``), and checkpoints on disk (``checkpoints``).
+measures (``metrics``, ``centroid``), the model folded for fast scoring (``folded``),
+and checkpoints on disk (``checkpoints``).
 What reads the store to drive them lives in :mod:`classifier.cycle`.
 """
 

@@ -1,7 +1,10 @@
 """The ``tastebud`` command line.
 
-Every error tastebud raises on purpose becomes one line on stderr and a
-non-zero exit code; a traceback is a bug.
+The argument parser is ``parser``; each command group has its module, imported when the
+command runs: ``service`` (``run``, ``once``), ``dashboard``, ``status``, ``queue``,
+``feedback``, ``export``, ``importing`` (``import``), ``doctor`` and ``config``
+(``config check``). Every error tastebud raises on purpose becomes one line on stderr and
+a non-zero exit code; a traceback is a bug.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""config.toml: the dataclasses, the loader that validates them, and the TOML dump."""
+"""config.toml: the dataclasses (``schema``), the loader that validates them (``load``),
+the TOML dump (``dump``) and the configuration's error (``errors``).
+"""
 
 from __future__ import annotations
 

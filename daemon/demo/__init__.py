@@ -1,5 +1,7 @@
 """``make demo``: the whole pipeline, offline, on a synthetic corpus (``corpus``), run by
-the real daemon (``run``); ``python -m daemon.demo`` runs it."""
+the real daemon (``run``), its playlists made portable (``playlists``); ``python -m
+daemon.demo`` runs it.
+"""
 
 from __future__ import annotations
 

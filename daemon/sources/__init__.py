@@ -1,9 +1,13 @@
 """Listening-history sources and candidate feeds, one module each behind :class:`Source`.
 
-Each source module defines its config class and registers its ``type``
-(:mod:`daemon.sources.registry`); importing this package imports them all, in
-the order the config's error messages list the types. :func:`poll_history` and
-:func:`poll_feeds` (:mod:`daemon.sources.poll`) poll every configured one.
+History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
+``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
+Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
+``directory``. What they share: the poll context and the protocol (``base``), tolerant
+parsing (``_parse``), the types they register (``registry``) and polling every
+configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`). Importing this
+package imports every source module, in the order the config's error messages list the
+types.
 """
 
 from __future__ import annotations
