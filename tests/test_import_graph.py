@@ -10,6 +10,7 @@ every package's docstring names each of its modules; no module is over 400 lines
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,10 +147,13 @@ def _packages() -> list[Path]:
     return sorted(path.parent for pkg in PACKAGES for path in (ROOT / pkg).rglob("__init__.py"))
 
 
-@pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
+DAEMON_SUBPACKAGES = [
+    path for path in _packages() if _subpackage(_module_name(path / "__init__.py")) is not None
+]
+
+
+@pytest.mark.parametrize("package", DAEMON_SUBPACKAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_each_daemon_subpackage_has_a_surface(package: Path) -> None:
-    if _subpackage(_module_name(package / "__init__.py")) is None:
-        pytest.skip("not a daemon subpackage")
     tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     names = [
         target.id
@@ -159,6 +163,22 @@ def test_each_daemon_subpackage_has_a_surface(package: Path) -> None:
         if isinstance(target, ast.Name)
     ]
     assert "__all__" in names, f"{package.relative_to(ROOT)}/__init__.py has no __all__"
+
+
+LAZY_SURFACES = sorted(
+    _module_name(path / "__init__.py")
+    for path in _packages()
+    if "lazy_getattr(" in (path / "__init__.py").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("package", LAZY_SURFACES)
+def test_a_lazy_surface_lists_every_name_once_and_each_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    where = vars(module)["_WHERE"]
+    assert sorted(where) == sorted(module.__all__)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
 
 
 @pytest.mark.parametrize("package", _packages(), ids=lambda p: str(p.relative_to(ROOT)))
