@@ -5,6 +5,8 @@ a wrong type names the expected type. Secrets (tokens, API keys, the cookies
 file) may come from the TOML, from an environment variable
 ``TASTEBUD_<NAME>_<FIELD>``, or from a file ``<NAME>_<FIELD>`` in
 ``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``); they are never printed.
+What a field may hold is declared on it (:mod:`daemon.config.schema`'s ``bounded``,
+``choice``, ``checked``) and checked here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config.schema import (
-    EXPORT_FORMATS,
     Config,
     DaemonConfig,
     FeedConfig,
@@ -168,7 +169,7 @@ def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
     for name, f in fields.items():
         if name in data:
             values[name] = _coerce(data[name], hints[name], path, f"{where}.{name}")
-            _check_range(values[name], f.metadata, path, f"{where}.{name}")
+            _check_field(values[name], f.metadata, path, f"{where}.{name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{path}: {where} needs the key '{name}'")
     built = cls(**values)
@@ -209,13 +210,23 @@ _LIMITS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
 }
 
 
+def _check_field(value: Any, metadata: Mapping[str, Any], path: str, where: str) -> None:
+    """Hold a value to what its field declares: a range, choices, a check."""
+    _check_range(value, metadata, path, where)
+    if (choices := metadata.get("choices")) is not None:
+        _one_of(value.upper() if metadata.get("ignore_case") else value, choices, path, where)
+    if (check := metadata.get("check")) is not None and (problem := check(value)):
+        raise ConfigError(f"{path}: {where} = {value!r} {problem}")
+
+
 def _check_range(value: Any, limits: Mapping[str, Any], path: str, where: str) -> None:
     """Hold a number within its field's ``above`` / ``at_least`` / ``at_most`` metadata."""
     bounds = [(word, op, limits[key]) for key, (word, op) in _LIMITS.items() if key in limits]
     if all(op(value, bound) for _, op, bound in bounds):
         return
     wanted = " and ".join(f"{word} {bound:g}" for word, _, bound in bounds)
-    raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}")
+    note = f" ({limits['note']})" if "note" in limits else ""
+    raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}{note}")
 
 
 def _type_name(value: Any) -> str:
@@ -269,27 +280,8 @@ def _validate(config: Config, path: str) -> None:
     for array in SOURCE_ARRAYS:
         for i, item in enumerate(getattr(config, array)):
             _check_source(item, array, i, path)
-    for i, p in enumerate(config.playlists):
-        _one_of(p.format, EXPORT_FORMATS, path, f"playlists[{i}].format")
-        _check_playlist(p, path, f"playlists[{i}]")
-    _one_of(
-        config.daemon.log_level.upper(),
-        ("DEBUG", "INFO", "WARNING", "ERROR"),
-        path,
-        "daemon.log_level",
-    )
     if config.fetch.min_duration_s >= config.fetch.max_duration_s:
         raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")
-
-
-def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
-    """A playlist's name is a file name in its folder: it cannot climb out or hide."""
-    name = playlist.name
-    if not name.strip() or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
-        raise ConfigError(
-            f"{path}: {where}.name = {name!r} must be a plain file name (no '/', no leading "
-            "'.'): to write elsewhere, set path"
-        )
 
 
 def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:

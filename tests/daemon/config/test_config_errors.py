@@ -82,6 +82,8 @@ OUT_OF_RANGE = {
     '[[history]]\ntype = "listenbrainz"\nuser = "u"\npage_size = 0': "history[0].page_size",
     "[library]\nsize = -1": "library.size = -1 is out of range: it must be at least 0",
     "[mpd]\nport = 70000": "mpd.port = 70000 is out of range: it must be at least 1 and at most",
+    "[daemon]\nnice = 20": "daemon.nice = 20 is out of range: it must be at least 0 and at most 19 "
+    "(0 is normal priority, 19 the lowest)",
 }
 
 
@@ -97,3 +99,24 @@ def test_the_edges_of_a_range_are_accepted() -> None:
     config = parse_config("[fetch]\nmin_match_confidence = 1\nhost_delay_s = 0\n")
     assert config.fetch.min_match_confidence == 1.0
     assert config.fetch.host_delay_s == 0.0
+
+
+NOT_ONE_OF = {
+    '[daemon]\nlog_level = "verbose"': "daemon.log_level = 'VERBOSE' must be one of DEBUG, INFO, "
+    "WARNING, ERROR",
+    '[daemon]\nlog_level = "warn"': "did you mean 'WARNING'?",
+    '[[playlists]]\nname = "top"\nformat = "m3u"': "playlists[0].format = 'm3u' must be one of "
+    "m3u8, xspf, csv, json, jspf; did you mean 'm3u8'?",
+}
+
+
+@pytest.mark.parametrize("text", NOT_ONE_OF, ids=range(len(NOT_ONE_OF)))
+def test_a_value_outside_its_choices_names_them(text: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text + "\n", "my.toml")
+    assert str(err.value).startswith("my.toml: ")
+    assert NOT_ONE_OF[text] in str(err.value)
+
+
+def test_choices_ignore_case_where_declared() -> None:
+    assert parse_config('[daemon]\nlog_level = "debug"\n').daemon.log_level == "debug"
