@@ -19,8 +19,11 @@ from daemon.config.schema import (
     QueueConfig,
     ScheduleConfig,
     Secret,
+    SourceSchemas,
     StorageConfig,
     SubsonicConfig,
+    bounded,
+    secret,
 )
 
 __all__ = [
@@ -39,9 +42,12 @@ __all__ = [
     "QueueConfig",
     "ScheduleConfig",
     "Secret",
+    "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
+    "bounded",
     "dump_config",
     "load_config",
     "parse_config",
+    "secret",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -24,6 +24,7 @@ __all__ = [
     "QueueConfig",
     "ScheduleConfig",
     "Secret",
+    "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
     "bounded",
@@ -127,47 +128,45 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class HistoryConfig:
-    """One listening-history source (``[[history]]``); each source type subclasses it."""
+    """One listening-history source (``[[history]]``): what every source type shares.
+
+    Each source module subclasses it with exactly the keys its type takes (the default
+    of ``type`` names the type) and registers it; the loader is given those classes
+    (:class:`SourceSchemas`).
+    """
 
     required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
     type: str
     name: str = ""
-    user: str = ""
-    url: str = ""
-    path: str = ""
-    token: Secret = secret()
-    api_key: Secret = secret()
-    auth_file: str = ""
-    include_youtube: bool = False
-    feedback: bool = True
-    push_feedback: bool = False
-    page_size: int = bounded(100, above=0)
-    overlap_s: int = bounded(3600, at_least=0)
 
     @property
     def key(self) -> str:
         """The source's name in cursors, runs and logs."""
-        return self.name or (f"{self.type}:{self.user}" if self.user else self.type)
+        return self.name or self.type
 
 
 @dataclass(frozen=True)
 class FeedConfig:
-    """One candidate feed (``[[feeds]]``); each feed type subclasses it."""
+    """One candidate feed (``[[feeds]]``): what every feed type shares (see HistoryConfig)."""
 
     required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
     type: str
     name: str = ""
-    url: str = ""
-    user: str = ""
-    path: str = ""
-    api_url: str = ""
-    token: Secret = secret()
-    max_items: int = bounded(50, above=0)
 
     @property
     def key(self) -> str:
         """The feed's name in the queue, cursors, runs and logs."""
-        return self.name or self.url or self.path or f"{self.type}:{self.user}"
+        return self.name or self.type
+
+
+@dataclass(frozen=True)
+class SourceSchemas:
+    """The config class of each source type: what ``[[history]]`` and ``[[feeds]]`` tables
+    are parsed into, by their ``type``. The sources' registry makes it
+    (``daemon.sources.config_schemas()``); whoever loads the config passes it."""
+
+    history: Mapping[str, type[HistoryConfig]] = field(default_factory=dict)
+    feeds: Mapping[str, type[FeedConfig]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Listening-history sources and candidate feeds, one module each behind :class:`Source`.
 
-Each source module defines its config class and registers its ``type``
-(:mod:`daemon.sources.registry`); importing this package imports them all, in
-the order the config's error messages list the types. :func:`poll_history` and
+Each source module defines its config class, with exactly the keys its type
+takes, and registers its ``type`` (:mod:`daemon.sources.registry`); importing
+this package imports them all, in the order the config's error messages list
+the types. :func:`config_schemas` is what the config loader is given. :func:`poll_history` and
 :func:`poll_feeds` (:mod:`daemon.sources.poll`) poll every configured one.
 """
 
@@ -27,7 +28,7 @@ from daemon.sources.poll import (
     poll_feeds,
     poll_history,
 )
-from daemon.sources.registry import SourceType, source_types
+from daemon.sources.registry import SourceType, config_schemas, source_types
 
 __all__ = [
     "BACKOFF_BASE_S",
@@ -38,6 +39,7 @@ __all__ = [
     "SourceType",
     "backoff_until",
     "build_source",
+    "config_schemas",
     "poll_feeds",
     "poll_history",
     "source_types",

@@ -9,6 +9,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import parse_config
+from daemon.sources import config_schemas
 from store import ConfigError
 
 
@@ -65,7 +66,7 @@ def test_an_unreadable_credential_is_one_line(
     (tmp_path / "listenbrainz_token").write_bytes(b"\xff\xfe")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     with pytest.raises(ConfigError, match="listenbrainz_token: cannot read credential"):
-        parse_config('[[history]]\ntype = "listenbrainz"\nuser = "u"\n')
+        parse_config('[[history]]\ntype = "listenbrainz"\nuser = "u"\n', sources=config_schemas())
 
 
 OUT_OF_RANGE = {
@@ -90,7 +91,7 @@ OUT_OF_RANGE = {
 @pytest.mark.parametrize("text", OUT_OF_RANGE, ids=range(len(OUT_OF_RANGE)))
 def test_numbers_out_of_range_name_the_valid_range(text: str) -> None:
     with pytest.raises(ConfigError) as err:
-        parse_config(text + "\n", "my.toml")
+        parse_config(text + "\n", "my.toml", sources=config_schemas())
     assert str(err.value).startswith("my.toml: ")
     assert OUT_OF_RANGE[text] in str(err.value)
 
