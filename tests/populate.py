@@ -20,6 +20,7 @@ import numpy as np
 
 from classifier import ModelConfig, explain
 from daemon.config import Config, parse_config
+from daemon.sources import config_schemas
 from store import ListenIn, Store, TrackRef
 
 __all__ = ["Population", "populate"]
@@ -219,4 +220,5 @@ def write_config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
     """A config.toml in ``tmp_path`` whose state dir is ``tmp_path/state``, parsed."""
     path = tmp_path / "config.toml"
     path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
-    return parse_config(path.read_text(encoding="utf-8"), str(path)), path
+    text = path.read_text(encoding="utf-8")
+    return parse_config(text, str(path), sources=config_schemas()), path

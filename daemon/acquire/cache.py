@@ -43,5 +43,7 @@ def local_path(url: str) -> Path | None:
 
 
 def local_roots(config: Config) -> list[Path]:
-    """The folders whose files ``file://`` tracks may name: the directory feeds' paths."""
-    return [Path(f.path).expanduser() for f in config.feeds if f.type == "directory" and f.path]
+    """The folders whose files ``file://`` tracks may name: the directory feeds' paths
+    (``path`` of a ``type = "directory"`` feed; the sources import this package)."""
+    paths = [getattr(f, "path", "") for f in config.feeds if f.type == "directory"]
+    return [Path(path).expanduser() for path in paths if path]

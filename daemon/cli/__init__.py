@@ -21,6 +21,7 @@ from daemon.cli.parser import build_parser
 from daemon.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 from daemon.filemodes import apply_state_umask, tighten, under_systemd
 from daemon.redact import RedactingFilter, config_secrets, remember_secrets
+from daemon.sources import config_schemas
 from store import TastebudError
 
 __all__ = ["build_parser", "main"]
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tastebud`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        config = load_config(_config_path(args))
+        config = load_config(_config_path(args), sources=config_schemas())
         remember_secrets(config_secrets(config))
         _private_state(config)
         setup_logging(config.daemon.log_level, args.verbose, args.quiet)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Config, HistoryConfig
+from daemon.sources import LastfmConfig
 from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -167,7 +168,7 @@ def check_subsonic(config: Config) -> Check:
 def _history_setup(history: HistoryConfig) -> Check | None:
     """A problem a ``[[history]]`` source will hit on its first poll, found now."""
     name = f"history {history.key}"
-    if history.type == "lastfm" and not history.api_key:
+    if isinstance(history, LastfmConfig) and not history.api_key:
         return Check(
             name,
             False,

@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable
 
 from daemon import feedback
-from daemon.config import Config, HistoryConfig
+from daemon.config import Config
+from daemon.sources import ListenBrainzConfig
 from store import Store
 
 __all__ = ["cmd_feedback"]
@@ -31,8 +32,12 @@ __all__ = ["cmd_feedback"]
 TRACK_KINDS = ("like", "dislike", "dismiss")
 
 
-def _pushers(config: Config) -> list[HistoryConfig]:
-    return [h for h in config.history if h.type == "listenbrainz" and h.push_feedback and h.token]
+def _pushers(config: Config) -> list[ListenBrainzConfig]:
+    return [
+        h
+        for h in config.history
+        if isinstance(h, ListenBrainzConfig) and h.push_feedback and h.token
+    ]
 
 
 def _push_note(config: Config, kind: str) -> str:

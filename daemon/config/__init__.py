@@ -22,8 +22,11 @@ from daemon.config.schema import (
     QueueConfig,
     ScheduleConfig,
     Secret,
+    SourceSchemas,
     StorageConfig,
     SubsonicConfig,
+    bounded,
+    secret,
 )
 
 __all__ = [
@@ -43,9 +46,12 @@ __all__ = [
     "QueueConfig",
     "ScheduleConfig",
     "Secret",
+    "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
+    "bounded",
     "dump_config",
     "load_config",
     "parse_config",
+    "secret",
 ]

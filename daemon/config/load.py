@@ -5,6 +5,12 @@ a wrong type names the expected type. Secrets (tokens, API keys, the cookies
 file) may come from the TOML, from an environment variable
 ``TASTEBUD_<NAME>_<FIELD>``, or from a file ``<NAME>_<FIELD>`` in
 ``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``); they are never printed.
+
+``[[history]]`` and ``[[feeds]]`` tables are parsed into the config class of their
+``type``, which the caller passes (``sources``: the sources' registry, as Mopidy's
+loader is given its extensions' schemas); a key another type takes is unknown here.
+What a field may hold is declared on it (:mod:`daemon.config.schema`'s ``bounded``,
+``choice``, ``checked``, ``secret``, and a type's ``required`` keys) and checked here.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from typing import Any
 
 from daemon.config.errors import ConfigError
 from daemon.config.schema import (
-    EXPORT_FORMATS,
     Config,
     DaemonConfig,
     FeedConfig,
@@ -38,6 +43,7 @@ from daemon.config.schema import (
     QueueConfig,
     ScheduleConfig,
     Secret,
+    SourceSchemas,
     StorageConfig,
     SubsonicConfig,
 )
@@ -45,7 +51,7 @@ from daemon.config.schema import (
 __all__ = ["ARRAYS", "DEFAULT_CONFIG_PATH", "TABLES", "load_config", "parse_config"]
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
-SOURCE_ARRAYS = ("history", "feeds")  # their item classes come from the sources' registry
+SOURCE_ARRAYS = ("history", "feeds")  # their item classes come from ``sources``
 
 TABLES: dict[str, Any] = {
     "storage": StorageConfig,
@@ -68,8 +74,9 @@ ARRAYS: dict[str, Any] = {
 logger = logging.getLogger(__name__)
 
 
-def load_config(path: Path | str) -> Config:
-    """Read and validate a config file."""
+def load_config(path: Path | str, *, sources: SourceSchemas | None = None) -> Config:
+    """Read and validate a config file; ``sources`` gives the source types' config classes
+    (without it, a ``[[history]]`` or ``[[feeds]]`` table is an error)."""
     path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
@@ -96,11 +103,13 @@ def load_config(path: Path | str) -> Config:
             f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
             " save the file as UTF-8"
         ) from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), sources=sources)
 
 
-def parse_config(text: str, path: str = "config.toml") -> Config:
-    """Parse config text; errors name ``path``."""
+def parse_config(
+    text: str, path: str = "config.toml", *, sources: SourceSchemas | None = None
+) -> Config:
+    """Parse config text; errors name ``path``; ``sources`` as for :func:`load_config`."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -111,21 +120,33 @@ def parse_config(text: str, path: str = "config.toml") -> Config:
         values[name] = _build(cls, _table(data, name, path), path, name)
     for name, cls in ARRAYS.items():
         items = enumerate(_array(data, name, path))
-        values[name] = tuple(
-            _build(_item_class(name, cls, item), item, path, f"{name}[{i}]") for i, item in items
-        )
+        values[name] = tuple(_build_item(name, cls, item, path, i, sources) for i, item in items)
     config = Config(**values)
     _validate(config, path)
     return config
 
 
-def _item_class(array: str, base: Any, item: dict[str, Any]) -> Any:
-    """The registered config class of a ``[[history]]`` or ``[[feeds]]`` item's type."""
+def _build_item(
+    array: str, base: Any, item: dict[str, Any], path: str, i: int, sources: SourceSchemas | None
+) -> Any:
+    """One item of an array of tables; a ``[[history]]`` or ``[[feeds]]`` item as the config
+    class of its ``type``, which takes only that type's keys."""
+    where = f"{array}[{i}]"
     if array not in SOURCE_ARRAYS:
-        return base
-    from daemon.sources import source_types  # the sources import this package
-
-    return source_types(array).get(str(item.get("type")), base)
+        return _build(base, item, path, where)
+    if sources is None:
+        raise ConfigError(
+            f"{path}: {where} cannot be read: the config was loaded without the source types "
+            "(a bug: the caller must pass sources=daemon.sources.config_schemas())"
+        )
+    types: Mapping[str, Any] = getattr(sources, array)
+    kind = item.get("type")
+    if not isinstance(kind, str):
+        hint = 'type = "..."' if kind is None else f"type to be a string, not {_type_name(kind)}"
+        raise ConfigError(f"{path}: {where} needs {hint}: one of {', '.join(types)}")
+    _one_of(kind, tuple(types), path, f"{where}.type")
+    others = {name: cls for name, cls in types.items() if name != kind}
+    return _build(types[kind], item, path, where, others=others)
 
 
 def _table(data: dict[str, Any], name: str, path: str) -> dict[str, Any]:
@@ -160,19 +181,55 @@ def _check_keys(data: dict[str, Any], known: list[str], path: str, where: str) -
             raise ConfigError(f"{path}: unknown key '{place}{key}'{hint}")
 
 
-def _build(cls: Any, data: dict[str, Any], path: str, where: str) -> Any:
+def _check_source_keys(
+    data: dict[str, Any], cls: Any, others: Mapping[str, Any], path: str, where: str
+) -> None:
+    """The keys of a source table: those of its type; another type's key names that type."""
+    known = [f.name for f in dataclasses.fields(cls)]
+    kind = data["type"]
+    for key in data:
+        if key in known:
+            continue
+        owners = [name for name, other in others.items() if key in _field_names(other)]
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        listed = f"known keys for {kind}: {', '.join(known)}"
+        if owners:
+            hint = f": {key} is a key of type {' and '.join(owners)}; {listed}"
+        else:
+            hint = f"; did you mean '{close[0]}'?" if close else f"; {listed}"
+        raise ConfigError(f"{path}: unknown key '{where}.{key}' for type = \"{kind}\"{hint}")
+
+
+def _field_names(cls: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _build(
+    cls: Any,
+    data: dict[str, Any],
+    path: str,
+    where: str,
+    *,
+    others: Mapping[str, Any] | None = None,
+) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    _check_keys(data, list(fields), path, where)
+    if others is None:
+        _check_keys(data, list(fields), path, where)
+    else:
+        _check_source_keys(data, cls, others, path, where)
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, f in fields.items():
         if name in data:
             values[name] = _coerce(data[name], hints[name], path, f"{where}.{name}")
-            _check_range(values[name], f.metadata, path, f"{where}.{name}")
+            _check_field(values[name], f.metadata, path, f"{where}.{name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{path}: {where} needs the key '{name}'")
-    built = cls(**values)
-    return _fill_secrets(built, where)
+    built = _fill_secrets(cls(**values), where)
+    for key in getattr(cls, "required", ()):
+        if not getattr(built, key):
+            raise ConfigError(f'{path}: {where} ({built.type}) needs {key} = "..."')
+    return built
 
 
 def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
@@ -209,13 +266,23 @@ _LIMITS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
 }
 
 
+def _check_field(value: Any, metadata: Mapping[str, Any], path: str, where: str) -> None:
+    """Hold a value to what its field declares: a range, choices, a check."""
+    _check_range(value, metadata, path, where)
+    if (choices := metadata.get("choices")) is not None:
+        _one_of(value.upper() if metadata.get("ignore_case") else value, choices, path, where)
+    if (check := metadata.get("check")) is not None and (problem := check(value)):
+        raise ConfigError(f"{path}: {where} = {value!r} {problem}")
+
+
 def _check_range(value: Any, limits: Mapping[str, Any], path: str, where: str) -> None:
     """Hold a number within its field's ``above`` / ``at_least`` / ``at_most`` metadata."""
     bounds = [(word, op, limits[key]) for key, (word, op) in _LIMITS.items() if key in limits]
     if all(op(value, bound) for _, op, bound in bounds):
         return
     wanted = " and ".join(f"{word} {bound:g}" for word, _, bound in bounds)
-    raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}")
+    note = f" ({limits['note']})" if "note" in limits else ""
+    raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}{note}")
 
 
 def _type_name(value: Any) -> str:
@@ -266,39 +333,9 @@ def _lookup_secret(cred: str) -> str:
 
 
 def _validate(config: Config, path: str) -> None:
-    for array in SOURCE_ARRAYS:
-        for i, item in enumerate(getattr(config, array)):
-            _check_source(item, array, i, path)
-    for i, p in enumerate(config.playlists):
-        _one_of(p.format, EXPORT_FORMATS, path, f"playlists[{i}].format")
-        _check_playlist(p, path, f"playlists[{i}]")
-    _one_of(
-        config.daemon.log_level.upper(),
-        ("DEBUG", "INFO", "WARNING", "ERROR"),
-        path,
-        "daemon.log_level",
-    )
+    """What no single field can check: how fields relate."""
     if config.fetch.min_duration_s >= config.fetch.max_duration_s:
         raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")
-
-
-def _check_playlist(playlist: PlaylistConfig, path: str, where: str) -> None:
-    """A playlist's name is a file name in its folder: it cannot climb out or hide."""
-    name = playlist.name
-    if not name.strip() or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
-        raise ConfigError(
-            f"{path}: {where}.name = {name!r} must be a plain file name (no '/', no leading "
-            "'.'): to write elsewhere, set path"
-        )
-
-
-def _check_source(item: HistoryConfig | FeedConfig, array: str, i: int, path: str) -> None:
-    from daemon.sources import source_types
-
-    _one_of(item.type, tuple(source_types(array)), path, f"{array}[{i}].type")
-    for key in item.required:
-        if not getattr(item, key):
-            raise ConfigError(f'{path}: {array}[{i}] ({item.type}) needs {key} = "..."')
 
 
 def _one_of(value: str, allowed: tuple[str, ...], path: str, where: str) -> None:

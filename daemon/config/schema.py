@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from classifier import ModelConfig
-from daemon.config.errors import ConfigError
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -24,9 +24,13 @@ __all__ = [
     "QueueConfig",
     "ScheduleConfig",
     "Secret",
+    "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
     "bounded",
+    "checked",
+    "choice",
+    "secret",
 ]
 
 EXPORT_FORMATS = ("m3u8", "xspf", "csv", "json", "jspf")
@@ -43,6 +47,10 @@ class Secret(str):
 
 _SECRET = {"secret": True}
 N = TypeVar("N", int, float)
+T = TypeVar("T")
+
+# What the loader checks is declared on the fields (``field`` metadata) with these helpers;
+# the loader (:mod:`daemon.config.load`) is the one place that checks it.
 
 
 def bounded(
@@ -51,12 +59,56 @@ def bounded(
     above: float | None = None,
     at_least: float | None = None,
     at_most: float | None = None,
+    note: str = "",
 ) -> N:
-    """A number field whose range the loader checks (``field`` metadata, like the secrets)."""
+    """A number field whose range the loader checks; ``note`` says what the ends mean."""
     limits = {"above": above, "at_least": at_least, "at_most": at_most}
-    metadata = {k: v for k, v in limits.items() if v is not None}
+    metadata: dict[str, Any] = {k: v for k, v in limits.items() if v is not None}
+    if note:
+        metadata["note"] = note
     value: N = field(default=default, metadata=metadata)
     return value
+
+
+def choice(default: str, choices: tuple[str, ...], *, ignore_case: bool = False) -> str:
+    """A string field the loader holds to one of ``choices`` (with a did-you-mean)."""
+    value: str = field(default=default, metadata={"choices": choices, "ignore_case": ignore_case})
+    return value
+
+
+def checked(default: T, check: Callable[[T], str | None]) -> T:
+    """A field whose configured value the loader passes to ``check``: it returns what is
+    wrong and how to fix it (the loader puts the file, the key and the value before it),
+    or None."""
+    value: T = field(default=default, metadata={"check": check})
+    return value
+
+
+def secret() -> Secret:
+    """A secret string field: filled from the environment or the credentials directory
+    when empty, never printed."""
+    value: Secret = field(default=Secret(""), metadata=_SECRET)
+    return value
+
+
+def _not_a_umask(value: str) -> str | None:
+    try:
+        bits = int(value, 8)
+    except ValueError:
+        bits = -1
+    if 0 <= bits <= 0o777:
+        return None
+    return (
+        'is not a umask: write octal digits such as "0027" (group may read, others nothing) '
+        'or "0077"'
+    )
+
+
+def _not_a_file_name(name: str) -> str | None:
+    """A playlist's name is a file name in its folder: it cannot climb out or hide."""
+    if not name.strip() or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+        return "must be a plain file name (no '/', no leading '.'): to write elsewhere, set path"
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,18 +118,7 @@ class StorageConfig:
     dir: str = ""
     cache_dir: str = ""
     backup: bool = False
-    umask: str = "0027"
-
-    def __post_init__(self) -> None:
-        try:
-            bits = int(self.umask, 8)
-        except ValueError:
-            bits = -1
-        if not 0 <= bits <= 0o777:
-            raise ConfigError(
-                f"[storage] umask {self.umask!r} is not a umask: write octal digits "
-                'such as "0027" (group may read, others nothing) or "0077"'
-            )
+    umask: str = checked("0027", _not_a_umask)
 
     @property
     def umask_bits(self) -> int:
@@ -87,47 +128,45 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class HistoryConfig:
-    """One listening-history source (``[[history]]``); each source type subclasses it."""
+    """One listening-history source (``[[history]]``): what every source type shares.
+
+    Each source module subclasses it with exactly the keys its type takes (the default
+    of ``type`` names the type) and registers it; the loader is given those classes
+    (:class:`SourceSchemas`).
+    """
 
     required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
     type: str
     name: str = ""
-    user: str = ""
-    url: str = ""
-    path: str = ""
-    token: Secret = field(default=Secret(""), metadata=_SECRET)
-    api_key: Secret = field(default=Secret(""), metadata=_SECRET)
-    auth_file: str = ""
-    include_youtube: bool = False
-    feedback: bool = True
-    push_feedback: bool = False
-    page_size: int = bounded(100, above=0)
-    overlap_s: int = bounded(3600, at_least=0)
 
     @property
     def key(self) -> str:
         """The source's name in cursors, runs and logs."""
-        return self.name or (f"{self.type}:{self.user}" if self.user else self.type)
+        return self.name or self.type
 
 
 @dataclass(frozen=True)
 class FeedConfig:
-    """One candidate feed (``[[feeds]]``); each feed type subclasses it."""
+    """One candidate feed (``[[feeds]]``): what every feed type shares (see HistoryConfig)."""
 
     required: ClassVar[tuple[str, ...]] = ()  # keys a table of this type must set
     type: str
     name: str = ""
-    url: str = ""
-    user: str = ""
-    path: str = ""
-    api_url: str = ""
-    token: Secret = field(default=Secret(""), metadata=_SECRET)
-    max_items: int = bounded(50, above=0)
 
     @property
     def key(self) -> str:
         """The feed's name in the queue, cursors, runs and logs."""
-        return self.name or self.url or self.path or f"{self.type}:{self.user}"
+        return self.name or self.type
+
+
+@dataclass(frozen=True)
+class SourceSchemas:
+    """The config class of each source type: what ``[[history]]`` and ``[[feeds]]`` tables
+    are parsed into, by their ``type``. The sources' registry makes it
+    (``daemon.sources.config_schemas()``); whoever loads the config passes it."""
+
+    history: Mapping[str, type[HistoryConfig]] = field(default_factory=dict)
+    feeds: Mapping[str, type[FeedConfig]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,7 +189,7 @@ class FetchConfig:
     retry_base_s: float = bounded(900.0, at_least=0)
     bot_retry_s: float = bounded(6 * 3600.0, at_least=0)
     socket_timeout_s: float = bounded(30.0, above=0)
-    cookies_file: Secret = field(default=Secret(""), metadata=_SECRET)
+    cookies_file: Secret = secret()
     proxy: str = ""
 
 
@@ -180,8 +219,8 @@ class QueueConfig:
 class PlaylistConfig:
     """A playlist file the daemon keeps up to date (``[[playlists]]``)."""
 
-    name: str
-    format: str = "m3u8"
+    name: str = field(metadata={"check": _not_a_file_name})
+    format: str = choice("m3u8", EXPORT_FORMATS)
     path: str = ""
     limit: int = bounded(50, above=0)
     min_score: float = 0.0
@@ -203,7 +242,7 @@ class MpdConfig:
 
     host: str = ""
     port: int = bounded(6600, at_least=1, at_most=65535)
-    password: Secret = field(default=Secret(""), metadata=_SECRET)
+    password: Secret = secret()
     playlist: str = "tastebud"
     enqueue: bool = False
     history: bool = False
@@ -215,7 +254,7 @@ class SubsonicConfig:
 
     url: str = ""  # empty: none
     user: str = ""
-    password: Secret = field(default=Secret(""), metadata=_SECRET)
+    password: Secret = secret()
     playlist: str = "tastebud"
 
 
@@ -232,14 +271,8 @@ class PlayerConfig:
 class DaemonConfig:
     """Process settings (``[daemon]``)."""
 
-    log_level: str = "INFO"
-    nice: int = 10
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.nice <= 19:
-            raise ConfigError(
-                f"[daemon] nice {self.nice} is out of range: 0 (normal priority) to 19 (lowest)"
-            )
+    log_level: str = choice("INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), ignore_case=True)
+    nice: int = bounded(10, at_least=0, at_most=19, note="0 is normal priority, 19 the lowest")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from daemon.service.lock import StateLock
 from daemon.service.once import run_recorded
 from daemon.service.sdnotify import Notifier
 from daemon.service.table import JOBS, job
+from daemon.sources import config_schemas
 from store import Store, TastebudError
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class Daemon:
     def _reload(self) -> None:
         self.notifier.reloading()
         try:
-            config = load_config(self.config.path)
+            config = load_config(self.config.path, sources=config_schemas())
         except TastebudError as exc:
             logger.error("reload failed, keeping the old config: %s", exc)
             # READY=1 again, or systemd waits for the reload to end and then kills it

@@ -3,11 +3,12 @@
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
 ``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
 Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
-``directory``. What they share: the poll context and the protocol (``base``), tolerant
-parsing (``_parse``), the types they register (``registry``) and polling every
-configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`). Importing this
-package imports every source module, in the order the config's error messages list the
-types.
+``directory``. Each source module defines its config class, with exactly the keys its
+type takes, and registers its ``type`` (``registry``; :func:`config_schemas` is what the
+config loader is given). What they share: the poll context and the protocol (``base``),
+tolerant parsing (``_parse``), and polling every configured one (``poll``:
+:func:`poll_history`, :func:`poll_feeds`). Importing this package imports every source
+module, in the order the config's error messages list the types.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ from daemon.sources import (  # noqa: F401  (each registers its type on import)
     url_feed,
     ytmusic,
 )
+from daemon.sources._files import FileHistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
+from daemon.sources.directory import DirectoryConfig
 from daemon.sources.importing import format_summary, import_file, located
+from daemon.sources.lastfm import LastfmConfig
+from daemon.sources.lb_export import ExportConfig
+from daemon.sources.lb_recommendations import RecommendationsConfig
+from daemon.sources.listenbrainz import ListenBrainzConfig
 from daemon.sources.poll import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -32,17 +39,30 @@ from daemon.sources.poll import (
     poll_feeds,
     poll_history,
 )
-from daemon.sources.registry import SourceType, source_types
+from daemon.sources.registry import SourceType, config_schemas, source_types
+from daemon.sources.takeout import TakeoutConfig
+from daemon.sources.url_feed import UrlFeedConfig
+from daemon.sources.ytmusic import YTMusicConfig
 
 __all__ = [
     "BACKOFF_BASE_S",
     "BACKOFF_MAX_S",
     "ClientFactory",
+    "DirectoryConfig",
+    "ExportConfig",
+    "FileHistoryConfig",
+    "LastfmConfig",
+    "ListenBrainzConfig",
     "PollContext",
+    "RecommendationsConfig",
     "Source",
     "SourceType",
+    "TakeoutConfig",
+    "UrlFeedConfig",
+    "YTMusicConfig",
     "backoff_until",
     "build_source",
+    "config_schemas",
     "format_summary",
     "import_file",
     "located",

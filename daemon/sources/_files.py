@@ -13,13 +13,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import ClassVar, Generic, TypeVar
 
 from daemon.config import HistoryConfig
 from daemon.net import SourceUnavailableError
 from daemon.sources.base import PollContext
 from store import ListenIn, Store
 
-__all__ = ["CHUNK", "FileHistory", "ImportSummary", "file_stamp", "ingest_stream"]
+__all__ = [
+    "CHUNK",
+    "FileHistory",
+    "FileHistoryConfig",
+    "ImportSummary",
+    "file_stamp",
+    "ingest_stream",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +87,21 @@ def ingest_stream(
     return summary
 
 
-class FileHistory:
+@dataclass(frozen=True)
+class FileHistoryConfig(HistoryConfig):
+    """What the file sources' tables share: the file."""
+
+    required: ClassVar[tuple[str, ...]] = ("path",)
+    path: str = ""
+
+
+C = TypeVar("C", bound=FileHistoryConfig)
+
+
+class FileHistory(Generic[C]):
     """Base of the file sources: re-read the file when it changed."""
 
-    def __init__(self, config: HistoryConfig) -> None:
+    def __init__(self, config: C) -> None:
         self.config = config
         self.key = config.key
         self.path = Path(config.path).expanduser()

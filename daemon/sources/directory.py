@@ -82,12 +82,18 @@ class DirectoryConfig(FeedConfig):
 
     required: ClassVar[tuple[str, ...]] = ("path",)
     type: str = "directory"
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        """The feed's name in the queue, cursors, runs and logs."""
+        return self.name or self.path
 
 
 class DirectoryFeed:
     """A ``[[feeds]] type = "directory"`` feed."""
 
-    def __init__(self, config: FeedConfig) -> None:
+    def __init__(self, config: DirectoryConfig) -> None:
         self.config = config
         self.key = config.key
         self.root = Path(config.path).expanduser()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from daemon.config import ConfigError, HistoryConfig
+from daemon.config import ConfigError, HistoryConfig, Secret, bounded, secret
 from daemon.net import (
     MalformedPayloadError,
     RateLimitedError,
@@ -126,12 +126,22 @@ class LastfmConfig(HistoryConfig):
 
     required: ClassVar[tuple[str, ...]] = ("user",)
     type: str = "lastfm"
+    user: str = ""
+    url: str = ""  # empty: DEFAULT_URL
+    api_key: Secret = secret()  # needed to poll; may come from the environment at run time
+    feedback: bool = True  # import loved tracks
+    overlap_s: int = bounded(3600, at_least=0)  # late scrobbles: re-read this far back
+
+    @property
+    def key(self) -> str:
+        """The source's name in cursors, runs and logs."""
+        return self.name or (f"{self.type}:{self.user}" if self.user else self.type)
 
 
 class LastfmHistory:
     """A ``[[history]] type = "lastfm"`` source."""
 
-    def __init__(self, config: HistoryConfig) -> None:
+    def __init__(self, config: LastfmConfig) -> None:
         if not config.api_key:
             raise ConfigError(
                 f"history {config.key!r} (lastfm) needs api_key (or TASTEBUD_LASTFM_API_KEY)"

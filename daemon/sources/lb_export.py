@@ -14,11 +14,10 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
-from daemon.config import HistoryConfig
 from daemon.net import MalformedPayloadError
-from daemon.sources._files import FileHistory, Parsed
+from daemon.sources._files import FileHistory, FileHistoryConfig, Parsed
 from daemon.sources._parse import log_malformed
 from daemon.sources.listenbrainz import parse_listen
 from daemon.sources.registry import register
@@ -117,14 +116,13 @@ def parse_export_item(item: Any, source: str) -> Parsed:
 
 
 @dataclass(frozen=True)
-class ExportConfig(HistoryConfig):
+class ExportConfig(FileHistoryConfig):
     """A ``[[history]] type = "listenbrainz-export"`` table."""
 
-    required: ClassVar[tuple[str, ...]] = ("path",)
     type: str = "listenbrainz-export"
 
 
-class ExportHistory(FileHistory):
+class ExportHistory(FileHistory[ExportConfig]):
     """A ``[[history]] type = "listenbrainz-export"`` source: re-read when the file changes."""
 
     def read(self) -> Iterator[Parsed]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from daemon.config import FeedConfig
+from daemon.config import FeedConfig, Secret, bounded, secret
 from daemon.net import MalformedPayloadError
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.base import PollContext
@@ -81,12 +81,21 @@ class RecommendationsConfig(FeedConfig):
 
     required: ClassVar[tuple[str, ...]] = ("user",)
     type: str = "listenbrainz-recommendations"
+    user: str = ""
+    api_url: str = ""  # empty: the ListenBrainz API (DEFAULT_URL)
+    token: Secret = secret()
+    max_items: int = bounded(50, above=0)
+
+    @property
+    def key(self) -> str:
+        """The feed's name in the queue, cursors, runs and logs."""
+        return self.name or f"{self.type}:{self.user}"
 
 
 class RecommendationsFeed:
     """A ``[[feeds]] type = "listenbrainz-recommendations"`` feed."""
 
-    def __init__(self, config: FeedConfig) -> None:
+    def __init__(self, config: RecommendationsConfig) -> None:
         self.config = config
         self.key = config.key
         self.base = (config.api_url or DEFAULT_URL).rstrip("/")

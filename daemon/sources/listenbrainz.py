@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from daemon.config import HistoryConfig
+from daemon.config import HistoryConfig, Secret, bounded, secret
 from daemon.net import MalformedPayloadError, check_status
 from daemon.sources._parse import (
     Skips,
@@ -144,12 +144,24 @@ class ListenBrainzConfig(HistoryConfig):
 
     required: ClassVar[tuple[str, ...]] = ("user",)
     type: str = "listenbrainz"
+    user: str = ""
+    url: str = ""  # empty: DEFAULT_URL
+    token: Secret = secret()  # needed to push feedback
+    feedback: bool = True  # import loves and hates
+    push_feedback: bool = False
+    page_size: int = bounded(100, above=0)
+    overlap_s: int = bounded(3600, at_least=0)  # late submissions: re-read this far back
+
+    @property
+    def key(self) -> str:
+        """The source's name in cursors, runs and logs."""
+        return self.name or (f"{self.type}:{self.user}" if self.user else self.type)
 
 
 class ListenBrainzHistory:
     """A ``[[history]] type = "listenbrainz"`` source."""
 
-    def __init__(self, config: HistoryConfig) -> None:
+    def __init__(self, config: ListenBrainzConfig) -> None:
         self.config = config
         self.key = config.key
         self.base = (config.url or DEFAULT_URL).rstrip("/")

@@ -1,20 +1,22 @@
 """The source types: each source module registers its type, source class and config class.
 
-``[[history]]`` and ``[[feeds]]`` tables are parsed into the config class
-registered for their ``type``, and the config loader accepts exactly the
-registered types (as Mopidy's ``ext.py`` extensions declare their own schema).
+A source module declares its config class with exactly the keys its type takes
+and registers it here; :func:`config_schemas` hands those classes to the config
+loader (as Mopidy's extensions give their schemas to its loader), which parses
+each ``[[history]]`` and ``[[feeds]]`` table into the class of its ``type``.
+Importing :mod:`daemon.sources` imports every source module, so the registry is
+complete whenever this module can be reached.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from daemon.config import FeedConfig, HistoryConfig
+from daemon.config import FeedConfig, HistoryConfig, SourceSchemas
 
-__all__ = ["SourceType", "register", "source_type", "source_types"]
+__all__ = ["SourceType", "config_schemas", "register", "source_type", "source_types"]
 
 SourceConfig = HistoryConfig | FeedConfig
 
@@ -39,17 +41,21 @@ def register(source: Callable[[Any], Any], config: type[SourceConfig]) -> None:
     _REGISTRY[array][name] = SourceType(name, array, source, config)
 
 
-def _registered(array: str) -> dict[str, SourceType]:
-    importlib.import_module("daemon.sources")  # its modules register themselves on import
-    return _REGISTRY[array]
-
-
 def source_types(array: str) -> dict[str, type[HistoryConfig] | type[FeedConfig]]:
     """``type`` -> config class of ``[[history]]`` or ``[[feeds]]``, in registration order."""
-    return {name: entry.config for name, entry in _registered(array).items()}
+    return {name: entry.config for name, entry in _REGISTRY[array].items()}
+
+
+def config_schemas() -> SourceSchemas:
+    """Every registered type's config class, for the config loader (``sources=``)."""
+    history = {
+        n: e.config for n, e in _REGISTRY["history"].items() if issubclass(e.config, HistoryConfig)
+    }
+    feeds = {n: e.config for n, e in _REGISTRY["feeds"].items() if issubclass(e.config, FeedConfig)}
+    return SourceSchemas(history=history, feeds=feeds)
 
 
 def source_type(config: SourceConfig) -> SourceType:
     """The registered type of one config table."""
     array = "history" if isinstance(config, HistoryConfig) else "feeds"
-    return _registered(array)[config.type]
+    return _REGISTRY[array][config.type]

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from daemon.config import HistoryConfig
 from daemon.net import MalformedPayloadError
-from daemon.sources._files import FileHistory, Parsed
+from daemon.sources._files import FileHistory, FileHistoryConfig, Parsed
 from daemon.sources._parse import (
     as_dict,
     as_list,
@@ -113,14 +112,14 @@ def _time(value: Any) -> int | None:
 
 
 @dataclass(frozen=True)
-class TakeoutConfig(HistoryConfig):
+class TakeoutConfig(FileHistoryConfig):
     """A ``[[history]] type = "takeout"`` table."""
 
-    required: ClassVar[tuple[str, ...]] = ("path",)
     type: str = "takeout"
+    include_youtube: bool = False  # also plain YouTube entries, not only YouTube Music
 
 
-class TakeoutHistory(FileHistory):
+class TakeoutHistory(FileHistory[TakeoutConfig]):
     """A ``[[history]] type = "takeout"`` source: the file is re-read when it changes."""
 
     def read(self) -> Iterator[Parsed]:

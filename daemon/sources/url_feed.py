@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from daemon.config import FeedConfig
+from daemon.config import FeedConfig, bounded
 from daemon.net import MalformedPayloadError, SourceUnavailableError
 from daemon.redact import redact
 from daemon.sources._parse import (
@@ -148,12 +148,19 @@ class UrlFeedConfig(FeedConfig):
 
     required: ClassVar[tuple[str, ...]] = ("url",)
     type: str = "url"
+    url: str = ""
+    max_items: int = bounded(50, above=0)
+
+    @property
+    def key(self) -> str:
+        """The feed's name in the queue, cursors, runs and logs."""
+        return self.name or self.url
 
 
 class UrlFeed:
     """A ``[[feeds]] type = "url"`` feed."""
 
-    def __init__(self, config: FeedConfig) -> None:
+    def __init__(self, config: UrlFeedConfig) -> None:
         self.config = config
         self.key = config.key
         self.what = f"url feed {self.key!r}"

@@ -90,15 +90,16 @@ def parse_item(item: Any, source: str, now: float) -> tuple[ListenIn, bool]:
 class YTMusicConfig(HistoryConfig):
     """A ``[[history]] type = "ytmusic"`` table."""
 
-    required: ClassVar[tuple[str, ...]] = ()
+    required: ClassVar[tuple[str, ...]] = ("auth_file",)
     type: str = "ytmusic"
+    auth_file: str = ""  # ytmusicapi's browser headers (``ytmusicapi browser``)
 
 
 class YTMusicHistory:
     """A ``[[history]] type = "ytmusic"`` source."""
 
     def __init__(
-        self, config: HistoryConfig, api_factory: Callable[[str], HistoryApi] | None = None
+        self, config: YTMusicConfig, api_factory: Callable[[str], HistoryApi] | None = None
     ) -> None:
         self.config = config
         self.key = config.key

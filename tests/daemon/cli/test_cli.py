@@ -113,7 +113,8 @@ def test_doctor_flags_corrupt_database(tmp_path: Path) -> None:
     state.mkdir()
     (state / "tastebud.db").write_bytes(b"this is not a database" * 100)
     from daemon.config import load_config
+    from daemon.sources import config_schemas
 
-    check = doctor.check_database(load_config(path))
+    check = doctor.check_database(load_config(path, sources=config_schemas()))
     assert not check.ok
     assert "tastebud.db" in check.detail

@@ -16,6 +16,7 @@ import pytest
 from daemon.cli import build_parser, main
 from daemon.config import load_config
 from daemon.service.table import JOBS
+from daemon.sources import config_schemas
 from store import Store
 from tests.daemon.cli.test_cli import ROOT, _config, _subcommands
 
@@ -183,7 +184,8 @@ def test_doctor_reports_failing_sources_and_missing_setup(
     assert "no.jsonl" in out
     # once the source works again, doctor stops reporting it
     (tmp_path / "no.jsonl").write_text("")
-    with Store.open(load_config(path).db_path) as store, store.recorded_run("history:gone"):
+    db = load_config(path, sources=config_schemas()).db_path
+    with Store.open(db) as store, store.recorded_run("history:gone"):
         pass
     main(["doctor", "--config", str(path)])
     assert "history:gone" not in capsys.readouterr().out

@@ -10,6 +10,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import Config, parse_config
+from daemon.sources import config_schemas
 from store import Store
 from tests.populate import Population, populate
 
@@ -19,7 +20,7 @@ PUSHING = '[[history]]\ntype = "listenbrainz"\nuser = "me"\ntoken = "t0k"\npush_
 def _setup(tmp_path: Path, extra: str = "") -> tuple[Config, Path, Population]:
     path = tmp_path / "config.toml"
     path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
-    config = parse_config(path.read_text(encoding="utf-8"), str(path))
+    config = parse_config(path.read_text(encoding="utf-8"), str(path), sources=config_schemas())
     with Store.open(config.db_path) as store:
         pop = populate(store)
     return config, path, pop

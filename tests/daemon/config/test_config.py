@@ -16,14 +16,16 @@ from daemon.config import (
     load_config,
     parse_config,
 )
+from daemon.sources import config_schemas
 from daemon.sources.listenbrainz import ListenBrainzConfig
 from daemon.sources.url_feed import UrlFeedConfig
 
 ROOT = Path(__file__).resolve().parents[3]
+SOURCES = config_schemas()
 
 
 def test_default_config_file_loads() -> None:
-    config = load_config(ROOT / "config.toml")
+    config = load_config(ROOT / "config.toml", sources=SOURCES)
     assert config.history[0].type == "listenbrainz"
     assert config.fetch == FetchConfig()  # the file documents the code's defaults
     assert config.model.backbone == "MSD_musicnn"
@@ -48,7 +50,7 @@ def test_unknown_key_suggests_the_closest(tmp_path: Path) -> None:
 
 def test_unknown_table_suggests_the_closest() -> None:
     with pytest.raises(ConfigError, match="did you mean 'feeds'"):
-        parse_config('[[feed]]\ntype = "url"\n')
+        parse_config('[[feed]]\ntype = "url"\n', sources=SOURCES)
 
 
 def test_wrong_type_names_expected_type() -> None:
@@ -60,9 +62,9 @@ def test_wrong_type_names_expected_type() -> None:
 
 def test_bad_values() -> None:
     with pytest.raises(ConfigError, match="did you mean 'lastfm'"):
-        parse_config('[[history]]\ntype = "lastfn"\nuser = "x"\n')
+        parse_config('[[history]]\ntype = "lastfn"\nuser = "x"\n', sources=SOURCES)
     with pytest.raises(ConfigError, match=r"needs user"):
-        parse_config('[[history]]\ntype = "listenbrainz"\n')
+        parse_config('[[history]]\ntype = "listenbrainz"\n', sources=SOURCES)
     with pytest.raises(ConfigError, match="not valid TOML"):
         parse_config("[fetch\n")
     with pytest.raises(ConfigError, match="greater than 0"):
@@ -83,7 +85,7 @@ def test_secret_from_environment_and_credentials_dir(
     monkeypatch.setenv("TASTEBUD_LISTENBRAINZ_TOKEN", "tok-from-env")
     (tmp_path / "lastfm_api_key").write_text("key-from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
-    config = parse_config(text)
+    config = parse_config(text, sources=SOURCES)
     assert config.history[0].token == "tok-from-env"
     assert config.history[1].api_key == "key-from-file"
     shown = dump_config(config) + repr(config)
@@ -123,7 +125,7 @@ def test_dump_then_load_is_identity(user, url, token, keep, batch, half_life) ->
         fetch=FetchConfig(keep_audio=keep, batch_size=batch),
         model=type(base.model)(half_life_days=half_life),
     )
-    again = parse_config(dump_config(config, redact=False), "config.toml")
+    again = parse_config(dump_config(config, redact=False), "config.toml", sources=SOURCES)
     assert again == config
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import ConfigError, parse_config
+from daemon.sources import config_schemas
 
 
 def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -64,7 +65,7 @@ def test_an_unreadable_credential_is_one_line(
     (tmp_path / "listenbrainz_token").write_bytes(b"\xff\xfe")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     with pytest.raises(ConfigError, match="listenbrainz_token: cannot read credential"):
-        parse_config('[[history]]\ntype = "listenbrainz"\nuser = "u"\n')
+        parse_config('[[history]]\ntype = "listenbrainz"\nuser = "u"\n', sources=config_schemas())
 
 
 OUT_OF_RANGE = {
@@ -81,13 +82,15 @@ OUT_OF_RANGE = {
     '[[history]]\ntype = "listenbrainz"\nuser = "u"\npage_size = 0': "history[0].page_size",
     "[library]\nsize = -1": "library.size = -1 is out of range: it must be at least 0",
     "[mpd]\nport = 70000": "mpd.port = 70000 is out of range: it must be at least 1 and at most",
+    "[daemon]\nnice = 20": "daemon.nice = 20 is out of range: it must be at least 0 and at most 19 "
+    "(0 is normal priority, 19 the lowest)",
 }
 
 
 @pytest.mark.parametrize("text", OUT_OF_RANGE, ids=range(len(OUT_OF_RANGE)))
 def test_numbers_out_of_range_name_the_valid_range(text: str) -> None:
     with pytest.raises(ConfigError) as err:
-        parse_config(text + "\n", "my.toml")
+        parse_config(text + "\n", "my.toml", sources=config_schemas())
     assert str(err.value).startswith("my.toml: ")
     assert OUT_OF_RANGE[text] in str(err.value)
 
@@ -96,3 +99,24 @@ def test_the_edges_of_a_range_are_accepted() -> None:
     config = parse_config("[fetch]\nmin_match_confidence = 1\nhost_delay_s = 0\n")
     assert config.fetch.min_match_confidence == 1.0
     assert config.fetch.host_delay_s == 0.0
+
+
+NOT_ONE_OF = {
+    '[daemon]\nlog_level = "verbose"': "daemon.log_level = 'VERBOSE' must be one of DEBUG, INFO, "
+    "WARNING, ERROR",
+    '[daemon]\nlog_level = "warn"': "did you mean 'WARNING'?",
+    '[[playlists]]\nname = "top"\nformat = "m3u"': "playlists[0].format = 'm3u' must be one of "
+    "m3u8, xspf, csv, json, jspf; did you mean 'm3u8'?",
+}
+
+
+@pytest.mark.parametrize("text", NOT_ONE_OF, ids=range(len(NOT_ONE_OF)))
+def test_a_value_outside_its_choices_names_them(text: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text + "\n", "my.toml")
+    assert str(err.value).startswith("my.toml: ")
+    assert NOT_ONE_OF[text] in str(err.value)
+
+
+def test_choices_ignore_case_where_declared() -> None:
+    assert parse_config('[daemon]\nlog_level = "debug"\n').daemon.log_level == "debug"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import ConfigError, StorageConfig
+from daemon.config import ConfigError, parse_config
 from store import Store
 from tests.cli_helpers import run_cli
 from tests.populate import populate
@@ -88,8 +88,10 @@ def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) ->
 
 @pytest.mark.parametrize("value", ["27x", "1777", "-1", ""])
 def test_a_bad_umask_is_one_line_naming_the_key(value: str) -> None:
-    with pytest.raises(ConfigError, match=r"\[storage\] umask .* octal"):
-        StorageConfig(umask=value)
+    with pytest.raises(
+        ConfigError, match=r"^my\.toml: storage\.umask = .* is not a umask: .*octal"
+    ):
+        parse_config(f'[storage]\numask = "{value}"\n', "my.toml")
 
 
 def test_a_command_outside_systemd_keeps_the_group_share(tmp_path: Path) -> None:

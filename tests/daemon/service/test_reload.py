@@ -18,6 +18,7 @@ BAD_CONFIGS = [
     b"[storage\n",  # not TOML
     b"[fetch]\nsocket_timeout_s = 0\n",  # out of range
     b"[fetch]\nsocket_timeout_s = nan\n",  # not finite
+    b'[[history]]\ntype = "takeout"\npath = "w.json"\napi_key = "k"\n',  # another type's key
 ]
 
 
@@ -44,6 +45,8 @@ def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(
     config = tmp_path / "config.toml"
     good = GOOD.format(state=tmp_path / "state").encode()
     config.write_bytes(good)
+    # reloaded with a source table: the reload is given the source types too
+    reloaded = good + f'[[feeds]]\ntype = "directory"\npath = "{tmp_path}"\n'.encode()
     log_path = tmp_path / "daemon.log"
     env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
     with log_path.open("w") as log:
@@ -55,13 +58,13 @@ def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(
         )
     try:
         _next_with(notify, "READY=1")
-        for bad in [*BAD_CONFIGS, good]:
+        for bad in [*BAD_CONFIGS, reloaded]:
             config.write_bytes(bad)
             proc.send_signal(signal.SIGHUP)
             seen = _next_with(notify, "RELOADING=1")
             seen = _next_with(notify, "READY=1")  # today's systemd otherwise kills the reload
             assert proc.poll() is None, log_path.read_text()
-            expected = "config reloaded" if bad == good else "reload failed, old config kept"
+            expected = "config reloaded" if bad == reloaded else "reload failed, old config kept"
             assert expected in seen[-1]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
@@ -72,4 +75,5 @@ def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(
     out = log_path.read_text()
     assert out.count("reload failed, keeping the old config") == len(BAD_CONFIGS)
     assert "not UTF-8 text" in out
+    assert "api_key is a key of type lastfm" in out
     assert "Traceback" not in out

@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from daemon.cli import main
-from daemon.config import HistoryConfig, Secret
+from daemon.config import Secret
 from daemon.net import MalformedPayloadError, RetryPolicy, make_client
 from daemon.sources import PollContext
 from daemon.sources._parse import as_timestamp
-from daemon.sources.lastfm import LastfmHistory
-from daemon.sources.listenbrainz import ListenBrainzHistory
+from daemon.sources.lastfm import LastfmConfig, LastfmHistory
+from daemon.sources.listenbrainz import ListenBrainzConfig, ListenBrainzHistory
 from daemon.sources.takeout import parse_entry
 from store import ListenIn, Store
 
@@ -86,7 +86,7 @@ def test_listenbrainz_api_page_keeps_the_good_listens(bad: str, store: Store) ->
             return httpx.Response(200, content=body.encode())
         return httpx.Response(200, json={"feedback": []})
 
-    conf = HistoryConfig(type="listenbrainz", user="ana", url="http://127.0.0.1:9")
+    conf = ListenBrainzConfig(user="ana", url="http://127.0.0.1:9")
     with make_client(transport=httpx.MockTransport(api)) as client:
         counts = ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
     assert counts == {"listens": 11, "duplicates": 0, "skipped": 1, "feedback": 0}
@@ -105,7 +105,7 @@ def test_listenbrainz_feedback_with_a_bad_created_is_skipped(bad: str, store: St
         chosen = items if req.url.params["score"] == "1" else []
         return httpx.Response(200, content=('{"feedback": [' + ",".join(chosen) + "]}").encode())
 
-    conf = HistoryConfig(type="listenbrainz", user="ana", url="http://127.0.0.1:9")
+    conf = ListenBrainzConfig(user="ana", url="http://127.0.0.1:9")
     with make_client(transport=httpx.MockTransport(api)) as client:
         counts = ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
     assert counts["feedback"] == 11
@@ -126,9 +126,7 @@ def test_lastfm_page_keeps_the_good_scrobbles(bad: str, store: Store) -> None:
     def api(req: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body.encode())
 
-    conf = HistoryConfig(
-        type="lastfm", user="ana", url="http://127.0.0.1:9/", api_key=Secret("k"), feedback=False
-    )
+    conf = LastfmConfig(user="ana", url="http://127.0.0.1:9/", api_key=Secret("k"), feedback=False)
     with make_client(transport=httpx.MockTransport(api)) as client:
         counts = LastfmHistory(conf).poll(store, PollContext(client, POLICY))
     assert (counts["listens"], counts["skipped"]) == (11, 1)

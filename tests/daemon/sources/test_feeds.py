@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 from mutagen.flac import FLAC
 
-from daemon.config import FeedConfig
 from daemon.net import MalformedPayloadError, RetryPolicy, SourceUnavailableError, make_client
 from daemon.sources import PollContext
-from daemon.sources.directory import DirectoryFeed
-from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
-from daemon.sources.url_feed import UrlFeed
+from daemon.sources.directory import DirectoryConfig, DirectoryFeed
+from daemon.sources.lb_recommendations import RecommendationsConfig, RecommendationsFeed, jspf_ref
+from daemon.sources.url_feed import UrlFeed, UrlFeedConfig
 from store import Store
 from tests.audio_helpers import write_audio
 
@@ -67,7 +66,7 @@ def _ctx(handler: Any = None) -> PollContext:
 
 
 def test_url_feed_lists_a_loopback_rss_feed_with_yt_dlp(store: Store, rss_server: str) -> None:
-    feed = UrlFeed(FeedConfig(type="url", url=f"{rss_server}/feed.xml", max_items=2))
+    feed = UrlFeed(UrlFeedConfig(url=f"{rss_server}/feed.xml", max_items=2))
     counts = feed.poll(store, _ctx())
     assert counts == {"items": 2, "duplicates": 0, "skipped": 0}
     (joga,) = store.find_tracks(f"{rss_server}/audio/joga.mp3")
@@ -80,7 +79,7 @@ def test_url_feed_lists_a_loopback_rss_feed_with_yt_dlp(store: Store, rss_server
 
 
 def test_url_feed_that_cannot_be_listed_is_a_source_error(store: Store, rss_server: str) -> None:
-    feed = UrlFeed(FeedConfig(type="url", url=f"{rss_server}/missing.xml"))
+    feed = UrlFeed(UrlFeedConfig(url=f"{rss_server}/missing.xml"))
     with pytest.raises(SourceUnavailableError, match="yt-dlp cannot list"):
         feed.poll(store, _ctx())
 
@@ -97,7 +96,7 @@ def test_url_feed_with_broken_xml_says_it_is_not_rss(
 ) -> None:
     (tmp_path / "www" / "broken.xml").write_text(text.format(base=rss_server), encoding="utf-8")
     url = f"{rss_server}/broken.xml"
-    feed = UrlFeed(FeedConfig(type="url", url=url))
+    feed = UrlFeed(UrlFeedConfig(url=url))
     with pytest.raises(MalformedPayloadError) as err:
         feed.poll(store, _ctx())
     assert f"{url} is not valid RSS/Atom ({problem}" in str(err.value)
@@ -120,7 +119,7 @@ def test_directory_feed_reads_tags_or_file_names(store: Store, tmp_path: Path) -
     tags.save()
     _tone(music / "Ólafur Arnalds - Saman.wav")
     (music / "cover.jpg").write_bytes(b"not audio")
-    feed = DirectoryFeed(FeedConfig(type="directory", path=str(tmp_path / "Music")))
+    feed = DirectoryFeed(DirectoryConfig(path=str(tmp_path / "Music")))
     assert feed.poll(store, _ctx()) == {"items": 2, "duplicates": 0}
     (says,) = store.find_tracks("Nils Frahm - Says")
     assert says.album == "Spaces"
@@ -168,7 +167,7 @@ class FakeRecommendations:
 
 def test_recommendations_feed_resolves_mbids_and_reads_playlists(store: Store) -> None:
     api = FakeRecommendations()
-    conf = FeedConfig(type="listenbrainz-recommendations", user="ana", api_url="http://127.0.0.1:9")
+    conf = RecommendationsConfig(user="ana", api_url="http://127.0.0.1:9")
     counts = RecommendationsFeed(conf).poll(store, _ctx(api))
     assert counts == {"items": 3, "duplicates": 0, "unresolved": 1, "playlists": 1, "skipped": 0}
     (zero,) = store.find_tracks("Nul - Zéro")
@@ -182,7 +181,7 @@ def test_recommendations_feed_resolves_mbids_and_reads_playlists(store: Store) -
 
 def test_recommendations_204_is_not_an_error(store: Store) -> None:
     api = FakeRecommendations(cf_status=204)
-    conf = FeedConfig(type="listenbrainz-recommendations", user="ana", api_url="http://127.0.0.1:9")
+    conf = RecommendationsConfig(user="ana", api_url="http://127.0.0.1:9")
     counts = RecommendationsFeed(conf).poll(store, _ctx(api))
     assert counts["unresolved"] == 0
     assert counts["items"] == 2

@@ -17,12 +17,18 @@ from hypothesis import strategies as st
 
 from daemon.cli import main
 from daemon.cli.importing import cmd_import
-from daemon.config import Config, HistoryConfig, StorageConfig
+from daemon.config import Config, StorageConfig
 from daemon.net import MalformedPayloadError, make_client
 from daemon.sources import PollContext
 from daemon.sources.importing import detect_type, import_file, located
-from daemon.sources.lb_export import ExportHistory, iter_export
-from daemon.sources.takeout import SKIP_AD, SKIP_NOT_MUSIC, SKIP_REMOVED, TakeoutHistory
+from daemon.sources.lb_export import ExportConfig, ExportHistory, iter_export
+from daemon.sources.takeout import (
+    SKIP_AD,
+    SKIP_NOT_MUSIC,
+    SKIP_REMOVED,
+    TakeoutConfig,
+    TakeoutHistory,
+)
 from store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
@@ -138,7 +144,7 @@ def test_detect_type(tmp_path: Path) -> None:
 def test_file_sources_reread_only_when_the_file_changes(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "watch-history.json"
     shutil.copy(MUSIC, path)
-    source = TakeoutHistory(HistoryConfig(type="takeout", path=str(path)))
+    source = TakeoutHistory(TakeoutConfig(path=str(path)))
     assert source.poll(store, _ctx())["listens"] == 12
     assert source.poll(store, _ctx()) == {"unchanged": 1}
     data = json.loads(path.read_text())
@@ -146,7 +152,7 @@ def test_file_sources_reread_only_when_the_file_changes(store: Store, tmp_path: 
     path.write_text(json.dumps(data))
     assert source.poll(store, _ctx()) == {"listens": 1, "duplicates": 12, "skipped": 0}
 
-    export = ExportHistory(HistoryConfig(type="listenbrainz-export", path=str(EXPORT)))
+    export = ExportHistory(ExportConfig(path=str(EXPORT)))
     assert export.poll(store, _ctx())["listens"] == 2
 
 

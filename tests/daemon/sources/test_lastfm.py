@@ -9,10 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
-from daemon.config import ConfigError, HistoryConfig, Secret
+from daemon.config import ConfigError, Secret
 from daemon.net import RateLimitedError, RetryPolicy, SourceAuthError, make_client
 from daemon.sources import PollContext
-from daemon.sources.lastfm import LastfmHistory, is_now_playing, parse_loved, parse_scrobble
+from daemon.sources.lastfm import (
+    LastfmConfig,
+    LastfmHistory,
+    is_now_playing,
+    parse_loved,
+    parse_scrobble,
+)
 from store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "lastfm"
@@ -71,7 +77,7 @@ class FakeLastfm:
 
 
 def _poll(store: Store, api: FakeLastfm, **config: Any) -> dict[str, int]:
-    conf = HistoryConfig(type="lastfm", user="ana", url=URL, api_key=Secret("k3y"), **config)
+    conf = LastfmConfig(user="ana", url=URL, api_key=Secret("k3y"), **config)
     with make_client(transport=httpx.MockTransport(api)) as client:
         return LastfmHistory(conf).poll(store, PollContext(client, POLICY))
 
@@ -129,7 +135,7 @@ def test_error_with_http_status_still_reads_the_lastfm_code(store: Store) -> Non
     def handler(req: httpx.Request) -> httpx.Response:
         return httpx.Response(403, json={"error": 10, "message": "Invalid API key"})
 
-    conf = HistoryConfig(type="lastfm", user="ana", url=URL, api_key=Secret("k3y"))
+    conf = LastfmConfig(user="ana", url=URL, api_key=Secret("k3y"))
     with make_client(transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(SourceAuthError, match="error 10: Invalid API key"):
             LastfmHistory(conf).poll(store, PollContext(client, POLICY))
@@ -137,7 +143,7 @@ def test_error_with_http_status_still_reads_the_lastfm_code(store: Store) -> Non
 
 def test_missing_api_key_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="needs api_key"):
-        LastfmHistory(HistoryConfig(type="lastfm", user="ana"))
+        LastfmHistory(LastfmConfig(user="ana"))
 
 
 def test_real_recent_tracks_samples_parse() -> None:

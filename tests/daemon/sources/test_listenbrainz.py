@@ -12,10 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.config import HistoryConfig
 from daemon.net import MalformedPayloadError, RetryPolicy, SourceUnavailableError, make_client
 from daemon.sources import PollContext
-from daemon.sources.listenbrainz import ListenBrainzHistory, listens_of, parse_listen
+from daemon.sources.listenbrainz import (
+    ListenBrainzConfig,
+    ListenBrainzHistory,
+    listens_of,
+    parse_listen,
+)
 from store import Store, TrackRef
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
@@ -80,7 +84,7 @@ class FakeListenBrainz:
 
 
 def _poll(store: Store, api: FakeListenBrainz, **config: Any) -> dict[str, int]:
-    conf = HistoryConfig(type="listenbrainz", user="ana", url=BASE, **config)
+    conf = ListenBrainzConfig(user="ana", url=BASE, **config)
     with make_client(transport=httpx.MockTransport(api)) as client:
         return ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
 
@@ -120,7 +124,7 @@ def test_500_mid_pagination_leaves_the_cursor_then_recovers(store: Store) -> Non
             return httpx.Response(500, text="server error")
         return api(req)
 
-    conf = HistoryConfig(type="listenbrainz", user="ana", url=BASE, page_size=10, feedback=False)
+    conf = ListenBrainzConfig(user="ana", url=BASE, page_size=10, feedback=False)
     with make_client(transport=httpx.MockTransport(failing)) as client:
         with pytest.raises(SourceUnavailableError, match="HTTP 500"):
             ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
@@ -136,7 +140,7 @@ def test_malformed_json_fails_without_storing(store: Store) -> None:
     def broken(req: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b'{"payload": {"listens": [')
 
-    conf = HistoryConfig(type="listenbrainz", user="ana", url=BASE)
+    conf = ListenBrainzConfig(user="ana", url=BASE)
     with make_client(transport=httpx.MockTransport(broken)) as client:
         with pytest.raises(MalformedPayloadError, match="listenbrainz source 'listenbrainz:ana'"):
             ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))

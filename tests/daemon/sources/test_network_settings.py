@@ -15,7 +15,7 @@ import pytest
 
 from daemon.config import Config, ConfigError, parse_config
 from daemon.net import RetryPolicy
-from daemon.sources import poll_feeds, poll_history
+from daemon.sources import config_schemas, poll_feeds, poll_history
 from store import Store
 from tests.audio_helpers import LEAKED_SOCKET_WARNING, rss_feed, unreachable_proxy
 
@@ -101,7 +101,7 @@ def _config(tmp_path: Path, base: str, fetch: str) -> Config:
         f'[[feeds]]\ntype = "url"\nname = "rss"\nurl = "{base}/feed.rss"\n'
         f"[fetch]\n{fetch}\n"
     )
-    return parse_config(text, str(tmp_path / "config.toml"))
+    return parse_config(text, str(tmp_path / "config.toml"), sources=config_schemas())
 
 
 def _poll(store: Store, config: Config) -> tuple[dict[str, int], dict[str, int]]:

@@ -16,14 +16,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.config import FeedConfig, HistoryConfig, Secret
+from daemon.config import Secret
 from daemon.net import RetryPolicy, make_client
 from daemon.playlists.formats import parse_playlist
 from daemon.sources import PollContext
-from daemon.sources.lastfm import LastfmHistory, parse_loved, parse_scrobble
+from daemon.sources.lastfm import LastfmConfig, LastfmHistory, parse_loved, parse_scrobble
 from daemon.sources.lb_export import parse_export_item
-from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
-from daemon.sources.listenbrainz import ListenBrainzHistory, feedback_ref, parse_listen
+from daemon.sources.lb_recommendations import RecommendationsConfig, RecommendationsFeed, jspf_ref
+from daemon.sources.listenbrainz import (
+    ListenBrainzConfig,
+    ListenBrainzHistory,
+    feedback_ref,
+    parse_listen,
+)
 from daemon.sources.takeout import parse_entry
 from store import Store, TastebudError
 
@@ -154,7 +159,7 @@ def test_listenbrainz_poll_of_arbitrary_pages(listens: list[Any], feedback: list
             return {"payload": {"count": len(listens), "listens": listens}}
         return {"feedback": feedback if request.url.params["score"] == "1" else []}
 
-    conf = HistoryConfig(type="listenbrainz", user="ana", url="http://127.0.0.1:9")
+    conf = ListenBrainzConfig(user="ana", url="http://127.0.0.1:9")
     _poll(ListenBrainzHistory(conf), answer)
 
 
@@ -166,7 +171,7 @@ def test_lastfm_poll_of_arbitrary_pages(scrobbles: list[Any], loved: Any) -> Non
             return {"recenttracks": {"track": scrobbles, "@attr": {"totalPages": "1"}}}
         return {"lovedtracks": {"track": loved, "@attr": {"totalPages": "1"}}}
 
-    conf = HistoryConfig(type="lastfm", user="ana", url="http://127.0.0.1:9/", api_key=Secret("k"))
+    conf = LastfmConfig(user="ana", url="http://127.0.0.1:9/", api_key=Secret("k"))
     _poll(LastfmHistory(conf), answer)
 
 
@@ -183,5 +188,5 @@ def test_recommendations_poll_of_arbitrary_answers(cf: Any, tracks: list[Any], m
             return {"playlists": [{"playlist": {"identifier": "https://x/playlist/p1"}}]}
         return {"playlist": {"track": tracks}}
 
-    conf = FeedConfig(type="listenbrainz-recommendations", user="ana", api_url="http://127.0.0.1:9")
+    conf = RecommendationsConfig(user="ana", api_url="http://127.0.0.1:9")
     _poll(RecommendationsFeed(conf), answer)

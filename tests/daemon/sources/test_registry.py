@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -13,10 +14,19 @@ from daemon.net import RetryPolicy, make_client
 from daemon.sources import (
     backoff_until,
     build_source,
+    config_schemas,
     poll_feeds,
     poll_history,
     source_types,
 )
+from daemon.sources.directory import DirectoryConfig
+from daemon.sources.lastfm import LastfmConfig
+from daemon.sources.lb_export import ExportConfig
+from daemon.sources.lb_recommendations import RecommendationsConfig
+from daemon.sources.listenbrainz import ListenBrainzConfig
+from daemon.sources.takeout import TakeoutConfig
+from daemon.sources.url_feed import UrlFeedConfig
+from daemon.sources.ytmusic import YTMusicConfig
 from store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
@@ -33,9 +43,9 @@ def _config(tmp_path: Path) -> Config:
     return Config(
         storage=StorageConfig(dir=str(tmp_path)),
         history=(
-            HistoryConfig(type="listenbrainz", user="ana", url="http://127.0.0.1:9"),
-            HistoryConfig(type="takeout", path=str(takeout)),
-            HistoryConfig(type="listenbrainz-export", name="missing", path=str(tmp_path / "no")),
+            ListenBrainzConfig(user="ana", url="http://127.0.0.1:9"),
+            TakeoutConfig(path=str(takeout)),
+            ExportConfig(name="missing", path=str(tmp_path / "no")),
         ),
     )
 
@@ -94,8 +104,8 @@ def test_an_unexpected_error_in_one_feed_is_contained(
     config = Config(
         storage=StorageConfig(dir=str(tmp_path)),
         feeds=(
-            FeedConfig(type="directory", name="broken", path=str(music)),
-            FeedConfig(type="directory", name="fine", path=str(music)),
+            DirectoryConfig(name="broken", path=str(music)),
+            DirectoryConfig(name="fine", path=str(music)),
         ),
     )
 
@@ -111,9 +121,46 @@ def test_an_unexpected_error_in_one_feed_is_contained(
         assert store.runs("feed:broken")[0].error == "RuntimeError: a bug"
 
 
+def _filled(cls: type[HistoryConfig] | type[FeedConfig]) -> HistoryConfig | FeedConfig:
+    """An instance of a type's config class with its required keys and secrets set."""
+    needed = [f.name for f in dataclasses.fields(cls) if f.name in cls.required or f.metadata]
+    values = {name: "x" for name in needed if name not in ("type", "name")}
+    return cls(**values)  # type: ignore[call-arg]
+
+
 def test_every_configured_type_has_a_source() -> None:
-    for kind in source_types("history"):
-        conf = HistoryConfig(type=kind, user="u", path="p", api_key="k")  # type: ignore[arg-type]
+    schemas = config_schemas()
+    assert dict(schemas.history) == source_types("history")
+    assert dict(schemas.feeds) == source_types("feeds")
+    for kind, cls in [*schemas.history.items(), *schemas.feeds.items()]:
+        conf = _filled(cls)
+        assert conf.type == kind
         assert build_source(conf).key
-    for kind in source_types("feeds"):
-        assert build_source(FeedConfig(type=kind, url="u", path="p", user="u")).key
+
+
+def test_each_type_takes_only_its_own_keys() -> None:
+    keys = {
+        kind: {f.name for f in dataclasses.fields(cls)}
+        for kind, cls in [*source_types("history").items(), *source_types("feeds").items()]
+    }
+    assert keys["takeout"] == {"type", "name", "path", "include_youtube"}
+    assert keys["listenbrainz-export"] == {"type", "name", "path"}
+    assert keys["ytmusic"] == {"type", "name", "auth_file"}
+    assert "push_feedback" in keys["listenbrainz"] - keys["lastfm"]
+    assert "api_key" in keys["lastfm"] - keys["listenbrainz"]
+    assert keys["directory"] == {"type", "name", "path"}
+    assert keys["url"] == {"type", "name", "url", "max_items"}
+    assert {"api_url", "token"} <= keys["listenbrainz-recommendations"] - keys["url"]
+
+
+def test_source_keys_are_what_they_were() -> None:
+    """The key names cursors, runs and stored listens: moving the fields kept it."""
+    assert ListenBrainzConfig(user="ana").key == "listenbrainz:ana"
+    assert LastfmConfig(user="ana").key == "lastfm:ana"
+    assert TakeoutConfig(path="w.json").key == "takeout"
+    assert ExportConfig(path="e.zip").key == "listenbrainz-export"
+    assert YTMusicConfig(auth_file="a.json").key == "ytmusic"
+    assert UrlFeedConfig(url="https://x/feed").key == "https://x/feed"
+    assert DirectoryConfig(path="~/Music").key == "~/Music"
+    assert RecommendationsConfig(user="ana").key == "listenbrainz-recommendations:ana"
+    assert ListenBrainzConfig(user="ana", name="lb").key == "lb"

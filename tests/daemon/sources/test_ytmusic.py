@@ -14,10 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from daemon.config import HistoryConfig
 from daemon.net import SourceError, make_client
 from daemon.sources import PollContext
-from daemon.sources.ytmusic import YTMusicHistory, day_start
+from daemon.sources.ytmusic import YTMusicConfig, YTMusicHistory, day_start
 from store import Store
 
 NOW = datetime(2026, 3, 10, 15, 30).astimezone().timestamp()
@@ -52,7 +51,7 @@ class StubYTMusic:
 
 
 def _poll(store: Store, api: StubYTMusic, now: float = NOW) -> dict[str, int]:
-    source = YTMusicHistory(HistoryConfig(type="ytmusic"), api_factory=lambda auth: api)
+    source = YTMusicHistory(YTMusicConfig(), api_factory=lambda auth: api)
     with make_client(transport=httpx.MockTransport(lambda r: httpx.Response(599))) as client:
         return source.poll(store, PollContext(client, now=lambda: now))
 
@@ -97,7 +96,7 @@ def test_later_polls_dedupe_by_video_and_day(store: Store) -> None:
 
 def test_missing_ytmusicapi_names_the_extra(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ytmusicapi", None)  # makes the import fail
-    source = YTMusicHistory(HistoryConfig(type="ytmusic", auth_file="/nonexistent.json"))
+    source = YTMusicHistory(YTMusicConfig(auth_file="/nonexistent.json"))
     with make_client() as client, pytest.raises(SourceError) as exc:
         source.poll(store, PollContext(client))
     assert "pip install 'tastebud[ytmusic]'" in str(exc.value)
