@@ -36,6 +36,7 @@ _HANDLERS: dict[str, tuple[str, str]] = {
     "run": ("daemon.cli.service", "cmd_run"),
     "once": ("daemon.cli.service", "cmd_once"),
     "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
+    "web": ("daemon.cli.web", "cmd_web"),
     "export": ("daemon.cli.export", "cmd_export"),
     "feedback": ("daemon.cli.feedback", "cmd_feedback"),
     "queue": ("daemon.cli.queue", "cmd_queue"),

@@ -21,6 +21,8 @@ from daemon.config.schema import (
     Secret,
     StorageConfig,
     SubsonicConfig,
+    WebConfig,
+    parse_listen,
 )
 
 __all__ = [
@@ -41,7 +43,9 @@ __all__ = [
     "Secret",
     "StorageConfig",
     "SubsonicConfig",
+    "WebConfig",
     "dump_config",
     "load_config",
     "parse_config",
+    "parse_listen",
 ]

@@ -39,6 +39,7 @@ from daemon.config.schema import (
     Secret,
     StorageConfig,
     SubsonicConfig,
+    WebConfig,
 )
 from store import ConfigError
 
@@ -58,6 +59,7 @@ TABLES: dict[str, Any] = {
     "library": LibraryConfig,
     "mpd": MpdConfig,
     "subsonic": SubsonicConfig,
+    "web": WebConfig,
 }
 ARRAYS: dict[str, Any] = {
     "history": HistoryConfig,

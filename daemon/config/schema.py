@@ -26,7 +26,9 @@ __all__ = [
     "Secret",
     "StorageConfig",
     "SubsonicConfig",
+    "WebConfig",
     "bounded",
+    "parse_listen",
 ]
 
 EXPORT_FORMATS = ("m3u8", "xspf", "csv", "json", "jspf")
@@ -228,6 +230,31 @@ class PlayerConfig:
     command: tuple[str, ...] = ()
 
 
+def parse_listen(text: str, what: str = "[web] listen") -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8398`` for IPv6) as (host, port); port 0 picks a free one."""
+    host, sep, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(
+            f'{what} {text!r} is not HOST:PORT: write e.g. "127.0.0.1:8398" or "[::1]:8398"'
+        )
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The web page and HTTP API (``[web]``): ``tastebud web``, and inside ``tastebud run``
+    when ``enabled``. Listening beyond loopback needs ``token``."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:8398"  # not 8384: Syncthing's
+    token: Secret = field(default=Secret(""), metadata=_SECRET)
+
+    def __post_init__(self) -> None:
+        parse_listen(self.listen)
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     """Process settings (``[daemon]``)."""
@@ -260,6 +287,7 @@ class Config:
     library: LibraryConfig = field(default_factory=LibraryConfig)
     mpd: MpdConfig = field(default_factory=MpdConfig)
     subsonic: SubsonicConfig = field(default_factory=SubsonicConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def state_dir(self) -> Path:

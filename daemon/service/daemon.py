@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import FrameType
@@ -30,6 +31,7 @@ from store import Store, TastebudError
 
 if TYPE_CHECKING:
     from daemon.listening.watch import MpdWatcher
+    from daemon.web import WebThread
 
 __all__ = ["STALL_LIMIT_S", "Daemon"]
 
@@ -83,6 +85,7 @@ class Daemon:
         self.jobs: Jobs | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.watcher: MpdWatcher | None = None
+        self.web: WebThread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -97,6 +100,7 @@ class Daemon:
         return 0
 
     def _start(self) -> None:
+        self._bind_web()
         self.store = Store.open(self.config.db_path)
         self.jobs = Jobs(self.config, self.store, self.stop, touch=self._touch_current)
         self.jobs.recover()
@@ -107,6 +111,8 @@ class Daemon:
         self.notifier.ready(f"running; state in {self.config.state_dir}")
         self.scheduler.start()
         self._start_watcher()
+        if self.web is not None:
+            self.web.start()
         logger.info(
             "tastebud daemon started (pid %d), state in %s", os.getpid(), self.config.state_dir
         )
@@ -118,6 +124,20 @@ class Daemon:
 
             self.watcher = MpdWatcher(self.config, self.store)
             self.watcher.start()
+
+    def _bind_web(self) -> None:
+        """With ``[web] enabled``, the web page's socket, bound (or refused) before anything."""
+        if self.config.web.enabled:
+            from daemon.web import WebThread
+
+            self.web = WebThread(self.config, trigger=self.run_soon)
+
+    def run_soon(self, names: Sequence[str]) -> None:
+        """Run these scheduled jobs now (the web page's retry), each at most once at a time."""
+        if self.scheduler is None or self.stop.is_set():
+            return
+        for name in names:
+            self.scheduler.modify_job(name, next_run_time=_utc_in(0.0))
 
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
@@ -143,6 +163,8 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         if self.watcher is not None:
             self.watcher.stop()
+        if self.web is not None:
+            self.web.stop()
         bound = self.config.schedule.shutdown_timeout_s
         if not self.activity.wait_idle(bound):
             logger.warning(
@@ -193,6 +215,8 @@ class Daemon:
         self.config = config
         if self.jobs is not None:
             self.jobs.config = config
+        if self.web is not None:
+            self.web.server.update(config)
         logging.getLogger().setLevel(config.daemon.log_level.upper())
         remember_secrets(config_secrets(config))
         self._schedule_all(first_delay=None)

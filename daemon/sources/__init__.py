@@ -26,6 +26,7 @@ from daemon.sources.poll import (
     build_source,
     poll_feeds,
     poll_history,
+    retry_cursor,
 )
 from daemon.sources.registry import SourceType, source_types
 
@@ -40,5 +41,6 @@ __all__ = [
     "build_source",
     "poll_feeds",
     "poll_history",
+    "retry_cursor",
     "source_types",
 ]
