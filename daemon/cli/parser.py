@@ -152,7 +152,7 @@ def _add_web(sub: SubParsers) -> None:
         "web",
         "serve the web page and the HTTP API (the queue, feedback, health) until Ctrl-C",
         "tastebud web   # http://127.0.0.1:8398/\n"
-        "TASTEBUD_WEB_TOKEN=... tastebud web --listen 0.0.0.0:8398",
+        "tastebud web --listen 0.0.0.0:8398   # needs [web] token (or TASTEBUD_WEB_TOKEN)",
     )
     web.add_argument(
         "--listen",

@@ -2,12 +2,16 @@
 
 It reads the database as the dashboard does (read-only, short write transactions for
 feedback), so it runs beside the daemon or without it. A listen address beyond loopback
-needs ``[web] token``; the token is never printed.
+needs ``[web] token``; the token is never printed. SIGTERM stops it (exit 0), Ctrl-C too
+(exit 130, as every command).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from types import FrameType
 
 from daemon.config import Config
 
@@ -15,10 +19,21 @@ __all__ = ["cmd_web"]
 
 
 def cmd_web(config: Config, args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C or SIGTERM."""
-    from daemon.web import WebServer
+    """Serve until SIGTERM or Ctrl-C."""
+    from daemon.web import WebThread
 
-    server = WebServer(config, args.listen)
-    print(f"tastebud web: {server.url} (Ctrl-C stops)", flush=True)
-    server.run()
+    web = WebThread(config, args.listen)
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    print(f"tastebud web: {web.server.url} (Ctrl-C stops)", flush=True)
+    web.start()
+    try:
+        while web.serving() and not stop.wait(0.5):
+            pass
+    finally:
+        web.stop()
     return 0

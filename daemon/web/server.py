@@ -1,9 +1,9 @@
-"""Serving the page: ``tastebud web`` in the foreground, or a thread inside ``tastebud run``.
+"""Serving the page in a thread of ``tastebud web`` or ``tastebud run``.
 
 The socket is bound before anything else, so a taken port or a refused address is one
 line at start. uvicorn serves it with tastebud's logging (its lines pass the redacting
-filter; no access log), and, in a thread, without signal handlers of its own: the daemon
-owns the signals and stops the server at shutdown.
+filter; no access log) and, in its thread, without signal handlers of its own: the main
+thread keeps the signals and stops the server.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class WebServer:
         self.server = uvicorn.Server(settings)
 
     def run(self) -> None:
-        """Serve until stopped (Ctrl-C or SIGTERM in the foreground; :meth:`stop`)."""
+        """Serve until :meth:`stop`."""
         logger.info("web page on %s", self.url)
         self.server.run(sockets=[self.socket])
 
@@ -87,10 +87,13 @@ class WebServer:
 
 
 class WebThread:
-    """A :class:`WebServer` in a thread of ``tastebud run``."""
+    """A :class:`WebServer` in a thread: of ``tastebud run``, or of ``tastebud web``, whose
+    main thread keeps the signals."""
 
-    def __init__(self, config: Config, *, trigger: Trigger | None = None) -> None:
-        self.server = WebServer(config, trigger=trigger)
+    def __init__(
+        self, config: Config, listen: str | None = None, *, trigger: Trigger | None = None
+    ) -> None:
+        self.server = WebServer(config, listen, trigger=trigger)
         self.thread = threading.Thread(target=self._serve, name="web", daemon=True)
 
     def _serve(self) -> None:
@@ -102,6 +105,10 @@ class WebThread:
     def start(self) -> None:
         """Start serving."""
         self.thread.start()
+
+    def serving(self) -> bool:
+        """Whether the server still runs."""
+        return self.thread.is_alive()
 
     def stop(self) -> None:
         """Stop serving and wait for it (a few seconds at most)."""
