@@ -61,7 +61,7 @@ def _row(r: dict[str, Any]) -> str:
         f'<span class="title">{_e(title)}</span>'
         f'<span class="why">{_e(why)}</span></td>'
         f'<td class="feed wide">{_e(r["feed"])}</td><td class="age wide">{_e(r["age"])}</td>'
-        f'<td class="act">{_buttons()}</td></tr>'
+        f'<td class="act"><div class="buttons">{_buttons()}</div></td></tr>'
     )
 
 
