@@ -52,7 +52,8 @@ def page_html(page_token: str, summary: str, queue: str, model: str, health: str
         + summary
         + '</p><button type="button" id="help-button" aria-label="keys">?</button></header>'
         + '<main><section id="queue-panel" aria-label="queue">'
-        + '<div class="toolbar"><input id="filter" type="search" placeholder="filter (/)" aria-label="filter the queue" autocomplete="off">'
+        + '<div class="toolbar"><input id="filter" type="search" placeholder="filter (/)" '
+        + 'aria-label="filter the queue" autocomplete="off">'
         + '<button type="button" id="undo">undo (u)</button>'
         + '<button type="button" id="play">play (p)</button></div>'
         + '<p id="message" role="status" aria-live="polite"></p>'

@@ -158,7 +158,8 @@ def test_filter_and_the_detail_view(tab: Page, served: tuple[Scene, str]) -> Non
     tab.message('filter "candidate 1"')
     shown = tab.ids()
     labels = [scene.pop.candidates[t].title or "" for t in shown]
-    assert shown and all(label.startswith("Candidate 1") for label in labels)
+    assert shown
+    assert all(label.startswith("Candidate 1") for label in labels)
     tab.page.keyboard.press("Enter")
     target = shown[-1]
     tab.row(target).locator(".title").click()
@@ -166,7 +167,8 @@ def test_filter_and_the_detail_view(tab: Page, served: tuple[Scene, str]) -> Non
     detail = tab.page.inner_text("#detail")
     ref = scene.pop.candidates[target]
     assert f"{ref.artist} - {ref.title}" in detail
-    assert "like " in detail and "similarity" in detail  # all its reasons
+    assert "like " in detail
+    assert "similarity" in detail
     assert "new-releases" in detail or "discover" in detail  # its feed
     assert tab.page.locator("#detail .tags li").count() == 8  # its tags
     tab.page.focus("#filter")
@@ -194,7 +196,10 @@ def test_a_failing_source_shows_its_error_and_is_retried(
     source = tab.page.locator('#health li.source[data-job="feed:discover"]')
     assert source.locator("pre.error").inner_text() == "feed discover: HTTP 503 from 127.0.0.1"
     fetch_error = tab.page.locator("#health .fetch-errors pre.error").first.inner_text()
-    assert fetch_error in ("HTTP Error 410: Gone (video removed)", "no search result within 20 s of 3:20")
+    assert fetch_error in (
+        "HTTP Error 410: Gone (video removed)",
+        "no search result within 20 s of 3:20",
+    )
     _keep(tab, "web-health.png", tmp_path)
     source.locator("button.retry").click()
     tab.message("1 sources will be retried")
