@@ -152,3 +152,56 @@ def test_the_daemon_serves_the_page_when_enabled(tmp_path: Path) -> None:
         assert "nothing to undo" in undo.json()["error"]
     with Store.open(config.db_path, readonly=True) as store:
         assert store.runs(limit=1)  # the daemon ran its jobs beside the page
+
+
+PROBE = """
+import asyncio, sys
+import httpx
+from daemon.config import load_config
+from daemon.web import Access, create_app
+
+app = create_app(load_config(sys.argv[1]), Access("127.0.0.1"))
+
+async def main() -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for url in sys.argv[2:]:
+            assert (await client.get(url)).status_code == 200, url
+
+asyncio.run(main())
+print("HEAVY:", ",".join(sorted(m for m in ("torch", "yt_dlp", "av") if m in sys.modules)))
+"""
+
+
+def test_the_page_and_the_api_load_no_torch(tmp_path: Path) -> None:
+    """Like the dashboard, the web server never imports torch, yt-dlp or PyAV."""
+    scene = make_scene(tmp_path)
+    seed = scene.pop.candidate_ids[0]
+    urls = ["/", "/api/queue", "/api/status", f"/api/mix?seed={seed}", "/api/export?format=xspf"]
+    urls += [f"/parts/track/{seed}", "/parts/side", f"/api/tracks/{seed}/audio"]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(scene.config_path), *urls],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.rsplit("HEAVY:", 1)[1].strip() == ""
+
+
+def test_a_retry_inside_the_daemon_brings_its_jobs_forward(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from daemon.service.daemon import Daemon
+
+    config, _ = write_config(tmp_path)
+    daemon = Daemon(config)
+    daemon.scheduler = daemon._make_scheduler()
+    daemon._schedule_all(first_delay=3600.0)
+    daemon.scheduler.start(paused=True)
+    try:
+        daemon.run_soon(["fetch", "poll-feeds"])
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+        for name in ("fetch", "poll-feeds"):
+            assert daemon.scheduler.get_job(name).next_run_time < soon
+        assert daemon.scheduler.get_job("train").next_run_time > soon
+    finally:
+        daemon.scheduler.shutdown(wait=False)
