@@ -6,6 +6,7 @@
 - ``acquire/``: getting audio: matching, the yt-dlp fetcher, throttling, the fetch pipeline.
 - ``playlists/``: playlist formats, ``tastebud export`` and the ``[[playlists]]`` job.
 - ``dashboard/``: a snapshot of reads and a view that only renders.
+- ``web/``: ``tastebud web`` and the ``[web]`` server: the page and the HTTP API.
 - ``demo/``: ``make demo``, on a synthetic corpus.
 - ``config/``: ``config.toml``; ``net.py``: the HTTP client factory and retries.
 - ``redact.py``: secrets out of logs and stored errors; ``filemodes.py``: the state's umask.

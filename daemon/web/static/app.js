@@ -94,6 +94,7 @@
       const list = shownRows();
       row = list[Math.min(Math.max(before, 0), list.length - 1)] || null;
     }
+    detailFor = null; // its rank or reasons may have changed too
     select(row, false);
   }
 
