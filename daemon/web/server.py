@@ -83,6 +83,8 @@ class WebServer:
         a restart."""
         if (config.web.listen, config.web.token) != (self.listen, self.access.token):
             logger.warning("[web] listen and token changes apply at the next start")
+        if not config.web.enabled:
+            logger.warning("[web] enabled = false applies at the next start")
         self.app.state.web.config = config
 
 
