@@ -9,7 +9,7 @@ MUSICNN_SPEC ?= musicnn==0.1.0
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
-.PHONY: venv demo test test-slow run once dashboard doctor lint format bench clean
+.PHONY: venv demo test test-slow chromium web run once dashboard doctor lint format bench clean
 
 venv: $(STAMP)
 
@@ -27,8 +27,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m slow
+
+# The web page's browser tests drive Debian's chromium with Playwright's Python package (no
+# browser download): installed here when missing (as root, or with passwordless sudo); where
+# it cannot be had, those tests are skipped and say so.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	  echo "make: installing Debian's chromium for the browser tests"; \
+	  inst="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium"; \
+	  $$inst >/dev/null 2>&1 || { $$sudo apt-get update -qq >/dev/null 2>&1 && $$inst >/dev/null; } \
+	  || echo "make: could not install chromium (apt-get install chromium): the browser tests will be skipped"; }
 
 # As root: boots Debian (systemd 252) in a container, installs from this tree as README says and
 # checks the units for real (tests/systemd/run.sh). Not part of `make test`.
@@ -44,6 +55,9 @@ once: $(STAMP)
 
 dashboard: $(STAMP)
 	$(BIN)/tastebud --config $(CONFIG) dashboard
+
+web: $(STAMP)
+	$(BIN)/tastebud --config $(CONFIG) web
 
 doctor: $(STAMP)
 	$(BIN)/tastebud --config $(CONFIG) doctor

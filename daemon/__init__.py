@@ -7,6 +7,7 @@
 - ``listening/``: where the queue is heard: the library folder, MPD, Subsonic, plays.
 - ``playlists/``: playlist formats, ``tastebud export`` and the ``[[playlists]]`` job.
 - ``dashboard/``: a snapshot of reads and a view that only renders.
+- ``web/``: ``tastebud web`` and the ``[web]`` server: the page and the HTTP API.
 - ``demo/``: ``make demo``, on a synthetic corpus.
 - ``config/``: ``config.toml``; ``net/``: the HTTP client, retries, politeness.
 - ``feedback.py``: likes, dislikes and blocks as every front end records them.

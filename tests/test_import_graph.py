@@ -143,6 +143,25 @@ def test_daemon_subpackages_are_imported_through_their_surfaces() -> None:
     assert reached_into == []
 
 
+def _names_taken_from(module: str, path: Path) -> Iterator[tuple[str, str]]:
+    """(package, name) of each ``from <daemon subpackage> import name`` in ``module``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            home = _subpackage(node.module)
+            if home == node.module and _subpackage(module) != home:
+                yield from ((home, alias.name) for alias in node.names)
+
+
+def test_names_taken_from_a_surface_are_in_its_all() -> None:
+    missing = sorted(
+        (package, name, source)
+        for source, path in _modules().items()
+        for package, name in _names_taken_from(source, path)
+        if name not in importlib.import_module(package).__all__
+    )
+    assert missing == []
+
+
 def _packages() -> list[Path]:
     return sorted(path.parent for pkg in PACKAGES for path in (ROOT / pkg).rglob("__init__.py"))
 

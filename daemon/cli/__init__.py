@@ -2,7 +2,7 @@
 
 The argument parser is ``parser``; each command group has its module, imported when the
 command runs: ``service`` (``run``, ``once``), ``dashboard``, ``status``, ``queue``,
-``feedback``, ``export``, ``importing`` (``import``), ``doctor`` and ``config``
+``feedback``, ``export``, ``importing`` (``import``), ``web``, ``doctor`` and ``config``
 (``config check``). Every error tastebud raises on purpose becomes one line on stderr and
 a non-zero exit code; a traceback is a bug.
 """
@@ -40,6 +40,7 @@ _HANDLERS: dict[str, tuple[str, str]] = {
     "run": ("daemon.cli.service", "cmd_run"),
     "once": ("daemon.cli.service", "cmd_once"),
     "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
+    "web": ("daemon.cli.web", "cmd_web"),
     "export": ("daemon.cli.export", "cmd_export"),
     "feedback": ("daemon.cli.feedback", "cmd_feedback"),
     "queue": ("daemon.cli.queue", "cmd_queue"),

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run(sub)
     _add_dashboard(sub)
+    _add_web(sub)
     _add_export(sub)
     _add_feedback(sub)
     _add_queue(sub)
@@ -142,6 +143,23 @@ def _add_dashboard(sub: SubParsers) -> None:
     dash.add_argument("--refresh", type=float, default=3.0, help="seconds between refreshes")
     dash.add_argument(
         "--rows", type=positive_int, default=500, help="queue rows to load (default 500)"
+    )
+
+
+def _add_web(sub: SubParsers) -> None:
+    web = _command(
+        sub,
+        "web",
+        "serve the web page and the HTTP API (the queue, feedback, health) until Ctrl-C",
+        "tastebud web   # http://127.0.0.1:8398/\n"
+        "tastebud web --listen 0.0.0.0:8398   # needs [web] token (or TASTEBUD_WEB_TOKEN)",
+    )
+    web.add_argument(
+        "--listen",
+        default=None,
+        metavar="HOST:PORT",
+        help="address to serve on (default: [web] listen, 127.0.0.1:8398); beyond loopback "
+        "it needs [web] token",
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Sequence
 
 from daemon.config import Config
-from daemon.service import CycleResult, Daemon, run_once
+from daemon.service import Companion, CycleResult, Daemon, run_once
 from store import RunRecord
 
 __all__ = ["cmd_once", "cmd_run", "lower_priority"]
@@ -15,7 +16,14 @@ __all__ = ["cmd_once", "cmd_run", "lower_priority"]
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """``tastebud run``."""
     lower_priority(config.daemon.nice)
-    return Daemon(config).serve()
+    return Daemon(config, web=web_companion).serve()
+
+
+def web_companion(config: Config, trigger: Callable[[Sequence[str]], None]) -> Companion:
+    """The web page inside ``tastebud run`` (``[web] enabled``), its socket bound now."""
+    from daemon.web import WebThread  # Starlette and uvicorn load only when it is enabled
+
+    return WebThread(config, trigger=trigger)
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:

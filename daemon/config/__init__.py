@@ -25,7 +25,9 @@ from daemon.config.schema import (
     SourceSchemas,
     StorageConfig,
     SubsonicConfig,
+    WebConfig,
     bounded,
+    parse_listen,
     secret,
 )
 
@@ -49,9 +51,11 @@ __all__ = [
     "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
+    "WebConfig",
     "bounded",
     "dump_config",
     "load_config",
     "parse_config",
+    "parse_listen",
     "secret",
 ]

@@ -46,6 +46,7 @@ from daemon.config.schema import (
     SourceSchemas,
     StorageConfig,
     SubsonicConfig,
+    WebConfig,
 )
 
 __all__ = ["ARRAYS", "DEFAULT_CONFIG_PATH", "TABLES", "load_config", "parse_config"]
@@ -64,6 +65,7 @@ TABLES: dict[str, Any] = {
     "library": LibraryConfig,
     "mpd": MpdConfig,
     "subsonic": SubsonicConfig,
+    "web": WebConfig,
 }
 ARRAYS: dict[str, Any] = {
     "history": HistoryConfig,

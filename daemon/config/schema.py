@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from classifier import ModelConfig
+from daemon.config.errors import ConfigError
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -27,9 +28,11 @@ __all__ = [
     "SourceSchemas",
     "StorageConfig",
     "SubsonicConfig",
+    "WebConfig",
     "bounded",
     "checked",
     "choice",
+    "parse_listen",
     "secret",
 ]
 
@@ -267,6 +270,33 @@ class PlayerConfig:
     command: tuple[str, ...] = ()
 
 
+def _not_host_port(text: str) -> str | None:
+    host, sep, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        return 'is not HOST:PORT: write e.g. "127.0.0.1:8398" or "[::1]:8398"'
+    return None
+
+
+def parse_listen(text: str, what: str = "[web] listen") -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8398`` for IPv6) as (host, port); port 0 picks a free one."""
+    if (wrong := _not_host_port(text)) is not None:
+        raise ConfigError(f"{what} {text!r} {wrong}")
+    host, _, port = text.strip().rpartition(":")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The web page and HTTP API (``[web]``): ``tastebud web``, and inside ``tastebud run``
+    when ``enabled``. Listening beyond loopback needs ``token``."""
+
+    enabled: bool = False
+    listen: str = checked("127.0.0.1:8398", _not_host_port)  # not 8384: Syncthing's
+    token: Secret = secret()
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     """Process settings (``[daemon]``)."""
@@ -293,6 +323,7 @@ class Config:
     library: LibraryConfig = field(default_factory=LibraryConfig)
     mpd: MpdConfig = field(default_factory=MpdConfig)
     subsonic: SubsonicConfig = field(default_factory=SubsonicConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def state_dir(self) -> Path:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         write_playlist,
     )
     from daemon.playlists.formats import format_playlist, parse_playlist
+    from daemon.playlists.jspf import importable
     from daemon.playlists.tags import load_tag_names, top_tags
 
 _WHERE = {
@@ -31,6 +32,7 @@ _WHERE = {
     "mark_first_export": "export",
     "playlist_entries": "export",
     "refresh_playlists": "export",
+    "importable": "jspf",
     "write_atomic": "export",
     "write_playlist": "export",
     "format_playlist": "formats",
@@ -44,6 +46,7 @@ __all__ = [
     "ExportError",
     "PlaylistEntry",
     "format_playlist",
+    "importable",
     "load_tag_names",
     "mark_first_export",
     "parse_playlist",

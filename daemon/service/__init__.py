@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 from store import lazy_getattr
 
 if TYPE_CHECKING:
-    from daemon.service.daemon import Daemon
+    from daemon.service.daemon import Companion, CompanionFactory, Daemon
     from daemon.service.errors import AlreadyRunningError, DaemonError
     from daemon.service.lock import holder_pid
     from daemon.service.once import CycleResult, run_once
     from daemon.service.table import JOBS
 
 _WHERE = {
+    "Companion": "daemon",
+    "CompanionFactory": "daemon",
     "Daemon": "daemon",
     "AlreadyRunningError": "errors",
     "DaemonError": "errors",
@@ -33,6 +35,8 @@ __getattr__ = lazy_getattr(__name__, _WHERE, globals())
 __all__ = [
     "JOBS",
     "AlreadyRunningError",
+    "Companion",
+    "CompanionFactory",
     "CycleResult",
     "Daemon",
     "DaemonError",

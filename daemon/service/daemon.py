@@ -11,10 +11,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,11 +33,29 @@ from store import Store, TastebudError
 if TYPE_CHECKING:
     from daemon.listening import MpdWatcher
 
-__all__ = ["STALL_LIMIT_S", "Daemon"]
+__all__ = ["STALL_LIMIT_S", "Companion", "CompanionFactory", "Daemon"]
 
 logger = logging.getLogger(__name__)
 
 STALL_LIMIT_S = 900.0
+
+
+class Companion(Protocol):
+    """A server that runs beside the jobs (the web page): bound when made, started once the
+    daemon is up, told of a reloaded config, stopped on shutdown."""
+
+    def start(self) -> None:
+        """Start serving."""
+
+    def update(self, config: Config) -> None:
+        """Serve with a reloaded config from now on."""
+
+    def stop(self) -> None:
+        """Stop serving."""
+
+
+CompanionFactory = Callable[[Config, Callable[[Sequence[str]], None]], Companion]
+"""Makes the ``[web]`` companion from the config and a trigger that runs jobs now."""
 
 
 @dataclass
@@ -73,8 +92,15 @@ class _Activity:
 class Daemon:
     """The long-running process behind ``tastebud run``."""
 
-    def __init__(self, config: Config, *, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        notifier: Notifier | None = None,
+        web: CompanionFactory | None = None,
+    ) -> None:
         self.config = config
+        self._make_web = web
         self.notifier = notifier or Notifier()
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
@@ -84,6 +110,7 @@ class Daemon:
         self.jobs: Jobs | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.watcher: MpdWatcher | None = None
+        self.web: Companion | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -98,6 +125,7 @@ class Daemon:
         return 0
 
     def _start(self) -> None:
+        self._bind_web()
         self.store = Store.open(self.config.db_path)
         self.jobs = Jobs(self.config, self.store, self.stop, touch=self._touch_current)
         self.jobs.recover()
@@ -108,6 +136,8 @@ class Daemon:
         self.notifier.ready(f"running; state in {self.config.state_dir}")
         self.scheduler.start()
         self._start_watcher()
+        if self.web is not None:
+            self.web.start()
         logger.info(
             "tastebud daemon started (pid %d), state in %s", os.getpid(), self.config.state_dir
         )
@@ -119,6 +149,18 @@ class Daemon:
 
             self.watcher = MpdWatcher(self.config, self.store)
             self.watcher.start()
+
+    def _bind_web(self) -> None:
+        """With ``[web] enabled``, the web page's socket, bound (or refused) before anything."""
+        if self.config.web.enabled and self._make_web is not None:
+            self.web = self._make_web(self.config, self.run_soon)
+
+    def run_soon(self, names: Sequence[str]) -> None:
+        """Run these scheduled jobs now (the web page's retry), each at most once at a time."""
+        if self.scheduler is None or self.stop.is_set():
+            return
+        for name in names:
+            self.scheduler.modify_job(name, next_run_time=_utc_in(0.0))
 
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
@@ -144,6 +186,8 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         if self.watcher is not None:
             self.watcher.stop()
+        if self.web is not None:
+            self.web.stop()
         bound = self.config.schedule.shutdown_timeout_s
         if not self.activity.wait_idle(bound):
             logger.warning(
@@ -194,6 +238,8 @@ class Daemon:
         self.config = config
         if self.jobs is not None:
             self.jobs.config = config
+        if self.web is not None:
+            self.web.update(config)
         logging.getLogger().setLevel(config.daemon.log_level.upper())
         remember_secrets(config_secrets(config))
         self._schedule_all(first_delay=None)

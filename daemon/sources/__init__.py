@@ -38,6 +38,7 @@ from daemon.sources.poll import (
     build_source,
     poll_feeds,
     poll_history,
+    retry_cursor,
 )
 from daemon.sources.registry import SourceType, config_schemas, source_types
 from daemon.sources.takeout import TakeoutConfig
@@ -68,5 +69,6 @@ __all__ = [
     "located",
     "poll_feeds",
     "poll_history",
+    "retry_cursor",
     "source_types",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "build_source",
     "poll_feeds",
     "poll_history",
+    "retry_cursor",
 ]
 
 logger = logging.getLogger(__name__)
@@ -134,15 +135,25 @@ def _poll_one(
     return outcome.counts
 
 
+def retry_cursor(job: str) -> str:
+    """The cursor holding when a retry of ``job`` was asked for (it ends the back-off)."""
+    return f"retry:{job}"
+
+
 def backoff_until(
     store: Store, job: str, *, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S
 ) -> float | None:
-    """When a job that failed its last runs may run again (doubling per failure), else None."""
+    """When a job that failed its last runs may run again (doubling per failure), else None.
+
+    Failures before a retry asked for (:func:`retry_cursor`, the web page's retry) are
+    forgiven."""
+    asked = store.get_cursor(retry_cursor(job))
+    forgiven = float(asked) if asked else 0.0
     failures: list[RunRecord] = []
     for run in store.runs(job, limit=20):
         if run.status == "skipped":
             continue
-        if run.status != "failed":
+        if run.status != "failed" or run.started_at < forgiven:
             break
         failures.append(run)
     if not failures:

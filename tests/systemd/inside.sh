@@ -6,6 +6,7 @@
 set -u
 export LANG=C.UTF-8
 PORT=${TASTEBUD_TEST_PORT:-47613}
+WEB_PORT=${TASTEBUD_TEST_WEB_PORT:-8398}
 FEED=http://127.0.0.1:$PORT
 VENV=/opt/tastebud/.venv
 CFG=/etc/tastebud/config.toml
@@ -44,6 +45,27 @@ print(f"embedded={emb} models={models} runs: {text}")
 ok = runs.get(("fetch", "ok")) and (runs.get(("train", "ok")) or runs.get(("train", "skipped")))
 sys.exit(0 if ok and emb > 0 else 1)
 PY
+}
+# the web page and its API over loopback HTTP, as the daemon inside the unit serves them
+web_check() {  # NAME
+  local out
+  if out=$(python3 - "http://127.0.0.1:$WEB_PORT" 2>&1 <<'PY'
+import json, sys, urllib.request
+base = sys.argv[1]
+page = urllib.request.urlopen(base + "/", timeout=20).read().decode()
+queue = json.load(urllib.request.urlopen(base + "/api/queue?limit=5", timeout=20))
+status = json.load(urllib.request.urlopen(base + "/api/status", timeout=20))
+js = urllib.request.urlopen(base + "/static/app.js", timeout=20)
+assert 'name="tastebud-page"' in page, "the page has no page token"
+assert "default-src 'none'" in js.headers["Content-Security-Policy"], "no CSP"
+assert status["daemon"]["running"], "status says the daemon is not running"
+print(f"page {len(page)} bytes, queue {len(queue)} rows shown, {status['ranking']}")
+PY
+  ); then
+    pass "$1: $out"
+  else
+    fail "$1" "$(tail -1 <<<"$out")"
+  fi
 }
 wait_cycle() {  # NAME USER DB [VENV]
   local out
@@ -97,6 +119,10 @@ format = "m3u8"
 
 [daemon]
 log_level = "INFO"
+
+[web]
+enabled = true
+listen = "127.0.0.1:$WEB_PORT"
 TOML
 }
 
@@ -165,6 +191,13 @@ if journalctl -u tastebud -o cat --no-pager | grep -q 'Error in cpuinfo'; then
 fi
 ls -ld /etc/tastebud /var/lib/tastebud | sed 's/^/     /'
 wait_cycle "cycle: fetch and train ran" tastebud "$DB"
+web_check "web: [web] enabled serves the page on 127.0.0.1:$WEB_PORT inside the unit"
+exposure=$(systemd-analyze security tastebud 2>/dev/null | awk '/Overall exposure level/ {print $(NF-2)}')
+if [ "$exposure" = 1.2 ]; then
+  pass "hardening: systemd-analyze security exposure $exposure, as README.md says"
+else
+  fail "hardening" "systemd-analyze security exposure '$exposure', README.md says 1.2"
+fi
 server=$(grep -l 'multiprocessing.forkserver import main' /proc/[0-9]*/cmdline 2>/dev/null | head -1)
 if [ -n "$server" ] && [ "$(stat -c %U "$server")" = tastebud ] \
    && ! journalctl -u tastebud -o cat --no-pager | grep -q 'import the model themselves'; then
@@ -308,6 +341,7 @@ UDB=/home/alice/.local/share/tastebud/tastebud.db
 if wait_cycle "user cycle: fetch and train ran" alice "$UDB" "$UVENV"; then
   info "database: $(ls /home/alice/.local/share/tastebud/tastebud.db /home/alice/.config/tastebud/tastebud.db /home/alice/.local/state/tastebud/tastebud.db 2>/dev/null | tr '\n' ' ')"
 fi
+web_check "user web: [web] enabled serves the page on 127.0.0.1:$WEB_PORT inside the user unit"
 
 UPID=$(ushow MainPID); UCFG=/home/alice/.config/tastebud/config.toml
 T=$(date +%s)

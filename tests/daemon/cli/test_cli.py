@@ -29,6 +29,7 @@ def test_every_command_has_help_text() -> None:
         "run",
         "once",
         "dashboard",
+        "web",
         "export",
         "feedback",
         "queue",
