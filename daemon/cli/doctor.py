@@ -152,7 +152,7 @@ def check_subsonic(config: Config) -> Check:
     from daemon.listening import Subsonic
     from daemon.net import RetryPolicy
 
-    api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1))
+    api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1), fetch=config.fetch)
     try:
         body = api.call("ping")
     except TastebudError as exc:

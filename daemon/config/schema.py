@@ -188,7 +188,12 @@ class FetchConfig:
     max_attempts: int = bounded(6, above=0)
     retry_base_s: float = bounded(900.0, at_least=0)
     bot_retry_s: float = bounded(6 * 3600.0, at_least=0)
-    socket_timeout_s: float = bounded(30.0, above=0)
+    socket_timeout_s: float = bounded(30.0, above=0, at_most=3600)
+    # every answer of a web API, and every download, is read within a size and a deadline
+    max_answer_mb: float = bounded(64.0, above=0, at_most=4096)
+    request_deadline_s: float = bounded(120.0, above=0, at_most=3600)
+    download_deadline_s: float = bounded(1800.0, above=0, at_most=86400)
+    poll_deadline_s: float = bounded(900.0, above=0, at_most=86400)
     cookies_file: Secret = secret()
     proxy: str = ""
 

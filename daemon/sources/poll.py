@@ -103,8 +103,7 @@ def _poll_all(
 def _client_factory(config: Config, pacer: net.Pacer | None) -> ClientFactory:
     """Clients with ``[fetch]``'s proxy and socket timeout, spaced by ``pacer`` (the
     daemon's one, shared by its jobs) or by a pacer of their own."""
-    fetch = config.fetch
-    return partial(net.make_client, timeout=fetch.socket_timeout_s, proxy=fetch.proxy, pacer=pacer)
+    return partial(net.client_for, config.fetch, pacer=pacer)
 
 
 def _poll_one(
