@@ -259,9 +259,7 @@ class Fetcher:
         worker.join(max(0.0, deadline - time.monotonic()) + 1.0)
         if worker.is_alive():
             raise self._too_slow(track)
-        if failure:
-            raise failure[0]
-        return result[0]
+        return _outcome(result, failure)
 
     def _downloaded_file(self, track: Track, info: Any, partial: Path) -> Path:
         if isinstance(info, dict) and info.get("_type") == "playlist":
@@ -306,3 +304,15 @@ def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher
     return Fetcher(
         config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
     )
+
+
+def _outcome(result: list[Any], failure: list[BaseException]) -> Any:
+    """The worker's result, or its exception raised here (the lists emptied so that no
+    reference cycle keeps the worker's frames, and their sockets, alive)."""
+    if failure:
+        exc = failure.pop()
+        try:
+            raise exc
+        finally:
+            del exc
+    return result.pop()
