@@ -4,11 +4,13 @@ count or by the client hanging up), and the server only listens on 127.0.0.1."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 Answer = Callable[[BaseHTTPRequestHandler], None]
 
@@ -106,3 +108,23 @@ def hostile_server() -> Iterator[HostileServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@contextmanager
+def small_tmpfs(where: Path, size: str = "2m") -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``where`` (root only, as CI runs): disk-full and
+    endless-body tests write there, never to the real disk. Skips the test elsewhere."""
+    import pytest
+
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)

@@ -198,18 +198,21 @@ class FetchConfig:
     proxy: str = ""
 
 
+_YEAR_MIN = 366 * 24 * 60  # the longest interval: a year, in minutes
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     """Job intervals (``[schedule]``)."""
 
-    history_minutes: float = bounded(30.0, above=0)
-    feeds_minutes: float = bounded(180.0, above=0)
-    fetch_minutes: float = bounded(5.0, above=0)
-    train_minutes: float = bounded(360.0, above=0)
-    playlists_minutes: float = bounded(60.0, above=0)
-    maintenance_hours: float = bounded(24.0, above=0)
-    misfire_grace_s: int = bounded(600, above=0)
-    shutdown_timeout_s: float = bounded(30.0, above=0)
+    history_minutes: float = bounded(30.0, above=0, at_most=_YEAR_MIN)
+    feeds_minutes: float = bounded(180.0, above=0, at_most=_YEAR_MIN)
+    fetch_minutes: float = bounded(5.0, above=0, at_most=_YEAR_MIN)
+    train_minutes: float = bounded(360.0, above=0, at_most=_YEAR_MIN)
+    playlists_minutes: float = bounded(60.0, above=0, at_most=_YEAR_MIN)
+    maintenance_hours: float = bounded(24.0, above=0, at_most=_YEAR_MIN / 60)
+    misfire_grace_s: int = bounded(600, above=0, at_most=86400)
+    shutdown_timeout_s: float = bounded(30.0, above=0, at_most=3600)
 
 
 @dataclass(frozen=True)

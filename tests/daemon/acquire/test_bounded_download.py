@@ -4,7 +4,6 @@ at ``max_filesize_mb`` (rejected for good, its partial file removed), a trickle 
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +16,7 @@ from daemon.acquire.fetcher import Fetcher
 from daemon.acquire.ytdlp_errors import is_rejection
 from daemon.config import FetchConfig
 from store import Track
-from tests.hostile import HostileServer, endless, hostile_server, trickle
+from tests.hostile import HostileServer, endless, hostile_server, small_tmpfs, trickle
 
 QUIET = FetchConfig(host_delay_s=0, sleep_requests_s=0, socket_timeout_s=2)
 
@@ -35,18 +34,8 @@ def server() -> Iterator[HostileServer]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MB tmpfs (root only: CI runs as root)."""
-    where = tmp_path / "tmpfs"
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "tmpfs") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def test_endless_body_stops_at_max_filesize_and_leaves_no_partial(
