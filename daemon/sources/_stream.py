@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from daemon.net import MAX_JSON_DEPTH, JsonTooDeepError, MalformedPayloadError, loads
 
@@ -26,6 +26,7 @@ __all__ = [
     "Budget",
     "BudgetExceededError",
     "NotAnArrayError",
+    "Text",
     "archive_budget",
     "budgeted",
     "iter_json_array",
@@ -38,6 +39,18 @@ MIN_BUDGET = 256 << 20
 _CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
+
+
+class Text(Protocol):
+    """What is read of a text stream here."""
+
+    def read(self, size: int = -1, /) -> str:
+        """Up to ``size`` characters."""
+        ...
+
+    def readline(self, size: int = -1, /) -> str:
+        """One line, at most ``size`` characters."""
+        ...
 
 
 class _Bad:
@@ -104,7 +117,7 @@ def _item(text: str, name: str) -> Any:
         return BAD
 
 
-def iter_json_lines(text: IO[str], name: str, max_chars: int = MAX_ITEM_CHARS) -> Iterator[Any]:
+def iter_json_lines(text: Text, name: str, max_chars: int = MAX_ITEM_CHARS) -> Iterator[Any]:
     """The JSON value of each non-blank line; :data:`BAD` for one that is not JSON, too
     deep, or longer than ``max_chars`` (read past without holding it)."""
     while line := text.readline(max_chars + 1):
@@ -117,7 +130,7 @@ def iter_json_lines(text: IO[str], name: str, max_chars: int = MAX_ITEM_CHARS) -
             yield _item(line, name)
 
 
-def iter_json_array(text: IO[str], name: str, max_chars: int = MAX_ITEM_CHARS) -> Iterator[Any]:
+def iter_json_array(text: Text, name: str, max_chars: int = MAX_ITEM_CHARS) -> Iterator[Any]:
     """The items of the JSON array ``text`` holds, one at a time (:data:`BAD` for one too
     deep); raises :class:`MalformedPayloadError` where the array itself breaks."""
     buf = _fill("", text)
@@ -138,11 +151,11 @@ def iter_json_array(text: IO[str], name: str, max_chars: int = MAX_ITEM_CHARS) -
         yield item
 
 
-def _fill(buf: str, text: IO[str]) -> str:
+def _fill(buf: str, text: Text) -> str:
     return buf + text.read(_CHUNK)
 
 
-def _skip_space(buf: str, pos: int, text: IO[str]) -> tuple[str, int]:
+def _skip_space(buf: str, pos: int, text: Text) -> tuple[str, int]:
     while True:
         while pos < len(buf) and buf[pos] in " \t\r\n":
             pos += 1
@@ -154,9 +167,7 @@ def _skip_space(buf: str, pos: int, text: IO[str]) -> tuple[str, int]:
         buf, pos = more, 0
 
 
-def _next_item(
-    buf: str, pos: int, text: IO[str], name: str, max_chars: int
-) -> tuple[Any, str, int]:
+def _next_item(buf: str, pos: int, text: Text, name: str, max_chars: int) -> tuple[Any, str, int]:
     """The item at ``pos`` (reading on while it is incomplete), the buffer, and its end."""
     while True:
         try:
@@ -182,7 +193,7 @@ def _next_item(
 
 
 def _end_of_nested(
-    buf: str, pos: int, text: IO[str], name: str, max_chars: int
+    buf: str, pos: int, text: Text, name: str, max_chars: int
 ) -> tuple[str, int, int]:
     """Where the array or object at ``pos`` ends (strings skipped), reading on as needed."""
     depth, at = 0, pos

@@ -22,6 +22,7 @@ from daemon.sources._files import FileHistory, FileHistoryConfig, Parsed
 from daemon.sources._parse import log_malformed
 from daemon.sources._stream import (
     BAD,
+    Text,
     archive_budget,
     budgeted,
     iter_json_array,
@@ -96,29 +97,29 @@ def _iter_stream(f: IO[bytes], name: str) -> Iterator[Any]:
         yield from iter_json_array(_Prepended("[", text), name)
 
 
-def _with_first(first: str, text: IO[str], name: str) -> Iterator[Any]:
+def _with_first(first: str, text: Text, name: str) -> Iterator[Any]:
     """The JSON lines of ``text``, whose first character was read already."""
     yield from iter_json_lines(_Prepended(first, text), name)
 
 
-class _Prepended(io.TextIOBase):
+class _Prepended:
     """A text stream with ``head`` put back before it."""
 
-    def __init__(self, head: str, text: IO[str]) -> None:
+    def __init__(self, head: str, text: Text) -> None:
         self._head = head
         self._text = text
 
-    def read(self, size: int | None = -1) -> str:
+    def read(self, size: int = -1, /) -> str:
         head, self._head = self._head, ""
-        if size is None or size < 0:
+        if size < 0:
             return head + self._text.read()
         return head + self._text.read(max(0, size - len(head)))
 
-    def readline(self, size: int | None = -1) -> str:
+    def readline(self, size: int = -1, /) -> str:
         head, self._head = self._head, ""
         if head.endswith("\n"):
             return head
-        if size is None or size < 0:
+        if size < 0:
             return head + self._text.readline()
         return head + self._text.readline(max(0, size - len(head)))
 
