@@ -73,3 +73,34 @@ def test_a_file_name_that_is_not_utf8_is_offered_and_found_again(
     (track,) = store.find_tracks("Caf\ufffd - Ol\ufffd")
     assert track.url is not None
     assert local_path(track.url) == odd
+
+
+def test_a_listenbrainz_server_ignoring_max_ts_is_paged_a_few_times_only(
+    store: Store,
+) -> None:
+    import httpx
+
+    from daemon.net import make_client
+    from daemon.sources import PollContext
+    from daemon.sources.listenbrainz import ListenBrainzConfig, ListenBrainzHistory
+
+    page = [
+        {
+            "listened_at": 1_700_000_000 + i,
+            "track_metadata": {"artist_name": "A", "track_name": f"{i}"},
+        }
+        for i in range(10)
+    ]
+    asked: list[httpx.Request] = []
+
+    def same_page(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        if "feedback" in request.url.path:
+            return httpx.Response(200, json={"feedback": [], "count": 0})
+        return httpx.Response(200, json={"payload": {"listens": page, "count": 10}})
+
+    config = ListenBrainzConfig(user="ana", url="https://lb.test", page_size=10, feedback=False)
+    with make_client(transport=httpx.MockTransport(same_page)) as client:
+        counts = ListenBrainzHistory(config).poll(store, PollContext(client, POLICY))
+    assert counts["listens"] == 10
+    assert len(asked) <= 3
