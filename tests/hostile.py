@@ -25,7 +25,8 @@ def endless(ctype: str = "audio/mpeg", chunk: bytes = b"\0" * 16384) -> Answer:
         h.send_header("Content-Type", ctype)
         h.end_headers()
         sent = 0
-        while sent < ENDLESS_CAP:
+        closing: threading.Event = getattr(h.server, "closing", threading.Event())
+        while sent < ENDLESS_CAP and not closing.is_set():
             h.wfile.write(chunk)
             sent += len(chunk)
 
@@ -40,7 +41,10 @@ def trickle(body: bytes = b'{"payload": {"listens": []}}' * 100, every_s: float 
         h.send_header("Content-Type", "application/json")
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
+        closing: threading.Event = getattr(h.server, "closing", threading.Event())
         for i in range(len(body)):
+            if closing.is_set():  # the test is over: hang up
+                return
             h.wfile.write(body[i : i + 1])
             h.wfile.flush()
             time.sleep(every_s)
@@ -89,6 +93,8 @@ class HostileServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.closing = threading.Event()
+        self.httpd.closing = self.closing  # type: ignore[attr-defined]  # seen by the answers
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
@@ -106,6 +112,7 @@ def hostile_server() -> Iterator[HostileServer]:
     try:
         yield server
     finally:
+        server.closing.set()
         server.httpd.shutdown()
         server.httpd.server_close()
 
