@@ -17,6 +17,7 @@ then); it writes only its own ``.partial`` file, which is removed here, never th
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -33,7 +34,7 @@ from classifier import AudioError, probe
 from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
 from daemon.acquire.errors import PermanentFetchError, RejectedError, TransientFetchError
 from daemon.acquire.matching import best_match
-from daemon.acquire.ytdlp_errors import REJECTED, fetch_error_for
+from daemon.acquire.ytdlp_errors import REJECTED, disk_full, fetch_error_for
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
 from store import Track
@@ -160,7 +161,12 @@ class Fetcher:
         local = local_path(track.url)
         if local is not None:
             return self._check_local(track, local)
-        return self.cached(track.id) or self._download(track, track.url)
+        try:
+            return self.cached(track.id) or self._download(track, track.url)
+        except OSError as exc:  # our own writes into the cache (a full disk)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full(track.label, exc) from None
+            raise
 
     def _check_known_duration(self, track: Track) -> None:
         reason = self.limit_reason(track.duration)

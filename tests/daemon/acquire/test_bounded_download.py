@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from daemon.acquire import PermanentFetchError, TransientFetchError
+from daemon.acquire import PermanentFetchError, StorageFullError, TransientFetchError
 from daemon.acquire.fetcher import Fetcher
 from daemon.acquire.ytdlp_errors import is_rejection
 from daemon.config import FetchConfig
 from store import Track
-from tests.hostile import HostileServer, endless, hostile_server, small_tmpfs, trickle
+from tests.hostile import HostileServer, endless, fixed, hostile_server, small_tmpfs, trickle
 
 QUIET = FetchConfig(host_delay_s=0, sleep_requests_s=0, socket_timeout_s=2)
 
@@ -59,3 +59,12 @@ def test_trickling_download_stops_at_its_deadline(tmp_path: Path, server: Hostil
         Fetcher(config, tmp_path).fetch(_track(8, url))
     assert time.monotonic() - started < 6
     assert not [p for p in (tmp_path / "audio" / ".partial").iterdir() if p.is_file()]
+
+
+def test_a_full_cache_disk_pauses_fetching_and_leaves_no_partial(
+    small_disk: Path, server: HostileServer
+) -> None:
+    url = server.add("/big.mp3", fixed(b"\0" * (3 << 20), ctype="audio/mpeg"))
+    with pytest.raises(StorageFullError, match="no space left in the audio cache"):
+        Fetcher(QUIET, small_disk).fetch(_track(9, url))
+    assert not [p for p in (small_disk / "audio" / ".partial").iterdir() if p.is_file()]
