@@ -20,7 +20,7 @@ class ModelConfig:
     """The taste model (``[model]``)."""
 
     backbone: str = "MSD_musicnn"
-    patches: int = field(default=10, metadata=_POSITIVE)
+    patches: int = field(default=10, metadata={"above": 0, "at_most": 100})
     # the body's recency weighting; the ranking head learns its own time scales
     half_life_days: float = field(default=7.0, metadata=_POSITIVE)
     weight_cap: float = field(default=5.0, metadata=_POSITIVE)
@@ -29,7 +29,7 @@ class ModelConfig:
     unlabelled_weight: float = field(default=0.05, metadata=_NON_NEGATIVE)
     unlabelled_sample: int = field(default=500, metadata=_NON_NEGATIVE)
     steps: int = field(default=100, metadata=_POSITIVE)
-    batch_size: int = field(default=64, metadata=_POSITIVE)
+    batch_size: int = field(default=64, metadata={"above": 0, "at_most": 4096})
     learning_rate: float = field(default=1e-3, metadata=_POSITIVE)
     l2sp: float = field(default=1.0, metadata=_NON_NEGATIVE)
     replay: int = field(default=500, metadata=_NON_NEGATIVE)

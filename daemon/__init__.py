@@ -12,7 +12,9 @@
 - ``config/``: ``config.toml``; ``net/``: the HTTP client, retries, politeness.
 - ``feedback.py``: likes, dislikes and blocks as every front end records them.
 - ``ranking_evidence.py``: what orders the queue and how far to trust it.
-- ``redact.py``: secrets out of logs and stored errors; ``filemodes.py``: the state's umask.
+- ``redact.py``: secrets out of logs and stored errors, control characters out of what is
+  shown; ``filemodes.py``: the state's umask.
+- ``supervise.py``: workers restarted after any error; a wall clock that steps, noticed.
 
 Each subpackage's ``__init__`` is its surface: other subpackages import only its
 ``__all__``. The console script is :func:`daemon.cli.main`.

@@ -7,6 +7,13 @@ name a URL pass through it before they are raised (so ``runs.error`` never holds
 secret); :class:`RedactingFilter`, on the CLI's log handler, passes every log line
 (and traceback) through it and blanks the configured secret values themselves
 (:func:`remember_secrets`), whatever logged them: yt-dlp's messages included.
+
+What a person or a player reads passes through :func:`shown`: secrets masked and control
+characters neutralised (:func:`clean`: ESC, BEL, carriage returns, C1 controls and bidi
+overrides from metadata become U+FFFD, so no server's text can move a terminal's cursor,
+recolour it or ring its bell). The CLI's stdout and log lines pass through it
+(:class:`ShownStream`, :class:`RedactingFilter`), the dashboard's snapshot
+(:func:`shown_tree`), and playlist lines.
 """
 
 from __future__ import annotations
@@ -16,14 +23,19 @@ import logging
 import os
 import re
 from collections.abc import Iterable
+from typing import Any, TextIO, TypeVar
 
 __all__ = [
     "MASK",
     "SECRET_PARAMS",
     "RedactingFilter",
+    "ShownStream",
+    "clean",
     "config_secrets",
     "redact",
     "remember_secrets",
+    "shown",
+    "shown_tree",
 ]
 
 MASK = "***"
@@ -48,6 +60,9 @@ _QUERY = re.compile(
 )
 _USERINFO = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 _CREDENTIAL = re.compile(r"\b(Token|Bearer|Basic) [A-Za-z0-9._~+/=-]{8,}")
+# C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MIN_SECRET_LEN = 4  # shorter values would blank ordinary words
 _known: set[str] = set()
 
@@ -60,6 +75,57 @@ def redact(text: str) -> str:
     for secret in sorted(_known, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def clean(text: str, *, one_line: bool = False) -> str:
+    """``text`` with every control character (newlines too when ``one_line``) as U+FFFD;
+    tabs and, unless ``one_line``, newlines kept."""
+    return (_CONTROL_OR_NEWLINE if one_line else _CONTROL).sub("\ufffd", text)
+
+
+def shown(text: str) -> str:
+    """``text`` as a person may see it: :func:`redact`, then :func:`clean`."""
+    return clean(redact(text))
+
+
+T = TypeVar("T")
+
+
+def shown_tree(obj: T) -> T:
+    """``obj`` with every string in it passed through :func:`shown`: strings, tuples,
+    lists, dicts and (frozen) dataclasses rebuilt, anything else kept as it is."""
+    return _shown_tree(obj)  # type: ignore[no-any-return]
+
+
+def _shown_tree(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return shown(obj) if type(obj) is str else obj
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)._make(_shown_tree(v) for v in obj)  # type: ignore[attr-defined]
+    if isinstance(obj, tuple | list):
+        return type(obj)(_shown_tree(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _shown_tree(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {
+            f.name: _shown_tree(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init
+        }
+        return dataclasses.replace(obj, **changes)
+    return obj
+
+
+class ShownStream:
+    """A text stream that writes what it is given through :func:`shown` (the CLI's stdout)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(shown(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def remember_secrets(values: Iterable[str]) -> None:
@@ -85,12 +151,12 @@ def config_secrets(obj: object) -> list[str]:
 
 
 class RedactingFilter(logging.Filter):
-    """Passes a record's message and traceback through :func:`redact`."""
+    """Passes a record's message and traceback through :func:`shown`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = shown(record.getMessage())
         record.args = None
         if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = shown(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         NetworkDownError,
         PermanentFetchError,
         RejectedError,
+        StorageFullError,
         TransientFetchError,
     )
     from daemon.acquire.fetcher import Fetcher, fetcher_for
@@ -35,6 +36,7 @@ _WHERE = {
     "NetworkDownError": "errors",
     "PermanentFetchError": "errors",
     "RejectedError": "errors",
+    "StorageFullError": "errors",
     "TransientFetchError": "errors",
     "Fetcher": "fetcher",
     "fetcher_for": "fetcher",
@@ -50,6 +52,7 @@ __all__ = [
     "NetworkDownError",
     "PermanentFetchError",
     "RejectedError",
+    "StorageFullError",
     "TransientFetchError",
     "fetcher_for",
     "prepare",

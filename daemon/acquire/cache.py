@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from daemon.config import Config
 
@@ -39,7 +39,7 @@ def local_path(url: str) -> Path | None:
     parts = urlsplit(url)
     if parts.scheme != "file":
         return None
-    return Path(url2pathname(parts.path))
+    return Path(os.fsdecode(unquote_to_bytes(parts.path)))  # a name's bytes, UTF-8 or not
 
 
 def local_roots(config: Config) -> list[Path]:

@@ -11,6 +11,7 @@ __all__ = [
     "NetworkDownError",
     "PermanentFetchError",
     "RejectedError",
+    "StorageFullError",
     "TransientFetchError",
 ]
 
@@ -37,3 +38,8 @@ class TransientFetchError(FetchError):
 
 class NetworkDownError(TransientFetchError):
     """The network itself is down (DNS, no route): pause fetching altogether."""
+
+
+class StorageFullError(NetworkDownError):
+    """The cache's disk is full: like a network outage, fetching pauses until the next
+    cycle and no track is charged an attempt."""

@@ -5,11 +5,22 @@ to ``<cache>/audio/.partial/<track id>.<ext>`` and is moved into
 ``<cache>/audio/`` once it passed the limits (duration, size, not live), which are
 checked before the download when yt-dlp's metadata allows and after it otherwise.
 What goes wrong is classified by :mod:`daemon.acquire.ytdlp_errors`.
+
+A download is bounded whatever the server sends: a progress hook stops it once more
+than ``max_filesize_mb`` arrived (a body with no Content-Length that never ends: the
+track is rejected for good) or ``download_deadline_s`` passed. yt-dlp blocks in a read
+until a whole block arrives, so a server that trickles bytes would keep the hook from
+running: the download runs in a worker thread that the fetch waits for at most the
+deadline. A download given up on is left to end at its next block (the hook stops it
+then); it writes only its own ``.partial`` file, which is removed here, never the store.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +32,9 @@ from yt_dlp.utils import DownloadError, ExtractorError
 
 from classifier import AudioError, probe
 from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
-from daemon.acquire.errors import PermanentFetchError, RejectedError
+from daemon.acquire.errors import PermanentFetchError, RejectedError, TransientFetchError
 from daemon.acquire.matching import best_match
-from daemon.acquire.ytdlp_errors import REJECTED, fetch_error_for
+from daemon.acquire.ytdlp_errors import REJECTED, disk_full, fetch_error_for
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
 from store import Track
@@ -150,7 +161,12 @@ class Fetcher:
         local = local_path(track.url)
         if local is not None:
             return self._check_local(track, local)
-        return self.cached(track.id) or self._download(track, track.url)
+        try:
+            return self.cached(track.id) or self._download(track, track.url)
+        except OSError as exc:  # our own writes into the cache (a full disk)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full(track.label, exc) from None
+            raise
 
     def _check_known_duration(self, track: Track) -> None:
         reason = self.limit_reason(track.duration)
@@ -173,10 +189,33 @@ class Fetcher:
         if reason:
             raise RejectedError(f"{REJECTED}{track.label}: {reason}")
 
+    def _limit_hook(self, track: Track, deadline: float) -> Callable[[dict[str, Any]], None]:
+        """A progress hook that stops a download past the size limit or the deadline."""
+        cap = self.config.max_filesize_mb * 1024 * 1024
+
+        def hook(progress: dict[str, Any]) -> None:
+            done = progress.get("downloaded_bytes") or 0
+            if done > cap:
+                raise RejectedError(
+                    f"{REJECTED}{track.label}: too large (more than max_filesize_mb "
+                    f"{self.config.max_filesize_mb:g} MB arrived: download stopped)"
+                )
+            if time.monotonic() > deadline:
+                raise self._too_slow(track)
+
+        return hook
+
+    def _too_slow(self, track: Track) -> TransientFetchError:
+        return TransientFetchError(
+            f"{track.label}: download not complete within download_deadline_s "
+            f"{self.config.download_deadline_s:g} s: the server is too slow; retried later"
+        )
+
     def _download(self, track: Track, url: str) -> Path:
         partial = self.audio_dir / PARTIAL
         partial.mkdir(parents=True, exist_ok=True)
         reasons: list[str] = []
+        deadline = time.monotonic() + self.config.download_deadline_s
         params = self._params(
             format=self.config.format,
             outtmpl={"default": str(partial / f"{track.id}.%(ext)s")},
@@ -184,8 +223,16 @@ class Fetcher:
             max_filesize=int(self.config.max_filesize_mb * 1024 * 1024),
             overwrites=True,
             continuedl=False,
+            progress_hooks=[self._limit_hook(track, deadline)],
         )
-        info = self._extract(url, track.label, params, download=True)
+        try:
+            info = self._within(
+                deadline, track, lambda: self._extract(url, track.label, params, True)
+            )
+        except BaseException:
+            for leftover in partial.glob(f"{track.id}.*"):
+                leftover.unlink(missing_ok=True)
+            raise
         if reasons:
             raise RejectedError(f"{REJECTED}{track.label}: {reasons[0]}")
         file = self._downloaded_file(track, info, partial)
@@ -201,6 +248,24 @@ class Fetcher:
         file.replace(final)
         logger.debug("fetched %s to %s", track.label, final)
         return final
+
+    def _within(self, deadline: float, track: Track, download: Callable[[], Any]) -> Any:
+        """``download()`` in a worker thread, waited for until ``deadline``."""
+        result: list[Any] = []
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                result.append(download())
+            except BaseException as exc:  # handed to the waiting thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, name=f"download-{track.id}", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()) + 1.0)
+        if worker.is_alive():
+            raise self._too_slow(track)
+        return _outcome(result, failure)
 
     def _downloaded_file(self, track: Track, info: Any, partial: Path) -> Path:
         if isinstance(info, dict) and info.get("_type") == "playlist":
@@ -245,3 +310,15 @@ def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher
     return Fetcher(
         config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
     )
+
+
+def _outcome(result: list[Any], failure: list[BaseException]) -> Any:
+    """The worker's result, or its exception raised here (the lists emptied so that no
+    reference cycle keeps the worker's frames, and their sockets, alive)."""
+    if failure:
+        exc = failure.pop()
+        try:
+            raise exc
+        finally:
+            del exc
+    return result.pop()

@@ -17,6 +17,7 @@ Failures become the store's fetch errors:
 
 from __future__ import annotations
 
+import errno
 import re
 import socket
 from collections.abc import Iterator
@@ -29,11 +30,12 @@ from daemon.acquire.errors import (
     NetworkDownError,
     PermanentFetchError,
     RejectedError,
+    StorageFullError,
     TransientFetchError,
 )
 from daemon.redact import redact
 
-__all__ = ["REJECTED", "fetch_error_for", "is_rejection"]
+__all__ = ["REJECTED", "disk_full", "fetch_error_for", "is_rejection"]
 
 REJECTED = "rejected: "  # prefix of a PermanentFetchError caused by a configured limit
 
@@ -49,6 +51,7 @@ _NOT_WEB = re.compile(
     r"|file:// urls are disabled",
     re.I,
 )
+_DISK_FULL = re.compile(r"no space left on device|disk quota exceeded|errno 28\b", re.I)
 _BOT = re.compile(r"not a bot|confirm you.re not|captcha", re.I)
 _TRY_LATER = re.compile(r"try again later|too many requests|rate.?limit", re.I)
 _PERMANENT: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -119,6 +122,8 @@ def fetch_error_for(
             f"{what}: led to a URL that is not http(s), which tastebud never fetches: "
             f"{_one_line(exc)}"
         )
+    if any(_is_disk_full(e) for e in chain) or _DISK_FULL.search(text):
+        return disk_full(what, exc)
     if any(isinstance(e, socket.gaierror) for e in chain) or _NETWORK_DOWN.search(text):
         return NetworkDownError(f"network down while fetching {what}: {_one_line(exc)}")
     if _BOT.search(text):
@@ -131,6 +136,18 @@ def fetch_error_for(
     if status_error is not None:
         return _classify_status(status_error, what, exc)
     return _classify_text(chain, text, what, exc)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full(what: str, exc: BaseException) -> StorageFullError:
+    """The error for a download that found the cache's disk full."""
+    return StorageFullError(
+        f"{what}: no space left in the audio cache ({_one_line(exc)}): free disk space "
+        "there; fetching pauses until the next cycle"
+    )
 
 
 def _classify_status(err: HTTPError, what: str, exc: BaseException) -> FetchError:

@@ -10,17 +10,18 @@ a non-zero exit code; a traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from daemon.cli.parser import build_parser
 from daemon.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 from daemon.filemodes import apply_state_umask, tighten, under_systemd
-from daemon.redact import RedactingFilter, config_secrets, remember_secrets
+from daemon.redact import RedactingFilter, ShownStream, config_secrets, remember_secrets
 from daemon.sources import config_schemas
 from store import TastebudError
 
@@ -111,8 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         remember_secrets(config_secrets(config))
         _private_state(config)
         setup_logging(config.daemon.log_level, args.verbose, args.quiet)
-        code = _handler(args.command)(config, args)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        with _shown_stdout(args.command):
+            code = _handler(args.command)(config, args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code
     except ConfigError as exc:
         print(f"tastebud: config error: {exc}", file=sys.stderr)
@@ -125,6 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _pipe_closed()
+
+
+@contextlib.contextmanager
+def _shown_stdout(command: str) -> Iterator[None]:
+    """What a command prints passes :func:`daemon.redact.shown` (no secret, no control
+    character from the data); the dashboard cleans its snapshot instead (its terminal
+    styles are control sequences)."""
+    if command == "dashboard":
+        yield
+        return
+    plain = sys.stdout
+    sys.stdout = ShownStream(plain)
+    try:
+        yield
+    finally:
+        sys.stdout = plain
 
 
 def _pipe_closed() -> int:

@@ -8,6 +8,7 @@ import datetime as dt
 import importlib
 import json
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +153,7 @@ def check_subsonic(config: Config) -> Check:
     from daemon.listening import Subsonic
     from daemon.net import RetryPolicy
 
-    api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1))
+    api = Subsonic(config.subsonic, policy=RetryPolicy(attempts=1), fetch=config.fetch)
     try:
         body = api.call("ping")
     except TastebudError as exc:
@@ -225,6 +226,31 @@ def check_source_runs(config: Config) -> list[Check]:
     ]
 
 
+WORKERS = ("mpd-watch",)  # the daemon's supervised threads (daemon.supervise)
+
+
+def check_worker_runs(config: Config) -> list[Check]:
+    """Workers whose last recorded event was a crash (each was restarted with backoff)."""
+    if not config.db_path.exists():
+        return []
+    try:
+        with Store.open(config.db_path, readonly=True) as store:
+            last = {w: store.runs(f"worker:{w}", limit=1) for w in WORKERS}
+    except TastebudError:
+        return []
+    return [
+        Check(
+            f"worker:{name}",
+            False,
+            f"crashed at {time.ctime(runs[0].started_at)} and was restarted: {runs[0].error}",
+            "the daemon's log has the details; report it if it keeps happening",
+            warning=True,
+        )
+        for name, runs in last.items()
+        if runs and runs[0].status == "failed"
+    ]
+
+
 def run_checks(config: Config) -> list[Check]:
     """Every doctor check, in order."""
     checks: list[Callable[[], Check]] = [
@@ -240,7 +266,8 @@ def run_checks(config: Config) -> list[Check]:
         checks.append(lambda: check_mpd(config))
     if config.subsonic.url:
         checks.append(lambda: check_subsonic(config))
-    return [c() for c in checks] + check_source_setup(config) + check_source_runs(config)
+    sources = check_source_setup(config) + check_source_runs(config)
+    return [c() for c in checks] + sources + check_worker_runs(config)
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from typing import Any
 
@@ -38,7 +39,7 @@ def _record(entry: QueueEntry, why: tuple[str, ...], now: float) -> dict[str, An
     return {
         "rank": entry.rank,
         "id": track.id,
-        "score": entry.score,
+        "score": entry.score if entry.score is None or math.isfinite(entry.score) else None,
         "artist": track.artist,
         "title": track.title,
         "url": track.url,

@@ -1,7 +1,9 @@
 """config.toml, parsed once into frozen dataclasses with defaults in code.
 
 An unknown key is an error naming the file, the key and the closest known key;
-a wrong type names the expected type. Secrets (tokens, API keys, the cookies
+a wrong type names the expected type. A file over :data:`MAX_CONFIG_BYTES` is refused
+unread, and every number has a range (:data:`NUMBER_CEILING` where its field gives no
+upper end), the same for a ``SIGHUP`` reload. Secrets (tokens, API keys, the cookies
 file) may come from the TOML, from an environment variable
 ``TASTEBUD_<NAME>_<FIELD>``, or from a file ``<NAME>_<FIELD>`` in
 ``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``); they are never printed.
@@ -52,6 +54,7 @@ from daemon.config.schema import (
 __all__ = ["ARRAYS", "DEFAULT_CONFIG_PATH", "TABLES", "load_config", "parse_config"]
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+MAX_CONFIG_BYTES = 1 << 20
 SOURCE_ARRAYS = ("history", "feeds")  # their item classes come from ``sources``
 
 TABLES: dict[str, Any] = {
@@ -81,7 +84,14 @@ def load_config(path: Path | str, *, sources: SourceSchemas | None = None) -> Co
     (without it, a ``[[history]]`` or ``[[feeds]]`` table is an error)."""
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)  # /dev/zero or a huge file: read no further
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MB: not a config file; "
+                "pass --config PATH/config.toml"
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: config file not found: copy config.toml from the tastebud repository "
@@ -261,6 +271,7 @@ def _coerce(value: Any, hint: Any, path: str, where: str) -> Any:
     raise ConfigError(f"{path}: {where} has an unsupported type")  # pragma: no cover
 
 
+NUMBER_CEILING = 1e9  # what no setting needs: a duration of 30 years, a count of 10^9
 _LIMITS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
     "above": ("greater than", operator.gt),
     "at_least": ("at least", operator.ge),
@@ -278,13 +289,20 @@ def _check_field(value: Any, metadata: Mapping[str, Any], path: str, where: str)
 
 
 def _check_range(value: Any, limits: Mapping[str, Any], path: str, where: str) -> None:
-    """Hold a number within its field's ``above`` / ``at_least`` / ``at_most`` metadata."""
+    """Hold a number within its field's ``above`` / ``at_least`` / ``at_most`` metadata,
+    and every number at most :data:`NUMBER_CEILING`."""
+    if _is_number(value) and "at_most" not in limits:
+        limits = {**limits, "at_most": NUMBER_CEILING}
     bounds = [(word, op, limits[key]) for key, (word, op) in _LIMITS.items() if key in limits]
     if all(op(value, bound) for _, op, bound in bounds):
         return
     wanted = " and ".join(f"{word} {bound:g}" for word, _, bound in bounds)
     note = f" ({limits['note']})" if "note" in limits else ""
     raise ConfigError(f"{path}: {where} = {value!r} is out of range: it must be {wanted}{note}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _type_name(value: Any) -> str:

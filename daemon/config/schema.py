@@ -191,23 +191,31 @@ class FetchConfig:
     max_attempts: int = bounded(6, above=0)
     retry_base_s: float = bounded(900.0, at_least=0)
     bot_retry_s: float = bounded(6 * 3600.0, at_least=0)
-    socket_timeout_s: float = bounded(30.0, above=0)
+    socket_timeout_s: float = bounded(30.0, above=0, at_most=3600)
+    # every answer of a web API, and every download, is read within a size and a deadline
+    max_answer_mb: float = bounded(64.0, above=0, at_most=4096)
+    request_deadline_s: float = bounded(120.0, above=0, at_most=3600)
+    download_deadline_s: float = bounded(1800.0, above=0, at_most=86400)
+    poll_deadline_s: float = bounded(900.0, above=0, at_most=86400)
     cookies_file: Secret = secret()
     proxy: str = ""
+
+
+_YEAR_MIN = 366 * 24 * 60  # the longest interval: a year, in minutes
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
     """Job intervals (``[schedule]``)."""
 
-    history_minutes: float = bounded(30.0, above=0)
-    feeds_minutes: float = bounded(180.0, above=0)
-    fetch_minutes: float = bounded(5.0, above=0)
-    train_minutes: float = bounded(360.0, above=0)
-    playlists_minutes: float = bounded(60.0, above=0)
-    maintenance_hours: float = bounded(24.0, above=0)
-    misfire_grace_s: int = bounded(600, above=0)
-    shutdown_timeout_s: float = bounded(30.0, above=0)
+    history_minutes: float = bounded(30.0, above=0, at_most=_YEAR_MIN)
+    feeds_minutes: float = bounded(180.0, above=0, at_most=_YEAR_MIN)
+    fetch_minutes: float = bounded(5.0, above=0, at_most=_YEAR_MIN)
+    train_minutes: float = bounded(360.0, above=0, at_most=_YEAR_MIN)
+    playlists_minutes: float = bounded(60.0, above=0, at_most=_YEAR_MIN)
+    maintenance_hours: float = bounded(24.0, above=0, at_most=_YEAR_MIN / 60)
+    misfire_grace_s: int = bounded(600, above=0, at_most=86400)
+    shutdown_timeout_s: float = bounded(30.0, above=0, at_most=3600)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from daemon.feedback import current_queue
 from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
 from daemon.ranking_evidence import Readout, percentile_trend, readout
+from daemon.redact import shown_tree
 from daemon.service import JOBS, holder_pid
 from store import (
     SCHEMA_VERSION,
@@ -123,9 +124,10 @@ def snapshot_for(
                     problem=f"database {path} is at schema version {version}: start the daemon "
                     "once (`tastebud run`) to upgrade it",
                 )
-            return load_snapshot(
+            snap = load_snapshot(
                 store, config, rows=rows, tag_names=tag_names, with_drift=with_drift
             )
+            return shown_tree(snap)  # no secret, no control character from the data
     except (StoreError, sqlite3.Error) as exc:
         problem = str(exc) if isinstance(exc, StoreError) else f"cannot read {path}: {exc}"
         return Snapshot(str(path), time.time(), problem=problem, failed=True)

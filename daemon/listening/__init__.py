@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from store import lazy_getattr
 
 if TYPE_CHECKING:
-    from daemon.listening.errors import PlayerError
+    from daemon.listening.errors import LibraryWriteError, PlayerError
     from daemon.listening.mpd import connect
     from daemon.listening.status import LibraryStatus, library_status
     from daemon.listening.subsonic import Subsonic
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from daemon.listening.watch import MpdWatcher
 
 _WHERE = {
+    "LibraryWriteError": "errors",
     "PlayerError": "errors",
     "connect": "mpd",
     "LibraryStatus": "status",
@@ -34,6 +35,7 @@ __getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
 __all__ = [
     "LibraryStatus",
+    "LibraryWriteError",
     "MpdWatcher",
     "PlayerError",
     "Subsonic",

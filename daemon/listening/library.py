@@ -11,6 +11,7 @@ media server running as another user reads them.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from daemon.acquire import Fetcher
 from daemon.config import Config
+from daemon.listening.errors import LibraryWriteError
 from daemon.listening.filenames import library_relpath
 from daemon.listening.remux import Tags, container_for, remux, write_tags
 from daemon.playlists import PlaylistEntry, format_playlist, playlist_entries, write_atomic
@@ -57,10 +59,22 @@ def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryRe
             _delete(store, root, f)
             del manifest[f.track_id]
             result.counts["removed"] += 1
-    _fill(store, config, fetcher, top, manifest, result)
-    _write_m3u8(root, result.files)
-    _purge_cache(store, config, fetcher)
+    problems: list[str] = []
+    try:
+        _fill(store, config, fetcher, top, manifest, result)
+    except OSError as exc:  # a full disk: stop adding, keep what was written
+        problems.append(f"cannot write into {root}: {exc.strerror}")
+    try:
+        _write_m3u8(root, result.files)
+    except OSError as exc:
+        problems.append(f"cannot write {root / PLAYLIST_FILE}: {exc.strerror}")
+    _purge_cache(store, config, fetcher)  # frees space whatever happened above
     logger.info("library %s: %s", root, ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+    if problems:
+        raise LibraryWriteError(
+            f"library: {'; '.join(problems)}: free space there (or lower [library] max_gb); "
+            "what was written stays and the next cycle tries again"
+        )
     return result
 
 
@@ -109,6 +123,11 @@ def _add(
         muxer, ext = container_for(source)
         rel = _free_path(root, library_relpath(track.artist, track.title, ext, track.id), manifest)
         size = _write_file(source, root / rel, muxer, _tags(entry, track.url or ""))
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise  # the folder itself cannot take more: stop filling
+        logger.warning("library: %s not written: %s", entry.display, exc)
+        return None
     except TastebudError as exc:
         logger.warning("library: %s not written: %s", entry.display, exc)
         return None

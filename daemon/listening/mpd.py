@@ -37,7 +37,7 @@ def connect(config: MpdConfig, timeout: float = 10.0) -> Iterator[MPDClient]:
     client.timeout = timeout
     try:
         client.connect(config.host, config.port)
-    except (OSError, MpdConnectionError) as exc:
+    except (OSError, MpdConnectionError, UnicodeDecodeError, ValueError) as exc:
         raise PlayerError(
             f"cannot reach {_where(config)}: {exc}: start MPD or fix [mpd] host and port"
         ) from None
@@ -46,7 +46,7 @@ def connect(config: MpdConfig, timeout: float = 10.0) -> Iterator[MPDClient]:
         yield client
     except CommandError as exc:
         raise PlayerError(f"{_where(config)} refused a command: {exc}") from None
-    except (OSError, MPDError) as exc:
+    except (OSError, MPDError, UnicodeDecodeError) as exc:  # a line that is not UTF-8 too
         raise PlayerError(f"lost the connection to {_where(config)}: {exc}") from None
     finally:
         _close(client)

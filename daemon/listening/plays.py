@@ -7,6 +7,7 @@ so seeking to the end counts as hearing it through.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -66,14 +67,23 @@ class PlayTracker:
         if song_id is None:
             self.current = None
             return ended
-        elapsed = float(status.get("elapsed") or 0.0)
+        elapsed = _seconds(status.get("elapsed")) or 0.0
         playing = state == "play"
         if cur is None:
             duration = status.get("duration") or song.get("duration") or song.get("time")
-            length = float(duration) if duration else None
+            length = _seconds(duration)
             self.current = Play(song_id, song, now, length, elapsed, now, playing, elapsed)
         else:
             self.current = replace(
                 cur, position=elapsed, seen_at=now, playing=playing, reached=cur.at(now)
             )
         return ended
+
+
+def _seconds(value: object) -> float | None:
+    """A number of seconds from MPD, or None for anything else (``abc``, ``nan``, ``-1``)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None

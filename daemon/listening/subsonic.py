@@ -21,10 +21,11 @@ from typing import Any
 
 import httpx
 
-from daemon.config import Config, SubsonicConfig
+from daemon.config import Config, FetchConfig, SubsonicConfig
 from daemon.listening.errors import PlayerError
 from daemon.listening.library import LibraryResult
-from daemon.net import RetryPolicy, SourceError, get_json, make_client
+from daemon.net import RetryPolicy, SourceError, client_for, get_json
+from daemon.redact import redact
 from store import FeedbackKind, Store, TrackRef
 
 __all__ = ["API_VERSION", "Subsonic", "sync_subsonic"]
@@ -48,10 +49,13 @@ class Subsonic:
         *,
         transport: httpx.BaseTransport | None = None,
         policy: RetryPolicy | None = None,
+        fetch: FetchConfig | None = None,
     ) -> None:
+        """``fetch``: the proxy, socket timeout and answer limits (``[fetch]``)."""
         self.config = config
         self.base = config.url.rstrip("/")
-        self.client = make_client(transport=transport)
+        self.shown = redact(self.base)  # the URL as messages show it (no user:pass@)
+        self.client = client_for(fetch or FetchConfig(), transport=transport)
         self.policy = policy
 
     def close(self) -> None:
@@ -71,7 +75,7 @@ class Subsonic:
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         """The ``subsonic-response`` of ``method``; a failed one is one PlayerError line."""
-        what = f"Subsonic server {self.base} ({method})"
+        what = f"Subsonic server {self.shown} ({method})"
         try:
             data = get_json(
                 self.client,
@@ -104,28 +108,28 @@ class Subsonic:
         """Start a library scan and wait for it to end."""
         self.call("startScan")
         deadline = time.monotonic() + SCAN_TIMEOUT_S
-        while self.call("getScanStatus").get("scanStatus", {}).get("scanning"):
+        while _dig(self.call("getScanStatus"), "scanStatus").get("scanning"):
             if time.monotonic() > deadline:
-                raise PlayerError(f"Subsonic server {self.base}: still scanning after 10 minutes")
+                raise PlayerError(f"Subsonic server {self.shown}: still scanning after 10 minutes")
             time.sleep(poll_s)
 
     def find_song(self, path: str, artist: str | None, title: str | None) -> str | None:
         """The id of the song at library ``path`` (else of that artist and title)."""
         query = title or path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         found = self.call("search3", query=query, songCount=50, artistCount=0, albumCount=0)
-        songs = found.get("searchResult3", {}).get("song", [])
+        songs = _songs(_dig(found, "searchResult3").get("song"))
         for song in songs:
-            if str(song.get("path", "")).endswith(path):
+            if str(song.get("path", "")).endswith(path) and song.get("id") is not None:
                 return str(song["id"])
         for song in songs:
-            if song.get("artist") == artist and song.get("title") == title:
+            if song.get("artist") == artist and song.get("title") == title and "id" in song:
                 return str(song["id"])
         return None
 
     def replace_playlist(self, name: str, song_ids: list[str]) -> None:
         """Create the playlist ``name`` or replace the songs of the one that exists."""
-        playlists = self.call("getPlaylists").get("playlists", {}).get("playlist", [])
-        existing = next((p for p in playlists if p.get("name") == name), None)
+        playlists = _songs(_dig(self.call("getPlaylists"), "playlists").get("playlist"))
+        existing = next((p for p in playlists if p.get("name") == name and "id" in p), None)
         if existing is not None:
             self.call("createPlaylist", playlistId=existing["id"], songId=song_ids)
         else:
@@ -133,13 +137,24 @@ class Subsonic:
 
     def starred(self) -> list[dict[str, Any]]:
         """The starred songs."""
-        body = self.call("getStarred2")
-        return list(body.get("starred2", {}).get("song", []))
+        return _songs(_dig(self.call("getStarred2"), "starred2").get("song"))
+
+
+def _dig(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """``body[key]`` when it is an object, else an empty one (a garbage answer finds nothing)."""
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _songs(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list (a lone object is a list of one; anything else is skipped)."""
+    items = [value] if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [item for item in items if isinstance(item, dict)]
 
 
 def sync_subsonic(config: Config, library: LibraryResult, store: Store, **client: Any) -> int:
     """Scan, replace the playlist with the library's songs, import stars; how many songs."""
-    api = Subsonic(config.subsonic, **client)
+    api = Subsonic(config.subsonic, fetch=config.fetch, **client)
     try:
         api.scan()
         ids = [
@@ -149,7 +164,7 @@ def sync_subsonic(config: Config, library: LibraryResult, store: Store, **client
         ]
         if library.files and not ids:
             raise PlayerError(
-                f"Subsonic server {api.base} does not see the library folder {library.root}: "
+                f"Subsonic server {api.shown} does not see the library folder {library.root}: "
                 "add it to the server's music folders"
             )
         api.replace_playlist(config.subsonic.playlist, ids)
@@ -166,10 +181,14 @@ def import_stars(api: Subsonic, store: Store) -> int:
     """Store each starred song as a like (once); returns how many were new."""
     events: list[tuple[FeedbackKind, str, TrackRef | int | None, str | None, float]] = []
     for song in api.starred():
-        if not (song.get("artist") and song.get("title")):
+        if not (isinstance(song.get("artist"), str) and isinstance(song.get("title"), str)):
             continue
+        album = song.get("album")
         ref = TrackRef(
-            "subsonic", artist=song["artist"], title=song["title"], album=song.get("album")
+            "subsonic",
+            artist=song["artist"],
+            title=song["title"],
+            album=album if isinstance(album, str) else None,
         )
         events.append(("like", "subsonic", ref, None, _starred_at(song)))
     return store.add_feedback_many(events).inserted

@@ -5,7 +5,8 @@ its own channel, so that stopping the daemon wakes it at once), judges each song
 left with :mod:`daemon.listening.plays`, and stores a listen or a skip for the
 next training cycle. With ``[mpd] history = true``, songs from outside the
 library played long enough are stored as listens too. A lost connection is
-retried every 30 s.
+retried every 30 s; any other error restarts the thread with backoff
+(:class:`daemon.supervise.Supervised`), recorded as a failed ``worker:mpd-watch`` run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from daemon.config import Config
 from daemon.listening.errors import PlayerError
 from daemon.listening.mpd import connect
 from daemon.listening.plays import Play, PlayTracker, verdict
+from daemon.supervise import Supervised, record_crash
 from store import ListenIn, Store, TrackRef
 
 __all__ = ["CHANNEL", "MpdWatcher"]
@@ -38,7 +40,9 @@ class MpdWatcher:
         self.config = config
         self.store = store
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mpd-watch", daemon=True)
+        self._thread = Supervised(
+            "mpd-watch", self._run, self._stop, report=lambda n, m: record_crash(store, n, m)
+        )
         self.tracker = PlayTracker()
 
     def start(self) -> None:

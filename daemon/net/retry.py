@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from daemon.net.bounded import AnswerTooLargeError, DeadlineExceededError, loads
 from daemon.net.client import Client
 from daemon.net.errors import (
     MalformedPayloadError,
@@ -97,6 +98,8 @@ def request(
         pacer.wait(host, policy)
         try:
             response = client.request(method, url, **kwargs)
+        except (AnswerTooLargeError, DeadlineExceededError) as exc:
+            raise type(exc)(f"{what}: {exc}") from None  # not retried: it would do the same
         except httpx.TransportError as exc:
             _give_up_or_sleep(attempt, None, policy, what, redact(f"network error: {exc}"))
             continue
@@ -151,9 +154,10 @@ def _snippet(response: httpx.Response) -> str:
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
-    """The response body as JSON, or :class:`MalformedPayloadError`."""
+    """The response body as JSON (nested at most :data:`~daemon.net.bounded.MAX_JSON_DEPTH`
+    deep), or :class:`MalformedPayloadError`."""
     try:
-        return json.loads(response.content)
+        return loads(response.content, what=what)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(
             f"{what}: {_url(response)} answered with invalid JSON ({exc}): {_snippet(response)!r}"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from daemon.redact import clean
 from store import Because
 
 __all__ = [
@@ -64,8 +65,9 @@ class PlaylistEntry:
 
 
 def m3u_text(text: str) -> str:
-    """``text`` as it survives an M3U line: every line break becomes a space."""
-    return _LINE_BREAKS.sub(" ", text)
+    """``text`` as it survives an M3U line: every line break becomes a space, any other
+    control character U+FFFD (:func:`daemon.redact.clean`)."""
+    return clean(_LINE_BREAKS.sub(" ", text), one_line=True)
 
 
 def xml_text(text: str) -> str:

@@ -28,6 +28,7 @@ from daemon.service.once import run_recorded
 from daemon.service.sdnotify import Notifier
 from daemon.service.table import JOBS, job
 from daemon.sources import config_schemas
+from daemon.supervise import ClockWatch
 from store import Store, TastebudError
 
 if TYPE_CHECKING:
@@ -164,10 +165,15 @@ class Daemon:
 
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
-        while not self.stop.wait(tick):
+        clock = ClockWatch()
+        while not self.stop.wait(tick):  # Event.wait times out by the monotonic clock
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self._reload()
+            if (step := clock.stepped()) is not None:
+                # the scheduler plans by the wall clock: stepped back a day, nothing would run
+                logger.warning("the clock stepped by %+.0f s: rescheduling every job", step)
+                self._schedule_all()
             self._heartbeat()
 
     def _heartbeat(self) -> None:

@@ -2,13 +2,16 @@
 
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
 ``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
-Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
+Candidates: ``url_feed`` (anything yt-dlp lists, in a child process: ``listing``),
+``lb_recommendations`` and
 ``directory``. Each source module defines its config class, with exactly the keys its
 type takes, and registers its ``type`` (``registry``; :func:`config_schemas` is what the
 config loader is given). What they share: the poll context and the protocol (``base``),
-tolerant parsing (``_parse``), and polling every configured one (``poll``:
-:func:`poll_history`, :func:`poll_feeds`). Importing this package imports every source
-module, in the order the config's error messages list the types.
+tolerant parsing (``_parse``), files read within bounds (``_stream``), and polling every
+configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`), each within its own
+deadline (``deadline``).
+Importing this package imports every source module, in the order the config's error
+messages list the types.
 """
 
 from __future__ import annotations

@@ -140,9 +140,29 @@ def parse_items(
     return parsed
 
 
+LOG_LIMIT = 20  # malformed items logged per source and window; all are counted
+LOG_WINDOW_S = 600.0
+_logged: dict[str, tuple[float, int]] = {}
+
+
 def log_malformed(what: str, reason: str, item: Any) -> None:
-    """Log a skipped malformed item with the source's name and the item itself."""
-    logger.warning("%s: skipped malformed item (%s): %s", what, reason, _snippet(item))
+    """Log a skipped malformed item with the source's name and the item itself: at most
+    :data:`LOG_LIMIT` per source in :data:`LOG_WINDOW_S` seconds (the run's ``skipped``
+    counts them all), then one line saying the rest are not logged."""
+    now = time.monotonic()
+    start, count = _logged.get(what, (now, 0))
+    if now - start > LOG_WINDOW_S:
+        start, count = now, 0
+    _logged[what] = (start, count + 1)
+    if count < LOG_LIMIT:
+        logger.warning("%s: skipped malformed item (%s): %s", what, reason, _snippet(item))
+    elif count == LOG_LIMIT:
+        logger.warning(
+            "%s: more malformed items skipped: not logged for %.0f minutes (the run's "
+            "skipped count has them all)",
+            what,
+            LOG_WINDOW_S / 60,
+        )
 
 
 def _snippet(item: Any) -> str:

@@ -28,6 +28,7 @@ class PollContext:
     now: Callable[[], float] = time.time
     proxy: str = ""
     socket_timeout_s: float = 30.0
+    poll_deadline_s: float = 900.0  # a poll still running then is abandoned
 
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """:func:`daemon.net.request` with this context's client and policy."""

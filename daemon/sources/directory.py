@@ -2,7 +2,9 @@
 
 Files are found recursively by extension; artist, title, album and duration
 come from their tags (mutagen), else from an ``Artist - Title`` file name.
-Only files changed since the last poll are read again.
+Only files changed since the last poll are read again. A file name that is not UTF-8
+keeps its bytes in the ``file://`` URL (percent-encoded) and shows its undecodable bytes
+as U+FFFD in the names drawn from it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def _first_tag(tags: object, name: str) -> str | None:
     return value.strip() or None
 
 
+def _readable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (held as surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def file_ref(path: Path, source: str) -> TrackRef:
     """A local audio file as a track reference (``file://`` URL)."""
     artist = title = album = None
@@ -68,7 +75,7 @@ def file_ref(path: Path, source: str) -> TrackRef:
         length = getattr(audio.info, "length", None)
         duration = float(length) if length else None
     if not title:
-        artist_from_name, title = split_artist_title(path.stem)
+        artist_from_name, title = split_artist_title(_readable(path.stem))
         artist = artist or artist_from_name
     url = path.resolve().as_uri()
     return TrackRef(

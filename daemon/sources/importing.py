@@ -13,6 +13,7 @@ file type (``takeout`` or ``listenbrainz-export``), the same name an unnamed
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from daemon.net import MalformedPayloadError
 from daemon.sources._files import ImportSummary, Parsed, ingest_stream
 from daemon.sources._parse import as_dict
+from daemon.sources._stream import archive_budget, budgeted
 from daemon.sources.lb_export import (
     is_export_member,
     iter_export,
@@ -101,7 +103,22 @@ def located(path: Path, kind: str | None = None) -> Iterator[tuple[str, Path]]:
             yield "listenbrainz-export", path
             return
         with tempfile.TemporaryDirectory(prefix="tastebud-import-") as tmp:
-            yield "takeout", Path(archive.extract(member, tmp))
+            yield "takeout", _extract(archive, member, path, Path(tmp))
+
+
+def _extract(archive: zipfile.ZipFile, member: str, path: Path, tmp: Path) -> Path:
+    """``member`` copied into ``tmp`` within the archive's expansion budget; a full disk
+    is one line."""
+    target = tmp / "watch-history.json"
+    try:
+        with archive.open(member) as f, target.open("wb") as out:
+            shutil.copyfileobj(budgeted(f, archive_budget(path), f"{path}:{member}"), out)
+    except OSError as exc:
+        raise MalformedPayloadError(
+            f"{path}: cannot unpack {member} into {tmp.parent}: {exc.strerror}: free space "
+            "there or unzip the file yourself and import watch-history.json"
+        ) from None
+    return target
 
 
 def _parsed(path: Path, kind: str, include_youtube: bool) -> tuple[Iterator[Parsed], int | None]:

@@ -1,17 +1,18 @@
 """ListenBrainz exports: a JSON array, JSON Lines, or the export zip (``listens/YYYY/MM.jsonl``).
 
 Each listen object is shaped as the API returns it (``recording_msid`` may sit
-inside ``track_metadata``); the demo and the benchmarks use this source.
+inside ``track_metadata``); the demo and the benchmarks use this source. Files are read
+within bounds (:mod:`daemon.sources._stream`): an array item by item, a line at most
+1 MB, a zip's members within a budget.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +20,14 @@ from typing import IO, Any
 from daemon.net import MalformedPayloadError
 from daemon.sources._files import FileHistory, FileHistoryConfig, Parsed
 from daemon.sources._parse import log_malformed
+from daemon.sources._stream import (
+    BAD,
+    Text,
+    archive_budget,
+    budgeted,
+    iter_json_array,
+    iter_json_lines,
+)
 from daemon.sources.listenbrainz import parse_listen
 from daemon.sources.registry import register
 
@@ -39,7 +48,8 @@ _BAD_LINE = "malformed: invalid JSON line"
 
 
 def iter_export(path: Path) -> Iterator[Any]:
-    """Every listen object of an export file; a line that is not JSON yields ``None``."""
+    """Every listen object of an export file; a line that is not JSON, too long or too
+    deep yields :data:`~daemon.sources._stream.BAD`."""
     if zipfile.is_zipfile(path):
         yield from _iter_zip(path)
         return
@@ -59,7 +69,8 @@ def iter_feedback(path: Path) -> Iterator[Any]:
     with zipfile.ZipFile(path) as archive:
         for name in sorted(n for n in archive.namelist() if _FEEDBACK_MEMBER.search(n)):
             with archive.open(name) as f:
-                yield from _iter_stream(f, f"{path}:{name}")
+                member = budgeted(f, archive_budget(path), f"{path}:{name}")
+                yield from _iter_stream(member, f"{path}:{name}")
 
 
 def _iter_zip(path: Path) -> Iterator[Any]:
@@ -69,45 +80,53 @@ def _iter_zip(path: Path) -> Iterator[Any]:
             raise MalformedPayloadError(
                 f"{path}: zip holds no listens/YYYY/MM.jsonl files: is it a ListenBrainz export?"
             )
+        budget = archive_budget(path)  # shared by every member
         for name in members:
             with archive.open(name) as f:
-                yield from _iter_stream(f, f"{path}:{name}")
+                yield from _iter_stream(budgeted(f, budget, f"{path}:{name}"), f"{path}:{name}")
 
 
 def _iter_stream(f: IO[bytes], name: str) -> Iterator[Any]:
-    with io.TextIOWrapper(f, encoding="utf-8-sig") as text:
+    with io.TextIOWrapper(f, encoding="utf-8-sig", errors="replace") as text:
         first = text.read(1)
         while first and first.isspace():
             first = text.read(1)
         if first != "[":
-            yield from _json_lines(_prepend(first, text))
+            yield from _with_first(first, text, name)
             return
-        try:
-            data = json.loads(first + text.read())
-        except json.JSONDecodeError as exc:
-            raise MalformedPayloadError(f"{name}: not a valid JSON array ({exc})") from None
-    yield from data
+        yield from iter_json_array(_Prepended("[", text), name)
 
 
-def _prepend(first: str, text: Iterable[str]) -> Iterator[str]:
-    lines = iter(text)
-    yield first + next(lines, "")
-    yield from lines
+def _with_first(first: str, text: Text, name: str) -> Iterator[Any]:
+    """The JSON lines of ``text``, whose first character was read already."""
+    yield from iter_json_lines(_Prepended(first, text), name)
 
 
-def _json_lines(lines: Iterable[str]) -> Iterator[Any]:
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError:
-            yield None
+class _Prepended:
+    """A text stream with ``head`` put back before it."""
+
+    def __init__(self, head: str, text: Text) -> None:
+        self._head = head
+        self._text = text
+
+    def read(self, size: int = -1, /) -> str:
+        head, self._head = self._head, ""
+        if size < 0:
+            return head + self._text.read()
+        return head + self._text.read(max(0, size - len(head)))
+
+    def readline(self, size: int = -1, /) -> str:
+        head, self._head = self._head, ""
+        if head.endswith("\n"):
+            return head
+        if size < 0:
+            return head + self._text.readline()
+        return head + self._text.readline(max(0, size - len(head)))
 
 
 def parse_export_item(item: Any, source: str) -> Parsed:
     """One export listen as a listen, or the reason it was skipped."""
-    if item is None:
+    if item is None or item is BAD:
         return _BAD_LINE
     try:
         return parse_listen(item, source)

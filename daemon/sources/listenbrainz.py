@@ -195,6 +195,13 @@ class ListenBrainzHistory:
             stamps = [t for t in map(_valid_stamp, raw) if t]
             if len(raw) < count or not stamps or min(stamps) <= floor:
                 break
+            if min(stamps) >= params.get("max_ts", min(stamps) + 1):
+                logger.warning(
+                    "%s: the server ignores max_ts (a page no older than the last): "
+                    "stopped paging here",
+                    self.what,
+                )
+                break
             params = {"count": count, "max_ts": min(stamps)}
         if newest:
             store.set_cursor(cursor_name, str(newest))

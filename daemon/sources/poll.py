@@ -1,6 +1,7 @@
 """Polling every configured source: each poll recorded in the runs table
 (``history:<key>``, ``feed:<key>``), a source that keeps failing backed off, a
-failing one logged while the others go on."""
+failing one logged while the others go on, each within its own deadline
+(:mod:`daemon.sources.deadline`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from functools import partial
 from daemon import net
 from daemon.config import Config, FeedConfig, HistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
+from daemon.sources.deadline import poll_within
 from daemon.sources.registry import source_type
 from store import RunRecord, Store, TastebudError
 
@@ -94,7 +96,11 @@ def _poll_all(
     timeout = fetch.socket_timeout_s
     with client_factory() as client:
         ctx = PollContext(
-            client, policy or net.RetryPolicy(), proxy=fetch.proxy, socket_timeout_s=timeout
+            client,
+            policy or net.RetryPolicy(),
+            proxy=fetch.proxy,
+            socket_timeout_s=timeout,
+            poll_deadline_s=fetch.poll_deadline_s,
         )
         for job, source_config in jobs:
             results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)
@@ -104,8 +110,7 @@ def _poll_all(
 def _client_factory(config: Config, pacer: net.Pacer | None) -> ClientFactory:
     """Clients with ``[fetch]``'s proxy and socket timeout, spaced by ``pacer`` (the
     daemon's one, shared by its jobs) or by a pacer of their own."""
-    fetch = config.fetch
-    return partial(net.make_client, timeout=fetch.socket_timeout_s, proxy=fetch.proxy, pacer=pacer)
+    return partial(net.client_for, config.fetch, pacer=pacer)
 
 
 def _poll_one(
@@ -124,7 +129,8 @@ def _poll_one(
         return {"skipped": 1}
     try:
         with store.recorded_run(job) as outcome:
-            outcome.counts = build_source(source_config).poll(store, ctx)
+            source = build_source(source_config)
+            outcome.counts = poll_within(source, store, ctx, ctx.poll_deadline_s, job)
     except TastebudError as exc:
         logger.warning("%s failed: %s", job, exc)
         return {"failed": 1}

@@ -9,7 +9,6 @@ counted and skipped.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from daemon.sources._parse import (
     split_artist_title,
     strip_topic,
 )
+from daemon.sources._stream import NotAnArrayError, iter_json_array
 from daemon.sources.registry import register
 from store import ListenIn, TrackRef, youtube_video_id
 
@@ -43,15 +43,20 @@ SKIP_AD = "Google Ads entry"
 
 
 def load_takeout(path: Path) -> list[Any]:
-    """The entries of a ``watch-history.json``, or :class:`MalformedPayloadError`."""
+    """The entries of a ``watch-history.json``, or :class:`MalformedPayloadError`; read
+    item by item (:mod:`daemon.sources._stream`), an entry too deep kept as
+    :data:`~daemon.sources._stream.BAD` (skipped as malformed)."""
     try:
         with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedPayloadError(f"{path}: not a Takeout watch-history.json ({exc})") from None
-    if not isinstance(data, list):
-        raise MalformedPayloadError(f"{path}: a Takeout watch history is a JSON array")
-    return data
+            if f.read(1 << 12).lstrip()[:1] not in ("[", ""):
+                raise MalformedPayloadError(f"{path}: a Takeout watch history is a JSON array")
+            f.seek(0)
+            return list(iter_json_array(f, str(path)))
+    except UnicodeDecodeError as exc:
+        problem: object = exc
+    except NotAnArrayError as exc:
+        problem = exc
+    raise MalformedPayloadError(f"{path}: not a Takeout watch-history.json ({problem})")
 
 
 def parse_entry(item: Any, source: str, *, include_youtube: bool = False) -> Parsed:

@@ -1,7 +1,8 @@
 """A ``url`` feed: anything yt-dlp can list flat (playlist, channel, RSS/Atom, ``ytsearchN:``).
 
-yt-dlp lists the entries without downloading (``extract_flat: "in_playlist"``);
-each entry becomes a track reference with its page URL, title, artist (the
+yt-dlp lists the entries without downloading (``extract_flat: "in_playlist"``), in a
+child process killed at the poll's deadline (:mod:`daemon.sources.listing`); each entry
+becomes a track reference with its page URL, title, artist (the
 entry's ``artist``, else an ``Artist - Title`` split, else the channel) and
 duration.
 """
@@ -12,10 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
-from xml.etree import ElementTree
 
 from daemon.config import FeedConfig, bounded
-from daemon.net import MalformedPayloadError, SourceUnavailableError
+from daemon.net import MalformedPayloadError
 from daemon.redact import redact
 from daemon.sources._parse import (
     Skips,
@@ -26,89 +26,13 @@ from daemon.sources._parse import (
     strip_topic,
 )
 from daemon.sources.base import PollContext
+from daemon.sources.listing import list_in_child
 from daemon.sources.registry import register
 from store import Store, TrackRef
 
-__all__ = ["UrlFeed", "UrlFeedConfig", "entry_ref", "list_entries"]
+__all__ = ["UrlFeed", "UrlFeedConfig", "entry_ref"]
 
 logger = logging.getLogger(__name__)
-
-_MAX_FEED_BYTES = 4 << 20  # enough of a feed to find where its XML breaks
-
-
-class _YdlLogger:
-    """Routes yt-dlp's messages to our log (its warnings are routine here)."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def debug(self, msg: str) -> None:
-        logger.debug("%s: yt-dlp: %s", self.what, msg)
-
-    def info(self, msg: str) -> None:
-        logger.debug("%s: yt-dlp: %s", self.what, msg)
-
-    def warning(self, msg: str) -> None:
-        logger.debug("%s: yt-dlp warning: %s", self.what, msg)
-
-    def error(self, msg: str) -> None:
-        logger.debug("%s: yt-dlp error: %s", self.what, msg)
-
-
-def list_entries(
-    url: str, max_items: int, what: str, *, proxy: str = "", socket_timeout_s: float = 30.0
-) -> list[dict[str, Any]]:
-    """The first ``max_items`` entries yt-dlp lists at ``url``, without downloading,
-    through ``proxy`` (when set) with ``socket_timeout_s``."""
-    options: dict[str, Any] = {
-        "extract_flat": "in_playlist",
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "skip_download": True,
-        "playlistend": max_items,
-        "logger": _YdlLogger(what),
-        "socket_timeout": socket_timeout_s,
-        "extractor_retries": 0,
-    }
-    if proxy:
-        options["proxy"] = proxy
-    import yt_dlp  # imported when polled: loading the config registers this module
-
-    with yt_dlp.YoutubeDL(options) as ydl:
-        try:
-            info = ydl.extract_info(url, download=False)
-        except yt_dlp.utils.DownloadError as exc:
-            message = str(exc).removeprefix("ERROR: ").splitlines()[0]
-            if "Unsupported URL" in message and (problem := _xml_problem(ydl, url)):
-                raise MalformedPayloadError(
-                    redact(
-                        f"{what}: {url} is not valid RSS/Atom ({problem}): fix the feed or its url"
-                    )
-                ) from None
-            raise SourceUnavailableError(
-                redact(f"{what}: yt-dlp cannot list {url}: {message}")
-            ) from None
-    info = as_dict(info)
-    entries = info.get("entries") if "entries" in info else [info]
-    return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
-
-
-def _xml_problem(ydl: Any, url: str) -> str | None:
-    """Why the document at ``url`` is no RSS or Atom feed, when it is (broken) XML at all."""
-    try:
-        with ydl.urlopen(url) as response:  # yt-dlp's own proxy and timeout settings
-            head = response.read(_MAX_FEED_BYTES)
-    except Exception:  # yt-dlp's network errors have no common base
-        return None
-    if not head.lstrip().startswith(b"<"):
-        return None
-    try:
-        root = ElementTree.fromstring(head)
-    except ElementTree.ParseError as exc:
-        return f"XML error: {exc}"
-    tag = root.tag.rsplit("}", 1)[-1]
-    return None if tag in ("rss", "feed", "RDF") else f"its root element is <{tag}>"
 
 
 def entry_ref(entry: Any, source: str) -> TrackRef:
@@ -167,12 +91,14 @@ class UrlFeed:
 
     def poll(self, store: Store, ctx: PollContext) -> dict[str, int]:
         """List the feed and offer its entries as candidates."""
-        entries = list_entries(
+        entries = list_in_child(
             self.config.url,
             self.config.max_items,
             self.what,
             proxy=ctx.proxy,
             socket_timeout_s=ctx.socket_timeout_s,
+            deadline_s=ctx.poll_deadline_s * 0.9,
+            max_bytes=ctx.client.max_bytes,
         )
         skips: Skips = Skips()
         refs = parse_items(entries, lambda e: entry_ref(e, self.key), self.what, skips)

@@ -18,6 +18,7 @@ BAD_CONFIGS = [
     b"[storage\n",  # not TOML
     b"[fetch]\nsocket_timeout_s = 0\n",  # out of range
     b"[fetch]\nsocket_timeout_s = nan\n",  # not finite
+    b"[schedule]\nhistory_minutes = 1e300\n",  # past its range (overflowed the scheduler)
     b'[[history]]\ntype = "takeout"\npath = "w.json"\napi_key = "k"\n',  # another type's key
 ]
 
