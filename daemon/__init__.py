@@ -11,6 +11,8 @@
 - ``config/``: ``config.toml``; ``net/``: the HTTP client, retries, politeness.
 - ``feedback.py``: likes, dislikes and blocks as every front end records them.
 - ``ranking_evidence.py``: what orders the queue and how far to trust it.
+- ``waits.py``: the waits after failures (tracks to retry, sources backing off), said with
+  until when and how ``tastebud retry`` ends them.
 - ``redact.py``: secrets out of logs and stored errors; ``filemodes.py``: the state's umask.
 
 Each subpackage's ``__init__`` is its surface: other subpackages import only its

@@ -34,6 +34,7 @@ from store.records import (
     TrackState,
 )
 from store.schema import SCHEMA_VERSION
+from store.tracks import RetryWait
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -49,6 +50,7 @@ __all__ = [
     "ListenIn",
     "ModelRecord",
     "QueueEntry",
+    "RetryWait",
     "RunOutcome",
     "RunRecord",
     "SchemaTooNewError",

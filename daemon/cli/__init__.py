@@ -1,7 +1,7 @@
 """The ``tastebud`` command line.
 
 The argument parser is ``parser``; each command group has its module, imported when the
-command runs: ``service`` (``run``, ``once``), ``dashboard``, ``status``, ``queue``,
+command runs: ``service`` (``run``, ``once``), ``retry``, ``dashboard``, ``status``, ``queue``,
 ``feedback``, ``export``, ``importing`` (``import``), ``doctor`` and ``config``
 (``config check``). Every error tastebud raises on purpose becomes one line on stderr and
 a non-zero exit code; a traceback is a bug.
@@ -38,6 +38,7 @@ Handler = Callable[[Config, argparse.Namespace], int]
 _HANDLERS: dict[str, tuple[str, str]] = {
     "run": ("daemon.cli.service", "cmd_run"),
     "once": ("daemon.cli.service", "cmd_once"),
+    "retry": ("daemon.cli.retry", "cmd_retry"),
     "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
     "export": ("daemon.cli.export", "cmd_export"),
     "feedback": ("daemon.cli.feedback", "cmd_feedback"),

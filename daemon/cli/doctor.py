@@ -8,11 +8,13 @@ import datetime as dt
 import importlib
 import json
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Config, HistoryConfig
+from daemon.waits import SKIP_HINT, Waits, backoff_until, source_jobs, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -202,25 +204,41 @@ def _last_failure(store: Store, job: str) -> str | None:
 
 
 def check_source_runs(config: Config) -> list[Check]:
-    """Sources whose last poll failed, from the runs table (read-only; none before a first run)."""
-    jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
+    """Sources whose last poll failed, from the runs table (read-only; none before a first
+    run), with when each polls again."""
+    jobs = source_jobs(config)
     if not jobs or not config.db_path.exists():
         return []
     try:
         with Store.open(config.db_path, readonly=True) as store:
             failures = {job: _last_failure(store, job) for job in jobs}
+            backoffs = {job: backoff_until(store, job) for job in jobs}
+    except TastebudError:
+        return []  # check_database reports an unreadable database
+    now = time.time()
+    checks = []
+    for job, error in failures.items():
+        if error is None:
+            continue
+        fix = "fix what the error names; tastebud dashboard shows its history"
+        if (at := backoffs[job]) is not None and at > now:
+            fix += f"; it backs off until {until(at, now)}: {SKIP_HINT}"
+        checks.append(Check(job, False, f"last poll failed: {error}", fix))
+    return checks
+
+
+def check_waits(config: Config) -> list[Check]:
+    """Tracks waiting to be fetched again after failing (a warning: the wait ends by itself)."""
+    if not config.db_path.exists():
+        return []
+    try:
+        with Store.open(config.db_path, readonly=True) as store:
+            waits = Waits(store.retry_wait())
     except TastebudError:
         return []  # check_database reports an unreadable database
     return [
-        Check(
-            job,
-            False,
-            f"last poll failed: {error}",
-            "fix what the error names; tastebud dashboard shows its history",
-            warning=False,
-        )
-        for job, error in failures.items()
-        if error is not None
+        Check("fetch", False, line, SKIP_HINT, warning=True)
+        for line in wait_lines(waits, time.time(), hint=False)
     ]
 
 
@@ -239,7 +257,12 @@ def run_checks(config: Config) -> list[Check]:
         checks.append(lambda: check_mpd(config))
     if config.subsonic.url:
         checks.append(lambda: check_subsonic(config))
-    return [c() for c in checks] + check_source_setup(config) + check_source_runs(config)
+    return [
+        *(c() for c in checks),
+        *check_source_setup(config),
+        *check_source_runs(config),
+        *check_waits(config),
+    ]
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:

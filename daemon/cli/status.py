@@ -15,6 +15,7 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.ranking_evidence import readout
+from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, Store, StoreError
 
 __all__ = ["cmd_status", "status_data", "status_lines"]
@@ -56,8 +57,25 @@ def _model(champion: ModelRecord | None, validation: str) -> dict[str, Any] | No
     }
 
 
-def status_data(store: Store, config: Config) -> dict[str, Any]:
+def _waits_data(waits: Waits) -> dict[str, Any]:
+    fetch = waits.fetch
+    return {
+        "fetch": None
+        if fetch is None
+        else {
+            "tracks": fetch.tracks,
+            "first_at": fetch.first_at,
+            "until": fetch.last_at,
+            "error": fetch.error,
+        },
+        "sources": [{"job": job, "until": at} for job, at in waits.sources],
+        "skip": "tastebud retry" if waits else None,
+    }
+
+
+def status_data(store: Store, config: Config, now: float | None = None) -> dict[str, Any]:
     """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
+    waits = current_waits(store, config, now)
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
     champion = store.champion()
     judged = readout(store, champion, config.model.precision_k)
@@ -76,13 +94,14 @@ def status_data(store: Store, config: Config) -> dict[str, Any]:
             {"job": r.job, "status": r.status, "started_at": r.started_at, "error": r.error}
             for r in store.runs(limit=RUNS_SHOWN)
         ],
+        "waits": _waits_data(waits),
     }
 
 
 def status_lines(store: Store, config: Config, now: float | None = None) -> list[str]:
     """The lines ``tastebud status`` prints."""
     now = now or time.time()
-    data = status_data(store, config)
+    data = status_data(store, config, now)
     tracks = ", ".join(f"{state} {n}" for state, n in data["tracks"].items()) or "none"
     lines = [f"database: {data['database']}", f"tracks: {tracks}", *_model_lines(data, now)]
     lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
@@ -92,6 +111,7 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     for run in data["runs"]:
         error = f": {run['error']}" if run["error"] else ""
         lines.append(f"run {run['job']}: {run['status']} {_ago(run['started_at'], now)}{error}")
+    lines += [f"wait: {line}" for line in wait_lines(current_waits(store, config, now), now)]
     return lines
 
 

@@ -22,6 +22,7 @@ from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
 from daemon.ranking_evidence import Readout, percentile_trend, readout
 from daemon.service import JOBS, holder_pid
+from daemon.waits import Waits, current_waits, short_lines, until
 from store import (
     SCHEMA_VERSION,
     FeedbackEvent,
@@ -96,6 +97,7 @@ class Snapshot:
     hints: tuple[str, ...] = ()
     library: LibraryStatus | None = None
     alerts: tuple[str, ...] = ()  # shown above everything else, in red
+    waits: Waits = dataclasses.field(default_factory=Waits)  # tracks to retry, sources backing off
 
 
 def snapshot_for(
@@ -172,6 +174,7 @@ def load_snapshot(
         errors=_errors(store),
         library=library_status(store, config) if config.library.size > 0 else None,
         alerts=_alerts(last),
+        waits=current_waits(store, config, now),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
 
@@ -282,8 +285,20 @@ def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]
         )
     if not config.feeds and not snap.queue:
         hints.append("no candidates: add a [[feeds]] source to config.toml")
-    if not snap.queue and snap.backlog:
-        hints.append(f"queue empty: {snap.backlog} tracks wait to be fetched")
-    elif not snap.queue and config.feeds:
+    waiting = snap.waits.fetch.tracks if snap.waits.fetch else 0
+    if not snap.queue and snap.backlog > waiting:
+        hints.append(f"queue empty: {snap.backlog - waiting} tracks wait for {_fetch_run(snap)}")
+    elif not snap.queue and config.feeds and not snap.backlog:
         hints.append("queue empty: waiting for the feeds to be polled and their tracks fetched")
+    hints += short_lines(snap.waits, snap.taken_at)
     return tuple(hints)
+
+
+def _fetch_run(snap: Snapshot) -> str:
+    """The fetch job's next run, and how not to wait for it."""
+    if snap.daemon_pid is None:
+        return "a fetch: start `tastebud run`, or `tastebud once`"
+    fetch = next((j for j in snap.jobs if j.job == "fetch"), None)
+    if fetch is None or fetch.next_at is None or fetch.next_at <= snap.taken_at:
+        return "the fetch job, running now"
+    return f"the fetch job at {until(fetch.next_at, snap.taken_at)}: tastebud retry runs it now"

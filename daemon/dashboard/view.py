@@ -280,7 +280,10 @@ def _line(mark: str, label: str, age: float, column: int) -> Text:
 def _pipeline_panel(s: Snapshot, column: int) -> Panel:
     """Failures first: unhealthy sources and errors win the room over the job list."""
     counts = " ".join(f"{st} {s.states.get(st, 0)}" for st in STATES if s.states.get(st))
-    rows: list[Text] = [Text((counts or "no tracks") + f" · backlog {s.backlog}")]
+    backlog = f" · backlog {s.backlog}"
+    if (wait := s.waits.fetch) is not None:
+        backlog += f" ({wait.tracks} retry {time.strftime('%H:%M', time.localtime(wait.last_at))})"
+    rows: list[Text] = [Text((counts or "no tracks") + backlog)]
     if s.unhealthy:
         rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
     rows += [Text("! " + clip(e, column - 2), style="red", no_wrap=True) for e in s.errors]

@@ -1,7 +1,8 @@
 """The daemon behind ``tastebud run``: scheduled jobs, graceful lifecycle, systemd integration.
 
 It schedules the job table's jobs with APScheduler 3 and keeps the main thread
-for signals, config reloads and the systemd watchdog.
+for signals, config reloads and the systemd watchdog. ``SIGHUP`` reloads the config;
+``SIGUSR1`` (sent by ``tastebud retry``) runs the polls and the fetch job now.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = ["STALL_LIMIT_S", "Daemon"]
 logger = logging.getLogger(__name__)
 
 STALL_LIMIT_S = 900.0
+WAKE_JOBS = ("poll-history", "poll-feeds", "fetch")  # what SIGUSR1 (tastebud retry) runs now
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
+        self.wake_requested = threading.Event()
         self.activity = _Activity()
         self.lock = StateLock(config.state_dir)
         self.store: Store | None = None
@@ -125,6 +128,9 @@ class Daemon:
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self._reload()
+            if self.wake_requested.is_set():
+                self.wake_requested.clear()
+                self._wake()
             self._heartbeat()
 
     def _heartbeat(self) -> None:
@@ -169,6 +175,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(signal.SIGUSR1, self._on_usr1)
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         logger.info("received %s: stopping", signal.Signals(signum).name)
@@ -176,6 +183,16 @@ class Daemon:
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self.reload_requested.set()
+
+    def _on_usr1(self, signum: int, frame: FrameType | None) -> None:
+        self.wake_requested.set()
+
+    def _wake(self) -> None:
+        """``tastebud retry`` ended the waits: poll and fetch now, not at the next runs."""
+        assert self.scheduler is not None
+        for name in WAKE_JOBS:
+            self.scheduler.modify_job(name, next_run_time=_utc_in(0.0))
+        logger.info("woken by tastebud retry: %s run now", ", ".join(WAKE_JOBS))
 
     def _reload(self) -> None:
         self.notifier.reloading()

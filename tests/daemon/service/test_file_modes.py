@@ -114,7 +114,7 @@ def test_once_runs_at_the_configured_nice(tmp_path: Path) -> None:
         "import os, sys\n"
         "from daemon.cli import service\n"
         "from daemon.service.once import CycleResult\n"
-        "service.run_once = lambda config, fetch_limit=None: "
+        "service.run_once = lambda config, fetch_limit=None, now=False: "
         "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or CycleResult((), True)\n"
         "from daemon.cli import main\n"
         "sys.exit(main(['--config', sys.argv[1], 'once']))\n"
