@@ -122,6 +122,19 @@ class Daemon:
             self.watcher = MpdWatcher(self.config, self.store)
             self.watcher.start()
 
+    def _follow_mpd(self, changed: bool) -> None:
+        """After a reload: a changed ``[mpd]`` stops the watcher and starts the new one (none
+        without a host); otherwise the watcher reads the new config."""
+        if not changed:
+            if self.watcher is not None:
+                self.watcher.config = self.config
+            return
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+            logger.info("stopped watching MPD: [mpd] changed")
+        self._start_watcher()
+
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
         while not self.stop.wait(tick):
@@ -207,9 +220,10 @@ class Daemon:
             logger.exception("reload failed unexpectedly, keeping the old config")
             self.notifier.send("READY=1", "STATUS=running (reload failed, old config kept)")
             return
-        self.config = config
+        old, self.config = self.config, config
         if self.jobs is not None:
             self.jobs.config = config
+        self._follow_mpd(old.mpd != config.mpd)
         logging.getLogger().setLevel(config.daemon.log_level.upper())
         remember_secrets(config_secrets(config))
         self._schedule_all(first_delay=None)
