@@ -2,7 +2,8 @@
 
 The argument parser is ``parser``; each command group has its module, imported when the
 command runs: ``service`` (``run``, ``once``), ``retry``, ``dashboard``, ``status``, ``queue``,
-``feedback``, ``export``, ``importing`` (``import``), ``doctor`` and ``config``
+``feedback``, ``export``, ``importing`` (``import``), ``doctor`` (its checks of the config
+file and the paths it names in ``doctor_setup``, a finding in ``checks``) and ``config``
 (``config check``). Every error tastebud raises on purpose becomes one line on stderr and
 a non-zero exit code; a traceback is a bug.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from daemon.cli.parser import build_parser
-from daemon.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from daemon.config import Config, ConfigError, find_config, load_config
 from daemon.filemodes import apply_state_umask, tighten, under_systemd
 from daemon.redact import RedactingFilter, config_secrets, remember_secrets
 from store import TastebudError
@@ -51,11 +52,9 @@ _HANDLERS: dict[str, tuple[str, str]] = {
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    if args.config is not None:
-        return Path(args.config)
-    if env := os.environ.get("TASTEBUD_CONFIG"):
-        return Path(env)
-    return DEFAULT_CONFIG_PATH
+    """``--config``, else ``$TASTEBUD_CONFIG``, else the first config file found
+    (:func:`daemon.config.find_config`)."""
+    return find_config(args.config).path
 
 
 def _handler(command: str) -> Handler:

@@ -10,10 +10,11 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.config import Config, HistoryConfig
+from daemon.cli.checks import Check
+from daemon.cli.doctor_setup import check_config_file
+from daemon.config import Config, ConfigSearch, HistoryConfig, find_config
 from daemon.waits import SKIP_HINT, Waits, backoff_until, source_jobs, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
@@ -21,17 +22,6 @@ __all__ = ["Check", "cmd_doctor", "run_checks"]
 
 YTDLP_MAX_AGE_DAYS = 30
 MIN_FREE_BYTES = 2 * 1024**3
-
-
-@dataclass(frozen=True)
-class Check:
-    """One doctor finding: ok, or a problem with its fix."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    warning: bool = False
 
 
 def check_database(config: Config) -> Check:
@@ -242,10 +232,10 @@ def check_waits(config: Config) -> list[Check]:
     ]
 
 
-def run_checks(config: Config) -> list[Check]:
-    """Every doctor check, in order."""
+def run_checks(config: Config, search: ConfigSearch | None = None) -> list[Check]:
+    """Every doctor check, in order (``search``: where the config file was looked for)."""
+    search = search or ConfigSearch(Path(config.path), "--config")
     checks: list[Callable[[], Check]] = [
-        lambda: Check("config", True, f"{config.path} is valid"),
         lambda: check_sources(config),
         lambda: check_database(config),
         lambda: check_weights(config),
@@ -258,6 +248,7 @@ def run_checks(config: Config) -> list[Check]:
     if config.subsonic.url:
         checks.append(lambda: check_subsonic(config))
     return [
+        *check_config_file(config, search),
         *(c() for c in checks),
         *check_source_setup(config),
         *check_source_runs(config),
@@ -267,7 +258,7 @@ def run_checks(config: Config) -> list[Check]:
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """Print each check; exit 1 when a check failed (warnings do not fail)."""
-    results = run_checks(config)
+    results = run_checks(config, find_config(getattr(args, "config", None)))
     ok = all(c.ok or c.warning for c in results)
     if getattr(args, "json", False):
         checks = [dataclasses.asdict(c) for c in results]

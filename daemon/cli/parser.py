@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeAlias
 
-from daemon.config import DEFAULT_CONFIG_PATH, EXPORT_FORMATS
+from daemon.config import EXPORT_FORMATS, config_candidates
 
 __all__ = ["build_parser", "positive_int", "version"]
 
@@ -41,7 +41,9 @@ def _global_options(parser: argparse.ArgumentParser, *, in_command: bool) -> Non
         "--config",
         type=Path,
         default=config_default,
-        help=f"config file (default: $TASTEBUD_CONFIG, else ./{DEFAULT_CONFIG_PATH})",
+        help="config file (default: $TASTEBUD_CONFIG, else the first of "
+        + ", ".join(str(p) for p in config_candidates())
+        + ")",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", default=flag_default, help="log debug messages"
