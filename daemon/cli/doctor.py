@@ -13,9 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from daemon.cli.checks import Check
-from daemon.cli.doctor_setup import check_config_file
-from daemon.config import Config, ConfigSearch, HistoryConfig, find_config
-from daemon.waits import SKIP_HINT, Waits, backoff_until, source_jobs, until, wait_lines
+from daemon.cli.doctor_setup import (
+    check_config_file,
+    check_paths,
+    check_placeholders,
+    check_servers,
+    source_advice,
+)
+from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
+from daemon.waits import SKIP_HINT, Waits, backoff_until, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -195,24 +201,29 @@ def _last_failure(store: Store, job: str) -> str | None:
 
 def check_source_runs(config: Config) -> list[Check]:
     """Sources whose last poll failed, from the runs table (read-only; none before a first
-    run), with when each polls again."""
-    jobs = source_jobs(config)
-    if not jobs or not config.db_path.exists():
+    run), with what to do about each and when it polls again."""
+    sources: list[tuple[str, str, HistoryConfig | FeedConfig]] = [
+        ("history", f"history:{h.key}", h) for h in config.history
+    ]
+    sources += [("feeds", f"feed:{f.key}", f) for f in config.feeds]
+    if not sources or not config.db_path.exists():
         return []
     try:
         with Store.open(config.db_path, readonly=True) as store:
-            failures = {job: _last_failure(store, job) for job in jobs}
-            backoffs = {job: backoff_until(store, job) for job in jobs}
+            failures = {job: _last_failure(store, job) for _, job, _ in sources}
+            backoffs = {job: backoff_until(store, job) for _, job, _ in sources}
     except TastebudError:
         return []  # check_database reports an unreadable database
     now = time.time()
     checks = []
-    for job, error in failures.items():
-        if error is None:
+    for array, job, source in sources:
+        if (error := failures[job]) is None:
             continue
-        fix = "fix what the error names; tastebud dashboard shows its history"
+        fix = source_advice(array, source, error)
         if (at := backoffs[job]) is not None and at > now:
             fix += f"; it backs off until {until(at, now)}: {SKIP_HINT}"
+        else:
+            fix += "; then `tastebud retry` polls it at once"
         checks.append(Check(job, False, f"last poll failed: {error}", fix))
     return checks
 
@@ -245,11 +256,15 @@ def run_checks(config: Config, search: ConfigSearch | None = None) -> list[Check
     ]
     if config.mpd.host:
         checks.append(lambda: check_mpd(config))
-    if config.subsonic.url:
+    servers = check_servers(config)
+    if config.subsonic.url and not servers:
         checks.append(lambda: check_subsonic(config))
     return [
         *check_config_file(config, search),
+        *check_placeholders(config),
         *(c() for c in checks),
+        *servers,
+        *check_paths(config),
         *check_source_setup(config),
         *check_source_runs(config),
         *check_waits(config),

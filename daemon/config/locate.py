@@ -27,9 +27,7 @@ class ConfigSearch:
     looked: tuple[tuple[Path, bool], ...] = ()
 
     def lines(self) -> list[str]:
-        """Where it looked, one line each: ``./config.toml: not there``."""
-        if not self.looked:
-            return [f"{self.path}: given by {self.why}"]
+        """Where it looked, one line each: ``config.toml: none``."""
         return [
             f"{path}: {'read' if path == self.path else 'found, not read' if exists else 'none'}"
             for path, exists in self.looked

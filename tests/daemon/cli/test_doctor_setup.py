@@ -1,0 +1,86 @@
+"""``doctor`` fails on what will fail: the shipped placeholder user, missing files and
+folders, a Subsonic server without its password; it lists every path with where it came
+from, and its advice for a failing source names what to check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import main
+from daemon.config import load_config
+from store import Store
+
+
+def _doctor(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["--config", str(path), "doctor"])
+    return code, capsys.readouterr().out
+
+
+def test_doctor_fails_on_what_will_fail_and_lists_each_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TASTEBUD_SUBSONIC_PASSWORD", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\ndir = "{tmp_path / "state"}"\n'
+        '[[history]]\ntype = "listenbrainz"\nuser = "example"\n'
+        f'[[history]]\ntype = "takeout"\nname = "yt"\npath = "{tmp_path / "Takeout.json"}"\n'
+        f'[[feeds]]\ntype = "directory"\nname = "mine"\npath = "{tmp_path / "Music"}"\n'
+        f'[[playlists]]\nname = "out"\npath = "{tmp_path / "nowhere" / "out.m3u8"}"\n'
+        '[subsonic]\nurl = "http://127.0.0.1:9"\nuser = "me"\n'
+    )
+    code, out = _doctor(path, capsys)
+    assert code == 1
+    lines = out.splitlines()
+    expected = [
+        '[FAIL] history listenbrainz:example: user = "example" is the shipped config\'s '
+        "placeholder",
+        f"[FAIL] history yt: path {tmp_path / 'Takeout.json'} is not a file (looked at "
+        f"{tmp_path / 'Takeout.json'})",
+        f"[FAIL] feed mine: path {tmp_path / 'Music'} is not a folder (looked at "
+        f"{tmp_path / 'Music'})",
+        f"[FAIL] playlist out: {tmp_path / 'nowhere' / 'out.m3u8'}: its folder "
+        f"{tmp_path / 'nowhere'} does not exist",
+        "[FAIL] subsonic: [subsonic] url is set but password is empty",
+        f"[ok  ] state: {tmp_path / 'state'} (from [storage] dir): not created yet, made on "
+        "first use",
+        f"[ok  ] library: {tmp_path / 'state' / 'library'} (default: [library] dir is empty): "
+        "not created yet, made on first use",
+    ]
+    for line in expected:
+        assert line in lines, out
+    assert f"       fix: create it (mkdir -p {tmp_path / 'nowhere'}) or fix path in" in out
+
+    (tmp_path / "Music").mkdir()
+    (tmp_path / "Takeout.json").write_text("[]")
+    (tmp_path / "nowhere").mkdir()
+    _, fixed = _doctor(path, capsys)
+    assert f"[ok  ] feed mine: path {tmp_path / 'Music'}: a readable folder" in fixed
+    assert f"[ok  ] history yt: path {tmp_path / 'Takeout.json'}: a readable file" in fixed
+    assert "[ok  ] playlist out:" in fixed
+
+
+def test_a_failing_feed_gets_advice_naming_what_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\ndir = "{tmp_path / "state"}"\n'
+        '[[feeds]]\ntype = "url"\nname = "site"\nurl = "http://127.0.0.1:9/feed.rss"\n'
+    )
+    with Store.open(load_config(path).db_path) as store, store.recorded_run("feed:site") as run:
+        run.fail("url feed 'site': [Errno 111] Connection refused")
+    _, out = _doctor(path, capsys)
+    assert (
+        "[FAIL] feed:site: last poll failed: url feed 'site': [Errno 111] Connection refused" in out
+    )
+    assert (
+        "fix: the server did not answer: check the network and [fetch] proxy, or wait for the "
+        "server to come back; see what yt-dlp says: yt-dlp --flat-playlist "
+        "'http://127.0.0.1:9/feed.rss'; it backs off until"
+    ) in out
+    assert "`tastebud retry` ends the wait" in out
+    assert "fix what the error names" not in out
