@@ -27,7 +27,8 @@ def open_existing_store(config: Config, *, readonly: bool = False) -> Store:
 
 
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    """``tastebud export``: write the queue as a playlist to a file or stdout."""
+    """``tastebud export``: write the queue as a playlist to a file or stdout; nothing to
+    write (an empty queue, a JSPF without MBIDs) is an error, as is a missing folder."""
     to_stdout = args.out == "-"
     out = None if to_stdout else Path(args.out).expanduser()
     name = args.name or ("" if out is None else out.stem)
@@ -40,11 +41,10 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
             title=name or "tastebud",
             limit=args.limit,
             min_score=args.min_score,
+            empty_ok=False,
         )
         if name:
             mark_first_export(store, entries, name)
-    if not entries and out is None:
-        logger.warning("the queue is empty: see tastebud dashboard for what it waits on")
-    elif entries and out is not None:
+    if out is not None:
         print(f"{len(entries)} tracks written to {out}", file=sys.stderr)
     return 0

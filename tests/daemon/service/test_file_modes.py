@@ -41,6 +41,7 @@ def _exported_mode(tmp_path: Path, umask: int, env: dict[str, str]) -> int:
     with Store.open(tmp_path / "state" / "tastebud.db") as store:
         populate(store)
     out = tmp_path / "music" / "discover.m3u8"
+    out.parent.mkdir(exist_ok=True)  # tastebud never makes an export's folder
     done = run_cli(
         _config(tmp_path),
         "export",
