@@ -36,13 +36,16 @@ def _pushers(config: Config) -> list[HistoryConfig]:
 
 
 def _push_note(config: Config, kind: str) -> str:
+    """What becomes of the feedback at ListenBrainz; nothing to say without such a source."""
+    if not any(h.type == "listenbrainz" for h in config.history):
+        return ""
     if kind == "dismiss":
-        return "dismissals stay local (ListenBrainz has no such feedback)"
+        return "; dismissals stay local (ListenBrainz has no such feedback)"
     if pushers := _pushers(config):
         names = ", ".join(h.key for h in pushers)
-        return f"it will be pushed to ListenBrainz ({names}) at that source's next poll"
+        return f"; it will be pushed to ListenBrainz ({names}) at that source's next poll"
     return (
-        "not pushed to ListenBrainz: set push_feedback = true and a token on a "
+        "; not pushed to ListenBrainz: set push_feedback = true and a token on its "
         'type = "listenbrainz" [[history]] source to push it'
     )
 
@@ -82,7 +85,7 @@ def _give(config: Config, args: argparse.Namespace) -> int:
             if warning:
                 print(f"tastebud: warning: {warning}", file=sys.stderr)
     if stored:
-        print(f"stored for the next training cycle; {_push_note(config, args.kind)}")
+        print(f"stored for the next training cycle{_push_note(config, args.kind)}")
     return 0
 
 

@@ -33,6 +33,7 @@ from store import FeedbackKind, QueueEntry, Store, TastebudError
 
 __all__ = ["DashboardApp"]
 
+ORIGIN = "dashboard"  # what ``tastebud feedback list`` shows beside the feedback given here
 DRIFT_TTL_S = 60.0  # taste drift reads every listen: refresh it once a minute
 
 
@@ -192,7 +193,7 @@ class DashboardApp(App[None]):
 
     async def action_feedback(self, kind: FeedbackKind) -> None:
         await self._on_selected(
-            lambda s, e: feedback.give(s, kind, feedback.Target(e.track, e.rank))[0]
+            lambda s, e: feedback.give(s, kind, feedback.Target(e.track, e.rank), ORIGIN)[0]
         )
 
     async def action_block(self) -> None:
@@ -245,14 +246,10 @@ def _with_store(config: Config, act: Callable[[Store], str]) -> str:
         return act(store)
 
 
-def _give(store: Store, kind: FeedbackKind, entry: QueueEntry) -> str:
-    return feedback.give(store, kind, feedback.Target(entry.track, entry.rank))[0]
-
-
 def _block(store: Store, entry: QueueEntry) -> str:
     if not entry.track.artist:
         return f"{entry.track.label} has no artist to block"
-    return feedback.block(store, entry.track.artist)[0]
+    return feedback.block(store, entry.track.artist, ORIGIN)[0]
 
 
 def _haystack(row: QueueRow) -> str:

@@ -46,6 +46,7 @@ DEFAULT_URL = "https://api.listenbrainz.org"
 MAX_COUNT = 1000
 FEEDBACK_PAGE = 100
 MAX_PAGES = 100_000
+GIVEN_IN_TASTEBUD = ("cli", "dashboard")  # daemon.feedback.ORIGINS: the feedback pushed back
 _SCORES: tuple[tuple[int, FeedbackKind], ...] = ((1, "like"), (-1, "dislike"))
 # Streaming services whose pages yt-dlp cannot fetch audio from: keep their ids, not the URL.
 _UNFETCHABLE_HOSTS = ("spotify.com", "music.apple.com", "tidal.com", "deezer.com", "amazon.")
@@ -241,7 +242,7 @@ class ListenBrainzHistory:
     def _push_feedback(self, store: Store, ctx: PollContext) -> int:
         events = [
             e
-            for e in reversed(store.feedback(unpushed_origin="cli"))
+            for e in reversed(store.feedback(unpushed_origin=GIVEN_IN_TASTEBUD))
             if e.kind in ("like", "dislike") and e.track_id is not None and e.id is not None
         ]
         pushed: list[int] = []

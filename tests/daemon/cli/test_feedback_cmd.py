@@ -43,7 +43,39 @@ def test_like_by_id_url_and_artist_title(
     assert sorted(new) == sorted(("like", t, None) for t in (a, b, c))
     out = capsys.readouterr().out
     assert f"liked #4 {label_c} (id {c})" in out
-    assert "not pushed to ListenBrainz" in out
+    assert out.splitlines()[-1] == "stored for the next training cycle"  # no ListenBrainz here
+
+
+def test_the_push_hint_is_for_a_listenbrainz_source_that_does_not_push(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, path, pop = _setup(tmp_path, '[[history]]\ntype = "listenbrainz"\nuser = "me"\n')
+    assert main(["--config", str(path), "feedback", "like", str(pop.candidate_ids[0])]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "stored for the next training cycle; not pushed to ListenBrainz: set push_feedback = "
+        'true and a token on its type = "listenbrainz" [[history]] source to push it'
+    )
+
+
+def test_dashboard_feedback_is_listed_as_such_and_undone_by_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from daemon import feedback
+    from daemon.dashboard.app import ORIGIN
+
+    config, path, pop = _setup(tmp_path)
+    with Store.open(config.db_path) as store:
+        track = store.get_track(pop.candidate_ids[0])
+        assert track is not None
+        feedback.give(store, "like", feedback.Target(track, 1), ORIGIN)
+    assert main(["--config", str(path), "feedback", "list", "--limit", "1"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(f"liked {track.label} (id {track.id})  [dashboard]")
+    )
+    assert main(["--config", str(path), "feedback", "undo"]) == 0
+    assert capsys.readouterr().out.startswith(f"undid: liked {track.label}")
 
 
 def test_dislike_and_dismiss_leave_the_queue(tmp_path: Path) -> None:
