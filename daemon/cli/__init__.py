@@ -29,6 +29,7 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger(__name__)
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # as argparse exits on an unknown option
 EXIT_INTERRUPTED = 130
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
@@ -55,6 +56,15 @@ def _config_path(args: argparse.Namespace) -> Path:
     """``--config``, else ``$TASTEBUD_CONFIG``, else the first config file found
     (:func:`daemon.config.find_config`)."""
     return find_config(args.config).path
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """A command module's own check of its arguments (``usage_problem``), if it has one."""
+    module = importlib.import_module(_HANDLERS[args.command][0])
+    check: Callable[[argparse.Namespace], str | None] | None = getattr(
+        module, "usage_problem", None
+    )
+    return check(args) if check is not None else None
 
 
 def _handler(command: str) -> Handler:
@@ -104,6 +114,9 @@ def _private_state(config: Config) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tastebud`` console script."""
     args = build_parser().parse_args(argv)
+    if problem := _usage_problem(args):
+        print(f"tastebud {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = load_config(_config_path(args))
         remember_secrets(config_secrets(config))

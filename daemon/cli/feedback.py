@@ -26,7 +26,7 @@ from daemon import feedback
 from daemon.config import Config, HistoryConfig
 from store import Store
 
-__all__ = ["cmd_feedback"]
+__all__ = ["cmd_feedback", "usage_problem"]
 
 TRACK_KINDS = ("like", "dislike", "dismiss")
 
@@ -50,7 +50,8 @@ def _push_note(config: Config, kind: str) -> str:
     )
 
 
-def _check_args(args: argparse.Namespace) -> str | None:
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with how the command was called (exit 2, before the config is read)."""
     if args.artist and args.kind != "dislike":
         return f"--artist blocks an artist and goes with dislike, not {args.kind}"
     if args.kind in ("undo", "list") and args.tracks:
@@ -132,6 +133,4 @@ _ACTIONS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
 
 def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
     """Record or take back likes, dislikes, dismissals and artist blocks; list them."""
-    if problem := _check_args(args):
-        return _fail(problem)
     return _ACTIONS.get(args.kind, _give)(config, args)

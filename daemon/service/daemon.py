@@ -80,6 +80,7 @@ class Daemon:
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
         self.wake_requested = threading.Event()
+        self.stopped_by: int | None = None  # the signal that stopped it
         self.activity = _Activity()
         self.lock = StateLock(config.state_dir)
         self.store: Store | None = None
@@ -90,14 +91,18 @@ class Daemon:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def serve(self) -> int:
-        """Start, run until SIGTERM/SIGINT, stop gracefully; returns the exit code."""
+        """Start, run until SIGTERM/SIGINT, stop gracefully; returns the exit code: 0 after
+        SIGTERM (a service manager's stop), 130 after SIGINT (Ctrl-C), as the shell says."""
         self.lock.acquire()
         try:
             self._start()
             self._loop()
         finally:
             self._shutdown()
-        return 0
+        return self._exit_code()
+
+    def _exit_code(self) -> int:
+        return 128 + signal.SIGINT if self.stopped_by == signal.SIGINT else 0
 
     def _start(self) -> None:
         self.store = Store.open(self.config.db_path)
@@ -170,7 +175,7 @@ class Daemon:
                 ", ".join(self.activity.running),
             )
             self._close(wait=False)
-            os._exit(0)  # an unfinished item is recovered at the next start
+            os._exit(self._exit_code())  # an unfinished item is recovered at the next start
         self._close()
         logger.info("tastebud daemon stopped")
 
@@ -192,6 +197,7 @@ class Daemon:
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         logger.info("received %s: stopping", signal.Signals(signum).name)
+        self.stopped_by = signum
         self.stop.set()
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:

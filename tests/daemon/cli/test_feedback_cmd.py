@@ -140,16 +140,19 @@ def test_push_note_names_the_listenbrainz_source(
         (["unblock"], "name the artist to unblock"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(
+def test_bad_arguments_are_one_line_usage_errors_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     config, path, _ = _setup(tmp_path)
     before = _cli_events(config)
-    assert main(["--config", str(path), "feedback", *argv]) == 1
+    assert main(["--config", str(path), "feedback", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
+    assert err[0].startswith("tastebud feedback: error: ")
     assert message in err[0]
     assert _cli_events(config) == before
+    # as argparse's own usage errors: before the config is read
+    assert main(["--config", str(tmp_path / "missing.toml"), "feedback", *argv]) == 2
 
 
 def _run(path: Path, *argv: str) -> int:
