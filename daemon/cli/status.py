@@ -1,5 +1,6 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
+It lists the newest run of every job and source, failures first, and what waits.
 It says what orders the queue and how the model was judged (:mod:`daemon.ranking_evidence`):
 ``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
@@ -16,12 +17,12 @@ from typing import Any
 from daemon.config import Config
 from daemon.ranking_evidence import readout
 from daemon.waits import Waits, current_waits, wait_lines
-from store import SCHEMA_VERSION, ModelRecord, Store, StoreError
+from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
 __all__ = ["cmd_status", "status_data", "status_lines"]
 
 QUEUE_TOP = 5
-RUNS_SHOWN = 5
+_TROUBLE = ("failed", "aborted", "skipped", "running", "ok")  # the order runs are listed in
 
 
 def _ago(ts: float | None, now: float) -> str:
@@ -73,6 +74,15 @@ def _waits_data(waits: Waits) -> dict[str, Any]:
     }
 
 
+def _last_runs(store: Store) -> list[RunRecord]:
+    """The newest run of every job and source, failures first, so none is hidden."""
+    runs = store.last_runs().values()
+    return sorted(
+        runs,
+        key=lambda r: (_TROUBLE.index(r.status) if r.status in _TROUBLE else 0, -r.started_at),
+    )
+
+
 def status_data(store: Store, config: Config, now: float | None = None) -> dict[str, Any]:
     """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
     waits = current_waits(store, config, now)
@@ -92,7 +102,7 @@ def status_data(store: Store, config: Config, now: float | None = None) -> dict[
         ],
         "runs": [
             {"job": r.job, "status": r.status, "started_at": r.started_at, "error": r.error}
-            for r in store.runs(limit=RUNS_SHOWN)
+            for r in _last_runs(store)
         ],
         "waits": _waits_data(waits),
     }
