@@ -41,7 +41,8 @@ HELP = """\
             k, on how many listens, beside the similarity ranking's;
             percentile: their mean rank, 1.0 top, 0.5 chance
   ▁▅█ percentile by version: each promoted model's, oldest first
-  ▶ ♥ ✗ ⤼ ⊘ a listen, like, dislike, dismissal, artist block
+  ▶ ♥ ✗ ⤼ ⊘ » a listen, like, dislike, dismissal, artist block,
+            a skip seen in MPD (left within 30 s)
   pipeline  tracks by fetch state; the backlog waits to be
             fetched; unhealthy: jobs and sources that failed last
             time; ! their errors; jobs: ✓ ok ✗ failed … running

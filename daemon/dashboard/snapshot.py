@@ -160,7 +160,7 @@ def load_snapshot(
         daemon_pid=holder_pid(config.state_dir),
         last_finished=max((r.finished_at for r in last.values() if r.finished_at), default=None),
         listens=tuple((t.label, at, src) for t, at, src in listens),
-        feedback=_feedback_rows(store, store.feedback(limit=8)),
+        feedback=_feedback_rows(store, store.feedback(limit=8)),  # and skips
         n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
         champion=champion,
         readout=readout(store, champion, config.model.precision_k),
@@ -187,14 +187,18 @@ def _queue_rows(
 
 
 def _feedback_rows(
-    store: Store, events: Sequence[FeedbackEvent]
+    store: Store, events: Sequence[FeedbackEvent], limit: int = 8
 ) -> tuple[tuple[str, str, float], ...]:
-    out = []
+    """The newest feedback and the skips a player saw (kind ``skip``), newest first."""
+    out: list[tuple[str, str, float]] = []
     for e in events:
         track = store.get_track(e.track_id) if e.track_id is not None else None
         label = track.label if track else (e.artist or "?")
         out.append((e.kind, label, e.created_at))
-    return tuple(out)
+    for track_id, at, _ in store.skips()[-limit:]:
+        track = store.get_track(track_id)
+        out.append(("skip", track.label if track else f"track {track_id}", float(at)))
+    return tuple(sorted(out, key=lambda row: -row[2])[:limit])
 
 
 def taste_drift(

@@ -31,7 +31,7 @@ JOB_MARKS = {
     "skipped": ("-", "dim"),
     "aborted": ("!", "yellow"),
 }
-FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘"}
+FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘", "skip": "»"}
 WIDE = 100  # from this width on the queue shows the feed, and why in full (else its tags)
 
 

@@ -221,3 +221,14 @@ def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
     assert "…" in wide  # too long for the column: cut with an ellipsis
     narrow = _text(render(snap, 80, 24), 80, 24)
     assert "like " not in narrow.split("╭─ model")[0]  # a narrow queue shows the tags
+
+
+def test_a_skip_seen_in_mpd_has_its_mark_among_the_feedback(populated: tuple) -> None:
+    config, store, pop = populated
+    skipped = store.get_track(pop.candidate_ids[3])
+    at = max(e.created_at for e in store.feedback()) + 60
+    store.add_skips([(skipped.id, at, 12.0)], "mpd")
+    snap = load_snapshot(store, config, rows=15, now=at + 5)
+    assert snap.feedback[0][:2] == ("skip", skipped.label)
+    text = _text(render(snap, 100, 30), 100, 30)
+    assert f"»  5s {skipped.label[:13]}" in text
