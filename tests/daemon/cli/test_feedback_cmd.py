@@ -274,7 +274,7 @@ def test_queue_lists_ranks_and_ids_that_feedback_takes(
         assert entry.because is not None
         assert row["because"]["like"] == entry.because.fields()["like"]
         assert row["because"]["tags"] == list(entry.because.tags)
-        assert row["because"]["text"].startswith("like ")
+        assert row["because"]["text"].startswith("sounds like ")
         assert row["because"]["text"].split(" · ")[0] in lines[entry.rank]
     assert f"#2  {queue[1].track.id}" in lines[2]
     assert _run(path, "feedback", "like", "#2") == 0

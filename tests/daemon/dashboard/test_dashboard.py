@@ -216,7 +216,7 @@ def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
     for row in snap.queue:
         because = row.entry.because
         assert because is not None
-        assert because.text(pop.now).startswith("like ")
+        assert because.text(pop.now).startswith("sounds like ")
         assert clip(because.text(pop.now), 20)[:-1] in wide  # the start of it, at least
     assert "…" in wide  # too long for the column: cut with an ellipsis
     narrow = _text(render(snap, 80, 24), 80, 24)
