@@ -124,9 +124,17 @@ class Store(
             check_version(self.path, current)
             applied = apply_pending(self._tables, current)
         for name in applied:
-            logger.info("database %s: applied migration %s", self.path, name)
-        if current < SCHEMA_VERSION:
-            logger.info("database %s migrated to schema version %d", self.path, SCHEMA_VERSION)
+            logger.debug("database %s: applied migration %s", self.path, name)
+        if current == 0 and applied:
+            logger.info("database %s created (schema version %d)", self.path, SCHEMA_VERSION)
+        elif applied:
+            logger.info(
+                "database %s upgraded from schema version %d to %d (%d steps)",
+                self.path,
+                current,
+                SCHEMA_VERSION,
+                len(applied),
+            )
         return SCHEMA_VERSION
 
     def quick_check(self) -> str:
