@@ -9,6 +9,7 @@ duration.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -79,7 +80,7 @@ def list_entries(
         try:
             info = ydl.extract_info(url, download=False)
         except yt_dlp.utils.DownloadError as exc:
-            message = str(exc).removeprefix("ERROR: ").splitlines()[0]
+            message = _one_line(exc)
             if "Unsupported URL" in message and (problem := _xml_problem(ydl, url)):
                 raise MalformedPayloadError(
                     redact(
@@ -92,6 +93,13 @@ def list_entries(
     info = as_dict(info)
     entries = info.get("entries") if "entries" in info else [info]
     return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
+
+
+def _one_line(exc: BaseException) -> str:
+    """yt-dlp's message once: without its ``ERROR:`` prefix and the ``(caused by ...)``
+    that repeats it."""
+    text = str(exc).removeprefix("ERROR: ").splitlines()[0]
+    return re.sub(r" \(caused by [^()]*(\([^()]*\)[^()]*)*\)", "", text)
 
 
 def _xml_problem(ydl: Any, url: str) -> str | None:
