@@ -1,5 +1,6 @@
 """config.toml: the dataclasses (``schema``), the loader that validates them (``load``),
-where the file is looked for (``locate``), the TOML dump (``dump``) and the
+where the file is looked for (``locate``), its relative paths made relative to its folder
+(``anchor``), the TOML dump (``dump``) and the
 configuration's error (``errors``).
 """
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from daemon.config.anchor import anchor_paths
 from daemon.config.errors import ConfigError
 from daemon.config.schema import (
     EXPORT_FORMATS,
@@ -69,7 +70,7 @@ logger = logging.getLogger(__name__)
 
 
 def load_config(path: Path | str) -> Config:
-    """Read and validate a config file."""
+    """Read and validate a config file; its relative paths are relative to its folder."""
     path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
@@ -96,7 +97,7 @@ def load_config(path: Path | str) -> Config:
             f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
             " save the file as UTF-8"
         ) from None
-    return parse_config(text, str(path))
+    return anchor_paths(parse_config(text, str(path)))
 
 
 def parse_config(text: str, path: str = "config.toml") -> Config:

@@ -160,16 +160,20 @@ def _listen(track: DemoTrack, base: str, at: int) -> dict[str, object]:
 
 
 def write_config(state: Path, base: str, history_file: Path, candidates: int) -> Path:
-    """A demo config: loopback feed, the export as history, short intervals."""
+    """A demo config: loopback feed, the export as history, short intervals. Its paths are
+    relative to its folder, ``state``, so the folder can be moved."""
     path = state / "config.toml"
+    history = (
+        history_file.relative_to(state) if history_file.is_relative_to(state) else history_file
+    )
     path.write_text(
-        f"""# tastebud demo configuration (written by `make demo`)
+        f"""# tastebud demo configuration (written by `make demo`); paths are relative to this file
 [storage]
-dir = "{state}"
+dir = "."
 
 [[history]]
 type = "listenbrainz-export"
-path = "{history_file}"
+path = "{history}"
 
 [[feeds]]
 type = "url"
