@@ -30,6 +30,7 @@ __all__ = [
     "current_queue",
     "describe",
     "give",
+    "label_of",
     "resolve",
     "unblock",
     "undo",
@@ -143,5 +144,18 @@ def describe(store: Store, event: FeedbackEvent) -> str:
     if event.track_id is None:
         return f"{PAST[event.kind]} artist {event.artist}"
     track = store.get_track(event.track_id)
-    label = track.label if track else "a deleted track"
+    label = label_of(store, track) if track else "a deleted track"
     return f"{PAST[event.kind]} {label} (id {event.track_id})"
+
+
+def label_of(store: Store, track: Track) -> str:
+    """``Artist - Title``; for a track known only by a recording id (a ListenBrainz love of
+    a recording none of the listens names), that id, so it can be looked up."""
+    if track.artist or track.title or track.url:
+        return track.label
+    ids = store.track_ids_of(track.id)
+    if mbid := ids.get("recording_mbid"):
+        return f"MusicBrainz recording {mbid} (no name known)"
+    if msid := ids.get("recording_msid"):
+        return f"ListenBrainz recording {msid} (no name known)"
+    return track.label

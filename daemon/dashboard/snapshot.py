@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from daemon.config import Config
-from daemon.feedback import current_queue
+from daemon.feedback import current_queue, label_of
 from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
 from daemon.ranking_evidence import Readout, percentile_trend, readout
@@ -193,7 +193,7 @@ def _feedback_rows(
     out: list[tuple[str, str, float]] = []
     for e in events:
         track = store.get_track(e.track_id) if e.track_id is not None else None
-        label = track.label if track else (e.artist or "?")
+        label = label_of(store, track) if track else (e.artist or "?")
         out.append((e.kind, label, e.created_at))
     for track_id, at, _ in store.skips()[-limit:]:
         track = store.get_track(track_id)

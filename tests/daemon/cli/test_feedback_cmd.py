@@ -299,3 +299,22 @@ def test_queue_on_a_missing_database_is_empty(
     assert _run(path, "queue", "--json") == 0
     assert json.loads(capsys.readouterr().out) == []
     assert not (tmp_path / "none").exists()
+
+
+def test_a_love_of_a_recording_no_listen_names_shows_its_mbid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store import TrackRef
+
+    config, path, _ = _setup(tmp_path)
+    mbid = "ba2965ed-7df3-42ac-b144-75507ed1f8c8"
+    with Store.open(config.db_path) as store:
+        love = TrackRef("listenbrainz:me", ids={"recording_mbid": mbid})
+        store.add_feedback("like", "listenbrainz:me", track=love, created_at=4e9)
+        (track,) = [t for t in store.tracks() if not (t.artist or t.title or t.url)]
+    assert main(["--config", str(path), "feedback", "list", "--limit", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith(
+        f"liked MusicBrainz recording {mbid} (no name known) (id {track.id})  [listenbrainz:me]"
+    )
+    assert "liked track " not in line
