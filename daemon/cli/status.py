@@ -37,7 +37,7 @@ def _ago(ts: float | None, now: float) -> str:
 def _model_lines(data: dict[str, Any], now: float) -> list[str]:
     model = data["model"]
     if model is None:
-        return ["model: untrained", data["ranking"]]
+        return [f"model: {data['untrained']}", data["ranking"]]
     return [
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
         f"{model['labels']} labels",
@@ -88,11 +88,12 @@ def status_data(store: Store, config: Config, now: float | None = None) -> dict[
     waits = current_waits(store, config, now)
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
     champion = store.champion()
-    judged = readout(store, champion, config.model.precision_k)
+    judged = readout(store, champion, config.model.precision_k, config.model.min_labels)
     return {
         "database": str(store.path),
         "tracks": dict(sorted(store.state_counts().items())),
         "model": _model(champion, judged.validation),
+        "untrained": judged.untrained or None,
         "ranked_by": judged.ranked_by,
         "ranking": judged.ranking,
         "validation": judged.numbers,

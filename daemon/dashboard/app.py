@@ -123,7 +123,9 @@ class DashboardApp(App[None]):
         if fresh:
             self._drift_at = time.monotonic()
         else:
-            snap = dataclasses.replace(snap, drift=self.snapshot.drift)
+            snap = dataclasses.replace(
+                snap, drift=self.snapshot.drift, drift_note=self.snapshot.drift_note
+            )
         current = self.current()
         self.snapshot = snap
         self._keep_selection(current.entry.track.id if current else None)

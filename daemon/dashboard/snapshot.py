@@ -11,7 +11,7 @@ import dataclasses
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,7 @@ __all__ = [
     "JobRow",
     "QueueRow",
     "Snapshot",
+    "drift_gap",
     "load_snapshot",
     "snapshot_for",
     "taste_drift",
@@ -89,6 +90,7 @@ class Snapshot:
     percentiles: tuple[float, ...] = ()  # of each promoted model, oldest first; NaN: a gap
     min_labels: int = 0
     drift: tuple[tuple[str, float], ...] | None = None
+    drift_note: str = ""  # why drift is None, when it was measured
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
     jobs: tuple[JobRow, ...] = ()
@@ -146,6 +148,9 @@ def load_snapshot(
     now = now if now is not None else time.time()
     names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
     entries = current_queue(store, config)
+    drift, drift_note = (
+        _drift(store, config.model.backbone, names, now) if with_drift else (None, "")
+    )
     queue = _queue_rows(store, config, entries[:rows], names)
     listens = store.recent_listens(8)
     models = store.models()
@@ -163,10 +168,11 @@ def load_snapshot(
         feedback=_feedback_rows(store, store.feedback(limit=8)),  # and skips
         n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
         champion=champion,
-        readout=readout(store, champion, config.model.precision_k),
+        readout=readout(store, champion, config.model.precision_k, config.model.min_labels),
         percentiles=percentile_trend(models),
         min_labels=config.model.min_labels,
-        drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
+        drift=drift if with_drift else None,
+        drift_note=drift_note if with_drift else "",
         states=states,
         backlog=store.backlog(),
         jobs=_job_rows(last, config, now),
@@ -206,8 +212,15 @@ def taste_drift(
 ) -> tuple[tuple[str, float], ...] | None:
     """Tags rising and falling between the last 30 days of listens and the 90 before.
 
-    None when either period has no embedded listens.
+    None when either period has no embedded listens (:func:`drift_gap` says which).
     """
+    return _drift(store, model_key, names, now, k)[0]
+
+
+def _drift(
+    store: Store, model_key: str, names: Sequence[str], now: float, k: int = 3
+) -> tuple[tuple[tuple[str, float], ...] | None, str]:
+    """(the drift, or None and why not)."""
     split = now - RECENT_DAYS * DAY
     listens = store.listens(since=split - BEFORE_DAYS * DAY)
     recent = Counter(t for t, at, _ in listens if at >= split)
@@ -215,12 +228,25 @@ def taste_drift(
     means = store.mean_tags(model_key, sorted(set(recent) | set(before)))
     a, b = _weighted_mean(recent, means), _weighted_mean(before, means)
     if a is None or b is None:
-        return None
+        return None, drift_gap(recent, before, means)
     diff = a - b
     order = np.argsort(diff)
     rising = [int(i) for i in order[::-1][:k] if diff[i] >= DRIFT_MIN]
     falling = [int(i) for i in order[:k] if diff[i] <= -DRIFT_MIN]
-    return tuple((_name(names, i), float(diff[i])) for i in rising + falling)
+    return tuple((_name(names, i), float(diff[i])) for i in rising + falling), ""
+
+
+def drift_gap(recent: Counter[int], before: Counter[int], means: Mapping[int, object]) -> str:
+    """Why the drift cannot be measured: which period lacks listens, or their features."""
+    for period, counts in (("the last 30 days", recent), ("the 90 days before", before)):
+        if not counts:
+            return f"drift: no listens in {period} to compare"
+        if not any(t in means for t in counts):
+            return (
+                f"drift: none of the {len(counts)} tracks listened in {period} has features "
+                "yet (they wait to be fetched)"
+            )
+    return ""
 
 
 def _name(names: Sequence[str], i: int) -> str:

@@ -209,7 +209,7 @@ def _model_panel(s: Snapshot) -> Panel:
     if len(s.percentiles) > 1:
         trend = f"{sparkline(s.percentiles)} percentile by version"
         lines.append(Text(trend, no_wrap=True, overflow="ellipsis"))
-    lines += _drift_lines(s.drift)
+    lines += _drift_lines(s.drift, s.drift_note)
     return Panel(Group(*lines), title="model", title_align="left", border_style="magenta")
 
 
@@ -218,7 +218,8 @@ def _model_lines(s: Snapshot, now: float) -> list[Text]:
     m, judged = s.champion, s.readout
     ranking = [Text(judged.ranking, style="bold")] if judged else []
     if m is None:
-        untrained = Text(f"untrained: it trains once {s.min_labels} labels exist", style="yellow")
+        why = judged.untrained if judged else f"untrained: needs {s.min_labels} listened tracks"
+        untrained = Text(why, style="yellow")
         return [untrained, *ranking]
     when = _ago(now - m.created_at)
     half = m.hparams.get("half_life_days")
@@ -232,9 +233,9 @@ def _num(value: object, spec: str = ".2f") -> str:
     return format(value, spec) if isinstance(value, int | float) else "?"
 
 
-def _drift_lines(drift: tuple[tuple[str, float], ...] | None) -> list[Text]:
+def _drift_lines(drift: tuple[tuple[str, float], ...] | None, note: str = "") -> list[Text]:
     if drift is None:
-        return [Text("drift: needs listens in the last 30 days and the 90 before", style="dim")]
+        return [Text(note or "drift: not measured yet", style="dim")]
     if not drift:
         return [Text("drift: steady taste", style="dim")]
     text = Text("drift ")

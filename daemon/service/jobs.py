@@ -12,6 +12,7 @@ from pathlib import Path
 from daemon.acquire import Analyser, Embedding, prepare
 from daemon.config import Config
 from daemon.net import HostThrottle, Pacer
+from daemon.ranking_evidence import UNTRAINED_CURSOR
 from store import Store, StoreError, backup_path, corruption_fix
 
 __all__ = ["Jobs"]
@@ -118,8 +119,10 @@ class Jobs:
                 "promoted": int(result.promoted),
                 "labels": result.n_labels,
             }
-            if result.version is None:
-                logger.info("model not trained: %s", result.reason)
+            untrained = result.reason if result.version is None else ""
+            self.store.set_cursor(UNTRAINED_CURSOR, untrained)  # the dashboard's words
+            if untrained:
+                logger.info("model not trained: %s", untrained)
         if force or counts.get("promoted") or c["embeddings"] != self._scored_on:
             counts["scored"] = self._rescore()
         return counts
