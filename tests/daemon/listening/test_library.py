@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import mutagen
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -149,3 +150,24 @@ def test_a_new_library_dir_gets_the_files_and_the_old_one_keeps_only_what_is_not
     again = _refresh(store, moved)
     assert (again["moved"], again["lost"], again["added"]) == (0, 1, 1)
     assert (new / "Artist mp3" / "Artist mp3 - Song mp3.mp3").is_file()
+
+
+def test_a_wav_candidate_is_stored_losslessly_as_tagged_flac(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "src").mkdir()
+    track_id = _offer(store, tmp_path, "wav", "wav", seed=7)
+    counts = _refresh(store, _config(tmp_path, size=1))
+    assert (counts["added"], counts["failed"]) == (1, 0)
+    flac = tmp_path / "lib" / "Artist wav" / "Artist wav - Song wav.flac"
+    tags = mutagen.File(flac)
+    assert tags["ALBUM"] == ["tastebud"]
+    assert tags["TITLE"] == ["Song wav"]
+    assert tags["COMMENT"][0].startswith("tastebud score")
+
+    def samples(path: Path) -> np.ndarray:
+        with av.open(str(path)) as container:
+            return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+
+    wav = samples(tmp_path / "src" / "wav.wav")
+    assert wav.dtype == np.int16
+    np.testing.assert_array_equal(samples(flac), wav)  # lossless
+    assert [f.track_id for f in store.library_files()] == [track_id]
