@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 
 from daemon import feedback
 from daemon.config import Config
+from daemon.dashboard.detail import DetailScreen
 from daemon.dashboard.help import HELP, KEYS_LINE
 from daemon.dashboard.player import Player
 from daemon.dashboard.snapshot import ROWS, QueueRow, Snapshot, snapshot_for
@@ -67,7 +68,9 @@ class DashboardApp(App[None]):
 
     AUTO_FOCUS = None  # keys go to the app until "/" opens the filter box
     CSS = "#frame { height: 1fr; } #filter { dock: bottom; display: none; } "
-    CSS += "HelpScreen { align: center middle; } "
+    CSS += "HelpScreen, DetailScreen { align: center middle; } "
+    CSS += "#detail-box { width: 100%; max-width: 100; height: auto; max-height: 100%; } "
+    CSS += "#detail { padding: 1 2; background: $panel; } "
     CSS += "#help-box { width: 100%; max-width: 80; height: auto; max-height: 100%; } "
     CSS += "#help { padding: 1 2; background: $panel; }"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -85,7 +88,9 @@ class DashboardApp(App[None]):
         Binding("p", "play", "play"),
         Binding("slash", "filter", "filter"),
         Binding("question_mark", "help", "help"),
-        Binding("q,escape", "quit", "quit"),
+        Binding("enter", "detail", "details"),
+        Binding("q", "quit", "quit"),
+        Binding("escape", "escape", "clear filter / quit"),
     ]
 
     def __init__(self, config: Config, *, refresh_s: float = 3.0, rows: int = ROWS) -> None:
@@ -217,6 +222,24 @@ class DashboardApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_detail(self) -> None:
+        row = self.current()
+        if row is None:
+            self.message = "the queue is empty: nothing selected"
+            self.redraw()
+            return
+        self.push_screen(DetailScreen(row, self.snapshot.taken_at))
+
+    async def action_escape(self) -> None:
+        """Esc clears a filter (as htop and less do); with none, it quits."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.selected = self.first = 0
+            self.message = "filter cleared"
+            self.redraw()
+            return
+        await self.action_quit()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.filter_text = event.value.strip()

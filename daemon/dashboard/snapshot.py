@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from daemon.config import Config
+from daemon.dashboard.problems import alerts, current_errors
 from daemon.feedback import current_queue, label_of
 from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
@@ -95,7 +96,7 @@ class Snapshot:
     backlog: int = 0
     jobs: tuple[JobRow, ...] = ()
     unhealthy: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()  # (who, what) failed and still fails
     hints: tuple[str, ...] = ()
     library: LibraryStatus | None = None
     alerts: tuple[str, ...] = ()  # shown above everything else, in red
@@ -177,9 +178,9 @@ def load_snapshot(
         backlog=store.backlog(),
         jobs=_job_rows(last, config, now),
         unhealthy=_unhealthy(last),
-        errors=_errors(store),
+        errors=current_errors(store, last),
         library=library_status(store, config) if config.library.size > 0 else None,
-        alerts=_alerts(last),
+        alerts=alerts(last),
         waits=current_waits(store, config, now),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
@@ -286,22 +287,6 @@ def _next_run(job: str, last: dict[str, RunRecord], config: Config, now: float) 
     if job not in _SCHEDULED or run is None:
         return None
     return max(run.started_at + _SCHEDULED[job].interval_s(config.schedule), now)
-
-
-def _errors(store: Store, limit: int = 4) -> tuple[str, ...]:
-    runs = [r for r in store.runs(limit=50) if r.error][:limit]
-    lines = [f"{r.job}: {r.error}" for r in runs]
-    lines += [f"{t.label}: {t.last_error}" for t, _ in store.track_errors(limit)]
-    return tuple(" ".join(line.split()) for line in lines[:limit])
-
-
-def _alerts(last: dict[str, RunRecord]) -> tuple[str, ...]:
-    """A failed weekly integrity check: the database is corrupt and needs the user now."""
-    run = last.get("integrity")
-    if run is None or run.status != "failed":
-        return ()
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started_at))
-    return (f"DATABASE CORRUPT (integrity check of {when}): {run.error}",)
 
 
 def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]:
