@@ -107,8 +107,10 @@ def _private_state(config: Config) -> None:
     if not under_systemd():
         db = config.db_path
         wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
-        # only the bits of others: the group may be the tastebud group of a systemd install
-        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask & 0o007)
+        # only the bits of others: the group may be the tastebud group of a systemd install;
+        # the state directory keeps o+x, the way to the library and playlists inside it
+        tighten([config.state_dir], umask & 0o006)
+        tighten([db, wal, shm, config.checkpoint_dir], umask & 0o007)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

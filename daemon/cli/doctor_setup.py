@@ -10,6 +10,7 @@ from pathlib import Path
 
 from daemon.cli.checks import Check
 from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig
+from daemon.filemodes import blocked_for_others
 from daemon.redact import redact
 
 __all__ = [
@@ -86,6 +87,25 @@ def _state_folder(name: str, path: Path, origin: str) -> Check:
     )
 
 
+def _readers(name: str, path: Path, key: str) -> list[Check]:
+    """A warning when another user (a media server) cannot reach ``path``."""
+    blocker = blocked_for_others(path)
+    if blocker is None:
+        return []
+    mode = blocker.stat().st_mode & 0o7777
+    return [
+        Check(
+            name,
+            False,
+            f"a media server running as another user cannot reach {path}: {blocker} is "
+            f"{mode:04o} (others may not pass through)",
+            f"chmod o+x {blocker} (lets others pass, not list), or set {key} to a folder "
+            "your media server reads",
+            warning=True,
+        )
+    ]
+
+
 def _playlist_checks(config: Config) -> list[Check]:
     from daemon.playlists import playlist_path
 
@@ -95,8 +115,10 @@ def _playlist_checks(config: Config) -> list[Check]:
         name = f"playlist {playlist.name}"
         if not playlist.path:
             checks.append(Check(name, True, f"{path} (default: [[playlists]] path is empty)"))
+            checks += _readers(name, path.parent, "its [[playlists]] path")
         elif path.parent.is_dir():
             checks.append(Check(name, True, f"{path} (from [[playlists]] path)"))
+            checks += _readers(name, path.parent, "its [[playlists]] path")
         else:
             checks.append(
                 Check(
@@ -148,6 +170,7 @@ def check_paths(config: Config) -> list[Check]:
     if config.library.size > 0:
         origin = _origin(config.library.dir, "[library] dir", None)
         checks.append(_state_folder("library", config.library_dir, origin))
+        checks += _readers("library", config.library_dir, "[library] dir")
     checks += _playlist_checks(config)
     sources = [("history", h) for h in config.history] + [("feeds", f) for f in config.feeds]
     checks += [c for array, s in sources if (c := _source_path(array, s)) is not None]

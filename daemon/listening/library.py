@@ -21,6 +21,7 @@ from pathlib import Path
 
 from daemon.acquire import Fetcher
 from daemon.config import Config
+from daemon.filemodes import let_readers_through
 from daemon.listening.filenames import library_relpath
 from daemon.listening.remux import Tags, container_for, remux, write_tags
 from daemon.playlists import PlaylistEntry, format_playlist, playlist_entries, write_atomic
@@ -64,6 +65,7 @@ def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryRe
             result.counts["removed"] += 1
     _fill(store, config, fetcher, top, manifest, result)
     _write_m3u8(root, result.files)
+    let_readers_through(root, config.state_dir)  # the default folder: a media server reads it
     store.set_cursor(ROOT_CURSOR, str(root))
     _purge_cache(store, config, fetcher)
     logger.info("library %s: %s", root, ", ".join(f"{k} {v}" for k, v in result.counts.items()))

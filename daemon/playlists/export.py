@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon.config import Config, PlaylistConfig
-from daemon.filemodes import readable_file_mode
+from daemon.filemodes import let_readers_through, readable_file_mode
 from daemon.playlists.errors import ExportError
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.jspf import importable
@@ -199,6 +199,13 @@ def _why_empty(store: Store, min_score: float | None) -> str:
     return "the queue is empty (tastebud dashboard shows what it waits on)"
 
 
+def _readable_folder(folder: Path) -> None:
+    """``folder`` made if missing, 0755 whatever the state's umask: players read it."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+
+
 def mark_first_export(
     store: Store, entries: Sequence[PlaylistEntry], playlist: str, *, counts_skips: bool = False
 ) -> None:
@@ -213,8 +220,9 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
     failures: list[str] = []
     for playlist in config.playlists:
         path = playlist_path(config, playlist)
-        if not playlist.path:  # the default folder is tastebud's to make
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if not playlist.path:  # the default folder is tastebud's to make, readable by all
+            _readable_folder(path.parent)
+            let_readers_through(path.parent, config.state_dir)
         try:
             entries = write_playlist(
                 store,

@@ -4,6 +4,7 @@ from, and its advice for a failing source names what to check."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,27 @@ def test_a_failing_feed_gets_advice_naming_what_to_check(
     ) in out
     assert "`tastebud retry` ends the wait" in out
     assert "fix what the error names" not in out
+
+
+def test_doctor_says_when_a_media_server_cannot_reach_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tempfile.TemporaryDirectory() as name:  # not under pytest's own 0700 folder
+        root = Path(name)
+        root.chmod(0o755)
+        home = root / "home"
+        (home / "Music").mkdir(parents=True)
+        (home / "Music").chmod(0o755)
+        home.chmod(0o700)  # Debian 12's adduser makes homes 0700
+        path = tmp_path / "config.toml"
+        library = home / "Music" / "tb"
+        path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n[library]\ndir = "{library}"\n')
+        _, out = _doctor(path, capsys)
+        assert (
+            f"[warn] library: a media server running as another user cannot reach {library}: "
+            f"{home} is 0700 (others may not pass through)"
+        ) in out
+        assert f"fix: chmod o+x {home} (lets others pass, not list)" in out
+        home.chmod(0o751)
+        _, out = _doctor(path, capsys)
+        assert "cannot reach" not in out
