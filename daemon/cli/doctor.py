@@ -18,6 +18,7 @@ from daemon.cli.doctor_setup import (
     check_paths,
     check_placeholders,
     check_servers,
+    check_system_unit,
     source_advice,
 )
 from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
@@ -265,6 +266,7 @@ def run_checks(config: Config, search: ConfigSearch | None = None) -> list[Check
         *(c() for c in checks),
         *servers,
         *check_paths(config),
+        *check_system_unit(config),
         *check_source_setup(config),
         *check_source_runs(config),
         *check_waits(config),

@@ -18,6 +18,7 @@ __all__ = [
     "check_paths",
     "check_placeholders",
     "check_servers",
+    "check_system_unit",
     "source_advice",
 ]
 
@@ -218,6 +219,47 @@ def check_servers(config: Config) -> list[Check]:
             False,
             f"[subsonic] url is set but {missing} is empty",
             "set [subsonic] user and password (or TASTEBUD_SUBSONIC_PASSWORD), or empty url",
+        )
+    ]
+
+
+SYSTEM_CONFIG = Path("/etc/tastebud")  # the system unit's config folder
+_HIDDEN = (Path("/home"), Path("/root"), Path("/run/user"))  # what its ProtectHome=yes hides
+
+
+def _hidden(path: Path) -> bool:
+    return any(path.is_relative_to(home) for home in _HIDDEN)
+
+
+def check_system_unit(config: Config) -> list[Check]:
+    """With the system unit's config: the folders it must write or read under a home,
+    which its ``ProtectHome=yes`` hides, and the drop-in that opens them."""
+    if Path(config.path).expanduser().parent != SYSTEM_CONFIG:
+        return []
+    from daemon.playlists import playlist_path
+
+    writes = [config.library_dir] if config.library.size > 0 else []
+    writes += [playlist_path(config, p).parent for p in config.playlists if p.path]
+    reads = [
+        Path(value).expanduser()
+        for array, s in [("history", h) for h in config.history]
+        + [("feeds", f) for f in config.feeds]
+        if (value := str(getattr(s, _PATH_FIELDS.get((array, s.type), ("",))[0], "") or ""))
+    ]
+    hidden_writes = sorted({p for p in writes if _hidden(p)})
+    hidden_reads = sorted({p for p in reads if _hidden(p)})
+    if not hidden_writes and not hidden_reads:
+        return []
+    lines = ["ProtectHome=read-only", *(f"ReadWritePaths={p}" for p in hidden_writes)]
+    names = ", ".join(str(p) for p in [*hidden_writes, *hidden_reads])
+    return [
+        Check(
+            "systemd",
+            False,
+            f"the system unit cannot reach {names}: its ProtectHome=yes hides /home",
+            f"sudo systemctl edit tastebud and add under [Service]: {'; '.join(lines)}; "
+            "then sudo systemctl restart tastebud (README: 'A library folder under /home')",
+            warning=True,
         )
     ]
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from daemon.acquire import Fetcher
 from daemon.config import Config
-from daemon.filemodes import let_readers_through
+from daemon.filemodes import let_readers_through, under_systemd
+from daemon.listening.errors import PlayerError
 from daemon.listening.filenames import library_relpath
 from daemon.listening.remux import Tags, container_for, remux, write_tags
 from daemon.playlists import PlaylistEntry, format_playlist, playlist_entries, write_atomic
@@ -50,6 +51,7 @@ class LibraryResult:
 def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryResult:
     """Bring the library folder in line with the top of the queue."""
     root = config.library_dir
+    _writable(root)  # before anything: an unreachable folder must not empty the manifest
     result = LibraryResult(root, counts=dict.fromkeys(("added", "removed", "kept", "failed"), 0))
     skipped = {t for t, _, _ in store.skips()}
     top = [e for e in _top(store, config) if e.track_id not in skipped]
@@ -70,6 +72,26 @@ def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryRe
     _purge_cache(store, config, fetcher)
     logger.info("library %s: %s", root, ", ".join(f"{k} {v}" for k, v in result.counts.items()))
     return result
+
+
+def _writable(root: Path) -> None:
+    """The library folder, made if missing, and writable: else one line saying why, and
+    under systemd the unit setting that lets the service write there."""
+    try:
+        _mkdirs(root)
+        writable = os.access(root, os.W_OK | os.X_OK)
+        reason = "not writable by this user"
+    except OSError as exc:
+        writable, reason = False, f"cannot be made: {exc.strerror}"
+    if writable:
+        return
+    hint = (
+        f"; under systemd, allow the unit to write there: ReadWritePaths={root} in a drop-in "
+        "(and ProtectHome=read-only for a folder under /home; README, 'Running under systemd')"
+        if under_systemd()
+        else "; fix its permissions or set [library] dir to a folder you may write"
+    )
+    raise PlayerError(f"library folder {root}: {reason}{hint}")
 
 
 def _follow_root(store: Store, root: Path, manifest: dict[int, LibraryFile]) -> int:

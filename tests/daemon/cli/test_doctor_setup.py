@@ -109,3 +109,46 @@ def test_doctor_says_when_a_media_server_cannot_reach_the_library(
         home.chmod(0o751)
         _, out = _doctor(path, capsys)
         assert "cannot reach" not in out
+
+
+def test_doctor_gives_the_system_unit_the_drop_in_for_folders_under_home() -> None:
+    from daemon.cli.doctor_setup import check_system_unit
+    from daemon.config import parse_config
+
+    text = (
+        '[storage]\ndir = "/var/lib/tastebud"\n'
+        '[library]\ndir = "/home/alice/Music/tastebud"\n'
+        '[[feeds]]\ntype = "directory"\npath = "/home/alice/Music"\n'
+    )
+    (check,) = check_system_unit(parse_config(text, "/etc/tastebud/config.toml"))
+    assert check.warning
+    assert check.detail == (
+        "the system unit cannot reach /home/alice/Music/tastebud, /home/alice/Music: its "
+        "ProtectHome=yes hides /home"
+    )
+    assert check.fix.startswith(
+        "sudo systemctl edit tastebud and add under [Service]: ProtectHome=read-only; "
+        "ReadWritePaths=/home/alice/Music/tastebud; then sudo systemctl restart tastebud"
+    )
+    assert check_system_unit(parse_config(text, "/home/alice/.config/tastebud/config.toml")) == []
+
+
+def test_a_library_folder_the_service_cannot_write_says_which_unit_setting_opens_it(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daemon.acquire.fetcher import fetcher_for
+    from daemon.config import Config, LibraryConfig, StorageConfig
+    from daemon.listening import PlayerError
+    from daemon.listening.library import refresh_library
+
+    blocker = tmp_path / "home"
+    blocker.write_text("not a folder: as unreachable as a home under ProtectHome=yes")
+    library = blocker / "Music" / "tastebud"
+    config = Config(
+        storage=StorageConfig(dir=str(tmp_path / "state")), library=LibraryConfig(dir=str(library))
+    )
+    monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef")
+    with pytest.raises(PlayerError) as failed:
+        refresh_library(store, config, fetcher_for(config))
+    assert str(failed.value).startswith(f"library folder {library}: cannot be made: ")
+    assert f"ReadWritePaths={library} in a drop-in" in str(failed.value)
