@@ -128,10 +128,19 @@ class Jobs:
         return counts
 
     def playlists(self) -> Counts:
-        """Refresh the [[playlists]] files."""
+        """Refresh the [[playlists]] files (a JSPF one after looking up the recording MBIDs
+        its tracks lack)."""
         from daemon.playlists import refresh_playlists
 
-        return {"playlists": len(refresh_playlists(self.store, self.config))}
+        counts: Counts = {}
+        if jspf := [p.limit for p in self.config.playlists if p.format == "jspf"]:
+            from daemon.feedback import current_queue
+            from daemon.sources import resolve_mbids
+
+            ids = [e.track.id for e in current_queue(self.store, self.config, max(jspf))]
+            found = resolve_mbids(self.store, self.config, ids, pacer=self._pacer)
+            counts["mbids_found"] = found["found"]
+        return {**counts, "playlists": len(refresh_playlists(self.store, self.config))}
 
     def library(self) -> Counts:
         """Refresh the library folder, then the MPD and Subsonic playlists of it."""

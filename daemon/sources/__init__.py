@@ -3,11 +3,12 @@
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
 ``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
 Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
-``directory``. What they share: the poll context and the protocol (``base``), tolerant
-parsing (``_parse``), the types they register (``registry``) and polling every
-configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`). Importing this
-package imports every source module, in the order the config's error messages list the
-types.
+``directory``. Recording MBIDs for tracks known only by name come from ListenBrainz's
+metadata lookup (``mbid_lookup``). What they share: the poll context and the protocol
+(``base``), tolerant parsing (``_parse``), the types they register (``registry``) and
+polling every configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`).
+Importing this package imports every source module, in the order the config's error
+messages list the types.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from daemon.sources import (  # noqa: F401  (each registers its type on import)
 )
 from daemon.sources.base import ClientFactory, PollContext, Source
 from daemon.sources.importing import format_summary, import_file, located
+from daemon.sources.mbid_lookup import lookup_base, resolve_mbids
 from daemon.sources.poll import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -46,7 +48,9 @@ __all__ = [
     "format_summary",
     "import_file",
     "located",
+    "lookup_base",
     "poll_feeds",
     "poll_history",
+    "resolve_mbids",
     "source_types",
 ]
