@@ -49,6 +49,8 @@ HELP = """\
             fetched; unhealthy: jobs and sources that failed last
             time; ! their errors; jobs: ✓ ok ✗ failed … running
             - skipped ! aborted, how long ago, →next run
-            ("stopped" while the daemon does not run)
+            ("stopped" while the daemon does not run);
+            `tastebud retry` runs the polls and the fetch now
+            and ends the waits after failures (→ lines above)
 
 ↑ ↓ scroll; Esc, q or ? closes this help."""
