@@ -5,9 +5,11 @@ dashboard and ``tastebud queue`` number it), a plain number is a track id (both
 show it), and a URL or ``"Artist - Title"`` names a track. Every message says
 what was acted on: ``disliked #3 Artist - Title (id 57)``.
 
-Feedback is given once: the same like twice stores one row and says "again".
-``undo`` takes back the newest feedback given in tastebud (a block is lifted);
-feedback imported from a history source is left alone.
+Feedback is given once: the same like twice stores one row and says "again". Each is
+stored with the front end it was given in (:data:`ORIGINS`: ``cli``, ``dashboard``, ``web``), as
+``tastebud feedback list`` shows. ``undo`` takes back the newest feedback given in
+tastebud, in any front end (a block is lifted); feedback imported from a history source
+is left alone.
 """
 
 from __future__ import annotations
@@ -21,18 +23,25 @@ from store import FeedbackEvent, FeedbackKind, QueueEntry, Store, Track
 
 __all__ = [
     "ORIGIN",
+    "ORIGINS",
     "QUEUE_MAX",
     "Target",
     "block",
     "current_queue",
     "describe",
     "give",
+    "label_of",
     "resolve",
     "unblock",
     "undo",
 ]
 
 ORIGIN = "cli"
+ORIGINS = (
+    "cli",
+    "dashboard",
+    "web",
+)  # the front ends feedback is given in (ListenBrainz pushes them)
 QUEUE_MAX = 5000  # the most queue entries ranked for display and for ``#N`` handles
 PAST = {"like": "liked", "dislike": "disliked", "dismiss": "dismissed", "block": "blocked"}
 _RANK = re.compile(r"^#(\d+)$")
@@ -92,18 +101,20 @@ def _unknown(text: str) -> str:
     )
 
 
-def give(store: Store, kind: FeedbackKind, target: Target) -> tuple[str, bool]:
-    """Store a like, dislike or dismissal of ``target``: (the line that says what was done,
-    whether anything new was stored)."""
-    if store.give_feedback(kind, ORIGIN, track=target.track.id):
+def give(
+    store: Store, kind: FeedbackKind, target: Target, origin: str = ORIGIN
+) -> tuple[str, bool]:
+    """Store a like, dislike or dismissal of ``target`` given in ``origin``: (the line that
+    says what was done, whether anything new was stored)."""
+    if store.give_feedback(kind, origin, track=target.track.id):
         return f"{PAST[kind]} {target.label}", True
     return f"{PAST[kind]} {target.label} again: it already was, nothing new stored", False
 
 
-def block(store: Store, artist: str) -> tuple[str, str]:
+def block(store: Store, artist: str, origin: str = ORIGIN) -> tuple[str, str]:
     """Block ``artist`` from the queue: (what was done, a warning or "")."""
     done = f"blocked artist {artist}"
-    if not store.give_feedback("block", ORIGIN, artist=artist):
+    if not store.give_feedback("block", origin, artist=artist):
         return done + " again: it already was, nothing new stored", ""
     if store.artist_known(artist):
         return done, ""
@@ -115,7 +126,7 @@ def block(store: Store, artist: str) -> tuple[str, str]:
 
 def undo(store: Store) -> str | None:
     """Take back the newest feedback given in tastebud; what was undone, or None."""
-    event = store.undo_feedback(ORIGIN)
+    event = store.undo_feedback(ORIGINS)
     if event is None:
         return None
     text = "undid: " + describe(store, event)
@@ -137,5 +148,18 @@ def describe(store: Store, event: FeedbackEvent) -> str:
     if event.track_id is None:
         return f"{PAST[event.kind]} artist {event.artist}"
     track = store.get_track(event.track_id)
-    label = track.label if track else "a deleted track"
+    label = label_of(store, track) if track else "a deleted track"
     return f"{PAST[event.kind]} {label} (id {event.track_id})"
+
+
+def label_of(store: Store, track: Track) -> str:
+    """``Artist - Title``; for a track known only by a recording id (a ListenBrainz love of
+    a recording none of the listens names), that id, so it can be looked up."""
+    if track.artist or track.title or track.url:
+        return track.label
+    ids = store.track_ids_of(track.id)
+    if mbid := ids.get("recording_mbid"):
+        return f"MusicBrainz recording {mbid} (no name known)"
+    if msid := ids.get("recording_msid"):
+        return f"ListenBrainz recording {msid} (no name known)"
+    return track.label

@@ -7,6 +7,11 @@ version is tightened to it. Under systemd (``$INVOCATION_ID`` set) the unit's
 ``StateDirectoryMode=2770``, so the database and its ``-wal``/``-shm`` are 0660 and
 a member of the tastebud group can run the dashboard. Playlists and exports are
 written with :func:`readable_file_mode` whatever the state's umask.
+
+The default library folder and playlists live in the state directory, so others may
+pass through it (:func:`let_readers_through`: ``o+x``, never ``o+r``) to those, which
+are 0755 and 0644; everything else there keeps its private mode, and the directory
+cannot be listed. :func:`blocked_for_others` finds the folder that still stops them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["USER_UMASK", "apply_state_umask", "readable_file_mode", "tighten", "under_systemd"]
+__all__ = [
+    "USER_UMASK",
+    "apply_state_umask",
+    "blocked_for_others",
+    "let_readers_through",
+    "readable_file_mode",
+    "tighten",
+    "under_systemd",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +79,31 @@ def tighten(paths: Iterable[Path], umask: int) -> None:
             logger.info(
                 "%s: mode %04o tightened to %04o ([storage] umask)", path, mode, mode & ~umask
             )
+
+
+def let_readers_through(folder: Path, state_dir: Path) -> None:
+    """When ``folder`` (the library, the playlists) is inside ``state_dir``: let other
+    users pass through ``state_dir`` to it (``o+x``), a media server among them."""
+    if folder == state_dir or not folder.is_relative_to(state_dir):
+        return
+    try:
+        st = state_dir.stat()
+    except OSError:
+        return
+    mode = st.st_mode & 0o7777
+    if st.st_uid == os.geteuid() and not mode & 0o001:
+        state_dir.chmod(mode | 0o001)
+        logger.info("%s: others may pass through to %s (mode %04o)", state_dir, folder, mode | 1)
+
+
+def blocked_for_others(path: Path) -> Path | None:
+    """The first existing folder on the way to ``path`` that other users (a media server)
+    cannot pass through, or None."""
+    for folder in reversed([path, *path.parents]):
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return None  # not there yet: what exists above it was checked
+        if folder.is_dir() and not mode & 0o001:
+            return folder
+    return None

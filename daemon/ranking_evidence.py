@@ -11,6 +11,8 @@ dashboard's model panel share.
   is missing (or was stored as null) reads ``not measured``.
 - **Trend**: ``percentile`` of every model that was ever promoted and has the new
   measures, oldest first; NaN (a gap) where it was not measured.
+- **Untrained**: without a champion, why the last training cycle trained nothing (the
+  train job keeps it in the :data:`UNTRAINED_CURSOR` cursor), or what it waits for.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from store import ModelRecord, Store
 
 __all__ = [
     "MEASURES",
+    "UNTRAINED_CURSOR",
     "RankedBy",
     "Readout",
     "percentile_trend",
@@ -48,6 +51,7 @@ MEASURES = (
 """The champion's validation numbers, as ``status --json`` reports them (null: not measured)."""
 
 NOT_MEASURED = "not measured"
+UNTRAINED_CURSOR = "model:untrained"  # why the last training cycle trained nothing
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,26 @@ class Readout:
     validation: str  # "hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91"
     # or "ROC-AUC 0.81 (older measure)", or "no model yet"
     numbers: dict[str, float | None]  # MEASURES and roc_auc; None: not measured
+    untrained: str = ""  # without a champion: why, "untrained: ..."
 
 
-def readout(store: Store, champion: ModelRecord | None, k: int) -> Readout:
+def readout(store: Store, champion: ModelRecord | None, k: int, min_labels: int = 5) -> Readout:
     """The readout of ``store`` under ``champion``; ``k`` is the configured cut-off, for a
-    model that did not record its own."""
-    ranked_by, line = ranking(champion, store.last_scored(), _has_positives(store))
+    model that did not record its own; ``min_labels`` is ``[model] min_labels``."""
+    heard = store.counts()["embedded_labelled"] > 0
+    ranked_by, line = ranking(champion, store.last_scored(), _has_positives(store), heard=heard)
     metrics = champion.metrics if champion else {}
     numbers = {name: _measure(metrics, name) for name in (*MEASURES, "roc_auc")}
     validation = validation_line(metrics, k) if champion else "no model yet"
-    return Readout(ranked_by, line, validation, numbers)
+    untrained = "" if champion else _untrained(store, min_labels)
+    return Readout(ranked_by, line, validation, numbers, untrained)
+
+
+def _untrained(store: Store, min_labels: int) -> str:
+    """Why there is no model: the last training cycle's reason, else what it waits for."""
+    if reason := store.get_cursor(UNTRAINED_CURSOR):
+        return reason
+    return f"untrained: it trains once {min_labels} listened or liked tracks have features"
 
 
 def _has_positives(store: Store) -> bool:
@@ -79,9 +93,12 @@ def ranking(
     champion: ModelRecord | None,
     last_scored: tuple[int | None, float] | None,
     has_positives: bool,
+    *,
+    heard: bool = True,
 ) -> tuple[RankedBy, str]:
     """(what orders the queue, the line that says so), from the model version of the
-    newest scores (:meth:`~store.Store.last_scored`: None ranks by similarity or feed order)."""
+    newest scores (:meth:`~store.Store.last_scored`: None ranks by similarity or feed order);
+    ``heard``: some listened or liked track has features (similarity needs them)."""
     if last_scored is None:
         return "feed order", "ranked by: feed order (nothing scored yet)"
     version = last_scored[0]
@@ -90,6 +107,11 @@ def ranking(
     if champion is None:
         if not has_positives:
             return "feed order", "ranked by: feed order (nothing listened to or liked yet)"
+        if not heard:
+            return "feed order", (
+                "ranked by: feed order (no listened or liked track has features yet: they "
+                "wait to be fetched)"
+            )
         return "similarity", "ranked by: similarity to your listens (no model yet)"
     return "similarity", f"ranked by: similarity ({_why_similarity(champion)})"
 

@@ -3,11 +3,12 @@
 :class:`Store` (``db``) is the facade over one connection (``connection``); the schema
 (``schema``) and its numbered migrations (``migrations``); tracks and their identity
 (``tracks``, ``identity``), listens and feedback (``listens``), per-track features
-(``embeddings``), model versions and their scores (``model_versions``), the candidates
-and the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs
-and cursors (``runs``, who runs them in ``processes``), the library folder's manifest
-(``library``), the typed records that cross this surface (``records``), the root of the
-exception tree (``errors``) and lazy package surfaces (``lazy``).
+(``embeddings``), model versions and their scores (``model_versions``), the candidates and
+the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs and
+cursors (``runs``, who runs them in ``processes``), the library folder's manifest
+(``library``), recording MBIDs looked up by name (``lookups``), the typed records that cross
+this surface (``records``), the root of the exception tree (``errors``) and lazy package
+surfaces (``lazy``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from store.records import (
     TrackState,
 )
 from store.schema import SCHEMA_VERSION
+from store.tracks import RetryWait
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -49,6 +51,7 @@ __all__ = [
     "ListenIn",
     "ModelRecord",
     "QueueEntry",
+    "RetryWait",
     "RunOutcome",
     "RunRecord",
     "SchemaTooNewError",

@@ -4,7 +4,8 @@ Its methods come from one module per aggregate, all over one shared connection
 (:mod:`store.connection`): tracks and identity (:mod:`store.tracks`), listens
 and feedback (:mod:`store.listens`), embeddings (:mod:`store.embeddings`),
 models and scores (:mod:`store.model_versions`), runs and cursors (:mod:`store.runs`),
-candidates and the queue (:mod:`store.queue`), why each is queued (:mod:`store.reasons`).
+candidates and the queue (:mod:`store.queue`), why each is queued (:mod:`store.reasons`),
+recording MBIDs looked up by artist and title (:mod:`store.lookups`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from store.embeddings import EmbeddingStore
 from store.errors import StoreError
 from store.library import LibraryStore
 from store.listens import ListenStore
+from store.lookups import LookupStore
 from store.migrations import apply_pending, check_version, read_version
 from store.model_versions import ModelStore
 from store.queue import QueueStore
@@ -67,6 +69,7 @@ class Store(
     ReasonStore,
     RunStore,
     LibraryStore,
+    LookupStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 
@@ -124,9 +127,17 @@ class Store(
             check_version(self.path, current)
             applied = apply_pending(self._tables, current)
         for name in applied:
-            logger.info("database %s: applied migration %s", self.path, name)
-        if current < SCHEMA_VERSION:
-            logger.info("database %s migrated to schema version %d", self.path, SCHEMA_VERSION)
+            logger.debug("database %s: applied migration %s", self.path, name)
+        if current == 0 and applied:
+            logger.info("database %s created (schema version %d)", self.path, SCHEMA_VERSION)
+        elif applied:
+            logger.info(
+                "database %s upgraded from schema version %d to %d (%d steps)",
+                self.path,
+                current,
+                SCHEMA_VERSION,
+                len(applied),
+            )
         return SCHEMA_VERSION
 
     def quick_check(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from store.connection import StoreConnection
@@ -109,15 +109,17 @@ class ListenStore(StoreConnection):
     def feedback(
         self,
         *,
-        unpushed_origin: str | None = None,
+        unpushed_origin: str | Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[FeedbackEvent]:
-        """Feedback events, newest first; optionally only those of an origin not yet pushed."""
+        """Feedback events, newest first; optionally only those of an origin (or of any of
+        several) not yet pushed."""
         sql = f"SELECT {_EVENT_COLUMNS} FROM feedback"
         args: list[Any] = []
         if unpushed_origin:
-            sql += " WHERE origin = ? AND pushed_at IS NULL"
-            args.append(unpushed_origin)
+            origins = _origins(unpushed_origin)
+            sql += f" WHERE origin IN ({','.join('?' * len(origins))}) AND pushed_at IS NULL"
+            args += origins
         sql += " ORDER BY created_at DESC, id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         with self.read() as conn:
             return [FeedbackEvent(*r) for r in conn.execute(sql, args)]
@@ -149,13 +151,16 @@ class ListenStore(StoreConnection):
             )
         return True
 
-    def undo_feedback(self, origin: str) -> FeedbackEvent | None:
-        """Delete the newest feedback event of ``origin`` (a block lifts); None when none."""
+    def undo_feedback(self, origin: str | Sequence[str]) -> FeedbackEvent | None:
+        """Delete the newest feedback event of ``origin`` (or of any of several; a block
+        lifts); None when none."""
+        origins = _origins(origin)
         with self.write() as conn:
             row = conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM feedback WHERE origin = ? "
+                f"SELECT {_EVENT_COLUMNS} FROM feedback "
+                f"WHERE origin IN ({','.join('?' * len(origins))}) "
                 "ORDER BY created_at DESC, id DESC LIMIT 1",
-                (origin,),
+                origins,
             ).fetchone()
             if row is not None:
                 conn.execute("DELETE FROM feedback WHERE id = ?", (row[5],))
@@ -176,6 +181,10 @@ class ListenStore(StoreConnection):
         with self.read() as conn:
             rows = conn.execute("SELECT DISTINCT artist FROM tracks WHERE artist IS NOT NULL")
             return any(normalize_text(name) == wanted for (name,) in rows)
+
+
+def _origins(origin: str | Sequence[str]) -> list[str]:
+    return [origin] if isinstance(origin, str) else list(origin)
 
 
 def _already_given(

@@ -164,10 +164,10 @@ class Because:
     tags: tuple[str, ...] = ()
 
     def text(self, now: float) -> str:
-        """``like A - B, played 3 d ago; C - D, played 5 weeks ago · ambient, electronic``."""
+        """``sounds like A - B, played 3 d ago; C - D, played 5 weeks ago · ambient``."""
         parts = []
         if self.like:
-            parts.append("like " + "; ".join(like.text(now) for like in self.like))
+            parts.append("sounds like " + "; ".join(like.text(now) for like in self.like))
         if self.tags:
             parts.append(", ".join(self.tags))
         return " · ".join(parts)

@@ -190,6 +190,18 @@ _V6 = [
     """
 ]
 
+# Version 7: recording MBIDs looked up by artist and title (ListenBrainz's metadata lookup),
+# cached by match key; a NULL recording_mbid is a lookup that found nothing.
+_V7 = [
+    """
+    CREATE TABLE mbid_lookups (
+        match_key TEXT PRIMARY KEY,
+        recording_mbid TEXT,
+        looked_up_at REAL NOT NULL
+    )
+    """
+]
+
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
@@ -197,6 +209,7 @@ VERSIONS: list[tuple[str, list[str]]] = [
     ("v4_library_skips", _V4),
     ("v5_runs_owner", _V5),
     ("v6_reasons", _V6),
+    ("v7_mbid_lookups", _V7),
 ]
 """(name, statements) of each schema version, oldest first."""
 

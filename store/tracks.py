@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from store.connection import StoreConnection
@@ -20,6 +21,7 @@ from store.records import Track, TrackRef, TrackState
 __all__ = [
     "TRACK_COLUMNS",
     "TRACK_FIELDS",
+    "RetryWait",
     "TrackStore",
     "prefixed_track_columns",
     "resolve_track",
@@ -41,6 +43,17 @@ def track_from_row(row: Sequence[Any]) -> Track:
 def prefixed_track_columns(alias: str) -> str:
     """:data:`TRACK_COLUMNS` qualified by a table alias, for joins."""
     return ", ".join(f"{alias}.{c.strip()}" for c in TRACK_COLUMNS.split(","))
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """Tracks whose fetch failed transiently and wait for their retry: how many, when the
+    first and the last are due, and the newest of their errors."""
+
+    tracks: int
+    first_at: float
+    last_at: float
+    error: str | None
 
 
 class TrackStore(StoreConnection):
@@ -110,6 +123,34 @@ class TrackStore(StoreConnection):
             return int(
                 conn.execute("SELECT count(*) FROM tracks WHERE state = 'new'").fetchone()[0]
             )
+
+    def retry_wait(self, now: float | None = None) -> RetryWait | None:
+        """The tracks waiting for a retry that is not due yet, or None when none waits."""
+        now = now or time.time()
+        with self.read() as conn:
+            n, first, last = conn.execute(
+                "SELECT count(*), min(next_retry_at), max(next_retry_at) FROM tracks "
+                "WHERE state = 'new' AND next_retry_at > ?",
+                (now,),
+            ).fetchone()
+            error = conn.execute(
+                "SELECT last_error FROM tracks WHERE state = 'new' AND next_retry_at > ? "
+                "ORDER BY updated_at DESC LIMIT 1",
+                (now,),
+            ).fetchone()
+        if not n:
+            return None
+        return RetryWait(int(n), float(first), float(last), error[0] if error else None)
+
+    def release_retries(self, now: float | None = None) -> int:
+        """Make every track waiting for a retry due now; returns how many waited."""
+        now = now or time.time()
+        with self.write() as conn:
+            return conn.execute(
+                "UPDATE tracks SET next_retry_at = NULL, updated_at = ? "
+                "WHERE state = 'new' AND next_retry_at > ?",
+                (now, now),
+            ).rowcount
 
     def mark_track(
         self,

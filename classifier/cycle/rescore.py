@@ -154,7 +154,12 @@ def _score_all(
     if not (scene.history.positive.any() and candidates):
         scored = feed_order_scores(store.feed_order())
         store.put_scores(None, scored)
-        logger.info("nothing listened yet: %d candidates in feed order", len(scored))
+        why = (
+            "no listened or liked track has features yet"
+            if not scene.history.positive.any()
+            else "no candidate has features yet"
+        )
+        logger.info("%s: %d candidates in feed order", why, len(scored))
         return scored
     champion = store.champion()
     model = _champion_model(champion, checkpoint_dir)

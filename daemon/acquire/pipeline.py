@@ -48,6 +48,7 @@ from daemon.acquire.workers import Downloads, analysis_workers
 from daemon.acquire.ytdlp_errors import is_rejection
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
+from daemon.waits import SKIP_HINT, until
 from store import Store, Track, TrackState
 
 __all__ = [
@@ -213,7 +214,13 @@ class _Job:
         self.store.mark_track(
             item.track.id, "new", error=item.error, next_retry_at=time.time() + delay
         )
-        logger.info("%s: retry in %.0f s (%s)", item.track.label, delay, item.error)
+        logger.info(
+            "%s: retry at %s (%s); %s",
+            item.track.label,
+            until(time.time() + delay, time.time()),
+            item.error,
+            SKIP_HINT,
+        )
         return "retry"
 
     def _store_features(self, item: _Prepared) -> str:

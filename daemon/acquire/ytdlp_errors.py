@@ -108,7 +108,7 @@ def _retry_after(err: HTTPError) -> float | None:
 
 def _one_line(exc: BaseException) -> str:
     text = redact(" ".join(str(exc).split()).removeprefix("ERROR: "))
-    return re.sub(r" \(caused by .*\)$", "", text)[:300]
+    return re.sub(r" \(caused by [^()]*(\([^()]*\)[^()]*)*\)", "", text)[:300]
 
 
 def fetch_error_for(

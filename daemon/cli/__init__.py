@@ -1,8 +1,9 @@
 """The ``tastebud`` command line.
 
 The argument parser is ``parser``; each command group has its module, imported when the
-command runs: ``service`` (``run``, ``once``), ``dashboard``, ``status``, ``queue``,
-``feedback``, ``export``, ``importing`` (``import``), ``web``, ``doctor`` and ``config``
+command runs: ``service`` (``run``, ``once``), ``retry``, ``dashboard``, ``status``, ``queue``,
+``feedback``, ``export``, ``importing`` (``import``), ``web``, ``doctor`` (its checks of the
+config file and the paths it names in ``doctor_setup``, a finding in ``checks``) and ``config``
 (``config check``). Every error tastebud raises on purpose becomes one line on stderr and
 a non-zero exit code; a traceback is a bug.
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from daemon.cli.parser import build_parser
-from daemon.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from daemon.config import Config, ConfigError, find_config, load_config
 from daemon.filemodes import apply_state_umask, tighten, under_systemd
 from daemon.redact import RedactingFilter, ShownStream, config_secrets, remember_secrets
 from daemon.sources import config_schemas
@@ -30,6 +31,7 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger(__name__)
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # as argparse exits on an unknown option
 EXIT_INTERRUPTED = 130
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
@@ -40,6 +42,7 @@ Handler = Callable[[Config, argparse.Namespace], int]
 _HANDLERS: dict[str, tuple[str, str]] = {
     "run": ("daemon.cli.service", "cmd_run"),
     "once": ("daemon.cli.service", "cmd_once"),
+    "retry": ("daemon.cli.retry", "cmd_retry"),
     "dashboard": ("daemon.cli.dashboard", "cmd_dashboard"),
     "web": ("daemon.cli.web", "cmd_web"),
     "export": ("daemon.cli.export", "cmd_export"),
@@ -53,11 +56,18 @@ _HANDLERS: dict[str, tuple[str, str]] = {
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    if args.config is not None:
-        return Path(args.config)
-    if env := os.environ.get("TASTEBUD_CONFIG"):
-        return Path(env)
-    return DEFAULT_CONFIG_PATH
+    """``--config``, else ``$TASTEBUD_CONFIG``, else the first config file found
+    (:func:`daemon.config.find_config`)."""
+    return find_config(args.config).path
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """A command module's own check of its arguments (``usage_problem``), if it has one."""
+    module = importlib.import_module(_HANDLERS[args.command][0])
+    check: Callable[[argparse.Namespace], str | None] | None = getattr(
+        module, "usage_problem", None
+    )
+    return check(args) if check is not None else None
 
 
 def _handler(command: str) -> Handler:
@@ -100,13 +110,18 @@ def _private_state(config: Config) -> None:
     if not under_systemd():
         db = config.db_path
         wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
-        # only the bits of others: the group may be the tastebud group of a systemd install
-        tighten([config.state_dir, db, wal, shm, config.checkpoint_dir], umask & 0o007)
+        # only the bits of others: the group may be the tastebud group of a systemd install;
+        # the state directory keeps o+x, the way to the library and playlists inside it
+        tighten([config.state_dir], umask & 0o006)
+        tighten([db, wal, shm, config.checkpoint_dir], umask & 0o007)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tastebud`` console script."""
     args = build_parser().parse_args(argv)
+    if problem := _usage_problem(args):
+        print(f"tastebud {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = load_config(_config_path(args), sources=config_schemas())
         remember_secrets(config_secrets(config))

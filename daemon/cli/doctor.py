@@ -10,28 +10,26 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.config import Config, HistoryConfig
+from daemon.cli.checks import Check
+from daemon.cli.doctor_setup import (
+    check_config_file,
+    check_paths,
+    check_placeholders,
+    check_servers,
+    check_system_unit,
+    source_advice,
+)
+from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
 from daemon.sources import LastfmConfig
+from daemon.waits import SKIP_HINT, Waits, backoff_until, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
 
 YTDLP_MAX_AGE_DAYS = 30
 MIN_FREE_BYTES = 2 * 1024**3
-
-
-@dataclass(frozen=True)
-class Check:
-    """One doctor finding: ok, or a problem with its fix."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    warning: bool = False
 
 
 def check_database(config: Config) -> Check:
@@ -204,25 +202,46 @@ def _last_failure(store: Store, job: str) -> str | None:
 
 
 def check_source_runs(config: Config) -> list[Check]:
-    """Sources whose last poll failed, from the runs table (read-only; none before a first run)."""
-    jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
-    if not jobs or not config.db_path.exists():
+    """Sources whose last poll failed, from the runs table (read-only; none before a first
+    run), with what to do about each and when it polls again."""
+    sources: list[tuple[str, str, HistoryConfig | FeedConfig]] = [
+        ("history", f"history:{h.key}", h) for h in config.history
+    ]
+    sources += [("feeds", f"feed:{f.key}", f) for f in config.feeds]
+    if not sources or not config.db_path.exists():
         return []
     try:
         with Store.open(config.db_path, readonly=True) as store:
-            failures = {job: _last_failure(store, job) for job in jobs}
+            failures = {job: _last_failure(store, job) for _, job, _ in sources}
+            backoffs = {job: backoff_until(store, job) for _, job, _ in sources}
+    except TastebudError:
+        return []  # check_database reports an unreadable database
+    now = time.time()
+    checks = []
+    for array, job, source in sources:
+        if (error := failures[job]) is None:
+            continue
+        fix = source_advice(array, source, error)
+        if (at := backoffs[job]) is not None and at > now:
+            fix += f"; it backs off until {until(at, now)}: {SKIP_HINT}"
+        else:
+            fix += "; then `tastebud retry` polls it at once"
+        checks.append(Check(job, False, f"last poll failed: {error}", fix))
+    return checks
+
+
+def check_waits(config: Config) -> list[Check]:
+    """Tracks waiting to be fetched again after failing (a warning: the wait ends by itself)."""
+    if not config.db_path.exists():
+        return []
+    try:
+        with Store.open(config.db_path, readonly=True) as store:
+            waits = Waits(store.retry_wait())
     except TastebudError:
         return []  # check_database reports an unreadable database
     return [
-        Check(
-            job,
-            False,
-            f"last poll failed: {error}",
-            "fix what the error names; tastebud dashboard shows its history",
-            warning=False,
-        )
-        for job, error in failures.items()
-        if error is not None
+        Check("fetch", False, line, SKIP_HINT, warning=True)
+        for line in wait_lines(waits, time.time(), hint=False)
     ]
 
 
@@ -251,10 +270,10 @@ def check_worker_runs(config: Config) -> list[Check]:
     ]
 
 
-def run_checks(config: Config) -> list[Check]:
-    """Every doctor check, in order."""
+def run_checks(config: Config, search: ConfigSearch | None = None) -> list[Check]:
+    """Every doctor check, in order (``search``: where the config file was looked for)."""
+    search = search or ConfigSearch(Path(config.path), "--config")
     checks: list[Callable[[], Check]] = [
-        lambda: Check("config", True, f"{config.path} is valid"),
         lambda: check_sources(config),
         lambda: check_database(config),
         lambda: check_weights(config),
@@ -264,15 +283,26 @@ def run_checks(config: Config) -> list[Check]:
     ]
     if config.mpd.host:
         checks.append(lambda: check_mpd(config))
-    if config.subsonic.url:
+    servers = check_servers(config)
+    if config.subsonic.url and not servers:
         checks.append(lambda: check_subsonic(config))
-    sources = check_source_setup(config) + check_source_runs(config)
-    return [c() for c in checks] + sources + check_worker_runs(config)
+    return [
+        *check_config_file(config, search),
+        *check_placeholders(config),
+        *(c() for c in checks),
+        *servers,
+        *check_paths(config),
+        *check_system_unit(config),
+        *check_source_setup(config),
+        *check_source_runs(config),
+        *check_waits(config),
+        *check_worker_runs(config),
+    ]
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """Print each check; exit 1 when a check failed (warnings do not fail)."""
-    results = run_checks(config)
+    results = run_checks(config, find_config(getattr(args, "config", None)))
     ok = all(c.ok or c.warning for c in results)
     if getattr(args, "json", False):
         checks = [dataclasses.asdict(c) for c in results]

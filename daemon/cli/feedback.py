@@ -27,7 +27,7 @@ from daemon.config import Config
 from daemon.sources import ListenBrainzConfig
 from store import Store
 
-__all__ = ["cmd_feedback"]
+__all__ = ["cmd_feedback", "usage_problem"]
 
 TRACK_KINDS = ("like", "dislike", "dismiss")
 
@@ -41,18 +41,22 @@ def _pushers(config: Config) -> list[ListenBrainzConfig]:
 
 
 def _push_note(config: Config, kind: str) -> str:
+    """What becomes of the feedback at ListenBrainz; nothing to say without such a source."""
+    if not any(h.type == "listenbrainz" for h in config.history):
+        return ""
     if kind == "dismiss":
-        return "dismissals stay local (ListenBrainz has no such feedback)"
+        return "; dismissals stay local (ListenBrainz has no such feedback)"
     if pushers := _pushers(config):
         names = ", ".join(h.key for h in pushers)
-        return f"it will be pushed to ListenBrainz ({names}) at that source's next poll"
+        return f"; it will be pushed to ListenBrainz ({names}) at that source's next poll"
     return (
-        "not pushed to ListenBrainz: set push_feedback = true and a token on a "
+        "; not pushed to ListenBrainz: set push_feedback = true and a token on its "
         'type = "listenbrainz" [[history]] source to push it'
     )
 
 
-def _check_args(args: argparse.Namespace) -> str | None:
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with how the command was called (exit 2, before the config is read)."""
     if args.artist and args.kind != "dislike":
         return f"--artist blocks an artist and goes with dislike, not {args.kind}"
     if args.kind in ("undo", "list") and args.tracks:
@@ -87,7 +91,7 @@ def _give(config: Config, args: argparse.Namespace) -> int:
             if warning:
                 print(f"tastebud: warning: {warning}", file=sys.stderr)
     if stored:
-        print(f"stored for the next training cycle; {_push_note(config, args.kind)}")
+        print(f"stored for the next training cycle{_push_note(config, args.kind)}")
     return 0
 
 
@@ -134,6 +138,4 @@ _ACTIONS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
 
 def cmd_feedback(config: Config, args: argparse.Namespace) -> int:
     """Record or take back likes, dislikes, dismissals and artist blocks; list them."""
-    if problem := _check_args(args):
-        return _fail(problem)
     return _ACTIONS.get(args.kind, _give)(config, args)

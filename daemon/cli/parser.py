@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeAlias
 
-from daemon.config import DEFAULT_CONFIG_PATH, EXPORT_FORMATS
+from daemon.config import EXPORT_FORMATS, config_candidates
 
 __all__ = ["build_parser", "positive_int", "version"]
 
@@ -41,7 +41,9 @@ def _global_options(parser: argparse.ArgumentParser, *, in_command: bool) -> Non
         "--config",
         type=Path,
         default=config_default,
-        help=f"config file (default: $TASTEBUD_CONFIG, else ./{DEFAULT_CONFIG_PATH})",
+        help="config file (default: $TASTEBUD_CONFIG, else the first of "
+        + ", ".join(str(p) for p in config_candidates())
+        + ")",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", default=flag_default, help="log debug messages"
@@ -123,12 +125,25 @@ def _add_run(sub: SubParsers) -> None:
         "run the daemon: poll, fetch, train, score and export on a schedule",
         "tastebud --config /etc/tastebud/config.toml run",
     )
-    _command(
+    once = _command(
         sub,
         "once",
         "run one full cycle (poll, fetch all, train, score, export) and exit; "
-        "exit 1 when a source or a job failed",
-        "tastebud once -q   # for cron: only warnings and the summary",
+        "exit 1 when a source or a job failed or tracks wait to be fetched again",
+        "tastebud once -q   # for cron: only warnings and the summary\n"
+        "tastebud once --now   # retry what waits after failing, at once",
+    )
+    once.add_argument(
+        "--now",
+        action="store_true",
+        help="first end every wait (tracks waiting for a retry, sources backing off)",
+    )
+    _command(
+        sub,
+        "retry",
+        "end the waits after failures: tracks waiting for a retry and sources backing off "
+        "are tried at the next run",
+        "tastebud retry   # a running daemon polls and fetches at once\ntastebud retry -q",
     )
 
 

@@ -4,7 +4,9 @@ Each row shows the rank (``#N`` for ``tastebud feedback``), the track id, the
 score, artist, title and why: the listened tracks it is closest to and its most
 probable musicnn tags (only the tags for a track not explained yet), numbered
 exactly as the dashboard numbers them. ``--json`` gives the tags as ``why`` and the
-whole reason as ``because``. The database is opened read-only.
+whole reason as ``because``. On a terminal each row fits its width (long names and the
+why are cut with "…"); into a pipe or file they are printed whole. The database is
+opened read-only.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
+import sys
 import time
 from typing import Any
+
+from rich.cells import cell_len, set_cell_size
 
 from daemon.config import Config
 from daemon.feedback import current_queue
@@ -23,6 +29,7 @@ from store import QueueEntry, Store
 __all__ = ["cmd_queue", "queue_rows"]
 
 _COLUMNS = ("#", "id", "score", "artist", "title", "why")
+_WHY_MIN = 24
 
 
 def queue_rows(store: Store, config: Config, limit: int) -> list[dict[str, Any]]:
@@ -56,18 +63,44 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
     return (f"#{row['rank']}", str(row["id"]), score, row["artist"] or "", title, why)
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
+def _table(rows: list[dict[str, Any]], width: int | None = None) -> list[str]:
+    """The rows as aligned columns; with ``width`` (a terminal's), each line fits it: long
+    artists and titles are cut, and why gets the rest of the line."""
     cells = [_COLUMNS, *(_cells(r) for r in rows)]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(_COLUMNS) - 1)]
+    widths = [max(cell_len(c[i]) for c in cells) for i in range(len(_COLUMNS) - 1)]
+    if width is not None:
+        widths = _fit(widths, width)
     right = {0, 1, 2}  # rank, id and score align right
     lines = []
     for row in cells:
         padded = [
-            c.rjust(w) if i in right else c.ljust(w)
+            _pad(_cut(c, w), w, i in right)
             for i, (c, w) in enumerate(zip(row, widths, strict=False))
         ]
-        lines.append("  ".join([*padded, row[-1]]).rstrip())
+        why = row[-1] if width is None else _cut(row[-1], width - sum(widths) - 2 * len(widths))
+        lines.append("  ".join([*padded, why]).rstrip())
     return lines
+
+
+def _fit(widths: list[int], width: int) -> list[int]:
+    """Artist and title shrink (to 12 and 16 at least) until why has 24 cells or more."""
+    fitted = list(widths)
+    for i, least in ((3, 12), (4, 16)):
+        spare = width - sum(fitted) - 2 * len(fitted) - _WHY_MIN
+        if spare < 0:
+            fitted[i] = max(least, fitted[i] + spare)
+    return fitted
+
+
+def _cut(text: str, width: int) -> str:
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…" if width > 0 else ""
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * max(width - cell_len(text), 0)
+    return gap + text if right else text + gap
 
 
 def cmd_queue(config: Config, args: argparse.Namespace) -> int:
@@ -79,7 +112,8 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     elif rows:
-        print("\n".join(_table(rows)))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        print("\n".join(_table(rows, width)))
     else:
         print("queue: empty (`tastebud dashboard` or `tastebud doctor` says why)")
     return 0

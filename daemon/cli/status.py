@@ -1,5 +1,6 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
+It lists the newest run of every job and source, failures first, and what waits.
 It says what orders the queue and how the model was judged (:mod:`daemon.ranking_evidence`):
 ``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
@@ -15,12 +16,13 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.ranking_evidence import readout
-from store import SCHEMA_VERSION, ModelRecord, Store, StoreError
+from daemon.waits import Waits, current_waits, wait_lines
+from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
 __all__ = ["cmd_status", "status_data", "status_lines"]
 
 QUEUE_TOP = 5
-RUNS_SHOWN = 5
+_TROUBLE = ("failed", "aborted", "skipped", "running", "ok")  # the order runs are listed in
 
 
 def _ago(ts: float | None, now: float) -> str:
@@ -35,7 +37,7 @@ def _ago(ts: float | None, now: float) -> str:
 def _model_lines(data: dict[str, Any], now: float) -> list[str]:
     model = data["model"]
     if model is None:
-        return ["model: untrained", data["ranking"]]
+        return [f"model: {data['untrained']}", data["ranking"]]
     return [
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
         f"{model['labels']} labels",
@@ -56,15 +58,42 @@ def _model(champion: ModelRecord | None, validation: str) -> dict[str, Any] | No
     }
 
 
-def status_data(store: Store, config: Config) -> dict[str, Any]:
+def _waits_data(waits: Waits) -> dict[str, Any]:
+    fetch = waits.fetch
+    return {
+        "fetch": None
+        if fetch is None
+        else {
+            "tracks": fetch.tracks,
+            "first_at": fetch.first_at,
+            "until": fetch.last_at,
+            "error": fetch.error,
+        },
+        "sources": [{"job": job, "until": at} for job, at in waits.sources],
+        "skip": "tastebud retry" if waits else None,
+    }
+
+
+def _last_runs(store: Store) -> list[RunRecord]:
+    """The newest run of every job and source, failures first, so none is hidden."""
+    runs = store.last_runs().values()
+    return sorted(
+        runs,
+        key=lambda r: (_TROUBLE.index(r.status) if r.status in _TROUBLE else 0, -r.started_at),
+    )
+
+
+def status_data(store: Store, config: Config, now: float | None = None) -> dict[str, Any]:
     """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
+    waits = current_waits(store, config, now)
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
     champion = store.champion()
-    judged = readout(store, champion, config.model.precision_k)
+    judged = readout(store, champion, config.model.precision_k, config.model.min_labels)
     return {
         "database": str(store.path),
         "tracks": dict(sorted(store.state_counts().items())),
         "model": _model(champion, judged.validation),
+        "untrained": judged.untrained or None,
         "ranked_by": judged.ranked_by,
         "ranking": judged.ranking,
         "validation": judged.numbers,
@@ -74,15 +103,16 @@ def status_data(store: Store, config: Config) -> dict[str, Any]:
         ],
         "runs": [
             {"job": r.job, "status": r.status, "started_at": r.started_at, "error": r.error}
-            for r in store.runs(limit=RUNS_SHOWN)
+            for r in _last_runs(store)
         ],
+        "waits": _waits_data(waits),
     }
 
 
 def status_lines(store: Store, config: Config, now: float | None = None) -> list[str]:
     """The lines ``tastebud status`` prints."""
     now = now or time.time()
-    data = status_data(store, config)
+    data = status_data(store, config, now)
     tracks = ", ".join(f"{state} {n}" for state, n in data["tracks"].items()) or "none"
     lines = [f"database: {data['database']}", f"tracks: {tracks}", *_model_lines(data, now)]
     lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
@@ -92,6 +122,7 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     for run in data["runs"]:
         error = f": {run['error']}" if run["error"] else ""
         lines.append(f"run {run['job']}: {run['status']} {_ago(run['started_at'], now)}{error}")
+    lines += [f"wait: {line}" for line in wait_lines(current_waits(store, config, now), now)]
     return lines
 
 

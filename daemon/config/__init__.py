@@ -1,5 +1,7 @@
 """config.toml: the dataclasses (``schema``), the loader that validates them (``load``),
-the TOML dump (``dump``) and the configuration's error (``errors``).
+where the file is looked for (``locate``), its relative paths made relative to its folder
+(``anchor``), the TOML dump (``dump``) and the
+configuration's error (``errors``).
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 from daemon.config.dump import dump_config
 from daemon.config.errors import ConfigError
 from daemon.config.load import DEFAULT_CONFIG_PATH, load_config, parse_config
+from daemon.config.locate import ConfigSearch, config_candidates, find_config
 from daemon.config.schema import (
     EXPORT_FORMATS,
     Config,
@@ -36,6 +39,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "Config",
     "ConfigError",
+    "ConfigSearch",
     "DaemonConfig",
     "FeedConfig",
     "FetchConfig",
@@ -53,7 +57,9 @@ __all__ = [
     "SubsonicConfig",
     "WebConfig",
     "bounded",
+    "config_candidates",
     "dump_config",
+    "find_config",
     "load_config",
     "parse_config",
     "parse_listen",

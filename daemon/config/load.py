@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from daemon.config.anchor import anchor_paths
 from daemon.config.errors import ConfigError
 from daemon.config.schema import (
     Config,
@@ -81,7 +82,8 @@ logger = logging.getLogger(__name__)
 
 def load_config(path: Path | str, *, sources: SourceSchemas | None = None) -> Config:
     """Read and validate a config file; ``sources`` gives the source types' config classes
-    (without it, a ``[[history]]`` or ``[[feeds]]`` table is an error)."""
+    (without it, a ``[[history]]`` or ``[[feeds]]`` table is an error). Its relative paths
+    are relative to its folder."""
     path = Path(path).expanduser()
     try:
         with path.open("rb") as f:
@@ -115,7 +117,7 @@ def load_config(path: Path | str, *, sources: SourceSchemas | None = None) -> Co
             f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}):"
             " save the file as UTF-8"
         ) from None
-    return parse_config(text, str(path), sources=sources)
+    return anchor_paths(parse_config(text, str(path), sources=sources))
 
 
 def parse_config(

@@ -1,6 +1,7 @@
-"""The dashboard: a snapshot of reads (``snapshot``), a view that only renders it
-(``view``, the library line in ``library_view``), the interactive Textual app (``app``,
-its help screen in ``help``) and the player its ``p`` key starts (``player``).
+"""The dashboard: a snapshot of reads (``snapshot``, what is wrong now in ``problems``), a
+view that only renders it (``view``, the library line in ``library_view``, the selected
+track's detail in ``detail``), the interactive Textual app (``app``, its help screen in
+``help``) and the player its ``p`` key starts (``player``).
 
 Other packages import only the names below; each module loads on first use.
 """

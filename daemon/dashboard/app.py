@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 
 from daemon import feedback
 from daemon.config import Config
+from daemon.dashboard.detail import DetailScreen
 from daemon.dashboard.help import HELP, KEYS_LINE
 from daemon.dashboard.player import Player
 from daemon.dashboard.snapshot import ROWS, QueueRow, Snapshot, snapshot_for
@@ -33,6 +34,7 @@ from store import FeedbackKind, QueueEntry, Store, TastebudError
 
 __all__ = ["DashboardApp"]
 
+ORIGIN = "dashboard"  # what ``tastebud feedback list`` shows beside the feedback given here
 DRIFT_TTL_S = 60.0  # taste drift reads every listen: refresh it once a minute
 
 
@@ -66,7 +68,9 @@ class DashboardApp(App[None]):
 
     AUTO_FOCUS = None  # keys go to the app until "/" opens the filter box
     CSS = "#frame { height: 1fr; } #filter { dock: bottom; display: none; } "
-    CSS += "HelpScreen { align: center middle; } "
+    CSS += "HelpScreen, DetailScreen { align: center middle; } "
+    CSS += "#detail-box { width: 100%; max-width: 100; height: auto; max-height: 100%; } "
+    CSS += "#detail { padding: 1 2; background: $panel; } "
     CSS += "#help-box { width: 100%; max-width: 80; height: auto; max-height: 100%; } "
     CSS += "#help { padding: 1 2; background: $panel; }"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,7 +88,9 @@ class DashboardApp(App[None]):
         Binding("p", "play", "play"),
         Binding("slash", "filter", "filter"),
         Binding("question_mark", "help", "help"),
-        Binding("q,escape", "quit", "quit"),
+        Binding("enter", "detail", "details"),
+        Binding("q", "quit", "quit"),
+        Binding("escape", "escape", "clear filter / quit"),
     ]
 
     def __init__(self, config: Config, *, refresh_s: float = 3.0, rows: int = ROWS) -> None:
@@ -122,7 +128,9 @@ class DashboardApp(App[None]):
         if fresh:
             self._drift_at = time.monotonic()
         else:
-            snap = dataclasses.replace(snap, drift=self.snapshot.drift)
+            snap = dataclasses.replace(
+                snap, drift=self.snapshot.drift, drift_note=self.snapshot.drift_note
+            )
         current = self.current()
         self.snapshot = snap
         self._keep_selection(current.entry.track.id if current else None)
@@ -192,7 +200,7 @@ class DashboardApp(App[None]):
 
     async def action_feedback(self, kind: FeedbackKind) -> None:
         await self._on_selected(
-            lambda s, e: feedback.give(s, kind, feedback.Target(e.track, e.rank))[0]
+            lambda s, e: feedback.give(s, kind, feedback.Target(e.track, e.rank), ORIGIN)[0]
         )
 
     async def action_block(self) -> None:
@@ -214,6 +222,24 @@ class DashboardApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_detail(self) -> None:
+        row = self.current()
+        if row is None:
+            self.message = "the queue is empty: nothing selected"
+            self.redraw()
+            return
+        self.push_screen(DetailScreen(row, self.snapshot.taken_at))
+
+    async def action_escape(self) -> None:
+        """Esc clears a filter (as htop and less do); with none, it quits."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.selected = self.first = 0
+            self.message = "filter cleared"
+            self.redraw()
+            return
+        await self.action_quit()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.filter_text = event.value.strip()
@@ -245,14 +271,10 @@ def _with_store(config: Config, act: Callable[[Store], str]) -> str:
         return act(store)
 
 
-def _give(store: Store, kind: FeedbackKind, entry: QueueEntry) -> str:
-    return feedback.give(store, kind, feedback.Target(entry.track, entry.rank))[0]
-
-
 def _block(store: Store, entry: QueueEntry) -> str:
     if not entry.track.artist:
         return f"{entry.track.label} has no artist to block"
-    return feedback.block(store, entry.track.artist)[0]
+    return feedback.block(store, entry.track.artist, ORIGIN)[0]
 
 
 def _haystack(row: QueueRow) -> str:

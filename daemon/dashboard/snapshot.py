@@ -11,18 +11,20 @@ import dataclasses
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from daemon.config import Config
-from daemon.feedback import current_queue
+from daemon.dashboard.problems import alerts, current_errors
+from daemon.feedback import current_queue, label_of
 from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
 from daemon.ranking_evidence import Readout, percentile_trend, readout
 from daemon.redact import shown_tree
 from daemon.service import JOBS, holder_pid
+from daemon.waits import Waits, current_waits, short_lines, until
 from store import (
     SCHEMA_VERSION,
     FeedbackEvent,
@@ -38,6 +40,7 @@ __all__ = [
     "JobRow",
     "QueueRow",
     "Snapshot",
+    "drift_gap",
     "load_snapshot",
     "snapshot_for",
     "taste_drift",
@@ -89,14 +92,16 @@ class Snapshot:
     percentiles: tuple[float, ...] = ()  # of each promoted model, oldest first; NaN: a gap
     min_labels: int = 0
     drift: tuple[tuple[str, float], ...] | None = None
+    drift_note: str = ""  # why drift is None, when it was measured
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
     jobs: tuple[JobRow, ...] = ()
     unhealthy: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()  # (who, what) failed and still fails
     hints: tuple[str, ...] = ()
     library: LibraryStatus | None = None
     alerts: tuple[str, ...] = ()  # shown above everything else, in red
+    waits: Waits = dataclasses.field(default_factory=Waits)  # tracks to retry, sources backing off
 
 
 def snapshot_for(
@@ -146,6 +151,9 @@ def load_snapshot(
     now = now if now is not None else time.time()
     names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
     entries = current_queue(store, config)
+    drift, drift_note = (
+        _drift(store, config.model.backbone, names, now) if with_drift else (None, "")
+    )
     queue = _queue_rows(store, config, entries[:rows], names)
     listens = store.recent_listens(8)
     models = store.models()
@@ -160,20 +168,22 @@ def load_snapshot(
         daemon_pid=holder_pid(config.state_dir),
         last_finished=max((r.finished_at for r in last.values() if r.finished_at), default=None),
         listens=tuple((t.label, at, src) for t, at, src in listens),
-        feedback=_feedback_rows(store, store.feedback(limit=8)),
+        feedback=_feedback_rows(store, store.feedback(limit=8)),  # and skips
         n_listens=len(store.listens(now - (RECENT_DAYS + BEFORE_DAYS) * DAY)) if listens else 0,
         champion=champion,
-        readout=readout(store, champion, config.model.precision_k),
+        readout=readout(store, champion, config.model.precision_k, config.model.min_labels),
         percentiles=percentile_trend(models),
         min_labels=config.model.min_labels,
-        drift=taste_drift(store, config.model.backbone, names, now) if with_drift else None,
+        drift=drift if with_drift else None,
+        drift_note=drift_note if with_drift else "",
         states=states,
         backlog=store.backlog(),
         jobs=_job_rows(last, config, now),
         unhealthy=_unhealthy(last),
-        errors=_errors(store),
+        errors=current_errors(store, last),
         library=library_status(store, config) if config.library.size > 0 else None,
-        alerts=_alerts(last),
+        alerts=alerts(last),
+        waits=current_waits(store, config, now),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
 
@@ -186,14 +196,18 @@ def _queue_rows(
 
 
 def _feedback_rows(
-    store: Store, events: Sequence[FeedbackEvent]
+    store: Store, events: Sequence[FeedbackEvent], limit: int = 8
 ) -> tuple[tuple[str, str, float], ...]:
-    out = []
+    """The newest feedback and the skips a player saw (kind ``skip``), newest first."""
+    out: list[tuple[str, str, float]] = []
     for e in events:
         track = store.get_track(e.track_id) if e.track_id is not None else None
-        label = track.label if track else (e.artist or "?")
+        label = label_of(store, track) if track else (e.artist or "?")
         out.append((e.kind, label, e.created_at))
-    return tuple(out)
+    for track_id, at, _ in store.skips()[-limit:]:
+        track = store.get_track(track_id)
+        out.append(("skip", track.label if track else f"track {track_id}", float(at)))
+    return tuple(sorted(out, key=lambda row: -row[2])[:limit])
 
 
 def taste_drift(
@@ -201,8 +215,15 @@ def taste_drift(
 ) -> tuple[tuple[str, float], ...] | None:
     """Tags rising and falling between the last 30 days of listens and the 90 before.
 
-    None when either period has no embedded listens.
+    None when either period has no embedded listens (:func:`drift_gap` says which).
     """
+    return _drift(store, model_key, names, now, k)[0]
+
+
+def _drift(
+    store: Store, model_key: str, names: Sequence[str], now: float, k: int = 3
+) -> tuple[tuple[tuple[str, float], ...] | None, str]:
+    """(the drift, or None and why not)."""
     split = now - RECENT_DAYS * DAY
     listens = store.listens(since=split - BEFORE_DAYS * DAY)
     recent = Counter(t for t, at, _ in listens if at >= split)
@@ -210,12 +231,25 @@ def taste_drift(
     means = store.mean_tags(model_key, sorted(set(recent) | set(before)))
     a, b = _weighted_mean(recent, means), _weighted_mean(before, means)
     if a is None or b is None:
-        return None
+        return None, drift_gap(recent, before, means)
     diff = a - b
     order = np.argsort(diff)
     rising = [int(i) for i in order[::-1][:k] if diff[i] >= DRIFT_MIN]
     falling = [int(i) for i in order[:k] if diff[i] <= -DRIFT_MIN]
-    return tuple((_name(names, i), float(diff[i])) for i in rising + falling)
+    return tuple((_name(names, i), float(diff[i])) for i in rising + falling), ""
+
+
+def drift_gap(recent: Counter[int], before: Counter[int], means: Mapping[int, object]) -> str:
+    """Why the drift cannot be measured: which period lacks listens, or their features."""
+    for period, counts in (("the last 30 days", recent), ("the 90 days before", before)):
+        if not counts:
+            return f"drift: no listens in {period} to compare"
+        if not any(t in means for t in counts):
+            return (
+                f"drift: none of the {len(counts)} tracks listened in {period} has features "
+                "yet (they wait to be fetched)"
+            )
+    return ""
 
 
 def _name(names: Sequence[str], i: int) -> str:
@@ -257,22 +291,6 @@ def _next_run(job: str, last: dict[str, RunRecord], config: Config, now: float) 
     return max(run.started_at + _SCHEDULED[job].interval_s(config.schedule), now)
 
 
-def _errors(store: Store, limit: int = 4) -> tuple[str, ...]:
-    runs = [r for r in store.runs(limit=50) if r.error][:limit]
-    lines = [f"{r.job}: {r.error}" for r in runs]
-    lines += [f"{t.label}: {t.last_error}" for t, _ in store.track_errors(limit)]
-    return tuple(" ".join(line.split()) for line in lines[:limit])
-
-
-def _alerts(last: dict[str, RunRecord]) -> tuple[str, ...]:
-    """A failed weekly integrity check: the database is corrupt and needs the user now."""
-    run = last.get("integrity")
-    if run is None or run.status != "failed":
-        return ()
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started_at))
-    return (f"DATABASE CORRUPT (integrity check of {when}): {run.error}",)
-
-
 def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]:
     hints = []
     if not any_listens:
@@ -284,8 +302,20 @@ def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]
         )
     if not config.feeds and not snap.queue:
         hints.append("no candidates: add a [[feeds]] source to config.toml")
-    if not snap.queue and snap.backlog:
-        hints.append(f"queue empty: {snap.backlog} tracks wait to be fetched")
-    elif not snap.queue and config.feeds:
+    waiting = snap.waits.fetch.tracks if snap.waits.fetch else 0
+    if not snap.queue and snap.backlog > waiting:
+        hints.append(f"queue empty: {snap.backlog - waiting} tracks wait for {_fetch_run(snap)}")
+    elif not snap.queue and config.feeds and not snap.backlog:
         hints.append("queue empty: waiting for the feeds to be polled and their tracks fetched")
+    hints += short_lines(snap.waits, snap.taken_at)
     return tuple(hints)
+
+
+def _fetch_run(snap: Snapshot) -> str:
+    """The fetch job's next run, and how not to wait for it."""
+    if snap.daemon_pid is None:
+        return "a fetch: start `tastebud run`, or `tastebud once`"
+    fetch = next((j for j in snap.jobs if j.job == "fetch"), None)
+    if fetch is None or fetch.next_at is None or fetch.next_at <= snap.taken_at:
+        return "the fetch job, running now"
+    return f"the fetch job at {until(fetch.next_at, snap.taken_at)}: tastebud retry runs it now"

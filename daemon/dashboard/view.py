@@ -19,7 +19,7 @@ from rich.text import Text
 from daemon.dashboard.library_view import library_line
 from daemon.dashboard.snapshot import DAY, JobRow, QueueRow, Snapshot
 
-__all__ = ["clip", "queue_capacity", "render", "sparkline"]
+__all__ = ["ago", "bottom_size", "clip", "queue_capacity", "render", "sparkline", "why_text"]
 
 STATES = ("new", "fetching", "ready", "failed", "unmatched")
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -31,8 +31,11 @@ JOB_MARKS = {
     "skipped": ("-", "dim"),
     "aborted": ("!", "yellow"),
 }
-FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘"}
+FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘", "skip": "»"}
 WIDE = 100  # from this width on the queue shows the feed, and why in full (else its tags)
+NARROW = 90  # below this width the queue leaves out the age and the score's bar ...
+TINY = 70  # ... and below this, the id (the detail view shows it)
+MIN_ROWS = 3  # queue rows kept before the bottom panels shrink
 
 
 def render(
@@ -44,59 +47,80 @@ def render(
     first: int = 0,
     status: str | None = None,
 ) -> RenderableType:
-    """One frame for a ``width`` x ``height`` terminal (80x24 and larger).
+    """One frame for a ``width`` x ``height`` terminal (60x15 and larger).
 
     The queue shows ``snapshot.queue[first:]`` as far as it fits, with row ``selected``
-    highlighted; ``status`` (the interactive dashboard's) is the bottom line.
+    highlighted; ``status`` (the interactive dashboard's) is the bottom line. On a short
+    terminal the model, activity and pipeline panels shrink (and go) before the queue
+    drops below :data:`MIN_ROWS` rows.
     """
     if snapshot.problem:
         return Panel(Text(snapshot.problem), title="tastebud", border_style="yellow")
-    bottom = _bottom_size(height)
+    bottom = bottom_size(snapshot, height, status)
     parts = [
         Layout(_header(snapshot, width), size=1),
         *_library_layout(snapshot),
         Layout(
             _queue_panel(snapshot, queue_capacity(snapshot, height, status), width, first, selected)
         ),
-        Layout(name="bottom", size=bottom),
     ]
+    if bottom:
+        parts.append(Layout(name="bottom", size=bottom))
     if status is not None:
         parts.append(Layout(Text(status, no_wrap=True, overflow="ellipsis", style="bold"), size=1))
     layout = Layout()
     layout.split_column(*parts)
     column = max(width // 3 - 4, 10)
-    layout["bottom"].split_row(
-        Layout(_model_panel(snapshot)),
-        Layout(_activity_panel(snapshot, bottom - 2, column)),
-        Layout(_pipeline_panel(snapshot, column)),
-    )
+    if bottom:
+        layout["bottom"].split_row(
+            Layout(_model_panel(snapshot)),
+            Layout(_activity_panel(snapshot, bottom - 2, column)),
+            Layout(_pipeline_panel(snapshot, column)),
+        )
     return layout
 
 
 def _library_layout(s: Snapshot) -> list[Layout]:
     if s.library is None:
         return []
-    return [Layout(library_line(s.library, s.taken_at, _ago), size=1)]
+    return [Layout(library_line(s.library, s.taken_at, ago), size=1)]
 
 
-def _bottom_size(height: int) -> int:
-    return 10 if height < 36 else 14
+def _fixed_lines(snapshot: Snapshot, status: str | None) -> int:
+    """Lines that are not queue rows or the bottom panels: header, library line, the queue
+    panel's borders and column names, its hints and alerts, the status line."""
+    return (
+        1
+        + (snapshot.library is not None)
+        + 3
+        + len(snapshot.hints)
+        + len(snapshot.alerts)
+        + (status is not None)
+    )
+
+
+def bottom_size(snapshot: Snapshot, height: int, status: str | None = None) -> int:
+    """The bottom panels' height: 10 lines (14 from 36), fewer on a short terminal so the
+    queue keeps :data:`MIN_ROWS` rows, none when fewer than 4 would be left."""
+    room = height - _fixed_lines(snapshot, status) - MIN_ROWS
+    size = min(10 if height < 36 else 14, room)
+    return size if size >= 4 else 0
 
 
 def queue_capacity(snapshot: Snapshot, height: int, status: str | None = None) -> int:
     """How many queue rows a ``height``-line frame shows: the rows fill the terminal."""
-    used = 1 + _bottom_size(height) + 3 + len(snapshot.hints) + (status is not None)
-    used += len(snapshot.alerts) + (snapshot.library is not None)
+    used = _fixed_lines(snapshot, status) + bottom_size(snapshot, height, status)
     return max(height - used, 0)
 
 
 def clip(text: str, width: int) -> str:
-    """``text`` in ``width`` cells, cut at a word boundary with an ellipsis when too long."""
+    """``text`` in ``width`` cells with an ellipsis when too long: cut at a word boundary
+    when that loses at most a third of the room, else within the word (never to nothing)."""
     if cell_len(text) <= width:
         return text
     cut = set_cell_size(text, max(width - 1, 0))
     space = cut.rfind(" ")
-    if space >= width // 3 and not text[len(cut) : len(cut) + 1].isspace():
+    if space >= width * 2 // 3 and not text[len(cut) : len(cut) + 1].isspace():
         cut = cut[:space]
     return cut.rstrip(" ,;:-\u2013\u2014(") + "…"
 
@@ -119,7 +143,7 @@ def _daemon_state(s: Snapshot) -> Text:
     if s.daemon_pid is not None:
         pid = f" (pid {s.daemon_pid})" if s.daemon_pid else ""
         return Text(f"● running{pid}", style="green")
-    since = f" (last run {_ago(s.taken_at - s.last_finished)} ago)" if s.last_finished else ""
+    since = f" (last run {ago(s.taken_at - s.last_finished)} ago)" if s.last_finished else ""
     return Text(f"○ stopped{since}", style="yellow")
 
 
@@ -137,39 +161,33 @@ def _queue_panel(
             name, no_wrap=True, overflow="ellipsis", width=w, justify=justify, style=style
         )
     for i, row in enumerate(s.queue[first : first + rows], start=first):
-        cells = _queue_cells(row, s.taken_at, width >= WIDE)
-        clipped = [
-            clip(c, widths[n]) if isinstance(c, str) else c
-            for n, c in zip(widths, cells, strict=True)
-        ]
+        cells = _queue_cells(row, s.taken_at, width)
+        clipped = [_fit(name, cells[name], w) for name, w in widths.items()]
         table.add_row(*clipped, style="reverse" if i == selected else None)
-    body = Group(*hints, table) if s.queue else Group(*hints)
+    body = Group(*hints, table) if s.queue and rows else Group(*hints)
     return Panel(body, title=_queue_title(s), title_align="left", border_style="blue")
 
 
 def _queue_title(s: Snapshot) -> str:
     shown = len(s.queue)
-    if shown < s.queue_total:
-        return f"queue: {shown} of {s.queue_total}"
-    return "queue"
+    title = f"queue: {shown} of {s.queue_total}" if shown < s.queue_total else "queue"
+    return title + " (Enter: details)" if s.queue else title
 
 
 def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
-    """Fixed columns at their size; artist, title, feed and why share the rest by ratio."""
-    fixed = {
-        "#": max(len(str(len(s.queue))), 2),
-        "id": max((len(str(r.entry.track.id)) for r in s.queue), default=2),
-        "score": 10,
-        "age": 4,
-    }
+    """Fixed columns at their size; artist, title, feed and why share the rest by ratio.
+    Below :data:`NARROW` columns the age and the score's bar make room, below :data:`TINY`
+    the id too."""
+    narrow = width < NARROW
+    fixed = {"#": max(len(str(len(s.queue))), 2), "score": 5 if narrow else 10}
+    if width >= TINY:
+        fixed["id"] = max((len(str(r.entry.track.id)) for r in s.queue), default=2)
+    if not narrow:
+        fixed["age"] = 4
     ratios = (
         {"artist": 3, "title": 4, "feed": 2, "why": 6}
         if width >= WIDE
-        else {
-            "artist": 3,
-            "title": 4,
-            "why": 3,
-        }
+        else {"artist": 3, "title": 4, "why": 3}
     )
     free = width - 4 - 2 * (len(fixed) + len(ratios)) - sum(fixed.values())
     total = sum(ratios.values())
@@ -178,26 +196,48 @@ def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
     return {n: fixed.get(n) or shares[n] for n in order if n in fixed or n in shares}
 
 
-def _queue_cells(row: QueueRow, now: float, wide: bool) -> list[RenderableType]:
-    """The row's cells; ``wide``: with its feed, and why it is queued in full."""
+def _fit(name: str, cell: RenderableType, width: int) -> RenderableType:
+    """A cell cut to its column: words kept whole in names, why cut by characters (each
+    character of a tag list says something)."""
+    if not isinstance(cell, str) or cell_len(cell) <= width:
+        return cell
+    if name == "why":
+        return set_cell_size(cell, max(width - 1, 0)) + "…"
+    return clip(cell, width)
+
+
+def why_text(row: QueueRow, now: float) -> str:
+    """Why it is queued, compactly: ``≈ Artist - Title, played 3 d ago · ambient, rock``
+    (≈: sounds like), or its tags while no reason is stored."""
+    because = row.entry.because
+    if because is None or not because.like:
+        return ", ".join(because.tags if because and because.tags else row.tags)
+    close = "; ".join(like.text(now) for like in because.like)
+    tags = f" · {', '.join(because.tags)}" if because.tags else ""
+    return f"≈ {close}{tags}"
+
+
+def _queue_cells(row: QueueRow, now: float, width: int) -> dict[str, RenderableType]:
+    """The row's cells by column; from :data:`WIDE` on with why in full, else its tags."""
     e = row.entry
-    cells: list[RenderableType] = [
-        str(e.rank),
-        str(e.track.id),
-        _score_bar(e.score),
-        e.track.artist or "",
-        e.track.title or e.track.label,
-    ]
-    if wide:
-        cells.append(e.feed or "")
-    why = e.because.text(now) if wide and e.because else ", ".join(row.tags)
-    cells += [_ago(now - e.offered_at) if e.offered_at else "", why]
-    return cells
+    narrow = width < NARROW
+    return {
+        "#": str(e.rank),
+        "id": str(e.track.id),
+        "score": _score_bar(e.score, width=0 if narrow else 5),
+        "artist": e.track.artist or "",
+        "title": e.track.title or e.track.label,
+        "feed": e.feed or "",
+        "age": ago(now - e.offered_at) if e.offered_at else "",
+        "why": why_text(row, now) if width >= WIDE else ", ".join(row.tags),
+    }
 
 
 def _score_bar(score: float | None, width: int = 5) -> Text:
     if score is None:
         return Text("  n/a", style="dim")
+    if width == 0:
+        return Text(f"{score:.2f}")
     filled = min(max(score, 0.0), 1.0) * width
     full, part = int(filled), int((filled - int(filled)) * 8)
     bar = "█" * full + (BLOCKS[part] if full < width else "")
@@ -209,7 +249,7 @@ def _model_panel(s: Snapshot) -> Panel:
     if len(s.percentiles) > 1:
         trend = f"{sparkline(s.percentiles)} percentile by version"
         lines.append(Text(trend, no_wrap=True, overflow="ellipsis"))
-    lines += _drift_lines(s.drift)
+    lines += _drift_lines(s.drift, s.drift_note)
     return Panel(Group(*lines), title="model", title_align="left", border_style="magenta")
 
 
@@ -218,9 +258,10 @@ def _model_lines(s: Snapshot, now: float) -> list[Text]:
     m, judged = s.champion, s.readout
     ranking = [Text(judged.ranking, style="bold")] if judged else []
     if m is None:
-        untrained = Text(f"untrained: it trains once {s.min_labels} labels exist", style="yellow")
+        why = judged.untrained if judged else f"untrained: needs {s.min_labels} listened tracks"
+        untrained = Text(why, style="yellow")
         return [untrained, *ranking]
-    when = _ago(now - m.created_at)
+    when = ago(now - m.created_at)
     half = m.hparams.get("half_life_days")
     labels = _num(m.n_labels, "g")
     about = f"v{m.version} trained {when} ago, {labels} labels, half-life {_num(half, 'g')}d"
@@ -232,9 +273,9 @@ def _num(value: object, spec: str = ".2f") -> str:
     return format(value, spec) if isinstance(value, int | float) else "?"
 
 
-def _drift_lines(drift: tuple[tuple[str, float], ...] | None) -> list[Text]:
+def _drift_lines(drift: tuple[tuple[str, float], ...] | None, note: str = "") -> list[Text]:
     if drift is None:
-        return [Text("drift: needs listens in the last 30 days and the 90 before", style="dim")]
+        return [Text(note or "drift: not measured yet", style="dim")]
     if not drift:
         return [Text("drift: steady taste", style="dim")]
     text = Text("drift ")
@@ -271,7 +312,7 @@ def _activity_panel(s: Snapshot, lines: int, column: int) -> Panel:
 
 
 def _line(mark: str, label: str, age: float, column: int) -> Text:
-    text = Text.assemble(mark, (_ago(age).rjust(3), "dim"), " ", clip(label, column - 6))
+    text = Text.assemble(mark, (ago(age).rjust(3), "dim"), " ", clip(label, column - 6))
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
@@ -280,13 +321,27 @@ def _line(mark: str, label: str, age: float, column: int) -> Text:
 def _pipeline_panel(s: Snapshot, column: int) -> Panel:
     """Failures first: unhealthy sources and errors win the room over the job list."""
     counts = " ".join(f"{st} {s.states.get(st, 0)}" for st in STATES if s.states.get(st))
-    rows: list[Text] = [Text((counts or "no tracks") + f" · backlog {s.backlog}")]
+    backlog = f" · backlog {s.backlog}"
+    if (wait := s.waits.fetch) is not None:
+        backlog += f" ({wait.tracks} retry {time.strftime('%H:%M', time.localtime(wait.last_at))})"
+    rows: list[Text] = [Text((counts or "no tracks") + backlog)]
     if s.unhealthy:
         rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
-    rows += [Text("! " + clip(e, column - 2), style="red", no_wrap=True) for e in s.errors]
+    rows += [_error_line(who, what, column) for who, what in s.errors]
     running = s.daemon_pid is not None
     rows += [_job_line(j, s.taken_at, running) for j in s.jobs]
     return Panel(Group(*rows), title="pipeline", title_align="left", border_style="yellow")
+
+
+def _error_line(who: str, what: str, column: int) -> Text:
+    """``! who: what``, cut to the column by characters: the name takes what it needs as
+    long as 10 cells are left for the message, the message the rest."""
+    room = max(column - 14, column // 3)
+    name = who if cell_len(who) <= room else set_cell_size(who, room - 1) + "…"
+    text = Text.assemble(("! ", "red"), (name, "bold red"), (f": {what}", "red"))
+    text.truncate(column, overflow="ellipsis")
+    text.no_wrap = True
+    return text
 
 
 def _job_line(job: JobRow, now: float, running: bool = True) -> Text:
@@ -294,18 +349,18 @@ def _job_line(job: JobRow, now: float, running: bool = True) -> Text:
         return Text(f"{job.label:<12} never run", style="dim", no_wrap=True)
     mark, style = JOB_MARKS.get(job.last.status, ("?", "yellow"))
     text = Text.assemble(
-        f"{job.label:<12} ", (mark, style), f" {_ago(now - job.last.started_at):>3}"
+        f"{job.label:<12} ", (mark, style), f" {ago(now - job.last.started_at):>3}"
     )
     if not running:
         text.append(" stopped", style="dim")
     elif job.next_at is not None:
-        text.append(f" →{_ago(job.next_at - now)}", style="dim")
+        text.append(f" →{ago(job.next_at - now)}", style="dim")
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
     s = max(seconds, 0.0)
     if s < 60:
         out = f"{s:.0f}s"

@@ -13,6 +13,15 @@ from daemon.demo.run import DemoPlan, run_demo
 from store import TastebudError
 
 
+def top_line(styles: list[str]) -> str:
+    """What the dashboard's top 10 above holds, style by style, the drift style first."""
+    drift = DemoPlan().drift_style
+    counts = {style: styles.count(style) for style in sorted(set(styles))}
+    order = sorted(counts, key=lambda style: (style != drift, -counts[style], style))
+    parts = ", ".join(f"{counts[style]} {style}" for style in order)
+    return f"the top {len(styles)} above: {parts} ({drift} is the style the history drifted to)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo, print the dashboard once and export the top 20."""
     from daemon.cli import main as cli
@@ -48,11 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs += sorted((state / "playlists").glob("*.*"))
     for out in outputs:
         localize_playlist(out, state / "www" / "audio")
-    share = sum(s == DemoPlan().drift_style for s in result.top_styles)
-    console.print(
-        f"\ndemo finished in {result.seconds:.0f} s; {share} of the top 10 are "
-        f"{DemoPlan().drift_style}, the style the history drifted to."
-    )
+    console.print(f"\ndemo finished in {result.seconds:.0f} s; {top_line(result.top_styles)}")
     console.print("playlists: " + ", ".join(str(p) for p in outputs))
     console.print(f"live dashboard: .venv/bin/tastebud --config {cfg} dashboard")
     return 0

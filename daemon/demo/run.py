@@ -30,7 +30,9 @@ from xml.sax.saxutils import escape
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from daemon.config import Config, load_config
 from daemon.demo.corpus import DemoTrack, make_corpus
+from daemon.feedback import current_queue
 from store import SCHEMA_VERSION, Store, TastebudError
 
 __all__ = ["DEMO_PATCHES", "DemoPlan", "DemoResult", "run_demo", "write_history", "write_rss"]
@@ -160,16 +162,20 @@ def _listen(track: DemoTrack, base: str, at: int) -> dict[str, object]:
 
 
 def write_config(state: Path, base: str, history_file: Path, candidates: int) -> Path:
-    """A demo config: loopback feed, the export as history, short intervals."""
+    """A demo config: loopback feed, the export as history, short intervals. Its paths are
+    relative to its folder, ``state``, so the folder can be moved."""
     path = state / "config.toml"
+    history = (
+        history_file.relative_to(state) if history_file.is_relative_to(state) else history_file
+    )
     path.write_text(
-        f"""# tastebud demo configuration (written by `make demo`)
+        f"""# tastebud demo configuration (written by `make demo`); paths are relative to this file
 [storage]
-dir = "{state}"
+dir = "."
 
 [[history]]
 type = "listenbrainz-export"
-path = "{history_file}"
+path = "{history}"
 
 [[feeds]]
 type = "url"
@@ -194,6 +200,9 @@ fetch_minutes = 0.05
 train_minutes = 0.1
 playlists_minutes = 0.1
 shutdown_timeout_s = 20.0
+
+[queue]
+per_artist = 3              # the corpus has four artists per style
 
 [[playlists]]
 name = "demo"
@@ -306,10 +315,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def top_styles(db_path: Path, n: int = 10) -> list[str]:
-    """The style (from the file name) of each of the queue's top ``n`` tracks."""
-    with Store.open(db_path) as store:
-        queue = store.queue(n, per_artist=n, window=n)
+def top_styles(config: Config, n: int = 10) -> list[str]:
+    """The style (from the file name) of each of the queue's top ``n`` tracks, the queue as
+    the dashboard shows it (``[queue] per_artist`` and ``window`` applied)."""
+    with Store.open(config.db_path, readonly=True) as store:
+        queue = current_queue(store, config, n)
     return [Path(e.track.url or "").name.rsplit("-", 1)[0] for e in queue]
 
 
@@ -359,5 +369,5 @@ def run_demo(state: Path, plan: DemoPlan, console: Console) -> DemoResult:
             state / "daemon.log",
         )
     return DemoResult(
-        state, config_path, top_styles(state / "tastebud.db"), time.monotonic() - start
+        state, config_path, top_styles(load_config(config_path)), time.monotonic() - start
     )

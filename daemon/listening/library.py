@@ -5,7 +5,9 @@ disliked, dismissed, listened to or skipped) are deleted, a liked track's file m
 to ``keep/`` and stays, new top tracks are remuxed from the fetched audio (fetched
 again when the cache no longer holds it) until ``[library] max_gb`` is reached, and
 ``tastebud.m3u8`` lists the files with paths relative to the folder. Only files in
-the store's manifest are ever deleted or moved. Files are 0644, folders 0755, so a
+the store's manifest are ever deleted or moved. When ``[library] dir`` changes, the
+manifest's files move from the old folder to the new one (the old playlist is removed);
+a file missing from the folder is written again. Files are 0644, folders 0755, so a
 media server running as another user reads them.
 """
 
@@ -20,7 +22,8 @@ from pathlib import Path
 
 from daemon.acquire import Fetcher
 from daemon.config import Config
-from daemon.listening.errors import LibraryWriteError
+from daemon.filemodes import let_readers_through, under_systemd
+from daemon.listening.errors import LibraryWriteError, PlayerError
 from daemon.listening.filenames import library_relpath
 from daemon.listening.remux import Tags, container_for, remux, write_tags
 from daemon.playlists import PlaylistEntry, format_playlist, playlist_entries, write_atomic
@@ -31,6 +34,7 @@ __all__ = ["KEEP", "PLAYLIST_FILE", "LibraryResult", "refresh_library"]
 logger = logging.getLogger(__name__)
 
 KEEP = "keep"
+ROOT_CURSOR = "library:root"  # the folder the manifest's files are in
 PLAYLIST_FILE = "tastebud.m3u8"
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -48,10 +52,13 @@ class LibraryResult:
 def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryResult:
     """Bring the library folder in line with the top of the queue."""
     root = config.library_dir
+    _writable(root)  # before anything: an unreachable folder must not empty the manifest
     result = LibraryResult(root, counts=dict.fromkeys(("added", "removed", "kept", "failed"), 0))
     skipped = {t for t, _, _ in store.skips()}
     top = [e for e in _top(store, config) if e.track_id not in skipped]
     manifest = {f.track_id: f for f in store.library_files()}
+    result.counts["moved"] = _follow_root(store, root, manifest)
+    result.counts["lost"] = _forget_missing(store, root, manifest)
     _keep_liked(store, root, manifest, result)
     wanted = {e.track_id for e in top}
     for f in list(manifest.values()):
@@ -68,6 +75,8 @@ def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryRe
         _write_m3u8(root, result.files)
     except OSError as exc:
         problems.append(f"cannot write {root / PLAYLIST_FILE}: {exc.strerror}")
+    let_readers_through(root, config.state_dir)  # the default folder: a media server reads it
+    store.set_cursor(ROOT_CURSOR, str(root))
     _purge_cache(store, config, fetcher)  # frees space whatever happened above
     logger.info("library %s: %s", root, ", ".join(f"{k} {v}" for k, v in result.counts.items()))
     if problems:
@@ -76,6 +85,73 @@ def refresh_library(store: Store, config: Config, fetcher: Fetcher) -> LibraryRe
             "what was written stays and the next cycle tries again"
         )
     return result
+
+
+def _writable(root: Path) -> None:
+    """The library folder, made if missing, and writable: else one line saying why, and
+    under systemd the unit setting that lets the service write there."""
+    try:
+        _mkdirs(root)
+        writable = os.access(root, os.W_OK | os.X_OK)
+        reason = "not writable by this user"
+    except OSError as exc:
+        writable, reason = False, f"cannot be made: {exc.strerror}"
+    if writable:
+        return
+    hint = (
+        f"; under systemd, allow the unit to write there: ReadWritePaths={root} in a drop-in "
+        "(and ProtectHome=read-only for a folder under /home; README, 'Running under systemd')"
+        if under_systemd()
+        else "; fix its permissions or set [library] dir to a folder you may write"
+    )
+    raise PlayerError(f"library folder {root}: {reason}{hint}")
+
+
+def _follow_root(store: Store, root: Path, manifest: dict[int, LibraryFile]) -> int:
+    """After ``[library] dir`` changed: move tastebud's files (only those) and their folders
+    from the old folder to the new one, and remove the old playlist; how many moved."""
+    old = store.get_cursor(ROOT_CURSOR)
+    if old is None or Path(old) == root:
+        return 0
+    old_root, moved = Path(old), 0
+    for f in list(manifest.values()):
+        source = old_root / f.path
+        if not source.is_file():
+            continue
+        others = {k: v for k, v in manifest.items() if k != f.track_id}
+        rel = _free_path(root, f.path, others)
+        _move(source, root / rel)
+        _prune_dirs(old_root, source.parent)
+        store.put_library_file(f.track_id, rel, f.size, kept=f.kept)
+        manifest[f.track_id] = replace(f, path=rel)
+        moved += 1
+    (old_root / PLAYLIST_FILE).unlink(missing_ok=True)
+    _prune_dirs(old_root.parent, old_root)
+    logger.info("library moved from %s to %s: %d files", old_root, root, moved)
+    return moved
+
+
+def _move(source: Path, target: Path) -> None:
+    """Move a file, across filesystems too, keeping it readable by a media server."""
+    _mkdirs(target.parent)
+    try:
+        os.replace(source, target)
+    except OSError:  # another filesystem: copy, then remove the original
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        source.unlink()
+    os.chmod(target, FILE_MODE)
+
+
+def _forget_missing(store: Store, root: Path, manifest: dict[int, LibraryFile]) -> int:
+    """Files of the manifest that are not in the folder (deleted by hand, or left behind
+    in an old folder) are forgotten, so the refresh writes them again."""
+    lost = [f for f in manifest.values() if not (root / f.path).is_file()]
+    for f in lost:
+        store.drop_library_file(f.track_id)
+        del manifest[f.track_id]
+    return len(lost)
 
 
 def _top(store: Store, config: Config) -> list[PlaylistEntry]:

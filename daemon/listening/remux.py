@@ -1,7 +1,10 @@
 """Audio into a standard container without re-encoding (PyAV), then tagged (mutagen).
 
 Opus (from WebM or Ogg) becomes ``.opus`` (Ogg), AAC becomes ``.m4a``, MP3, FLAC and
-Vorbis stay what they are. The packets are copied, never decoded.
+Vorbis stay what they are: their packets are copied, never decoded. Any other codec
+(PCM from a WAV file, say), which has no container that takes tags, is stored
+losslessly as FLAC (16-bit, or 24 in 32-bit samples for a deeper source) at its own
+rate and channels.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mutagen.oggvorbis import OggVorbis
 
 from classifier import AudioError
 
-__all__ = ["CONTAINERS", "Tags", "container_for", "remux", "write_tags"]
+__all__ = ["CONTAINERS", "TO_FLAC", "Tags", "container_for", "remux", "write_tags"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ CONTAINERS = {
     "flac": ("flac", "flac"),
     "vorbis": ("ogg", "ogg"),
 }
+TO_FLAC = "flac-encode"  # the "muxer" of a codec that is decoded and stored as FLAC
 ALBUM = "tastebud"
 MB_RECORDING = "http://musicbrainz.org"
 _ID3: Any = mutagen.id3  # its frame classes are untyped
@@ -59,12 +63,17 @@ def container_for(path: Path) -> tuple[str, str]:
     except av.error.FFmpegError as exc:
         raise AudioError(f"{path.name}: cannot read audio: {exc}") from None
     if codec not in CONTAINERS:
-        raise AudioError(f"{path.name}: {codec} audio has no standard container to keep it in")
+        logger.debug("%s: %s audio is stored as FLAC", path.name, codec)
+        return TO_FLAC, "flac"
     return CONTAINERS[codec]
 
 
 def remux(src: Path, dst: Path, muxer: str) -> None:
-    """Copy the first audio stream's packets of ``src`` into a new ``muxer`` file ``dst``."""
+    """Copy the first audio stream's packets of ``src`` into a new ``muxer`` file ``dst``
+    (:data:`TO_FLAC`: decode it and encode it as FLAC)."""
+    if muxer == TO_FLAC:
+        _to_flac(src, dst)
+        return
     try:
         with av.open(str(src)) as inp, av.open(str(dst), "w", format=muxer) as out:
             stream = inp.streams.audio[0]
@@ -76,6 +85,35 @@ def remux(src: Path, dst: Path, muxer: str) -> None:
                 out.mux(packet)
     except av.error.FFmpegError as exc:
         raise AudioError(f"{src.name}: cannot remux into {muxer}: {exc}") from None
+
+
+def _to_flac(src: Path, dst: Path) -> None:
+    """Decode the first audio stream of ``src`` and encode it losslessly as FLAC."""
+    try:
+        with av.open(str(src)) as inp, av.open(str(dst), "w", format="flac") as out:
+            stream = inp.streams.audio[0]
+            bits = stream.codec_context.format.bits if stream.codec_context.format else 16
+            fmt = "s16" if bits <= 16 else "s32"
+            target = out.add_stream("flac", rate=stream.rate)
+            target.layout = stream.layout
+            target.format = fmt
+            resampler = av.AudioResampler(format=fmt, layout=stream.layout, rate=stream.rate)
+            for frame in inp.decode(stream):
+                _encode(out, target, resampler.resample(frame))
+            _encode(out, target, resampler.resample(None))
+            for packet in target.encode(None):
+                out.mux(packet)
+    except av.error.FFmpegError as exc:
+        raise AudioError(f"{src.name}: cannot store as FLAC: {exc}") from None
+
+
+def _encode(
+    out: av.container.OutputContainer, stream: av.AudioStream, frames: list[av.AudioFrame]
+) -> None:
+    for frame in frames:
+        frame.pts = None  # the encoder numbers them
+        for packet in stream.encode(frame):
+            out.mux(packet)
 
 
 def write_tags(path: Path, tags: Tags) -> None:

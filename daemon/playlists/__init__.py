@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from daemon.playlists.export import (
         mark_first_export,
         playlist_entries,
+        playlist_path,
         refresh_playlists,
         write_atomic,
         write_playlist,
@@ -31,6 +32,7 @@ _WHERE = {
     "ExportError": "errors",
     "mark_first_export": "export",
     "playlist_entries": "export",
+    "playlist_path": "export",
     "refresh_playlists": "export",
     "importable": "jspf",
     "write_atomic": "export",
@@ -51,6 +53,7 @@ __all__ = [
     "mark_first_export",
     "parse_playlist",
     "playlist_entries",
+    "playlist_path",
     "refresh_playlists",
     "top_tags",
     "write_atomic",

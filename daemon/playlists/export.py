@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon.config import Config, PlaylistConfig
-from daemon.filemodes import readable_file_mode
+from daemon.filemodes import let_readers_through, readable_file_mode
 from daemon.playlists.errors import ExportError
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.jspf import importable
@@ -43,8 +43,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_NO_MBID = "no track in it has a MusicBrainz recording id, which ListenBrainz needs"
 
 
 def _passes(score: float | None, min_score: float | None) -> bool:
@@ -97,9 +95,8 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
 
     The file gets the mode the user's umask gives (0644 under 022), not ``mkstemp``'s 0600,
-    so a media server or the desktop user can read it.
+    so a media server or the desktop user can read it. The folder must exist.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, readable_file_mode())  # players read it: not the state's umask
@@ -133,17 +130,23 @@ def write_playlist(
     title: str,
     limit: int,
     min_score: float | None,
+    empty_ok: bool = True,
 ) -> list[PlaylistEntry]:
     """Write the top of the queue to ``out`` (atomically) or stdout (``out`` None).
 
-    With no rows, a file is not written (the previous one stays) and a warning says why.
+    With no rows nothing is written (a previous file stays): with ``empty_ok`` a warning
+    says why, else an :class:`ExportError` does (``tastebud export``). A folder that does
+    not exist is an error, never created.
     """
     entries = playlist_entries(store, config, limit=limit, min_score=min_score)
-    why_empty = _why_empty(store, min_score) if not entries else _NO_MBID
+    why_empty = _why_empty(store, min_score) if not entries else _no_mbid(len(entries))
     if fmt == "jspf":
         entries = _importable(entries, title)
-    if not entries and out is not None:
-        kept = "kept the previous file" if out.exists() else "no file written"
+    if not entries:
+        where = "stdout" if out is None else str(out)
+        kept = "the previous file kept" if out is not None and out.exists() else "no file written"
+        if not empty_ok:
+            raise ExportError(f"nothing written to {where}: {why_empty}")
         logger.warning("playlist '%s': %s: %s", title, kept, why_empty)
         return entries
     text = format_playlist(fmt, entries, title=title, date=_now_iso())
@@ -151,14 +154,30 @@ def write_playlist(
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        try:
-            write_atomic(out, text)
-        except OSError as exc:
-            raise ExportError(
-                f"cannot write playlist '{title}' to {out}: {exc.strerror}: "
-                "check its path in [[playlists]] or --out"
-            ) from exc
+        _write_file(out, text, title)
     return entries
+
+
+def _write_file(out: Path, text: str, title: str) -> None:
+    if not out.parent.is_dir():
+        raise ExportError(
+            f"cannot write playlist '{title}' to {out}: the folder {out.parent} does not "
+            f"exist: create it (mkdir -p {out.parent}) or choose another path"
+        )
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise ExportError(
+            f"cannot write playlist '{title}' to {out}: {exc.strerror}: "
+            "check its path in [[playlists]] or --out"
+        ) from exc
+
+
+def _no_mbid(n: int) -> str:
+    return (
+        f"none of the {n} tracks has a MusicBrainz recording id, which a JSPF playlist "
+        "needs for ListenBrainz: export another format (m3u8, xspf, csv, json)"
+    )
 
 
 def _importable(entries: list[PlaylistEntry], title: str) -> list[PlaylistEntry]:
@@ -180,6 +199,13 @@ def _why_empty(store: Store, min_score: float | None) -> str:
     return "the queue is empty (tastebud dashboard shows what it waits on)"
 
 
+def _readable_folder(folder: Path) -> None:
+    """``folder`` made if missing, 0755 whatever the state's umask: players read it."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+
+
 def mark_first_export(
     store: Store, entries: Sequence[PlaylistEntry], playlist: str, *, counts_skips: bool = False
 ) -> None:
@@ -194,6 +220,9 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
     failures: list[str] = []
     for playlist in config.playlists:
         path = playlist_path(config, playlist)
+        if not playlist.path:  # the default folder is tastebud's to make, readable by all
+            _readable_folder(path.parent)
+            let_readers_through(path.parent, config.state_dir)
         try:
             entries = write_playlist(
                 store,

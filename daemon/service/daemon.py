@@ -1,7 +1,8 @@
 """The daemon behind ``tastebud run``: scheduled jobs, graceful lifecycle, systemd integration.
 
 It schedules the job table's jobs with APScheduler 3 and keeps the main thread
-for signals, config reloads and the systemd watchdog.
+for signals, config reloads and the systemd watchdog. ``SIGHUP`` reloads the config;
+``SIGUSR1`` (sent by ``tastebud retry``) runs the polls and the fetch job now.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = ["STALL_LIMIT_S", "Companion", "CompanionFactory", "Daemon"]
 logger = logging.getLogger(__name__)
 
 STALL_LIMIT_S = 900.0
+WAKE_JOBS = ("poll-history", "poll-feeds", "fetch")  # what SIGUSR1 (tastebud retry) runs now
 
 
 class Companion(Protocol):
@@ -105,6 +107,8 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
+        self.wake_requested = threading.Event()
+        self.stopped_by: int | None = None  # the signal that stopped it
         self.activity = _Activity()
         self.lock = StateLock(config.state_dir)
         self.store: Store | None = None
@@ -116,14 +120,18 @@ class Daemon:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def serve(self) -> int:
-        """Start, run until SIGTERM/SIGINT, stop gracefully; returns the exit code."""
+        """Start, run until SIGTERM/SIGINT, stop gracefully; returns the exit code: 0 after
+        SIGTERM (a service manager's stop), 130 after SIGINT (Ctrl-C), as the shell says."""
         self.lock.acquire()
         try:
             self._start()
             self._loop()
         finally:
             self._shutdown()
-        return 0
+        return self._exit_code()
+
+    def _exit_code(self) -> int:
+        return 128 + signal.SIGINT if self.stopped_by == signal.SIGINT else 0
 
     def _start(self) -> None:
         self._bind_web()
@@ -163,6 +171,18 @@ class Daemon:
         for name in names:
             self.scheduler.modify_job(name, next_run_time=_utc_in(0.0))
 
+    def _follow_mpd(self, changed: bool) -> None:
+        """After a reload: a changed ``[mpd]`` stops the watcher and starts the new one (none
+        without a host); otherwise the watcher reads the new config."""
+        if not changed:
+            if self.watcher is not None:
+                self.watcher.config = self.config
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+            logger.info("stopped watching MPD: [mpd] changed")
+        self._start_watcher()
+
     def _loop(self) -> None:
         tick = min(1.0, self.notifier.watchdog_interval or 1.0)
         clock = ClockWatch()
@@ -174,6 +194,9 @@ class Daemon:
                 # the scheduler plans by the wall clock: stepped back a day, nothing would run
                 logger.warning("the clock stepped by %+.0f s: rescheduling every job", step)
                 self._schedule_all()
+            if self.wake_requested.is_set():
+                self.wake_requested.clear()
+                self._wake()
             self._heartbeat()
 
     def _heartbeat(self) -> None:
@@ -202,7 +225,7 @@ class Daemon:
                 ", ".join(self.activity.running),
             )
             self._close(wait=False)
-            os._exit(0)  # an unfinished item is recovered at the next start
+            os._exit(self._exit_code())  # an unfinished item is recovered at the next start
         self._close()
         logger.info("tastebud daemon stopped")
 
@@ -220,13 +243,25 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(signal.SIGUSR1, self._on_usr1)
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         logger.info("received %s: stopping", signal.Signals(signum).name)
+        self.stopped_by = signum
         self.stop.set()
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self.reload_requested.set()
+
+    def _on_usr1(self, signum: int, frame: FrameType | None) -> None:
+        self.wake_requested.set()
+
+    def _wake(self) -> None:
+        """``tastebud retry`` ended the waits: poll and fetch now, not at the next runs."""
+        assert self.scheduler is not None
+        for name in WAKE_JOBS:
+            self.scheduler.modify_job(name, next_run_time=_utc_in(0.0))
+        logger.info("woken by tastebud retry: %s run now", ", ".join(WAKE_JOBS))
 
     def _reload(self) -> None:
         self.notifier.reloading()
@@ -241,11 +276,12 @@ class Daemon:
             logger.exception("reload failed unexpectedly, keeping the old config")
             self.notifier.send("READY=1", "STATUS=running (reload failed, old config kept)")
             return
-        self.config = config
+        old, self.config = self.config, config
         if self.jobs is not None:
             self.jobs.config = config
         if self.web is not None:
             self.web.update(config)
+        self._follow_mpd(old.mpd != config.mpd)
         logging.getLogger().setLevel(config.daemon.log_level.upper())
         remember_secrets(config_secrets(config))
         self._schedule_all(first_delay=None)

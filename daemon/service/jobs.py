@@ -12,6 +12,7 @@ from pathlib import Path
 from daemon.acquire import Analyser, Embedding, prepare
 from daemon.config import Config
 from daemon.net import HostThrottle, Pacer
+from daemon.ranking_evidence import UNTRAINED_CURSOR
 from store import Store, StoreError, backup_path, corruption_fix
 
 __all__ = ["Jobs"]
@@ -118,17 +119,28 @@ class Jobs:
                 "promoted": int(result.promoted),
                 "labels": result.n_labels,
             }
-            if result.version is None:
-                logger.info("model not trained: %s", result.reason)
+            untrained = result.reason if result.version is None else ""
+            self.store.set_cursor(UNTRAINED_CURSOR, untrained)  # the dashboard's words
+            if untrained:
+                logger.info("model not trained: %s", untrained)
         if force or counts.get("promoted") or c["embeddings"] != self._scored_on:
             counts["scored"] = self._rescore()
         return counts
 
     def playlists(self) -> Counts:
-        """Refresh the [[playlists]] files."""
+        """Refresh the [[playlists]] files (a JSPF one after looking up the recording MBIDs
+        its tracks lack)."""
         from daemon.playlists import refresh_playlists
 
-        return {"playlists": len(refresh_playlists(self.store, self.config))}
+        counts: Counts = {}
+        if jspf := [p.limit for p in self.config.playlists if p.format == "jspf"]:
+            from daemon.feedback import current_queue
+            from daemon.sources import resolve_mbids
+
+            ids = [e.track.id for e in current_queue(self.store, self.config, max(jspf))]
+            found = resolve_mbids(self.store, self.config, ids, pacer=self._pacer)
+            counts["mbids_found"] = found["found"]
+        return {**counts, "playlists": len(refresh_playlists(self.store, self.config))}
 
     def library(self) -> Counts:
         """Refresh the library folder, then the MPD and Subsonic playlists of it."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from daemon.config import Config
 from daemon.service.jobs import Counts, Jobs
 from daemon.service.lock import StateLock
 from daemon.service.table import once_steps
+from daemon.waits import Waits, current_waits, lift_waits
 from store import RunOutcome, RunRecord, Store, TastebudError
 
 __all__ = ["CycleResult", "run_once", "run_recorded"]
@@ -58,10 +59,12 @@ def _run_into(outcome: RunOutcome, name: str, fn: JobFn) -> None:
 @dataclass(frozen=True)
 class CycleResult:
     """What one ``tastebud once`` cycle did: every run it recorded (jobs and each source's poll,
-    oldest first), and whether each job could be run and recorded at all."""
+    oldest first), whether each job could be run and recorded at all, and what waits after
+    it (tracks for their fetch retry, sources backing off)."""
 
     runs: tuple[RunRecord, ...]
     jobs_ok: bool
+    waits: Waits = field(default_factory=Waits)
 
     @property
     def failed(self) -> list[RunRecord]:
@@ -71,8 +74,8 @@ class CycleResult:
 
     @property
     def ok(self) -> bool:
-        """Every job and every source succeeded."""
-        return self.jobs_ok and not self.failed
+        """Every job and every source succeeded, and no track waits to be fetched again."""
+        return self.jobs_ok and not self.failed and self.waits.fetch is None
 
 
 def _runs_since(store: Store, after_id: int) -> tuple[RunRecord, ...]:
@@ -80,16 +83,19 @@ def _runs_since(store: Store, after_id: int) -> tuple[RunRecord, ...]:
     return tuple(sorted((r for r in runs if r.id > after_id), key=lambda r: r.id))
 
 
-def run_once(config: Config, *, fetch_limit: int | None = None) -> CycleResult:
-    """One full cycle in order: poll, fetch all, train, score, export."""
+def run_once(config: Config, *, fetch_limit: int | None = None, now: bool = False) -> CycleResult:
+    """One full cycle in order: poll, fetch all, train, score, export; ``now``: first end
+    every wait (tracks waiting for a retry, sources backing off), as ``tastebud retry`` does."""
     with StateLock(config.state_dir), Store.open(config.db_path) as store:
         jobs = Jobs(config, store, threading.Event())
         try:
             jobs.recover()
+            if now and (lifted := lift_waits(store, config)):
+                logger.info("--now: ended the waits of %s", lifted)
             last = store.runs(limit=1)
             start_id = last[0].id if last else 0
             steps = once_steps(jobs, fetch_limit)
             results = [run_recorded(store, name, fn) for name, fn in steps]
         finally:
             jobs.close()
-        return CycleResult(_runs_since(store, start_id), all(results))
+        return CycleResult(_runs_since(store, start_id), all(results), current_waits(store, config))

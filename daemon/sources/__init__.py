@@ -3,13 +3,13 @@
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
 ``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
 Candidates: ``url_feed`` (anything yt-dlp lists, in a child process: ``listing``),
-``lb_recommendations`` and
-``directory``. Each source module defines its config class, with exactly the keys its
-type takes, and registers its ``type`` (``registry``; :func:`config_schemas` is what the
-config loader is given). What they share: the poll context and the protocol (``base``),
-tolerant parsing (``_parse``), files read within bounds (``_stream``), and polling every
-configured one (``poll``: :func:`poll_history`, :func:`poll_feeds`), each within its own
-deadline (``deadline``).
+``lb_recommendations`` and ``directory``. Each source module defines its config class,
+with exactly the keys its type takes, and registers its ``type`` (``registry``;
+:func:`config_schemas` is what the config loader is given). Recording MBIDs for tracks
+known only by name come from ListenBrainz's metadata lookup (``mbid_lookup``). What they
+share: the poll context and the protocol (``base``), tolerant parsing (``_parse``), files
+read within bounds (``_stream``), and polling every configured one (``poll``:
+:func:`poll_history`, :func:`poll_feeds`), each within its own deadline (``deadline``).
 Importing this package imports every source module, in the order the config's error
 messages list the types.
 """
@@ -34,6 +34,7 @@ from daemon.sources.lastfm import LastfmConfig
 from daemon.sources.lb_export import ExportConfig
 from daemon.sources.lb_recommendations import RecommendationsConfig
 from daemon.sources.listenbrainz import ListenBrainzConfig
+from daemon.sources.mbid_lookup import lookup_base, resolve_mbids
 from daemon.sources.poll import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -41,7 +42,6 @@ from daemon.sources.poll import (
     build_source,
     poll_feeds,
     poll_history,
-    retry_cursor,
 )
 from daemon.sources.registry import SourceType, config_schemas, source_types
 from daemon.sources.takeout import TakeoutConfig
@@ -70,8 +70,9 @@ __all__ = [
     "format_summary",
     "import_file",
     "located",
+    "lookup_base",
     "poll_feeds",
     "poll_history",
-    "retry_cursor",
+    "resolve_mbids",
     "source_types",
 ]

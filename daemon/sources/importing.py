@@ -3,6 +3,8 @@
 What is imported is told from its content: a Google Takeout zip or folder (its
 ``watch-history.json``), the file itself, a ListenBrainz export zip (its listens and
 the loves and hates of its ``feedback.jsonl``), or a JSON / JSON Lines file of listens.
+``--type`` decides a plain file the content does not tell; a ``--type`` that
+contradicts the content is refused in one line naming the type that fits.
 
 Shows a progress bar on stderr and prints a summary: imported, duplicates, and
 skipped entries by reason. Listens are stored under the source name of the
@@ -37,7 +39,14 @@ from daemon.sources.listenbrainz import feedback_ref
 from daemon.sources.takeout import load_takeout, parse_entry
 from store import FeedbackKind, Store
 
-__all__ = ["IMPORT_TYPES", "detect_type", "format_summary", "import_file", "located"]
+__all__ = [
+    "IMPORT_TYPES",
+    "detect_type",
+    "format_summary",
+    "import_file",
+    "located",
+    "sniff_type",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +61,45 @@ _LOOKED_FOR = (
 )
 
 
+_NAMES = {"takeout": "Google Takeout", "listenbrainz-export": "ListenBrainz export"}
+
+
 def _unknown(path: Path, hint: str = "") -> MalformedPayloadError:
-    return MalformedPayloadError(
-        f"{path}: cannot tell what this is: {_LOOKED_FOR}{hint}; "
+    """Nothing known found; ``--type`` helps only a plain file, whose content it names."""
+    fix = (
         "pass --type takeout|listenbrainz-export"
+        if path.is_file() and not zipfile.is_zipfile(path)
+        else "check that this is the export you downloaded"
     )
+    return MalformedPayloadError(f"{path}: cannot tell what this is: {_LOOKED_FOR}{hint}; {fix}")
 
 
-def detect_type(path: Path) -> str:
-    """``takeout`` or ``listenbrainz-export``, told from a file's content."""
+def _agree(path: Path, kind: str | None, found: str, evidence: str) -> str:
+    """``found``, unless ``--type`` says otherwise: then one line naming both."""
+    if kind is not None and kind != found:
+        raise MalformedPayloadError(
+            f"{path}: --type {kind} does not fit: this is a {_NAMES[found]} ({evidence}): "
+            f"pass --type {found}, or leave --type out"
+        )
+    return found
+
+
+def sniff_type(path: Path) -> str | None:
+    """``takeout`` or ``listenbrainz-export`` as a file's first entries say, else None."""
     with path.open("rb") as f:
         head = f.read(_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if '"titleUrl"' in head or '"header"' in head:
         return "takeout"
     if '"listened_at"' in head or '"track_metadata"' in head:
         return "listenbrainz-export"
-    raise _unknown(path)
+    return None
+
+
+def detect_type(path: Path) -> str:
+    """``takeout`` or ``listenbrainz-export``, told from a file's content."""
+    if (found := sniff_type(path)) is None:
+        raise _unknown(path)
+    return found
 
 
 def _takeout_member(names: list[str]) -> str | None:
@@ -84,26 +116,42 @@ def _html_hint(names: list[str]) -> str:
 @contextmanager
 def located(path: Path, kind: str | None = None) -> Iterator[tuple[str, Path]]:
     """(type, file to read) for what was passed: a file, a zip, or a Takeout folder; a
-    Takeout zip's ``watch-history.json`` is read from a temporary copy."""
+    Takeout zip's ``watch-history.json`` is read from a temporary copy. ``kind``
+    (``--type``) decides a plain file whose content does not tell; one that contradicts
+    what the content is is an error."""
     if path.is_dir():
         names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
         if (member := _takeout_member(names)) is None:
             raise _unknown(path, _html_hint(names))
-        yield "takeout", path / member
+        yield _agree(path, kind, "takeout", f"it holds {member}"), path / member
         return
     if not zipfile.is_zipfile(path):
-        yield kind or detect_type(path), path
+        found = sniff_type(path)
+        if found is not None:
+            _agree(path, kind, found, "its first entries say so")
+        elif kind is None:
+            raise _unknown(path)
+        yield kind or str(found), path
         return
+    with _zip_member(path, kind) as located_member:
+        yield located_member
+
+
+@contextmanager
+def _zip_member(path: Path, kind: str | None) -> Iterator[tuple[str, Path]]:
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         member = _takeout_member(names)
-        if member is None or kind == "listenbrainz-export":
-            if not any(is_export_member(n) for n in names):
-                raise _unknown(path, _html_hint(names))
-            yield "listenbrainz-export", path
+        export = any(is_export_member(n) for n in names)
+        if member is None and not export:
+            raise _unknown(path, _html_hint(names))
+        if member is not None and (kind == "takeout" or not export):
+            _agree(path, kind, "takeout", f"it holds {member}")
+            with tempfile.TemporaryDirectory(prefix="tastebud-import-") as tmp:
+                yield "takeout", _extract(archive, member, path, Path(tmp))
             return
-        with tempfile.TemporaryDirectory(prefix="tastebud-import-") as tmp:
-            yield "takeout", _extract(archive, member, path, Path(tmp))
+        _agree(path, kind, "listenbrainz-export", "it holds listens/YYYY/MM.jsonl")
+    yield "listenbrainz-export", path
 
 
 def _extract(archive: zipfile.ZipFile, member: str, path: Path, tmp: Path) -> Path:

@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from daemon.config import HistoryConfig, Secret, bounded, secret
-from daemon.net import MalformedPayloadError, check_status
+from daemon.feedback import ORIGINS
+from daemon.net import MalformedPayloadError, SourceError, check_status
 from daemon.sources._parse import (
     Skips,
     as_dict,
@@ -28,6 +29,7 @@ from daemon.sources._parse import (
     usable,
 )
 from daemon.sources.base import PollContext
+from daemon.sources.mbid_lookup import lookup_mbid
 from daemon.sources.registry import register
 from store import FeedbackEvent, FeedbackKind, ListenIn, Store, TrackRef
 
@@ -46,6 +48,7 @@ DEFAULT_URL = "https://api.listenbrainz.org"
 MAX_COUNT = 1000
 FEEDBACK_PAGE = 100
 MAX_PAGES = 100_000
+GIVEN_IN_TASTEBUD = ORIGINS  # the feedback given in tastebud is what is pushed back
 _SCORES: tuple[tuple[int, FeedbackKind], ...] = ((1, "like"), (-1, "dislike"))
 # Streaming services whose pages yt-dlp cannot fetch audio from: keep their ids, not the URL.
 _UNFETCHABLE_HOSTS = ("spotify.com", "music.apple.com", "tidal.com", "deezer.com", "amazon.")
@@ -260,7 +263,7 @@ class ListenBrainzHistory:
     def _push_feedback(self, store: Store, ctx: PollContext) -> int:
         events = [
             e
-            for e in reversed(store.feedback(unpushed_origin="cli"))
+            for e in reversed(store.feedback(unpushed_origin=GIVEN_IN_TASTEBUD))
             if e.kind in ("like", "dislike") and e.track_id is not None and e.id is not None
         ]
         pushed: list[int] = []
@@ -274,6 +277,8 @@ class ListenBrainzHistory:
 
     def _push_one(self, store: Store, ctx: PollContext, event: FeedbackEvent) -> bool:
         ids = store.track_ids_of(event.track_id or 0)
+        if not ids.get("recording_mbid") and not ids.get("recording_msid"):
+            ids = self._looked_up(store, ctx, event.track_id or 0) or ids
         body: dict[str, Any] = {"score": 1 if event.kind == "like" else -1}
         if mbid := ids.get("recording_mbid"):
             body["recording_mbid"] = mbid
@@ -286,6 +291,20 @@ class ListenBrainzHistory:
         response = ctx.request("POST", url, what=self.what, json=body, headers=self._headers())
         check_status(response, self.what)
         return True
+
+    def _looked_up(self, store: Store, ctx: PollContext, track_id: int) -> dict[str, str]:
+        """The track's ids once its recording MBID was looked up by artist and title."""
+        track = store.get_track(track_id)
+        if track is None or not (track.artist and track.title):
+            return {}
+        try:
+            mbid = lookup_mbid(store, ctx, self.base, track.artist, track.title)
+        except SourceError as exc:  # this push waits for the next poll; the rest go on
+            logger.warning("%s: %s", self.what, exc)
+            return {}
+        if mbid:
+            store.set_recording_mbid(track_id, mbid)
+        return store.track_ids_of(track_id)
 
 
 def _valid_stamp(item: Any) -> int | None:

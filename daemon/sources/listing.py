@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def list_entries(
         try:
             info = ydl.extract_info(url, download=False)
         except yt_dlp.utils.DownloadError as exc:
-            message = str(exc).removeprefix("ERROR: ").splitlines()[0]
+            message = _one_line(exc)
             if "Unsupported URL" in message and (problem := _xml_problem(ydl, url)):
                 raise MalformedPayloadError(
                     redact(
@@ -190,3 +191,10 @@ def _child() -> None:  # pragma: no cover - runs in the child process
 
 if __name__ == "__main__":  # pragma: no cover
     _child()
+
+
+def _one_line(exc: BaseException) -> str:
+    """yt-dlp's message once: without its ``ERROR:`` prefix and the ``(caused by ...)``
+    that repeats it."""
+    text = str(exc).removeprefix("ERROR: ").splitlines()[0]
+    return re.sub(r" \(caused by [^()]*(\([^()]*\)[^()]*)*\)", "", text)

@@ -1,12 +1,11 @@
 """Polling every configured source: each poll recorded in the runs table
-(``history:<key>``, ``feed:<key>``), a source that keeps failing backed off, a
-failing one logged while the others go on, each within its own deadline
-(:mod:`daemon.sources.deadline`)."""
+(``history:<key>``, ``feed:<key>``), a source that keeps failing backed off (the back-off
+itself, and how ``tastebud retry`` ends it, is :mod:`daemon.waits`), a failing one logged
+while the others go on, each within its own deadline (:mod:`daemon.sources.deadline`)."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from functools import partial
 
@@ -15,7 +14,8 @@ from daemon.config import Config, FeedConfig, HistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
 from daemon.sources.deadline import poll_within
 from daemon.sources.registry import source_type
-from store import RunRecord, Store, TastebudError
+from daemon.waits import BACKOFF_BASE_S, BACKOFF_MAX_S, SKIP_HINT, backoff_until, until
+from store import Store, TastebudError
 
 __all__ = [
     "BACKOFF_BASE_S",
@@ -24,13 +24,9 @@ __all__ = [
     "build_source",
     "poll_feeds",
     "poll_history",
-    "retry_cursor",
 ]
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_BASE_S = 300.0
-BACKOFF_MAX_S = 6 * 3600.0
 
 
 def build_source(config: HistoryConfig | FeedConfig) -> Source:
@@ -120,9 +116,9 @@ def _poll_one(
     ctx: PollContext,
     backoff_base_s: float,
 ) -> dict[str, int]:
-    until = backoff_until(store, job, base_s=backoff_base_s)
-    if until is not None and until > ctx.now():
-        reason = f"backing off after repeated failures until {time.ctime(until)}"
+    wait = backoff_until(store, job, base_s=backoff_base_s)
+    if wait is not None and wait > ctx.now():
+        reason = f"backing off after failing, until {until(wait, ctx.now())}: {SKIP_HINT}"
         with store.recorded_run(job) as skipped:
             skipped.status, skipped.error = "skipped", reason
         logger.info("%s: %s", job, reason)
@@ -139,31 +135,3 @@ def _poll_one(
         return {"failed": 1}
     logger.info("%s: %s", job, outcome.counts)
     return outcome.counts
-
-
-def retry_cursor(job: str) -> str:
-    """The cursor holding when a retry of ``job`` was asked for (it ends the back-off)."""
-    return f"retry:{job}"
-
-
-def backoff_until(
-    store: Store, job: str, *, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S
-) -> float | None:
-    """When a job that failed its last runs may run again (doubling per failure), else None.
-
-    Failures before a retry asked for (:func:`retry_cursor`, the web page's retry) are
-    forgiven."""
-    asked = store.get_cursor(retry_cursor(job))
-    forgiven = float(asked) if asked else 0.0
-    failures: list[RunRecord] = []
-    for run in store.runs(job, limit=20):
-        if run.status == "skipped":
-            continue
-        if run.status != "failed" or run.started_at < forgiven:
-            break
-        failures.append(run)
-    if not failures:
-        return None
-    delay = min(base_s * 2.0 ** (len(failures) - 1), max_s)
-    last = failures[0]
-    return (last.finished_at or last.started_at) + delay

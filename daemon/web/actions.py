@@ -21,12 +21,14 @@ from typing import Any, cast
 
 from daemon import feedback
 from daemon.config import Config
-from daemon.sources import retry_cursor
+from daemon.waits import retry_cursor
 from daemon.web.errors import BadRequestError, NotFoundError
 from daemon.web.status import source_jobs
 from store import FeedbackKind, Store
 
-__all__ = ["ACTIONS", "Trigger", "give_feedback", "retry"]
+__all__ = ["ACTIONS", "ORIGIN", "Trigger", "give_feedback", "retry"]
+
+ORIGIN = "web"  # feedback given on the page (daemon.feedback.ORIGINS)
 
 ACTIONS = ("like", "dislike", "dismiss", "block", "unblock", "undo")
 Trigger = Callable[[Sequence[str]], None]  # run these daemon jobs now (inside `tastebud run`)
@@ -72,7 +74,7 @@ def give_feedback(store: Store, config: Config, body: dict[str, Any]) -> dict[st
     if action in ("block", "unblock"):
         return _blocking(store, config, action, body)
     target = _target(store, config, _text(body, "track"))
-    line, new = feedback.give(store, cast(FeedbackKind, action), target)
+    line, new = feedback.give(store, cast(FeedbackKind, action), target, origin=ORIGIN)
     return {"action": action, "message": line, "stored": new, "track": target.track.id}
 
 
@@ -83,7 +85,7 @@ def _blocking(store: Store, config: Config, action: str, body: dict[str, Any]) -
         if done is None:
             raise NotFoundError(f'"{artist}" is not blocked (GET /api/feedback lists blocks)')
         return {"action": action, "message": done, "stored": True, "artist": artist}
-    line, warning = feedback.block(store, artist)
+    line, warning = feedback.block(store, artist, origin=ORIGIN)
     result = {
         "action": action,
         "message": line,

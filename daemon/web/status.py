@@ -16,7 +16,7 @@ from daemon.config import Config
 from daemon.listening import library_status
 from daemon.ranking_evidence import percentile_trend, readout
 from daemon.service import JOBS, holder_pid
-from daemon.sources import backoff_until, retry_cursor
+from daemon.waits import backoff_until, retry_cursor
 from store import ModelRecord, RunRecord, Store
 
 __all__ = ["changes", "source_jobs", "status_record"]

@@ -71,7 +71,7 @@ def test_the_queue_carries_the_reason_and_it_reads_as_a_sentence(tmp_path: Path)
     entry = store.queue(1)[0]
     assert entry.because is not None
     text = entry.because.text(NOW)
-    assert text.startswith("like artist h0-A")
+    assert text.startswith("sounds like artist h0-A")
     assert ", played 1 d ago" in text or ", played 3 d ago" in text
     assert " · " + ", ".join(entry.because.tags) in text
 
@@ -86,7 +86,7 @@ def test_text_and_json() -> None:
         ("ambient", "electronic"),
     )
     assert because.text(NOW) == (
-        "like Boards of Canada - Roygbiv, played 3 d ago; Ulrich Schnauss - Knuddelmaus, "
+        "sounds like Boards of Canada - Roygbiv, played 3 d ago; Ulrich Schnauss - Knuddelmaus, "
         "played 5 weeks ago; Untitled · ambient, electronic"
     )
     data = because.as_json(NOW)
@@ -100,7 +100,9 @@ def test_text_and_json() -> None:
     }
     assert Because.from_json(data) == because
     assert Because(tags=("rock",)).text(NOW) == "rock"
-    assert Because((Like("A", "B", 1, NOW - 30, 1.0),)).text(NOW) == "like A - B, played just now"
+    assert Because((Like("A", "B", 1, NOW - 30, 1.0),)).text(NOW) == (
+        "sounds like A - B, played just now"
+    )
 
 
 def test_ages_read_as_people_say_them() -> None:

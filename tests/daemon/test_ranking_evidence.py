@@ -12,6 +12,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -47,8 +48,10 @@ def _store(tmp_path: Path, *, listened: bool = True) -> tuple[Config, Store, lis
     ids = [store.find_tracks(f"Artist {i} - Title {i}")[0].id for i in range(3)]
     for track_id in ids:
         store.mark_track(track_id, "ready")
-    if listened:
+    if listened:  # a listened track with features: similarity can rank by it
         store.add_listens([ListenIn(TrackRef("lb", "Old", "Favourite"), int(NOW))], "lb")
+        (heard,) = store.find_tracks("Old - Favourite")
+        store.put_embedding(heard.id, "test", np.zeros((2, 4)), np.zeros((2, 3)))
     return config, store, ids
 
 
@@ -80,7 +83,7 @@ def test_no_model_and_nothing_scored_is_feed_order(tmp_path: Path) -> None:
     config, store, _ = _store(tmp_path, listened=False)
     lines, data, dashboard = _said(store, config)
     assert "ranked by: feed order (nothing scored yet)" in lines
-    assert "model: untrained" in lines
+    assert "model: untrained: it trains once 5 listened or liked tracks have features" in lines
     assert data["ranked_by"] == "feed order"
     assert data["validation"] == dict.fromkeys((*MEASURES, "roc_auc"))
     assert "ranked by: feed order" in dashboard
@@ -94,6 +97,18 @@ def test_no_model_ranks_by_similarity_once_there_are_listens(tmp_path: Path) -> 
     assert "ranked by: similarity to your listens (no model yet)" in lines
     assert data["ranked_by"] == "similarity"
     assert "similarity to your listens (no model yet)" in dashboard
+
+
+def test_listens_without_features_leave_feed_order_and_say_so(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path, listened=False)
+    store.add_listens([ListenIn(TrackRef("lb", "Old", "Favourite"), int(NOW))], "lb")
+    store.put_scores(None, [(t, 1 - i / 3) for i, t in enumerate(ids)])
+    lines, data, _ = _said(store, config)
+    assert (
+        "ranked by: feed order (no listened or liked track has features yet: they wait to be "
+        "fetched)"
+    ) in lines
+    assert data["ranked_by"] == "feed order"
 
 
 def test_no_model_and_no_listens_after_scoring_is_feed_order(tmp_path: Path) -> None:

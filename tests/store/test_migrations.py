@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -64,6 +65,31 @@ def test_a_new_database_records_every_step(tmp_path: Path) -> None:
     Store.open(path).close()
     Store.open(path).close()
     assert _recorded(path) == NAMES
+
+
+def test_a_new_database_says_so_in_one_info_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "new.db"
+    with caplog.at_level(logging.INFO, logger="store"):
+        Store.open(path).close()
+        Store.open(path).close()  # up to date: nothing to say
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert said == [f"database {path} created (schema version {SCHEMA_VERSION})"]
+
+
+def test_an_upgrade_says_so_in_one_info_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.db"
+    _legacy_database(path, 1)
+    with caplog.at_level(logging.INFO, logger="store"):
+        Store.open(path).close()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert said == [
+        f"database {path} upgraded from schema version 1 to {SCHEMA_VERSION} "
+        f"({SCHEMA_VERSION - 1} steps)"
+    ]
 
 
 def test_refuses_newer_schema(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def test_every_command_has_help_text() -> None:
     expected = {
         "run",
         "once",
+        "retry",
         "dashboard",
         "web",
         "export",

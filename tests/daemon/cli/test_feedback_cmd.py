@@ -44,7 +44,39 @@ def test_like_by_id_url_and_artist_title(
     assert sorted(new) == sorted(("like", t, None) for t in (a, b, c))
     out = capsys.readouterr().out
     assert f"liked #4 {label_c} (id {c})" in out
-    assert "not pushed to ListenBrainz" in out
+    assert out.splitlines()[-1] == "stored for the next training cycle"  # no ListenBrainz here
+
+
+def test_the_push_hint_is_for_a_listenbrainz_source_that_does_not_push(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, path, pop = _setup(tmp_path, '[[history]]\ntype = "listenbrainz"\nuser = "me"\n')
+    assert main(["--config", str(path), "feedback", "like", str(pop.candidate_ids[0])]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "stored for the next training cycle; not pushed to ListenBrainz: set push_feedback = "
+        'true and a token on its type = "listenbrainz" [[history]] source to push it'
+    )
+
+
+def test_dashboard_feedback_is_listed_as_such_and_undone_by_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from daemon import feedback
+    from daemon.dashboard.app import ORIGIN
+
+    config, path, pop = _setup(tmp_path)
+    with Store.open(config.db_path) as store:
+        track = store.get_track(pop.candidate_ids[0])
+        assert track is not None
+        feedback.give(store, "like", feedback.Target(track, 1), ORIGIN)
+    assert main(["--config", str(path), "feedback", "list", "--limit", "1"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(f"liked {track.label} (id {track.id})  [dashboard]")
+    )
+    assert main(["--config", str(path), "feedback", "undo"]) == 0
+    assert capsys.readouterr().out.startswith(f"undid: liked {track.label}")
 
 
 def test_dislike_and_dismiss_leave_the_queue(tmp_path: Path) -> None:
@@ -109,16 +141,19 @@ def test_push_note_names_the_listenbrainz_source(
         (["unblock"], "name the artist to unblock"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(
+def test_bad_arguments_are_one_line_usage_errors_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     config, path, _ = _setup(tmp_path)
     before = _cli_events(config)
-    assert main(["--config", str(path), "feedback", *argv]) == 1
+    assert main(["--config", str(path), "feedback", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
+    assert err[0].startswith("tastebud feedback: error: ")
     assert message in err[0]
     assert _cli_events(config) == before
+    # as argparse's own usage errors: before the config is read
+    assert main(["--config", str(tmp_path / "missing.toml"), "feedback", *argv]) == 2
 
 
 def _run(path: Path, *argv: str) -> int:
@@ -240,7 +275,7 @@ def test_queue_lists_ranks_and_ids_that_feedback_takes(
         assert entry.because is not None
         assert row["because"]["like"] == entry.because.fields()["like"]
         assert row["because"]["tags"] == list(entry.because.tags)
-        assert row["because"]["text"].startswith("like ")
+        assert row["because"]["text"].startswith("sounds like ")
         assert row["because"]["text"].split(" · ")[0] in lines[entry.rank]
     assert f"#2  {queue[1].track.id}" in lines[2]
     assert _run(path, "feedback", "like", "#2") == 0
@@ -265,3 +300,22 @@ def test_queue_on_a_missing_database_is_empty(
     assert _run(path, "queue", "--json") == 0
     assert json.loads(capsys.readouterr().out) == []
     assert not (tmp_path / "none").exists()
+
+
+def test_a_love_of_a_recording_no_listen_names_shows_its_mbid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store import TrackRef
+
+    config, path, _ = _setup(tmp_path)
+    mbid = "ba2965ed-7df3-42ac-b144-75507ed1f8c8"
+    with Store.open(config.db_path) as store:
+        love = TrackRef("listenbrainz:me", ids={"recording_mbid": mbid})
+        store.add_feedback("like", "listenbrainz:me", track=love, created_at=4e9)
+        (track,) = [t for t in store.tracks() if not (t.artist or t.title or t.url)]
+    assert main(["--config", str(path), "feedback", "list", "--limit", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith(
+        f"liked MusicBrainz recording {mbid} (no name known) (id {track.id})  [listenbrainz:me]"
+    )
+    assert "liked track " not in line

@@ -96,7 +96,7 @@ def test_feedback_keys_store_what_the_cli_stores_and_undo(
     async def script(app: DashboardApp, pilot: Pilot[None]) -> None:
         await _press(pilot, "down", "l")
         assert app.message == f"liked #2 {queue[1].track.label} (id {queue[1].track.id})"
-        assert ("like", queue[1].track.id, None, "cli") in _events(config)
+        assert ("like", queue[1].track.id, None, "dashboard") in _events(config)
         assert queue[1].track.label not in app.frame_text().split("model")[0]  # left the queue
         await _press(pilot, "home", "d")
         await _press(pilot, "x")
@@ -104,7 +104,7 @@ def test_feedback_keys_store_what_the_cli_stores_and_undo(
         assert app.message.startswith("blocked artist ")
         new = [e for e in _events(config) if e not in before]
         assert [k for k, *_ in new] == ["block", "dismiss", "dislike", "like"]
-        assert all(origin == "cli" for *_, origin in new)
+        assert all(origin == "dashboard" for *_, origin in new)
         await _press(pilot, "u")
         assert "(unblocked)" in app.message
         await _press(pilot, "u", "u", "u")

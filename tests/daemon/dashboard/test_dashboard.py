@@ -14,7 +14,7 @@ from daemon.cli import main
 from daemon.cli.status import status_lines
 from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot, snapshot_for
-from daemon.dashboard.view import clip, render, sparkline
+from daemon.dashboard.view import clip, render, sparkline, why_text
 from daemon.playlists.tags import load_tag_names
 from store import Store
 from tests.populate import Population, populate
@@ -178,6 +178,7 @@ def test_header_counts_the_whole_queue_not_the_rows_shown(populated: tuple) -> N
         ("Feed Artist 0 - Candidate 0", 40, "Feed Artist 0 - Candidate 0"),
         ("beautiful, electronic, 80s", 16, "beautiful…"),
         ("Supercalifragilistic", 8, "Superca…"),
+        ("Feed Artist 0", 11, "Feed Artis…"),  # not "Feed…": a cut keeps what fits
         ('Tricky, "quoted" & <odd>', 18, 'Tricky, "quoted"…'),
     ],
 )
@@ -216,8 +217,21 @@ def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
     for row in snap.queue:
         because = row.entry.because
         assert because is not None
-        assert because.text(pop.now).startswith("like ")
-        assert clip(because.text(pop.now), 20)[:-1] in wide  # the start of it, at least
+        assert because.text(pop.now).startswith("sounds like ")
+        compact = why_text(row, pop.now)  # the column says "≈ Artist - Title, ..."
+        assert compact.startswith("≈ ")
+        assert clip(compact, 20)[:-1] in wide  # the start of it, at least
     assert "…" in wide  # too long for the column: cut with an ellipsis
     narrow = _text(render(snap, 80, 24), 80, 24)
     assert "like " not in narrow.split("╭─ model")[0]  # a narrow queue shows the tags
+
+
+def test_a_skip_seen_in_mpd_has_its_mark_among_the_feedback(populated: tuple) -> None:
+    config, store, pop = populated
+    skipped = store.get_track(pop.candidate_ids[3])
+    at = int(max(e.created_at for e in store.feedback())) + 60
+    store.add_skips([(skipped.id, at, 12.0)], "mpd")
+    snap = load_snapshot(store, config, rows=15, now=at + 5)
+    assert snap.feedback[0][:2] == ("skip", skipped.label)
+    text = _text(render(snap, 100, 30), 100, 30)
+    assert f"»  5s {skipped.label[:13]}" in text, text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import av
 import mutagen
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -112,3 +114,60 @@ def test_max_gb_stops_adding_and_the_dashboard_shows_the_library(
     console = Console(width=100, height=30, record=True, file=io.StringIO())
     console.print(render(snap, 100, 30))
     assert "library 1 files" in console.export_text()
+
+
+def test_a_new_library_dir_gets_the_files_and_the_old_one_keeps_only_what_is_not_ours(
+    tmp_path: Path, store: Store, tracks: dict[str, int]
+) -> None:
+    config = _config(tmp_path, size=4)
+    _refresh(store, config)
+    old = tmp_path / "lib"
+    mine = old / "Artist web" / "my own notes.txt"
+    mine.write_text("mine")
+    store.add_feedback("like", "test", track=tracks["aac"])
+    _refresh(store, config)  # the liked track's file moves to keep/
+    new = tmp_path / "Music" / "tastebud"
+    moved = replace(config, library=replace(config.library, dir=str(new)))
+    counts = _refresh(store, moved)
+    assert (counts["moved"], counts["added"], counts["removed"]) == (4, 0, 0)
+    files = sorted(p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file())
+    assert files == [
+        "Artist mp3/Artist mp3 - Song mp3.mp3",
+        "Artist ogg/Artist ogg - Song ogg.opus",
+        "Artist web/Artist web - Song web.opus",
+        "keep/Artist aac/Artist aac - Song aac.m4a",
+        "tastebud.m3u8",
+    ]
+    listed = [ln for ln in (new / "tastebud.m3u8").read_text().splitlines() if ln[:1] != "#"]
+    assert listed
+    assert all((new / rel).is_file() for rel in listed)
+    assert all((new / f.path).is_file() for f in store.library_files())
+    assert (new / "Artist web").stat().st_mode & 0o777 == 0o755
+    left = sorted(p.relative_to(old).as_posix() for p in old.rglob("*"))
+    assert left == ["Artist web", "Artist web/my own notes.txt"]  # never tastebud's to move
+
+    (new / "Artist mp3" / "Artist mp3 - Song mp3.mp3").unlink()  # deleted by hand
+    again = _refresh(store, moved)
+    assert (again["moved"], again["lost"], again["added"]) == (0, 1, 1)
+    assert (new / "Artist mp3" / "Artist mp3 - Song mp3.mp3").is_file()
+
+
+def test_a_wav_candidate_is_stored_losslessly_as_tagged_flac(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "src").mkdir()
+    track_id = _offer(store, tmp_path, "wav", "wav", seed=7)
+    counts = _refresh(store, _config(tmp_path, size=1))
+    assert (counts["added"], counts["failed"]) == (1, 0)
+    flac = tmp_path / "lib" / "Artist wav" / "Artist wav - Song wav.flac"
+    tags = mutagen.File(flac)
+    assert tags["ALBUM"] == ["tastebud"]
+    assert tags["TITLE"] == ["Song wav"]
+    assert tags["COMMENT"][0].startswith("tastebud score")
+
+    def samples(path: Path) -> np.ndarray:
+        with av.open(str(path)) as container:
+            return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+
+    wav = samples(tmp_path / "src" / "wav.wav")
+    assert wav.dtype == np.int16
+    np.testing.assert_array_equal(samples(flac), wav)  # lossless
+    assert [f.track_id for f in store.library_files()] == [track_id]

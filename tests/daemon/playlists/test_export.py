@@ -37,7 +37,7 @@ def test_export_writes_the_queue_and_marks_it_exported(
     filled: tuple[Config, Path, Population], tmp_path: Path, fmt: str
 ) -> None:
     config, path, pop = filled
-    out = tmp_path / "out" / f"mine.{fmt}"
+    out = tmp_path / f"mine.{fmt}"
     assert main(["--config", str(path), "export", "--format", fmt, "--out", str(out)]) == 0
     parsed = parse_playlist(fmt, out.read_text(encoding="utf-8"))
     with Store.open(config.db_path) as store:

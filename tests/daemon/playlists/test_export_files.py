@@ -42,7 +42,7 @@ def _mode(path: Path) -> int:
 def test_exported_files_follow_the_umask_tastebud_started_with(
     tmp_path: Path, umask: int, mode: int
 ) -> None:
-    out = tmp_path / "pl" / "mine.m3u8"
+    out = tmp_path / "mine.m3u8"
     subprocess.run(
         [sys.executable, "-c", _WRITE_AFTER_TIGHTENING, str(out)],
         cwd=ROOT,
@@ -100,17 +100,36 @@ def test_export_limit_must_be_positive(
     assert "argument --limit:" in capsys.readouterr().err
 
 
-def test_an_export_with_no_rows_keeps_the_previous_file(
+def test_an_export_with_no_rows_fails_in_one_line_and_keeps_the_previous_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, path = _config(tmp_path)
     Store.open(config.db_path).close()  # an empty queue
     out = tmp_path / "mine.m3u8"
     out.write_text("#EXTM3U\nprevious\n", encoding="utf-8")
-    assert main(["--config", str(path), "export", "--out", str(out)]) == 0
+    assert main(["--config", str(path), "export", "--out", str(out)]) == 1
     assert out.read_text(encoding="utf-8") == "#EXTM3U\nprevious\n"
-    err = capsys.readouterr().err
-    assert "kept the previous file: the queue is empty" in err
+    assert capsys.readouterr().err == (
+        f"tastebud: nothing written to {out}: the queue is empty "
+        "(tastebud dashboard shows what it waits on)\n"
+    )
+    assert main(["--config", str(path), "export", "--out", "-"]) == 1
+    assert capsys.readouterr().err.startswith("tastebud: nothing written to stdout: the queue")
+
+
+def test_an_export_into_a_missing_folder_fails_and_makes_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, path = _config(tmp_path)
+    with Store.open(config.db_path) as store:
+        populate(store)
+    out = tmp_path / "nonexistent" / "dir" / "x.m3u8"
+    assert main(["--config", str(path), "export", "--out", str(out)]) == 1
+    assert not (tmp_path / "nonexistent").exists()
+    assert capsys.readouterr().err == (
+        f"tastebud: cannot write playlist 'x' to {out}: the folder {out.parent} does not "
+        f"exist: create it (mkdir -p {out.parent}) or choose another path\n"
+    )
 
 
 def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
@@ -127,8 +146,8 @@ def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
     assert "no queued track scores at least min_score 2.0" in caplog.text
 
 
-def _export_jspf(config: Path, out: Path) -> None:
-    assert main(["--config", str(config), "export", "--format", "jspf", "--out", str(out)]) == 0
+def _export_jspf(config: Path, out: Path) -> int:
+    return main(["--config", str(config), "export", "--format", "jspf", "--out", str(out)])
 
 
 def test_jspf_keeps_only_tracks_listenbrainz_accepts(
@@ -139,7 +158,7 @@ def test_jspf_keeps_only_tracks_listenbrainz_accepts(
         pop = populate(store)
         queued = len(store.queue(50))
     out = tmp_path / "mine.jspf"
-    _export_jspf(path, out)
+    assert _export_jspf(path, out) == 0
     (track,) = json.loads(out.read_text(encoding="utf-8"))["playlist"]["track"]
     mbid = pop.candidates[pop.mbid_track_id].ids["recording_mbid"]
     assert track["identifier"] == [f"https://musicbrainz.org/recording/{mbid}"]
@@ -150,17 +169,20 @@ def test_jspf_keeps_only_tracks_listenbrainz_accepts(
     assert "1 tracks written" in err
 
 
-def test_jspf_with_no_recording_ids_keeps_the_previous_file(
+def test_jspf_with_no_recording_ids_fails_and_keeps_the_previous_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, path = _config(tmp_path)
     with Store.open(config.db_path) as store:
         pop = populate(store)
         store.add_feedback("dismiss", "cli", track=pop.mbid_track_id)
+        queued = len(store.queue(50))
     out = tmp_path / "mine.jspf"
     out.write_text("{}", encoding="utf-8")
-    _export_jspf(path, out)
+    assert _export_jspf(path, out) == 1
     assert out.read_text(encoding="utf-8") == "{}"
-    assert "kept the previous file: no track in it has a MusicBrainz recording id" in (
-        capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"tastebud: nothing written to {out}: none of the {queued} tracks has a MusicBrainz "
+        "recording id, which a JSPF playlist needs for ListenBrainz: export another format "
+        "(m3u8, xspf, csv, json)"
     )

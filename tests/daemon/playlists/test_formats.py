@@ -185,7 +185,7 @@ def test_json_has_the_documented_fields() -> None:
 
 def test_each_format_but_m3u8_says_why_a_track_is_there() -> None:
     reason = Because((Like("Boards of Canada", "Roygbiv", 3, 1.0e9, 0.91),), ("ambient",))
-    text = "like Boards of Canada - Roygbiv, played 3 d ago · ambient"
+    text = "sounds like Boards of Canada - Roygbiv, played 3 d ago · ambient"
     mbid = "7e4bb014-51d5-4943-adb1-683e066a5220"
     entry = PlaylistEntry(
         rank=1, artist="A", title="T", tags=("ambient",), because=text, reason=reason

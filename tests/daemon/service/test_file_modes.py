@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import ConfigError, parse_config
+from daemon.filemodes import blocked_for_others
 from store import Store
 from tests.cli_helpers import run_cli
 from tests.populate import populate
@@ -41,6 +42,7 @@ def _exported_mode(tmp_path: Path, umask: int, env: dict[str, str]) -> int:
     with Store.open(tmp_path / "state" / "tastebud.db") as store:
         populate(store)
     out = tmp_path / "music" / "discover.m3u8"
+    out.parent.mkdir(exist_ok=True)  # tastebud never makes an export's folder
     done = run_cli(
         _config(tmp_path),
         "export",
@@ -60,9 +62,14 @@ def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path
     models.mkdir(parents=True, mode=0o755)  # left by an older version under umask 0022
     (tmp_path / "state").chmod(0o755)
     _once(tmp_path, 0o022, {})
-    assert _mode(tmp_path / "state") == 0o750
+    state = tmp_path / "state"
+    assert _mode(state) == 0o751  # others pass through to the library, never list the state
     assert _mode(models) == 0o750
-    assert _mode(tmp_path / "state" / "tastebud.db") == 0o640
+    assert _mode(state / "tastebud.db") == 0o640
+    assert _mode(state / "library") == 0o755
+    assert _mode(state / "library" / "tastebud.m3u8") == 0o644
+    blocker = blocked_for_others(state / "library" / "tastebud.m3u8")
+    assert blocker is None or not blocker.is_relative_to(state)  # pytest's own 0700 folders
     assert _exported_mode(tmp_path, 0o022, {}) == 0o644
 
 
@@ -72,7 +79,7 @@ def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) ->
     state.chmod(0o2770)  # StateDirectoryMode=2770
     _once(tmp_path, 0o007, {"INVOCATION_ID": "0123456789abcdef"})  # UMask=0007
     db = state / "tastebud.db"
-    assert _mode(state) == 0o2770
+    assert _mode(state) == 0o2771  # the group shares it; others pass to the library
     assert _mode(db) == 0o660
     assert _exported_mode(tmp_path, 0o007, {"INVOCATION_ID": "0123456789abcdef"}) == 0o644
     # A group member's dashboard creates -wal and -shm: SQLite gives them the database's mode.
@@ -106,7 +113,7 @@ def test_a_command_outside_systemd_keeps_the_group_share(tmp_path: Path) -> None
     finally:
         os.umask(old)
     _once(tmp_path, 0o022, {})
-    assert _mode(state) == 0o2770
+    assert _mode(state) == 0o2771  # others gain only the way to the library
     assert _mode(state / "tastebud.db") == 0o660
 
 
@@ -116,7 +123,7 @@ def test_once_runs_at_the_configured_nice(tmp_path: Path) -> None:
         "import os, sys\n"
         "from daemon.cli import service\n"
         "from daemon.service.once import CycleResult\n"
-        "service.run_once = lambda config, fetch_limit=None: "
+        "service.run_once = lambda config, fetch_limit=None, now=False: "
         "print('NICE', os.getpriority(os.PRIO_PROCESS, 0)) or CycleResult((), True)\n"
         "from daemon.cli import main\n"
         "sys.exit(main(['--config', sys.argv[1], 'once']))\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import http.server
 import json
 import threading
@@ -21,7 +22,7 @@ from daemon.sources.directory import DirectoryConfig, DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsConfig, RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed, UrlFeedConfig
 from store import Store
-from tests.audio_helpers import write_audio
+from tests.audio_helpers import LEAKED_SOCKET_WARNING, Route, loopback_server, write_audio
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
@@ -195,3 +196,18 @@ def test_real_jspf_sample_tracks() -> None:
     assert refs[1].artist == "ACE(工藤ともり、CHiCO)"
     assert refs[1].album == "ゼノブレイド3 オリジナル・サウンドトラック"  # noqa: RUF001
     assert refs[1].duration == pytest.approx(249.946)
+
+
+@pytest.mark.filterwarnings(LEAKED_SOCKET_WARNING)
+def test_a_feed_that_fails_says_yt_dlps_message_once(store: Store) -> None:
+    with loopback_server() as server:
+        url = server.add("feed.rss", Route(b"", "application/rss+xml", [503] * 5))
+        feed = UrlFeed(UrlFeedConfig(name="down", url=url))
+        with pytest.raises(SourceUnavailableError) as failed:
+            feed.poll(store, _ctx())
+    message = str(failed.value)
+    assert message.startswith(f"url feed 'down': yt-dlp cannot list {url}: ")
+    assert "HTTP Error 503: Service Unavailable" in message
+    assert "caused by" not in message
+    assert message.count("503") == 1
+    gc.collect()  # yt-dlp's unclosed socket goes here, under this test's filter

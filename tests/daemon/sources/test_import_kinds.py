@@ -99,7 +99,8 @@ def test_an_unknown_zip_says_what_was_looked_for(
     assert len(err.splitlines()) == 1
     for looked_for in ("watch-history.json", "listens/YYYY/MM.jsonl", "feedback.jsonl"):
         assert looked_for in err
-    assert "pass --type" in err
+    assert "pass --type" not in err  # no --type reads a zip holding neither
+    assert err.endswith("check that this is the export you downloaded")
     if hint:
         assert "choosing JSON" in err
 
@@ -110,3 +111,31 @@ def test_an_empty_folder_says_what_was_looked_for(
     (tmp_path / "empty").mkdir()
     assert _import(tmp_path, tmp_path / "empty") == 1
     assert "cannot tell what this is: looked for a Google Takeout" in capsys.readouterr().err
+
+
+def _refused(tmp_path: Path, what: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert _import(tmp_path, what, "--type", kind) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "state" / "tastebud.db").exists() or _listens(tmp_path) == 0
+    return err
+
+
+def test_a_type_that_contradicts_the_content_is_refused_naming_the_one_that_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _takeout_zip(tmp_path / "takeout.zip")
+    assert _refused(tmp_path, archive, "listenbrainz-export", capsys) == (
+        f"tastebud: {archive}: --type listenbrainz-export does not fit: this is a Google "
+        f"Takeout (it holds {TAKEOUT_PATH}): pass --type takeout, or leave --type out"
+    )
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(folder)
+    assert "this is a Google Takeout" in _refused(tmp_path, folder, "listenbrainz-export", capsys)
+    assert _refused(tmp_path, EXPORT, "takeout", capsys) == (
+        f"tastebud: {EXPORT}: --type takeout does not fit: this is a ListenBrainz export (its "
+        "first entries say so): pass --type listenbrainz-export, or leave --type out"
+    )
+    assert _import(tmp_path, archive, "--type", "takeout") == 0  # agreeing: imported
+    assert "(takeout): imported" in capsys.readouterr().out

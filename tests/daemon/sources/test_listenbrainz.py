@@ -203,12 +203,14 @@ def test_cli_feedback_is_pushed_with_recording_ids(store: Store) -> None:
     store.add_feedback("dislike", "cli", track=TrackRef(source="x", ids={"recording_msid": "ms-2"}))
     store.add_feedback("like", "cli", track=TrackRef(source="x", artist="A", title="No ids"))
     store.add_feedback("dismiss", "cli", track=TrackRef(source="x", ids={"recording_mbid": "z"}))
+    store.add_feedback("like", "dashboard", track=TrackRef(source="x", ids={"recording_mbid": "d"}))
     api = FakeListenBrainz([])
     counts = _poll(store, api, token="s3cret", push_feedback=True, feedback=False)
-    assert counts["pushed"] == 2
+    assert counts["pushed"] == 3
     assert {json.dumps(p, sort_keys=True) for p in api.pushed} == {
         '{"recording_mbid": "mb-1", "score": 1}',
         '{"recording_msid": "ms-2", "score": -1}',
+        '{"recording_mbid": "d", "score": 1}',
     }
     unpushed = store.feedback(unpushed_origin="cli")
     assert {e.kind for e in unpushed} == {"like", "dismiss"}
