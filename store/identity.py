@@ -47,6 +47,8 @@ def normalize_text(text: str) -> str:
     for pattern in (_BRACKETED_NOISE, _FEAT):
         folded = pattern.sub(" ", folded)
     folded = _NON_WORD.sub(" ", folded).replace("_", " ")
+    # once more: "ft!x" reads "ft x" only now, and a second normalization must not change it
+    folded = _FEAT.sub(" ", folded)
     return _SPACES.sub(" ", folded).strip()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
@@ -36,6 +36,8 @@ def test_normalization_is_idempotent(text: str) -> None:
     assert normalize_text(once) == once
 
 
+@example("0", "FT\x1b0")
+@example("Artist", "Song ft!Guest")
 @given(st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=20))
 def test_match_key_is_idempotent(artist: str, title: str) -> None:
     key = match_key(artist, title)
