@@ -33,6 +33,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from daemon.config import Config, load_config
 from daemon.demo.corpus import DemoTrack, make_corpus
 from daemon.feedback import current_queue
+from daemon.sources import config_schemas
 from store import SCHEMA_VERSION, Store, TastebudError
 
 __all__ = ["DEMO_PATCHES", "DemoPlan", "DemoResult", "run_demo", "write_history", "write_rss"]
@@ -369,5 +370,8 @@ def run_demo(state: Path, plan: DemoPlan, console: Console) -> DemoResult:
             state / "daemon.log",
         )
     return DemoResult(
-        state, config_path, top_styles(load_config(config_path)), time.monotonic() - start
+        state,
+        config_path,
+        top_styles(load_config(config_path, sources=config_schemas())),
+        time.monotonic() - start,
     )

@@ -11,6 +11,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import load_config
+from daemon.sources import config_schemas
 from store import Store
 
 
@@ -72,7 +73,10 @@ def test_a_failing_feed_gets_advice_naming_what_to_check(
         f'[storage]\ndir = "{tmp_path / "state"}"\n'
         '[[feeds]]\ntype = "url"\nname = "site"\nurl = "http://127.0.0.1:9/feed.rss"\n'
     )
-    with Store.open(load_config(path).db_path) as store, store.recorded_run("feed:site") as run:
+    with (
+        Store.open(load_config(path, sources=config_schemas()).db_path) as store,
+        store.recorded_run("feed:site") as run,
+    ):
         run.fail("url feed 'site': [Errno 111] Connection refused")
     _, out = _doctor(path, capsys)
     assert (
@@ -120,7 +124,9 @@ def test_doctor_gives_the_system_unit_the_drop_in_for_folders_under_home() -> No
         '[library]\ndir = "/home/alice/Music/tastebud"\n'
         '[[feeds]]\ntype = "directory"\npath = "/home/alice/Music"\n'
     )
-    (check,) = check_system_unit(parse_config(text, "/etc/tastebud/config.toml"))
+    (check,) = check_system_unit(
+        parse_config(text, "/etc/tastebud/config.toml", sources=config_schemas())
+    )
     assert check.warning
     assert check.detail == (
         "the system unit cannot reach /home/alice/Music/tastebud, /home/alice/Music: its "
@@ -130,7 +136,12 @@ def test_doctor_gives_the_system_unit_the_drop_in_for_folders_under_home() -> No
         "sudo systemctl edit tastebud and add under [Service]: ProtectHome=read-only; "
         "ReadWritePaths=/home/alice/Music/tastebud; then sudo systemctl restart tastebud"
     )
-    assert check_system_unit(parse_config(text, "/home/alice/.config/tastebud/config.toml")) == []
+    assert (
+        check_system_unit(
+            parse_config(text, "/home/alice/.config/tastebud/config.toml", sources=config_schemas())
+        )
+        == []
+    )
 
 
 def test_a_library_folder_the_service_cannot_write_says_which_unit_setting_opens_it(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from daemon.config import load_config
 from daemon.demo.run import write_config
+from daemon.sources import config_schemas
 
 
 def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stdout.startswith(f"no database at {folder / 'state' / 'tastebud.db'} yet")
-    config = load_config(elsewhere / ".." / "conf" / "config.toml")
+    config = load_config(elsewhere / ".." / "conf" / "config.toml", sources=config_schemas())
     assert config.state_dir.resolve() == folder / "state"
     assert Path(config.history[0].path).resolve() == folder / "exports" / "listens.jsonl"
     assert config.feeds[0].path == "~/Music"  # the home's
@@ -47,6 +48,6 @@ def test_the_demo_config_holds_no_absolute_path(tmp_path: Path) -> None:
     assert str(tmp_path) not in text
     moved = tmp_path / "moved"
     state.rename(moved)
-    config = load_config(moved / "config.toml")
+    config = load_config(moved / "config.toml", sources=config_schemas())
     assert config.state_dir.resolve() == moved
     assert Path(config.history[0].path).resolve() == moved / "listens.jsonl"
