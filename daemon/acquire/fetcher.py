@@ -23,6 +23,7 @@ from classifier import AudioError, probe
 from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
 from daemon.acquire.errors import PermanentFetchError, RejectedError
 from daemon.acquire.matching import best_match
+from daemon.acquire.servers import ServerAudio, complete_url, server_audio
 from daemon.acquire.ytdlp_errors import REJECTED, fetch_error_for
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
@@ -59,13 +60,16 @@ class Fetcher:
         *,
         throttle: HostThrottle | None = None,
         local_roots: Sequence[Path] = (),
+        servers: Sequence[ServerAudio] = (),
     ) -> None:
         """``local_roots``: the folders whose files ``file://`` tracks may name (the
-        directory feeds' paths); any other local file is refused."""
+        directory feeds' paths); any other local file is refused. ``servers``: the media
+        servers whose audio URLs are fetched with their credentials."""
         self.config = config
         self.audio_dir = audio_dir(cache_dir)
         self.throttle = throttle or HostThrottle(config.host_delay_s)
         self.local_roots = tuple(Path(r).expanduser().resolve() for r in local_roots)
+        self.servers = tuple(servers)
 
     # -- limits ----------------------------------------------------------------------------
 
@@ -177,7 +181,9 @@ class Fetcher:
         partial = self.audio_dir / PARTIAL
         partial.mkdir(parents=True, exist_ok=True)
         reasons: list[str] = []
+        url, headers = complete_url(url, self.servers)
         params = self._params(
+            http_headers=headers,
             format=self.config.format,
             outtmpl={"default": str(partial / f"{track.id}.%(ext)s")},
             match_filter=self._match_filter(reasons),
@@ -243,5 +249,9 @@ class Fetcher:
 def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher:
     """The fetcher ``config`` asks for: its cache, and local files only from directory feeds."""
     return Fetcher(
-        config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
+        config.fetch,
+        config.cache_dir,
+        throttle=throttle,
+        local_roots=local_roots(config),
+        servers=server_audio(config),
     )

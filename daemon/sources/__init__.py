@@ -1,6 +1,7 @@
 """Listening-history sources and candidate feeds, one module each behind :class:`Source`.
 
-History: ``listenbrainz``, ``lastfm``, ``ytmusic``, and the export files ``takeout`` and
+History: ``listenbrainz``, ``lastfm``, ``ytmusic``, the media servers ``jellyfin`` and
+``subsonic``, and the export files ``takeout`` and
 ``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
 Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
 ``directory``. Each source module defines its config class, with exactly the keys its
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from daemon.sources import (  # noqa: F401  (each registers its type on import)
     directory,
+    jellyfin,
     lastfm,
     lb_export,
     lb_recommendations,
@@ -27,6 +29,7 @@ from daemon.sources._files import FileHistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
 from daemon.sources.directory import DirectoryConfig
 from daemon.sources.importing import format_summary, import_file, located
+from daemon.sources.jellyfin import JellyfinConfig
 from daemon.sources.lastfm import LastfmConfig
 from daemon.sources.lb_export import ExportConfig
 from daemon.sources.lb_recommendations import RecommendationsConfig
@@ -51,6 +54,7 @@ __all__ = [
     "DirectoryConfig",
     "ExportConfig",
     "FileHistoryConfig",
+    "JellyfinConfig",
     "LastfmConfig",
     "ListenBrainzConfig",
     "PollContext",

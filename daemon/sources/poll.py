@@ -93,7 +93,11 @@ def _poll_all(
     timeout = fetch.socket_timeout_s
     with client_factory() as client:
         ctx = PollContext(
-            client, policy or net.RetryPolicy(), proxy=fetch.proxy, socket_timeout_s=timeout
+            client,
+            policy or net.RetryPolicy(),
+            proxy=fetch.proxy,
+            socket_timeout_s=timeout,
+            config=config,
         )
         for job, source_config in jobs:
             results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)

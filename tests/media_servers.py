@@ -1,0 +1,199 @@
+"""Loopback media servers answering as Jellyfin's and OpenSubsonic's documented APIs do.
+
+Their answers are built from the shapes in ``tests/fixtures/servers/`` (see its README);
+the stream endpoints serve real audio files. ``mode`` makes a server misbehave:
+``garbage`` (a 200 with HTML instead of JSON or XML), ``forever`` (every page the same,
+``TotalRecordCount`` endless).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.audio_helpers import MIME
+
+SERVERS = Path(__file__).resolve().parent / "fixtures" / "servers"
+
+
+def sample(name: str) -> Any:
+    """A file of ``tests/fixtures/servers`` as JSON."""
+    return json.loads((SERVERS / name).read_text(encoding="utf-8"))
+
+
+class _Server:
+    """A threaded HTTP server on 127.0.0.1 whose handler calls ``self.answer``."""
+
+    def __init__(self) -> None:
+        self.mode = ""
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, str, bytes]:
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._serve()
+
+            def do_HEAD(self) -> None:
+                self._serve(send_body=False)
+
+            def do_POST(self) -> None:
+                self._serve()
+
+            def do_DELETE(self) -> None:
+                self._serve()
+
+            def _serve(self, send_body: bool = True) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.requests.append((self.command, self.path, headers))
+                query = parse_qs(parts.query)
+                status, kind, payload = server.answer(
+                    self.command, parts.path, query, headers, body
+                )
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(payload)
+
+        return Handler
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _json(status: int, value: Any) -> tuple[int, str, bytes]:
+    return status, "application/json; charset=utf-8", json.dumps(value).encode()
+
+
+_GARBAGE = (200, "text/html", b"<html><body>Welcome to nginx!</body></html>")
+
+
+class FakeJellyfin(_Server):
+    """Jellyfin 10.9's ``/Users``, ``/Users/{id}/Items`` (paged, filtered, sorted),
+    ``/Audio/{id}/stream``, and optionally the Playback Reporting plugin."""
+
+    def __init__(self, token: str, items: list[dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.users = sample("jellyfin_users.json")
+        self.items: list[dict[str, Any]] = items if items is not None else self.sample_items()
+        self.audio: dict[str, Path] = {}  # item id -> file served by /Audio/{id}/stream
+        self.activity: list[list[str]] | None = None  # the plugin's rows; None: not installed
+
+    @staticmethod
+    def sample_items() -> list[dict[str, Any]]:
+        return copy.deepcopy(sample("jellyfin_items.json")["Items"])
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        header = headers.get("authorization", "")
+        return f'Token="{self.token}"' in header or headers.get("x-emby-token") == self.token
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, str, bytes]:
+        if not self.authorized(headers):
+            return 401, "text/plain", b""
+        if self.mode == "garbage":
+            return _GARBAGE
+        if path == "/Users":
+            return _json(200, self.users)
+        if m := re.fullmatch(r"/Users/([0-9a-f]+)/Items", path):
+            if m.group(1) != self.users[0]["Id"]:
+                return 404, "text/plain", b""
+            return _json(200, self._items(query))
+        if m := re.fullmatch(r"/Audio/([0-9a-f]+)/stream", path):
+            file = self.audio.get(m.group(1))
+            if file is None:
+                return 404, "text/plain", b""
+            return 200, MIME[file.suffix.lstrip(".")], file.read_bytes()
+        if path == "/user_usage_stats/submit_custom_query" and method == "POST":
+            return self._custom_query(json.loads(body))
+        return 404, "text/plain", b""
+
+    def _items(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        def one(name: str, default: str = "") -> str:
+            return query.get(name, [default])[0]
+
+        items = [i for i in self.items if i.get("Type") == "Audio"]
+        filters = one("Filters").split(",")
+        if "IsPlayed" in filters:
+            items = [i for i in items if i["UserData"].get("Played")]
+        if "IsFavorite" in filters:
+            items = [i for i in items if i["UserData"].get("IsFavorite")]
+        if ids := one("Ids"):
+            items = [i for i in items if i["Id"] in ids.split(",")]
+        if one("SortBy") == "DatePlayed":
+            items.sort(
+                key=lambda i: i["UserData"].get("LastPlayedDate", ""),
+                reverse=one("SortOrder") == "Descending",
+            )
+        start, limit = int(one("StartIndex", "0")), int(one("Limit", "100"))
+        if self.mode == "forever":
+            return {"Items": items[:limit], "TotalRecordCount": 10**9, "StartIndex": start}
+        page = items[start : start + limit]
+        return {"Items": page, "TotalRecordCount": len(items), "StartIndex": start}
+
+    def _custom_query(self, body: dict[str, Any]) -> tuple[int, str, bytes]:
+        if self.activity is None:
+            return 404, "text/plain", b""
+        since = re.search(r"DateCreated > '([^']*)'", body["CustomQuery"])
+        rows = [r for r in self.activity if not since or r[0] > since.group(1)]
+        return _json(200, {"colums": ["DateCreated", "ItemId", "PlayDuration"], "results": rows})
+
+
+def subsonic_token(password: str, salt: str) -> str:
+    return hashlib.md5((password + salt).encode()).hexdigest()
+
+
+@contextmanager
+def running(server: _Server) -> Iterator[Any]:
+    """``server``, started, stopped on exit."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
