@@ -185,8 +185,60 @@ class FakeJellyfin(_Server):
         return _json(200, {"colums": ["DateCreated", "ItemId", "PlayDuration"], "results": rows})
 
 
-def subsonic_token(password: str, salt: str) -> str:
-    return hashlib.md5((password + salt).encode()).hexdigest()
+class FakeSubsonic(_Server):
+    """OpenSubsonic's ``search3`` (an empty query lists every song, paged by
+    ``songOffset``) and ``stream``, behind the token scheme; answers ``f=json``."""
+
+    def __init__(self, user: str, password: str, songs: list[dict[str, Any]] | None = None):
+        super().__init__()
+        self.user, self.password = user, password
+        self.songs = songs if songs is not None else self.sample_songs()
+        self.audio: dict[str, Path] = {}  # song id -> file served by /rest/stream
+
+    @staticmethod
+    def sample_songs() -> list[dict[str, Any]]:
+        body = sample("subsonic_song.json")["subsonic-response"]
+        return copy.deepcopy(body["searchResult3"]["song"])
+
+    def _envelope(self, status: str = "ok", **body: Any) -> dict[str, Any]:
+        head = {"status": status, "version": "1.16.1", "type": "navidrome", "openSubsonic": True}
+        return {"subsonic-response": {**head, "serverVersion": "0.53.3", **body}}
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, str, bytes]:
+        def one(name: str, default: str = "") -> str:
+            return query.get(name, [default])[0]
+
+        name = path.removeprefix("/rest/").removesuffix(".view")
+        if self.mode == "garbage":
+            return _GARBAGE
+        if self.mode == "xml":
+            return 200, "text/xml", b'<subsonic-response status="ok" version="1.16.1"/>'
+        expected = hashlib.md5((self.password + one("s")).encode()).hexdigest()
+        if one("u") != self.user or one("t") != expected or not one("s"):
+            error = {"code": 40, "message": "Wrong username or password"}
+            return _json(200, self._envelope("failed", error=error))
+        if name == "ping":
+            return _json(200, self._envelope())
+        if name == "search3":
+            offset, count = int(one("songOffset", "0")), int(one("songCount", "20"))
+            if self.mode == "forever":
+                offset = 0
+            page = self.songs[offset : offset + count]
+            return _json(200, self._envelope(searchResult3={"song": page}))
+        if name == "stream":
+            file = self.audio.get(one("id"))
+            if file is None:
+                error = {"code": 70, "message": "The requested data was not found"}
+                return _json(200, self._envelope("failed", error=error))
+            return 200, MIME[file.suffix.lstrip(".")], file.read_bytes()
+        return 404, "text/plain", b""
 
 
 @contextmanager

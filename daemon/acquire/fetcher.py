@@ -199,6 +199,12 @@ class Fetcher:
             self._check_file(track, file)
         except AudioError as exc:
             file.unlink(missing_ok=True)
+            if headers or url != track.url:  # a media server's own stream
+                server = urlsplit(url).netloc
+                raise AudioError(
+                    f"{track.label}: the media server {server} sent no audio for it ({exc}): "
+                    "check that the file plays on the server"
+                ) from None
             raise AudioError(f"download of {track.label}: {exc}") from None
         except BaseException:
             file.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from daemon.config.schema import (
     StorageConfig,
     SubsonicConfig,
     bounded,
+    choice,
     secret,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "StorageConfig",
     "SubsonicConfig",
     "bounded",
+    "choice",
     "dump_config",
     "load_config",
     "parse_config",

@@ -1,15 +1,15 @@
 """Listening-history sources and candidate feeds, one module each behind :class:`Source`.
 
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, the media servers ``jellyfin`` and
-``subsonic``, and the export files ``takeout`` and
-``lb_export`` (read in chunks by ``_files``; ``importing`` is ``tastebud import``).
-Candidates: ``url_feed`` (anything yt-dlp lists), ``lb_recommendations`` and
-``directory``. Each source module defines its config class, with exactly the keys its
-type takes, and registers its ``type`` (``registry``; :func:`config_schemas` is what the
-config loader is given). What they share: the poll context and the protocol (``base``),
-tolerant parsing (``_parse``), and polling every configured one (``poll``:
-:func:`poll_history`, :func:`poll_feeds`). Importing this package imports every source
-module, in the order the config's error messages list the types.
+``subsonic``, and the export files ``takeout`` and ``lb_export`` (read in chunks by
+``_files``; ``importing`` is ``tastebud import``). Candidates: ``url_feed`` (anything
+yt-dlp lists), ``lb_recommendations`` and ``directory``. Each source module defines its
+config class, with exactly the keys its type takes, and registers its ``type``
+(``registry``; :func:`config_schemas` is what the config loader is given). What they
+share: the poll context and the protocol (``base``), tolerant parsing (``_parse``), the
+media servers' dates and play counts (``_media``), and polling every configured one
+(``poll``: :func:`poll_history`, :func:`poll_feeds`). Importing this package imports
+every source module, in the order the config's error messages list the types.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from daemon.sources import (  # noqa: F401  (each registers its type on import)
     lb_export,
     lb_recommendations,
     listenbrainz,
+    subsonic,
     takeout,
     url_feed,
     ytmusic,
@@ -43,6 +44,7 @@ from daemon.sources.poll import (
     poll_history,
 )
 from daemon.sources.registry import SourceType, config_schemas, source_types
+from daemon.sources.subsonic import SubsonicHistoryConfig
 from daemon.sources.takeout import TakeoutConfig
 from daemon.sources.url_feed import UrlFeedConfig
 from daemon.sources.ytmusic import YTMusicConfig
@@ -61,6 +63,7 @@ __all__ = [
     "RecommendationsConfig",
     "Source",
     "SourceType",
+    "SubsonicHistoryConfig",
     "TakeoutConfig",
     "UrlFeedConfig",
     "YTMusicConfig",

@@ -19,43 +19,27 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from daemon.acquire import ServerAudio
 from daemon.config import Config, HistoryConfig, Secret, bounded, secret
 from daemon.net import MalformedPayloadError, SourceAuthError, SourceError, check_status
+from daemon.sources._media import FeedbackIn, new_plays, parse_date, read_cursor
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
-from store import FeedbackKind, ListenIn, Store, TrackRef
+from store import ListenIn, Store, TrackRef
 
-__all__ = ["JellyfinConfig", "JellyfinHistory", "item_ref", "parse_date"]
+__all__ = ["JellyfinConfig", "JellyfinHistory", "item_ref"]
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGES = 2_000
-MAX_BACKFILL = 50  # plays between two reads stored for one item, at most
 _FIELDS = "Path,ProviderIds,MediaSources"
 _USER_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$")
 _TICKS_PER_S = 10_000_000
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
-FeedbackIn = tuple[FeedbackKind, str, TrackRef | int | None, str | None, float]
-
-
-def parse_date(value: Any, field: str) -> int:
-    """Unix seconds of a Jellyfin date (``2024-05-01T18:22:10.1234567Z``; no zone: UTC)."""
-    text = as_str(value)
-    if not text:
-        raise MalformedPayloadError(f"no {field}")
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise MalformedPayloadError(f"{field} {text[:40]!r} is not a date") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp())
 
 
 def item_ref(item: Any, source: str, base: str) -> TrackRef:
@@ -197,7 +181,7 @@ class JellyfinHistory:
     def _poll_plays(self, store: Store, ctx: PollContext, user_id: str) -> dict[str, int]:
         cursor_name = f"history:{self.key}"
         newest = as_int(store.get_cursor(cursor_name)) or 0
-        seen = _json_cursor(store.get_cursor(f"{cursor_name}:plays"), dict)
+        seen = read_cursor(store.get_cursor(f"{cursor_name}:plays"), dict)
         counts = {"listens": 0, "duplicates": 0, "skipped": 0}
         order = {"Filters": "IsPlayed", "SortBy": "DatePlayed", "SortOrder": "Descending"}
         for items in self._items(ctx, user_id, **order):
@@ -207,7 +191,7 @@ class JellyfinHistory:
             listens = [
                 ListenIn(track=ref, listened_at=at - back)
                 for ref, at, plays, item_id in fresh
-                for back in range(_new_plays(seen.get(item_id), plays))
+                for back in range(new_plays(seen.get(item_id), plays))
             ]
             result = store.add_listens(listens, self.key)
             counts["listens"] += result.inserted
@@ -290,7 +274,7 @@ class JellyfinHistory:
 
     def _poll_favourites(self, store: Store, ctx: PollContext, user_id: str) -> dict[str, int]:
         cursor_name = f"history:{self.key}:favourites"
-        before = set(_json_cursor(store.get_cursor(cursor_name), list))
+        before = set(read_cursor(store.get_cursor(cursor_name), list))
         now: dict[str, TrackRef] = {}
         for items in self._items(ctx, user_id, Filters="IsFavorite"):
             skips: Skips = Skips()
@@ -306,21 +290,6 @@ class JellyfinHistory:
         )
         store.set_cursor(cursor_name, json.dumps(sorted(now)))
         return {"feedback": added, "withdrawn": withdrawn}
-
-
-def _new_plays(before: Any, now: int) -> int:
-    """How many listens an item's play count stands for (1 on first sight)."""
-    if not isinstance(before, int):
-        return 1
-    return max(1, min(now - before, MAX_BACKFILL))
-
-
-def _json_cursor(value: str | None, kind: type[Any]) -> Any:
-    try:
-        loaded = json.loads(value) if value else kind()
-    except ValueError:
-        loaded = kind()
-    return loaded if isinstance(loaded, kind) else kind()
 
 
 register(JellyfinHistory, JellyfinConfig)

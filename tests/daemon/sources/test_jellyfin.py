@@ -23,7 +23,8 @@ from daemon.net import (
     make_client,
 )
 from daemon.sources import JellyfinConfig, PollContext
-from daemon.sources.jellyfin import JellyfinHistory, parse_date
+from daemon.sources._media import parse_date
+from daemon.sources.jellyfin import JellyfinHistory
 from store import Store
 from tests.audio_helpers import LEAKED_SOCKET_WARNING, synth, write_audio
 from tests.media_servers import FakeJellyfin, running
