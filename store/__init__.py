@@ -6,8 +6,9 @@
 (``embeddings``), model versions and their scores (``model_versions``), the candidates
 and the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs
 and cursors (``runs``, who runs them in ``processes``), the library folder's manifest
-(``library``), the typed records that cross this surface (``records``), the root of the
-exception tree (``errors``) and lazy package surfaces (``lazy``).
+(``library``), what candidate discovery must leave out (``discovery``), the typed
+records that cross this surface (``records``), the root of the exception tree
+(``errors``) and lazy package surfaces (``lazy``).
 """
 
 from __future__ import annotations

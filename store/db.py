@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from store.connection import BUSY_TIMEOUT_MS, backup_path, connect, corruption_fix, store_error
+from store.discovery import DiscoveryStore
 from store.embeddings import EmbeddingStore
 from store.errors import StoreError
 from store.library import LibraryStore
@@ -67,6 +68,7 @@ class Store(
     ReasonStore,
     RunStore,
     LibraryStore,
+    DiscoveryStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 

@@ -23,11 +23,14 @@ from urllib.parse import parse_qs, urlsplit
 from tests.audio_helpers import MIME
 
 SERVERS = Path(__file__).resolve().parent / "fixtures" / "servers"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 
 
 def sample(name: str) -> Any:
-    """A file of ``tests/fixtures/servers`` as JSON."""
-    return json.loads((SERVERS / name).read_text(encoding="utf-8"))
+    """A file of ``tests/fixtures/servers`` (or, as ``samples/...``, of the real samples)
+    as JSON."""
+    folder = SAMPLES.parent if name.startswith("samples/") else SERVERS
+    return json.loads((folder / name).read_text(encoding="utf-8"))
 
 
 class _Server:
@@ -239,6 +242,77 @@ class FakeSubsonic(_Server):
                 return _json(200, self._envelope("failed", error=error))
             return 200, MIME[file.suffix.lstrip(".")], file.read_bytes()
         return 404, "text/plain", b""
+
+
+class FakeDiscovery(_Server):
+    """ListenBrainz (user listens, artist statistics, top recordings, fresh releases), its
+    labs API (similar artists) and Last.fm's ``user.getTopArtists``, ``artist.getSimilar``
+    and ``artist.getTopTracks`` on one loopback server. Each similar artist's top
+    recordings are the real sample's, credited to that artist (Last.fm's top tracks too).
+    ``failing`` names the APIs that answer 500 (``listenbrainz``, ``lastfm``)."""
+
+    def __init__(self, listens: list[dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.listens = listens or []
+        self.failing: set[str] = set()
+        self.similar = sample("samples/listenbrainz/lb_labs_similar_artists_response.json")
+        self.names = {a["artist_mbid"]: a["name"] for a in self.similar}
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, str, bytes]:
+        def one(name: str, default: str = "") -> str:
+            return query.get(name, [default])[0]
+
+        api = "lastfm" if path == "/2.0/" else "listenbrainz"
+        if api in self.failing:
+            return 500, "text/plain", b"Internal Server Error"
+        if path == "/2.0/":
+            return self._lastfm(one("method"), one("artist"), int(one("limit", "50")))
+        if path == "/1/user/ana/listens":
+            return _json(200, {"payload": {"count": 0, "listens": self._listens(query)}})
+        if path == "/1/feedback/user/ana/get-feedback":
+            return _json(200, {"count": 0, "feedback": [], "offset": 0, "total_count": 0})
+        if path == "/1/stats/user/ana/artists":
+            return _json(200, sample("lb_stats_user_artists.json"))
+        if path == "/similar-artists/json":
+            return _json(200, self.similar)
+        if m := re.fullmatch(r"/1/popularity/top-recordings-for-artist/([0-9a-f-]+)", path):
+            return _json(200, self._top_recordings(m.group(1)))
+        if path == "/1/explore/fresh-releases/":
+            return _json(200, sample("lb_fresh_releases.json"))
+        return 404, "application/json", b'{"code": 404, "error": "Not found"}'
+
+    def _listens(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        floor = int(query.get("min_ts", ["0"])[0])
+        return [x for x in self.listens if x["listened_at"] > floor] if "min_ts" in query else []
+
+    def _top_recordings(self, mbid: str) -> list[dict[str, Any]]:
+        rows = sample("samples/listenbrainz/lb_popularity_top_recordings_response.json")
+        name = self.names.get(mbid, "Mili")
+        for i, row in enumerate(rows):
+            row.update(artist_name=name, artist_mbids=[mbid])
+            row["recording_mbid"] = f"{mbid[:8]}-0000-4000-8000-{i:012d}"
+        return rows
+
+    def _lastfm(self, method: str, artist: str, limit: int) -> tuple[int, str, bytes]:
+        if method == "user.gettopartists":
+            return _json(200, sample("lastfm_user_gettopartists.json"))
+        if method == "artist.getsimilar":
+            return _json(200, sample("samples/lastfm/lastfm_artist_getsimilar.json"))
+        if method == "artist.gettoptracks":
+            top = sample("samples/lastfm/lastfm_artist_gettoptracks.json")
+            for track in top["toptracks"]["track"]:
+                track["artist"]["name"] = artist
+                track["mbid"] = ""
+            top["toptracks"]["track"] = top["toptracks"]["track"][:limit]
+            return _json(200, top)
+        return _json(200, {"error": 3, "message": "Invalid Method - No method with that name"})
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Config, HistoryConfig
-from daemon.sources import LastfmConfig
+from daemon.sources import JellyfinConfig, LastfmConfig, describe_discovery, discovery_feed
 from store import Store, TastebudError, corruption_fix
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -120,8 +120,8 @@ def check_disk(config: Config) -> Check:
 
 
 def check_sources(config: Config) -> Check:
-    """At least one history source and one feed are configured."""
-    if not config.history or not config.feeds:
+    """At least one history source and one feed (or discovery) are configured."""
+    if not config.history or not (config.feeds or discovery_feed(config)):
         missing = "[[history]]" if not config.history else "[[feeds]]"
         return Check(
             "sources",
@@ -133,6 +133,22 @@ def check_sources(config: Config) -> Check:
     return Check(
         "sources", True, f"{len(config.history)} history source(s), {len(config.feeds)} feed(s)"
     )
+
+
+def check_discover(config: Config) -> Check:
+    """Where candidates without a feed come from (``[discover]``)."""
+    store = None
+    if config.db_path.exists():
+        try:
+            store = Store.open(config.db_path, readonly=True)
+        except TastebudError:
+            store = None  # check_database reports it
+    try:
+        _, line = describe_discovery(config, store)
+    finally:
+        if store is not None:
+            store.close()
+    return Check("discover", True, line)
 
 
 def check_mpd(config: Config) -> Check:
@@ -168,6 +184,14 @@ def check_subsonic(config: Config) -> Check:
 def _history_setup(history: HistoryConfig) -> Check | None:
     """A problem a ``[[history]]`` source will hit on its first poll, found now."""
     name = f"history {history.key}"
+    if isinstance(history, JellyfinConfig) and not history.token:
+        return Check(
+            name,
+            False,
+            "Jellyfin needs token, an API key",
+            "create one in Jellyfin's Dashboard > API Keys and set token "
+            "(or TASTEBUD_JELLYFIN_TOKEN)",
+        )
     if isinstance(history, LastfmConfig) and not history.api_key:
         return Check(
             name,
@@ -205,6 +229,8 @@ def _last_failure(store: Store, job: str) -> str | None:
 def check_source_runs(config: Config) -> list[Check]:
     """Sources whose last poll failed, from the runs table (read-only; none before a first run)."""
     jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
+    if (discovery := discovery_feed(config)) is not None:
+        jobs.append(f"feed:{discovery.key}")
     if not jobs or not config.db_path.exists():
         return []
     try:
@@ -230,6 +256,7 @@ def run_checks(config: Config) -> list[Check]:
     checks: list[Callable[[], Check]] = [
         lambda: Check("config", True, f"{config.path} is valid"),
         lambda: check_sources(config),
+        lambda: check_discover(config),
         lambda: check_database(config),
         lambda: check_weights(config),
         check_ytdlp,

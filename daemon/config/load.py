@@ -32,6 +32,7 @@ from daemon.config.errors import ConfigError
 from daemon.config.schema import (
     Config,
     DaemonConfig,
+    DiscoverConfig,
     FeedConfig,
     FetchConfig,
     HistoryConfig,
@@ -64,6 +65,7 @@ TABLES: dict[str, Any] = {
     "library": LibraryConfig,
     "mpd": MpdConfig,
     "subsonic": SubsonicConfig,
+    "discover": DiscoverConfig,
 }
 ARRAYS: dict[str, Any] = {
     "history": HistoryConfig,

@@ -3,13 +3,14 @@
 History: ``listenbrainz``, ``lastfm``, ``ytmusic``, the media servers ``jellyfin`` and
 ``subsonic``, and the export files ``takeout`` and ``lb_export`` (read in chunks by
 ``_files``; ``importing`` is ``tastebud import``). Candidates: ``url_feed`` (anything
-yt-dlp lists), ``lb_recommendations`` and ``directory``. Each source module defines its
-config class, with exactly the keys its type takes, and registers its ``type``
-(``registry``; :func:`config_schemas` is what the config loader is given). What they
-share: the poll context and the protocol (``base``), tolerant parsing (``_parse``), the
-media servers' dates and play counts (``_media``), and polling every configured one
-(``poll``: :func:`poll_history`, :func:`poll_feeds`). Importing this package imports
-every source module, in the order the config's error messages list the types.
+yt-dlp lists), ``lb_recommendations`` and ``directory``; ``discover`` offers candidates
+without a feed (``[discover]``). Each source module defines its config class, with
+exactly the keys its type takes, and registers its ``type`` (``registry``;
+:func:`config_schemas` is what the config loader is given). What they share: the poll
+context and the protocol (``base``), tolerant parsing (``_parse``), the media servers'
+dates and play counts (``_media``), and polling every configured one (``poll``:
+:func:`poll_history`, :func:`poll_feeds`). Importing this package imports every source
+module, in the order the config's error messages list the types.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from daemon.sources import (  # noqa: F401  (each registers its type on import)
 from daemon.sources._files import FileHistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
 from daemon.sources.directory import DirectoryConfig
+from daemon.sources.discover import describe_discovery, discovery_feed, discovery_sources
 from daemon.sources.importing import format_summary, import_file, located
 from daemon.sources.jellyfin import JellyfinConfig
 from daemon.sources.lastfm import LastfmConfig
@@ -70,6 +72,9 @@ __all__ = [
     "backoff_until",
     "build_source",
     "config_schemas",
+    "describe_discovery",
+    "discovery_feed",
+    "discovery_sources",
     "format_summary",
     "import_file",
     "located",

@@ -12,6 +12,7 @@ from functools import partial
 from daemon import net
 from daemon.config import Config, FeedConfig, HistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
+from daemon.sources.discover import Discovery, DiscoveryFeed, discovery_feed
 from daemon.sources.registry import source_type
 from store import RunRecord, Store, TastebudError
 
@@ -31,7 +32,9 @@ BACKOFF_MAX_S = 6 * 3600.0
 
 
 def build_source(config: HistoryConfig | FeedConfig) -> Source:
-    """The source object for one config table."""
+    """The source object for one config table (or the discovery job's)."""
+    if isinstance(config, DiscoveryFeed):
+        return Discovery(config)
     source: Source = source_type(config).source(config)
     return source
 
@@ -66,8 +69,13 @@ def poll_feeds(
     pacer: net.Pacer | None = None,
     backoff_base_s: float = BACKOFF_BASE_S,
 ) -> dict[str, dict[str, int]]:
-    """Poll every ``[[feeds]]`` feed; per-feed counts; never raises for one bad feed."""
-    jobs = [(f"feed:{f.key}", f) for f in config.feeds]
+    """Poll every ``[[feeds]]`` feed, then discovery (``[discover]``); per-feed counts;
+    never raises for one bad feed."""
+    jobs: list[tuple[str, HistoryConfig | FeedConfig]] = [
+        (f"feed:{f.key}", f) for f in config.feeds
+    ]
+    if (discovery := discovery_feed(config)) is not None:
+        jobs.append((f"feed:{discovery.key}", discovery))
     return _poll_all(
         store,
         config,
