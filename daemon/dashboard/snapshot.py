@@ -280,10 +280,17 @@ def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]
             else "no listens yet: the daemon polls [[history]] every "
             f"{config.schedule.history_minutes:g} min; or `tastebud import FILE`"
         )
-    if not config.feeds and not snap.queue:
+    discovers = config.discover.enabled and config.discover.per_day > 0
+    discovers = discovers and any(h.type in ("listenbrainz", "lastfm") for h in config.history)
+    if not config.feeds and not snap.queue and not discovers:
         hints.append("no candidates: add a [[feeds]] source to config.toml")
+    if discovers and not config.feeds:
+        hints.append(
+            "candidates come from [discover]: your top artists' similar artists "
+            "(feed discover:<history source>; `tastebud doctor` says which)"
+        )
     if not snap.queue and snap.backlog:
         hints.append(f"queue empty: {snap.backlog} tracks wait to be fetched")
-    elif not snap.queue and config.feeds:
+    elif not snap.queue and (config.feeds or discovers):
         hints.append("queue empty: waiting for the feeds to be polled and their tracks fetched")
     return tuple(hints)
