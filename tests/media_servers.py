@@ -121,6 +121,9 @@ class FakeJellyfin(_Server):
         self.items: list[dict[str, Any]] = items if items is not None else self.sample_items()
         self.audio: dict[str, Path] = {}  # item id -> file served by /Audio/{id}/stream
         self.activity: list[list[str]] | None = None  # the plugin's rows; None: not installed
+        self.unscanned: list[dict[str, Any]] = []  # items a library scan will find
+        self.scan_polls = 0  # how many more times the scan task says it runs
+        self.playlists: dict[str, dict[str, Any]] = {}  # id -> {"Name", "entries": [(entry, item)]}
 
     @staticmethod
     def sample_items() -> list[dict[str, Any]]:
@@ -155,13 +158,64 @@ class FakeJellyfin(_Server):
             return 200, MIME[file.suffix.lstrip(".")], file.read_bytes()
         if path == "/user_usage_stats/submit_custom_query" and method == "POST":
             return self._custom_query(json.loads(body))
+        if path == "/Library/Refresh" and method == "POST":
+            self.items += self.unscanned
+            self.unscanned, self.scan_polls = [], 2
+            return 204, "text/plain", b""
+        if path == "/ScheduledTasks":
+            state = "Running" if self.scan_polls > 0 else "Idle"
+            self.scan_polls -= 1
+            task = {"Name": "Scan Media Library", "Key": "RefreshLibrary", "State": state}
+            return _json(
+                200, [{"Name": "Clean Cache", "Key": "DeleteCacheFiles", "State": "Idle"}, task]
+            )
+        if path.startswith("/Playlists"):
+            return self._playlists(method, path, query, body)
         return 404, "text/plain", b""
+
+    def _playlists(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes
+    ) -> tuple[int, str, bytes]:
+        if path == "/Playlists" and method == "POST":
+            data = json.loads(body)
+            new_id = f"{len(self.playlists) + 1:032x}"
+            self.playlists[new_id] = {"Name": data["Name"], "entries": []}
+            self._add_entries(new_id, data.get("Ids") or [])
+            return _json(200, {"Id": new_id})
+        m = re.fullmatch(r"/Playlists/([0-9a-f]+)/Items", path)
+        if m is None or m.group(1) not in self.playlists:
+            return 404, "text/plain", b""
+        playlist = self.playlists[m.group(1)]
+        if method == "GET":
+            items = [{**item, "PlaylistItemId": entry} for entry, item in playlist["entries"]]
+            return _json(200, {"Items": items, "TotalRecordCount": len(items), "StartIndex": 0})
+        if method == "DELETE":
+            gone = set(query.get("entryIds", [""])[0].split(","))
+            playlist["entries"] = [(e, i) for e, i in playlist["entries"] if e not in gone]
+            return 204, "text/plain", b""
+        self._add_entries(m.group(1), query.get("ids", [""])[0].split(","))
+        return 204, "text/plain", b""
+
+    def _add_entries(self, playlist_id: str, ids: list[str]) -> None:
+        entries = self.playlists[playlist_id]["entries"]
+        for item_id in ids:
+            item = next(i for i in self.items if i["Id"] == item_id)
+            entries.append((f"e{len(entries) + 1:031x}", item))
 
     def _items(self, query: dict[str, list[str]]) -> dict[str, Any]:
         def one(name: str, default: str = "") -> str:
             return query.get(name, [default])[0]
 
-        items = [i for i in self.items if i.get("Type") == "Audio"]
+        kind = one("IncludeItemTypes", "Audio")
+        if kind == "Playlist":
+            items = [
+                {"Id": pid, "Name": p["Name"], "Type": "Playlist"}
+                for pid, p in self.playlists.items()
+            ]
+        else:
+            items = [i for i in self.items if i.get("Type") == "Audio"]
+        if term := one("searchTerm").casefold():
+            items = [i for i in items if term in i["Name"].casefold()]
         filters = one("Filters").split(",")
         if "IsPlayed" in filters:
             items = [i for i in items if i["UserData"].get("Played")]

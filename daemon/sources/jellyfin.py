@@ -78,6 +78,7 @@ class JellyfinConfig(HistoryConfig):
     token: Secret = secret()  # an API key (Dashboard > API Keys)
     feedback: bool = True  # favourites as likes
     playback_reporting: bool = True  # per-play history from the plugin when it answers
+    playlist: str = "tastebud"  # the library folder's playlist in Jellyfin; empty: none
     page_size: int = bounded(200, above=0)
 
     @property
