@@ -1,7 +1,10 @@
 """What discovery must not offer again: tracks already heard, judged, owned or offered,
-blocked artists, and how many discoveries a feed made lately."""
+blocked artists, and how many discoveries a feed made lately. A media-server source
+keeps the match keys of its whole library in the cursor ``owned:<source>``."""
 
 from __future__ import annotations
+
+import json
 
 from store.connection import StoreConnection
 from store.identity import normalize_text
@@ -30,6 +33,28 @@ class DiscoveryStore(StoreConnection):
         """Match keys of the tracks heard, judged, offered or owned."""
         with self.read() as conn:
             return {str(key) for (key,) in conn.execute(_KNOWN_KEYS)}
+
+    def owned_match_keys(self) -> set[str]:
+        """Match keys of the media servers' libraries (the ``owned:...`` cursors)."""
+        keys: set[str] = set()
+        with self.read() as conn:
+            rows = conn.execute("SELECT value FROM cursors WHERE source LIKE 'owned:%'")
+            for (value,) in rows:
+                try:
+                    loaded = json.loads(value)
+                except ValueError:
+                    continue
+                if isinstance(loaded, list):
+                    keys.update(k for k in loaded if isinstance(k, str))
+        return keys
+
+    def cursor_updated_at(self, source: str) -> float | None:
+        """When a cursor was last set, or None."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT updated_at FROM cursors WHERE source = ?", (source,)
+            ).fetchone()
+        return float(row[0]) if row else None
 
     def blocked_artists(self) -> set[str]:
         """The blocked artists' names, normalized."""

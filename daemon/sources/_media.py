@@ -9,11 +9,20 @@ from typing import Any, TypeVar
 
 from daemon.net import MalformedPayloadError
 from daemon.sources._parse import as_str
-from store import FeedbackKind, TrackRef
+from store import FeedbackKind, Store, TrackRef, match_key
 
-__all__ = ["MAX_BACKFILL", "FeedbackIn", "new_plays", "parse_date", "read_cursor"]
+__all__ = [
+    "MAX_BACKFILL",
+    "OWNED_EVERY_S",
+    "FeedbackIn",
+    "new_plays",
+    "parse_date",
+    "read_cursor",
+    "store_owned",
+]
 
 MAX_BACKFILL = 50  # plays between two reads stored for one item, at most
+OWNED_EVERY_S = 86_400.0  # how often a whole library is read for what the listener owns
 FeedbackIn = tuple[FeedbackKind, str, TrackRef | int | None, str | None, float]
 T = TypeVar("T", dict, list)  # type: ignore[type-arg]
 
@@ -48,3 +57,11 @@ def read_cursor(value: str | None, kind: type[T]) -> T:
     except ValueError:
         loaded = kind()
     return loaded if isinstance(loaded, kind) else kind()
+
+
+def store_owned(store: Store, source: str, refs: list[TrackRef]) -> int:
+    """Keep the match keys of a media server's whole library (``owned:<source>``), so
+    discovery never offers what the listener owns; how many."""
+    keys = sorted({k for r in refs if (k := match_key(r.artist, r.title))})
+    store.set_cursor(f"owned:{source}", json.dumps(keys))
+    return len(keys)

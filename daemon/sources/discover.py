@@ -122,7 +122,8 @@ class Discovery:
         budget = settings.per_day - store.offered_since(FEED_PREFIX, ctx.now() - DAY_S)
         if budget <= 0:
             return {"offered": 0, "budget_left": 0}
-        known, blocked = store.known_match_keys(), store.blocked_artists()
+        known = store.known_match_keys() | store.owned_match_keys()
+        blocked = store.blocked_artists()
         counts: dict[str, int] = {"offered": 0, "failed_sources": 0}
         errors: list[SourceError] = []
         sources = discovery_sources(ctx.config)

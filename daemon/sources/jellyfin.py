@@ -9,7 +9,8 @@ stored a second apart before it (their times are not known). The play counts see
 kept, so a re-read never counts a play twice. Favourites (``Filters=IsFavorite``)
 are likes; a favourite removed takes its like back. Each track carries its stream
 URL (``/Audio/{id}/stream?static=true``, the file as it is) without the token: the
-fetcher adds the ``Authorization`` header at download time (``daemon.acquire``).
+fetcher adds the ``Authorization`` header at download time (``daemon.acquire``). Once a
+day the whole audio library is read, so discovery never offers what the listener owns.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from urllib.parse import quote
 from daemon.acquire import ServerAudio
 from daemon.config import Config, HistoryConfig, Secret, bounded, secret
 from daemon.net import MalformedPayloadError, SourceAuthError, SourceError, check_status
-from daemon.sources._media import FeedbackIn, new_plays, parse_date, read_cursor
+from daemon.sources._media import (
+    OWNED_EVERY_S,
+    FeedbackIn,
+    new_plays,
+    parse_date,
+    read_cursor,
+    store_owned,
+)
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
@@ -117,6 +125,7 @@ class JellyfinHistory:
                 counts = self._poll_plays(store, ctx, user_id)
             if self.config.feedback:
                 counts.update(self._poll_favourites(store, ctx, user_id))
+            counts.update(self._poll_owned(store, ctx, user_id))
         except SourceAuthError:
             raise SourceAuthError(
                 f"{self.what}: the server refused the token: set token to an API key from "
@@ -270,6 +279,19 @@ class JellyfinHistory:
 
     def _ref(self, item: Any) -> TrackRef:
         return item_ref(item, self.key, self.base)
+
+    # -- what the listener owns, for discovery --------------------------------------------
+
+    def _poll_owned(self, store: Store, ctx: PollContext, user_id: str) -> dict[str, int]:
+        """Once a day, the whole audio library's match keys (``owned:<source>``)."""
+        read_at = store.cursor_updated_at(f"owned:{self.key}")
+        if read_at is not None and ctx.now() - read_at < OWNED_EVERY_S:
+            return {}
+        refs: list[TrackRef] = []
+        for items in self._items(ctx, user_id):
+            skips: Skips = Skips()
+            refs += parse_items(items, self._ref, self.what, skips)
+        return {"owned": store_owned(store, self.key, refs)}
 
     # -- favourites ------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ song keeps its like). Stars are likes. Plays count as listens as for Jellyfin (t
 scrobbles there, and its plays would be counted twice. Each song carries its stream
 URL (``/rest/stream?id=...&format=raw``: the file untranscoded) without credentials;
 the fetcher adds a fresh salted token at download time. ``url``, ``user`` and
-``password`` default to ``[subsonic]``'s.
+``password`` default to ``[subsonic]``'s. Every song's match key is kept, so discovery
+never offers a song the listener owns.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from urllib.parse import quote, urlsplit
 from daemon.acquire import ServerAudio
 from daemon.config import Config, ConfigError, HistoryConfig, Secret, bounded, choice, secret
 from daemon.net import MalformedPayloadError, SourceAuthError, SourceError
-from daemon.sources._media import FeedbackIn, new_plays, parse_date, read_cursor
+from daemon.sources._media import FeedbackIn, new_plays, parse_date, read_cursor, store_owned
 from daemon.sources._parse import Skips, as_dict, as_int, as_list, as_str, parse_items, usable
 from daemon.sources.base import PollContext
 from daemon.sources.registry import register
@@ -136,6 +137,7 @@ class SubsonicHistory:
         skips: Skips = Skips()
         parsed = parse_items(songs, self._parse, self.what, skips)
         counts = {"skipped": sum(skips.values())}
+        counts["owned"] = store_owned(store, self.key, [ref for ref, _ in parsed])
         if self._counts_plays(ctx.config):
             counts.update(self._store_plays(store, parsed))
         if own.feedback:

@@ -4,6 +4,7 @@ heard, owned or blocked left out; at most per_day a day; one failing API not the
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from daemon.sources import (
     poll_feeds,
 )
 from daemon.sources.discover import Discovery, DiscoveryFeed
-from store import ListenIn, Store, TrackRef
+from store import ListenIn, Store, TrackRef, match_key
 from tests.media_servers import FakeDiscovery, running
 
 POLICY = RetryPolicy(attempts=1, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
@@ -94,6 +95,13 @@ def test_heard_owned_and_blocked_are_left_out(store: Store, apis: FakeDiscovery)
     store.give_feedback("block", "cli", artist="MICHAEL JACKSON")
     _poll(store, _config(apis))
     assert _offered(store) == {LB_FEED: ["a-ha - Summer Moved On (Live at the Harbour)"]}
+
+
+def test_a_media_servers_whole_library_counts_as_owned(store: Store, apis: FakeDiscovery) -> None:
+    store.set_cursor("owned:jellyfin:ana", json.dumps([match_key("a-ha", "String Theocracy")]))
+    _poll(store, _config(apis))
+    assert "a-ha - String Theocracy" not in _offered(store)[LB_FEED]
+    assert "a-ha - world.execute(me);" in _offered(store)[LB_FEED]
 
 
 def test_at_most_per_day_and_no_requests_once_the_day_is_spent(

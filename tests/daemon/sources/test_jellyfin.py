@@ -65,9 +65,10 @@ def test_plays_become_listens_once_and_new_plays_count(
 ) -> None:
     config = _config(jellyfin, feedback=False)
     counts = _poll(store, config)
-    assert counts == {"listens": 2, "duplicates": 0, "skipped": 0}
+    assert counts == {"listens": 2, "duplicates": 0, "skipped": 0, "owned": 2}
     again = _poll(store, config)
     assert again["listens"] == 0
+    assert "owned" not in again  # the whole library is read once a day
     # two more plays of Roygbiv since the last read
     data = jellyfin.items[0]["UserData"]
     data["PlayCount"], data["LastPlayedDate"] = 5, "2026-12-04T10:00:00.0000000Z"
@@ -93,7 +94,7 @@ def test_playback_reporting_gives_one_listen_per_play(store: Store, jellyfin: Fa
 
     jellyfin.activity = sample("jellyfin_playback_reporting.json")["results"]
     config = _config(jellyfin, feedback=False)
-    assert _poll(store, config) == {"listens": 3, "duplicates": 0, "skipped": 0}
+    assert _poll(store, config) == {"listens": 3, "duplicates": 0, "skipped": 0, "owned": 2}
     assert _poll(store, config)["listens"] == 0
     listens = store.listens()
     assert [at for _, at, _ in listens] == [

@@ -67,9 +67,11 @@ def test_plays_and_ratings_from_the_server_taking_subsonic_settings(
     config = SubsonicHistoryConfig()  # url, user and password from [subsonic]
     root = _root(navidrome, config)
     counts = _poll(store, root, config)
-    assert counts == {"skipped": 0, "listens": 2, "duplicates": 0, "feedback": 3, "withdrawn": 0}
+    assert counts == {
+        "skipped": 0, "owned": 3, "listens": 2, "duplicates": 0, "feedback": 3, "withdrawn": 0
+    }  # fmt: skip
     assert _poll(store, root, config) == {
-        "skipped": 0, "listens": 0, "duplicates": 0, "feedback": 0, "withdrawn": 0
+        "skipped": 0, "owned": 3, "listens": 0, "duplicates": 0, "feedback": 0, "withdrawn": 0
     }  # fmt: skip
     stamps = sorted(at for _, at, _ in store.listens())
     assert stamps == [
