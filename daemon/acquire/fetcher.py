@@ -181,7 +181,8 @@ class Fetcher:
         partial = self.audio_dir / PARTIAL
         partial.mkdir(parents=True, exist_ok=True)
         reasons: list[str] = []
-        url, headers = complete_url(url, self.servers)
+        full_url, headers = complete_url(url, self.servers)
+        from_server = full_url != url or bool(headers)  # a media server's own stream
         params = self._params(
             http_headers=headers,
             format=self.config.format,
@@ -191,7 +192,7 @@ class Fetcher:
             overwrites=True,
             continuedl=False,
         )
-        info = self._extract(url, track.label, params, download=True)
+        info = self._extract(full_url, track.label, params, download=True)
         if reasons:
             raise RejectedError(f"{REJECTED}{track.label}: {reasons[0]}")
         file = self._downloaded_file(track, info, partial)
@@ -199,7 +200,7 @@ class Fetcher:
             self._check_file(track, file)
         except AudioError as exc:
             file.unlink(missing_ok=True)
-            if headers or url != track.url:  # a media server's own stream
+            if from_server:
                 server = urlsplit(url).netloc
                 raise AudioError(
                     f"{track.label}: the media server {server} sent no audio for it ({exc}): "
