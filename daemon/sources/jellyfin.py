@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -250,21 +251,22 @@ class JellyfinHistory:
             raise MalformedPayloadError(f"{self.what}: the plugin's answer is not JSON") from None
         plays = [r for r in rows if isinstance(r, list) and len(r) >= 3]
         refs = self._refs_by_id(ctx, user_id, sorted({str(r[1]) for r in plays}))
-        listens, skipped = [], len(rows) - len(plays)
+        listens, skipped, seen = [], len(rows) - len(plays), []
         for created, item_id, duration in (r[:3] for r in plays):
             ref = refs.get(str(item_id).replace("-", ""))
             try:
                 at = parse_date(created, "DateCreated")
+                seen.append(str(created))
             except MalformedPayloadError:
                 ref = None
             if ref is None:
                 skipped += 1
                 continue
-            seconds = float(duration) if isinstance(duration, int | float | str) else None
+            seconds = _seconds(duration)
             listens.append(ListenIn(track=ref, listened_at=at, duration_played=seconds))
         result = store.add_listens(listens, self.key)
-        if plays:
-            store.set_cursor(cursor_name, str(plays[-1][0]))
+        if seen:  # the plugin's own text, compared as text in the next query
+            store.set_cursor(cursor_name, max(seen))
         return {"listens": result.inserted, "duplicates": result.duplicates, "skipped": skipped}
 
     def _refs_by_id(self, ctx: PollContext, user_id: str, ids: list[str]) -> dict[str, TrackRef]:
@@ -313,6 +315,15 @@ class JellyfinHistory:
         )
         store.set_cursor(cursor_name, json.dumps(sorted(now)))
         return {"feedback": added, "withdrawn": withdrawn}
+
+
+def _seconds(value: Any) -> float | None:
+    """The plugin's ``PlayDuration`` (seconds, as a number or a string), else None."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 register(JellyfinHistory, JellyfinConfig)
