@@ -147,6 +147,8 @@ class FakeJellyfin(_Server):
             return _GARBAGE
         if path == "/Users":
             return _json(200, self.users)
+        if path == "/System/Info":
+            return _json(200, {"ServerName": "jf", "Version": "10.9.11", "Id": "0f1e" * 8})
         if m := re.fullmatch(r"/Users/([0-9a-f]+)/Items", path):
             if m.group(1) != self.users[0]["Id"]:
                 return 404, "text/plain", b""

@@ -181,6 +181,27 @@ def check_subsonic(config: Config) -> Check:
     )
 
 
+def check_jellyfin(source: JellyfinConfig) -> Check:
+    """The Jellyfin server answers ``/System/Info`` and accepts the API key."""
+    from daemon.net import RetryPolicy, get_json, make_client
+
+    name, base = f"history {source.key}", source.url.rstrip("/")
+    try:
+        with make_client(timeout=10.0) as client:
+            info = get_json(
+                client,
+                f"{base}/System/Info",
+                what=f"Jellyfin server {base}",
+                policy=RetryPolicy(attempts=1),
+                headers=source.auth_headers(),
+            )
+    except TastebudError as exc:
+        fix = "start Jellyfin or fix url; set token to an API key (Dashboard > API Keys)"
+        return Check(name, False, str(exc), fix)
+    version = info.get("Version", "?") if isinstance(info, dict) else "?"
+    return Check(name, True, f"Jellyfin {version} at {base} accepts the API key")
+
+
 def _history_setup(history: HistoryConfig) -> Check | None:
     """A problem a ``[[history]]`` source will hit on its first poll, found now."""
     name = f"history {history.key}"
@@ -215,7 +236,10 @@ def _history_setup(history: HistoryConfig) -> Check | None:
 
 def check_source_setup(config: Config) -> list[Check]:
     """Each ``[[history]]`` source has what it needs (a Last.fm api_key, ytmusicapi)."""
-    return [c for h in config.history if (c := _history_setup(h)) is not None]
+    checks = [c for h in config.history if (c := _history_setup(h)) is not None]
+    failed = {c.name for c in checks}
+    servers = [h for h in config.history if isinstance(h, JellyfinConfig) and h.token]
+    return checks + [check_jellyfin(h) for h in servers if f"history {h.key}" not in failed]
 
 
 def _last_failure(store: Store, job: str) -> str | None:
