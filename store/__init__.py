@@ -3,12 +3,12 @@
 :class:`Store` (``db``) is the facade over one connection (``connection``); the schema
 (``schema``) and its numbered migrations (``migrations``); tracks and their identity
 (``tracks``, ``identity``), listens and feedback (``listens``), per-track features
-(``embeddings``), model versions and their scores (``model_versions``), the candidates and
-the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs and
-cursors (``runs``, who runs them in ``processes``), the library folder's manifest
-(``library``), recording MBIDs looked up by name (``lookups``), the typed records that cross
-this surface (``records``), the root of the exception tree (``errors``) and lazy package
-surfaces (``lazy``).
+(``embeddings``), model versions and their scores (``model_versions``), the candidates
+and the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs
+and cursors (``runs``, who runs them in ``processes``), the library folder's manifest
+(``library``), recording MBIDs looked up by name (``lookups``), what candidate discovery
+must leave out (``discovery``), the typed records that cross this surface (``records``),
+the root of the exception tree (``errors``) and lazy package surfaces (``lazy``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from store.connection import BUSY_TIMEOUT_MS, backup_path, connect, corruption_fix, store_error
+from store.discovery import DiscoveryStore
 from store.embeddings import EmbeddingStore
 from store.errors import StoreError
 from store.library import LibraryStore
@@ -70,6 +71,7 @@ class Store(
     RunStore,
     LibraryStore,
     LookupStore,
+    DiscoveryStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 

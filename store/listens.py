@@ -166,6 +166,17 @@ class ListenStore(StoreConnection):
                 conn.execute("DELETE FROM feedback WHERE id = ?", (row[5],))
         return FeedbackEvent(*row) if row is not None else None
 
+    def withdraw_feedback(self, kind: FeedbackKind, origin: str, track: TrackRef) -> int:
+        """Delete the ``kind`` events ``origin`` stored on ``track`` (a like taken back where
+        it was given, such as a favourite removed on a media server); how many went."""
+        with self.write() as conn:
+            track_id = resolve_track(conn, track, time.time())
+            cur = conn.execute(
+                "DELETE FROM feedback WHERE track_id = ? AND kind = ? AND origin = ?",
+                (track_id, kind, origin),
+            )
+        return int(cur.rowcount)
+
     def unblock_artist(self, artist: str) -> list[str]:
         """Lift every block of ``artist`` (names compare normalized); the names unblocked."""
         wanted = normalize_text(artist)

@@ -1,8 +1,9 @@
 """Getting a track's audio and its features: matching search results to a track
 (``matching``), downloading with yt-dlp (``fetcher``), what yt-dlp's errors mean
 (``ytdlp_errors``), the fetch errors themselves (``errors``), the audio cache (``cache``),
-the analysis worker processes (``workers``, ``analysis``) and the fetch-and-analyse
-pipeline over the backlog (``pipeline``).
+audio from the listener's own media servers (``servers``), the analysis worker
+processes (``workers``, ``analysis``) and the fetch-and-analyse pipeline over the
+backlog (``pipeline``).
 
 Other packages import only the names below; each module loads on first use.
 """
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     )
     from daemon.acquire.fetcher import Fetcher, fetcher_for
     from daemon.acquire.pipeline import process_backlog
+    from daemon.acquire.servers import ServerAudio
 
 _WHERE = {
     "Analyser": "analysis",
@@ -41,6 +43,7 @@ _WHERE = {
     "Fetcher": "fetcher",
     "fetcher_for": "fetcher",
     "process_backlog": "pipeline",
+    "ServerAudio": "servers",
 }
 __getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
@@ -52,6 +55,7 @@ __all__ = [
     "NetworkDownError",
     "PermanentFetchError",
     "RejectedError",
+    "ServerAudio",
     "StorageFullError",
     "TransientFetchError",
     "fetcher_for",

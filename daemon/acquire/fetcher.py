@@ -34,6 +34,7 @@ from classifier import AudioError, probe
 from daemon.acquire.cache import PARTIAL, audio_dir, local_path, local_roots
 from daemon.acquire.errors import PermanentFetchError, RejectedError, TransientFetchError
 from daemon.acquire.matching import best_match
+from daemon.acquire.servers import ServerAudio, complete_url, server_audio
 from daemon.acquire.ytdlp_errors import REJECTED, disk_full, fetch_error_for
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
@@ -70,13 +71,16 @@ class Fetcher:
         *,
         throttle: HostThrottle | None = None,
         local_roots: Sequence[Path] = (),
+        servers: Sequence[ServerAudio] = (),
     ) -> None:
         """``local_roots``: the folders whose files ``file://`` tracks may name (the
-        directory feeds' paths); any other local file is refused."""
+        directory feeds' paths); any other local file is refused. ``servers``: the media
+        servers whose audio URLs are fetched with their credentials."""
         self.config = config
         self.audio_dir = audio_dir(cache_dir)
         self.throttle = throttle or HostThrottle(config.host_delay_s)
         self.local_roots = tuple(Path(r).expanduser().resolve() for r in local_roots)
+        self.servers = tuple(servers)
 
     # -- limits ----------------------------------------------------------------------------
 
@@ -216,7 +220,10 @@ class Fetcher:
         partial.mkdir(parents=True, exist_ok=True)
         reasons: list[str] = []
         deadline = time.monotonic() + self.config.download_deadline_s
+        full_url, headers = complete_url(url, self.servers)
+        from_server = full_url != url or bool(headers)  # a media server's own stream
         params = self._params(
+            http_headers=headers,
             format=self.config.format,
             outtmpl={"default": str(partial / f"{track.id}.%(ext)s")},
             match_filter=self._match_filter(reasons),
@@ -227,7 +234,7 @@ class Fetcher:
         )
         try:
             info = self._within(
-                deadline, track, lambda: self._extract(url, track.label, params, True)
+                deadline, track, lambda: self._extract(full_url, track.label, params, True)
             )
         except BaseException:
             for leftover in partial.glob(f"{track.id}.*"):
@@ -240,6 +247,12 @@ class Fetcher:
             self._check_file(track, file)
         except AudioError as exc:
             file.unlink(missing_ok=True)
+            if from_server:
+                server = urlsplit(url).netloc
+                raise AudioError(
+                    f"{track.label}: the media server {server} sent no audio for it ({exc}): "
+                    "check that the file plays on the server"
+                ) from None
             raise AudioError(f"download of {track.label}: {exc}") from None
         except BaseException:
             file.unlink(missing_ok=True)
@@ -308,7 +321,11 @@ class Fetcher:
 def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher:
     """The fetcher ``config`` asks for: its cache, and local files only from directory feeds."""
     return Fetcher(
-        config.fetch, config.cache_dir, throttle=throttle, local_roots=local_roots(config)
+        config.fetch,
+        config.cache_dir,
+        throttle=throttle,
+        local_roots=local_roots(config),
+        servers=server_audio(config),
     )
 
 

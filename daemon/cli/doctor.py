@@ -22,7 +22,7 @@ from daemon.cli.doctor_setup import (
     source_advice,
 )
 from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
-from daemon.sources import LastfmConfig
+from daemon.sources import JellyfinConfig, LastfmConfig, describe_discovery, discovery_feed
 from daemon.waits import SKIP_HINT, Waits, backoff_until, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
@@ -119,8 +119,8 @@ def check_disk(config: Config) -> Check:
 
 
 def check_sources(config: Config) -> Check:
-    """At least one history source and one feed are configured."""
-    if not config.history or not config.feeds:
+    """At least one history source and one feed (or discovery) are configured."""
+    if not config.history or not (config.feeds or discovery_feed(config)):
         missing = "[[history]]" if not config.history else "[[feeds]]"
         return Check(
             "sources",
@@ -132,6 +132,22 @@ def check_sources(config: Config) -> Check:
     return Check(
         "sources", True, f"{len(config.history)} history source(s), {len(config.feeds)} feed(s)"
     )
+
+
+def check_discover(config: Config) -> Check:
+    """Where candidates without a feed come from (``[discover]``)."""
+    store = None
+    if config.db_path.exists():
+        try:
+            store = Store.open(config.db_path, readonly=True)
+        except TastebudError:
+            store = None  # check_database reports it
+    try:
+        _, line = describe_discovery(config, store)
+    finally:
+        if store is not None:
+            store.close()
+    return Check("discover", True, line)
 
 
 def check_mpd(config: Config) -> Check:
@@ -164,9 +180,38 @@ def check_subsonic(config: Config) -> Check:
     )
 
 
+def check_jellyfin(source: JellyfinConfig) -> Check:
+    """The Jellyfin server answers ``/System/Info`` and accepts the API key."""
+    from daemon.net import RetryPolicy, get_json, make_client
+
+    name, base = f"history {source.key}", source.url.rstrip("/")
+    try:
+        with make_client(timeout=10.0) as client:
+            info = get_json(
+                client,
+                f"{base}/System/Info",
+                what=f"Jellyfin server {base}",
+                policy=RetryPolicy(attempts=1),
+                headers=source.auth_headers(),
+            )
+    except TastebudError as exc:
+        fix = "start Jellyfin or fix url; set token to an API key (Dashboard > API Keys)"
+        return Check(name, False, str(exc), fix)
+    version = info.get("Version", "?") if isinstance(info, dict) else "?"
+    return Check(name, True, f"Jellyfin {version} at {base} accepts the API key")
+
+
 def _history_setup(history: HistoryConfig) -> Check | None:
     """A problem a ``[[history]]`` source will hit on its first poll, found now."""
     name = f"history {history.key}"
+    if isinstance(history, JellyfinConfig) and not history.token:
+        return Check(
+            name,
+            False,
+            "Jellyfin needs token, an API key",
+            "create one in Jellyfin's Dashboard > API Keys and set token "
+            "(or TASTEBUD_JELLYFIN_TOKEN)",
+        )
     if isinstance(history, LastfmConfig) and not history.api_key:
         return Check(
             name,
@@ -190,7 +235,10 @@ def _history_setup(history: HistoryConfig) -> Check | None:
 
 def check_source_setup(config: Config) -> list[Check]:
     """Each ``[[history]]`` source has what it needs (a Last.fm api_key, ytmusicapi)."""
-    return [c for h in config.history if (c := _history_setup(h)) is not None]
+    checks = [c for h in config.history if (c := _history_setup(h)) is not None]
+    failed = {c.name for c in checks}
+    servers = [h for h in config.history if isinstance(h, JellyfinConfig) and h.token]
+    return checks + [check_jellyfin(h) for h in servers if f"history {h.key}" not in failed]
 
 
 def _last_failure(store: Store, job: str) -> str | None:
@@ -208,6 +256,8 @@ def check_source_runs(config: Config) -> list[Check]:
         ("history", f"history:{h.key}", h) for h in config.history
     ]
     sources += [("feeds", f"feed:{f.key}", f) for f in config.feeds]
+    if (discovery := discovery_feed(config)) is not None:
+        sources.append(("feeds", f"feed:{discovery.key}", discovery))
     if not sources or not config.db_path.exists():
         return []
     try:
@@ -275,6 +325,7 @@ def run_checks(config: Config, search: ConfigSearch | None = None) -> list[Check
     search = search or ConfigSearch(Path(config.path), "--config")
     checks: list[Callable[[], Check]] = [
         lambda: check_sources(config),
+        lambda: check_discover(config),
         lambda: check_database(config),
         lambda: check_weights(config),
         check_ytdlp,

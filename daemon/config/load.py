@@ -35,6 +35,7 @@ from daemon.config.errors import ConfigError
 from daemon.config.schema import (
     Config,
     DaemonConfig,
+    DiscoverConfig,
     FeedConfig,
     FetchConfig,
     HistoryConfig,
@@ -70,6 +71,7 @@ TABLES: dict[str, Any] = {
     "mpd": MpdConfig,
     "subsonic": SubsonicConfig,
     "web": WebConfig,
+    "discover": DiscoverConfig,
 }
 ARRAYS: dict[str, Any] = {
     "history": HistoryConfig,

@@ -15,6 +15,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "Config",
     "DaemonConfig",
+    "DiscoverConfig",
     "FeedConfig",
     "FetchConfig",
     "HistoryConfig",
@@ -270,6 +271,21 @@ class SubsonicConfig:
 
 
 @dataclass(frozen=True)
+class DiscoverConfig:
+    """Candidates without a feed (``[discover]``): drawn from the listener's top artists
+    through the ListenBrainz and Last.fm history sources configured."""
+
+    enabled: bool = True  # acts once a listenbrainz or lastfm history exists
+    per_day: int = bounded(20, at_least=0)  # new candidates a day, at most
+    period: str = choice("month", ("week", "month", "quarter", "year"))  # of the top artists
+    artists: int = bounded(10, above=0)  # top artists to start from
+    similar: int = bounded(5, above=0)  # similar artists of each
+    tracks: int = bounded(2, above=0)  # top tracks of each similar artist
+    fresh_releases: bool = True  # ListenBrainz's fresh releases by those artists
+    labs_url: str = ""  # empty: https://labs.api.listenbrainz.org
+
+
+@dataclass(frozen=True)
 class PlayerConfig:
     """How the dashboard's ``p`` plays a track (``[player]``)."""
 
@@ -332,6 +348,7 @@ class Config:
     mpd: MpdConfig = field(default_factory=MpdConfig)
     subsonic: SubsonicConfig = field(default_factory=SubsonicConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    discover: DiscoverConfig = field(default_factory=DiscoverConfig)
 
     @property
     def state_dir(self) -> Path:

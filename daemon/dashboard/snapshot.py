@@ -300,12 +300,19 @@ def _hints(snap: Snapshot, config: Config, any_listens: bool) -> tuple[str, ...]
             else "no listens yet: the daemon polls [[history]] every "
             f"{config.schedule.history_minutes:g} min; or `tastebud import FILE`"
         )
-    if not config.feeds and not snap.queue:
+    discovers = config.discover.enabled and config.discover.per_day > 0
+    discovers = discovers and any(h.type in ("listenbrainz", "lastfm") for h in config.history)
+    if not config.feeds and not snap.queue and not discovers:
         hints.append("no candidates: add a [[feeds]] source to config.toml")
+    if discovers and not config.feeds:
+        hints.append(
+            "candidates come from [discover]: your top artists' similar artists "
+            "(feed discover:<history source>; `tastebud doctor` says which)"
+        )
     waiting = snap.waits.fetch.tracks if snap.waits.fetch else 0
     if not snap.queue and snap.backlog > waiting:
         hints.append(f"queue empty: {snap.backlog - waiting} tracks wait for {_fetch_run(snap)}")
-    elif not snap.queue and config.feeds and not snap.backlog:
+    elif not snap.queue and (config.feeds or discovers) and not snap.backlog:
         hints.append("queue empty: waiting for the feeds to be polled and their tracks fetched")
     hints += short_lines(snap.waits, snap.taken_at)
     return tuple(hints)

@@ -1,8 +1,8 @@
 """Where the queue is listened to, and plays as feedback: the tagged library folder
 (``library``, its file names in ``filenames``, stream copies in ``remux``, its state in
 ``status``), MPD (``mpd``, its plays and skips watched by ``watch`` and counted by
-``plays``), Subsonic servers (``subsonic``), syncing the players' playlists (``sync``),
-and the players' error (``errors``).
+``plays``), Subsonic servers (``subsonic``), Jellyfin's playlist (``jellyfin``),
+syncing the players' playlists (``sync``), and the players' error (``errors``).
 
 Other packages import only the names below; each module loads on first use.
 """

@@ -12,7 +12,7 @@ __all__ = ["SYNC_CURSORS", "LibraryStatus", "library_status"]
 
 logger = logging.getLogger(__name__)
 
-SYNC_CURSORS = {"mpd": "sync:mpd", "subsonic": "sync:subsonic"}
+SYNC_CURSORS = {"mpd": "sync:mpd", "subsonic": "sync:subsonic", "jellyfin": "sync:jellyfin"}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""The library job: refresh the folder, then tell MPD and Subsonic about it.
+"""The library job: refresh the folder, then tell MPD, Subsonic and Jellyfin about it.
 
 A failing player is logged and counted; it never undoes the folder's refresh. The
-time of each successful sync is kept as a cursor (``sync:mpd``, ``sync:subsonic``)
+time of each successful sync is kept as a cursor (``sync:mpd``, ``sync:subsonic``,
+``sync:jellyfin``)
 for the dashboard.
 """
 
@@ -13,6 +14,7 @@ import time
 from daemon.acquire import fetcher_for
 from daemon.config import Config
 from daemon.listening.errors import PlayerError
+from daemon.listening.jellyfin import jellyfin_servers
 from daemon.listening.library import LibraryResult, refresh_library
 from daemon.listening.status import SYNC_CURSORS
 from daemon.net import HostThrottle
@@ -31,7 +33,12 @@ def sync_library(
     result = refresh_library(store, config, fetcher)
     counts = {**result.counts, "files": len(result.files)}
     failures: list[str] = []
-    for name, enabled in (("mpd", bool(config.mpd.host)), ("subsonic", bool(config.subsonic.url))):
+    players = (
+        ("mpd", bool(config.mpd.host)),
+        ("subsonic", bool(config.subsonic.url)),
+        ("jellyfin", bool(jellyfin_servers(config))),
+    )
+    for name, enabled in players:
         if not enabled:
             continue
         try:
@@ -51,6 +58,10 @@ def _sync(name: str, store: Store, config: Config, result: LibraryResult) -> int
         from daemon.listening.mpd import sync_mpd
 
         return sync_mpd(config, result)
+    if name == "jellyfin":
+        from daemon.listening.jellyfin import sync_jellyfin
+
+        return sync_jellyfin(config, result)
     from daemon.listening.subsonic import sync_subsonic
 
     return sync_subsonic(config, result, store)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 
 from daemon import net
+from daemon.config import Config
 from store import Store
 
 __all__ = ["ClientFactory", "PollContext", "Source"]
@@ -21,7 +22,8 @@ ClientFactory = Callable[[], net.Client]
 @dataclass(frozen=True)
 class PollContext:
     """What a source needs to poll: an HTTP client, the retry policy, the clock, and the
-    network settings for what does not go through the client (yt-dlp's listing)."""
+    network settings for what does not go through the client (yt-dlp's listing), and the
+    whole config for a source that reads another table (``[subsonic]``, the other sources)."""
 
     client: net.Client
     policy: net.RetryPolicy = field(default_factory=net.RetryPolicy)
@@ -29,6 +31,7 @@ class PollContext:
     proxy: str = ""
     socket_timeout_s: float = 30.0
     poll_deadline_s: float = 900.0  # a poll still running then is abandoned
+    config: Config = field(default_factory=Config)
 
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """:func:`daemon.net.request` with this context's client and policy."""

@@ -76,8 +76,7 @@ def lookup_mbid(store: Store, ctx: PollContext, base: str, artist: str, title: s
 
 
 def _client_factory(config: Config, pacer: net.Pacer | None) -> ClientFactory:
-    fetch = config.fetch
-    return partial(net.make_client, timeout=fetch.socket_timeout_s, proxy=fetch.proxy, pacer=pacer)
+    return partial(net.client_for, config.fetch, pacer=pacer)
 
 
 def resolve_mbids(

@@ -13,6 +13,7 @@ from daemon import net
 from daemon.config import Config, FeedConfig, HistoryConfig
 from daemon.sources.base import ClientFactory, PollContext, Source
 from daemon.sources.deadline import poll_within
+from daemon.sources.discover import Discovery, DiscoveryFeed, discovery_feed
 from daemon.sources.registry import source_type
 from daemon.waits import BACKOFF_BASE_S, BACKOFF_MAX_S, SKIP_HINT, backoff_until, until
 from store import Store, TastebudError
@@ -30,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 def build_source(config: HistoryConfig | FeedConfig) -> Source:
-    """The source object for one config table."""
+    """The source object for one config table (or the discovery job's)."""
+    if isinstance(config, DiscoveryFeed):
+        return Discovery(config)
     source: Source = source_type(config).source(config)
     return source
 
@@ -65,8 +68,13 @@ def poll_feeds(
     pacer: net.Pacer | None = None,
     backoff_base_s: float = BACKOFF_BASE_S,
 ) -> dict[str, dict[str, int]]:
-    """Poll every ``[[feeds]]`` feed; per-feed counts; never raises for one bad feed."""
-    jobs = [(f"feed:{f.key}", f) for f in config.feeds]
+    """Poll every ``[[feeds]]`` feed, then discovery (``[discover]``); per-feed counts;
+    never raises for one bad feed."""
+    jobs: list[tuple[str, HistoryConfig | FeedConfig]] = [
+        (f"feed:{f.key}", f) for f in config.feeds
+    ]
+    if (discovery := discovery_feed(config)) is not None:
+        jobs.append((f"feed:{discovery.key}", discovery))
     return _poll_all(
         store,
         config,
@@ -97,6 +105,7 @@ def _poll_all(
             proxy=fetch.proxy,
             socket_timeout_s=timeout,
             poll_deadline_s=fetch.poll_deadline_s,
+            config=config,
         )
         for job, source_config in jobs:
             results[source_config.key] = _poll_one(store, job, source_config, ctx, backoff_base_s)

@@ -1,10 +1,12 @@
 """Secrets never reach a log line or the database, whatever the remote end does.
 
 A full ``tastebud once`` runs with known secret values (a ListenBrainz token, a
-Last.fm api_key, a private feed's token, the cookies file's path) against loopback
-servers that fail in every way: 401, 403, 429 with Retry-After, 500, malformed
-JSON, a reset connection, a hang. The failure bodies echo the request URL back,
-as some servers do. Then all log output and a dump of the database are searched.
+Last.fm api_key, a private feed's token, the cookies file's path, a Jellyfin API key, a
+Subsonic password) against loopback servers that fail in every way: 401, 403, 429
+with Retry-After, 500, malformed JSON, a reset connection, a hang. The failure bodies
+echo the request URL back, as some servers do. A Jellyfin and a Subsonic server that
+answer well give tracks whose audio they stream (the credentials added at fetch time;
+the streams fail here). Then all log output and a dump of the database are searched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import run_cli
+from tests.media_servers import FakeJellyfin, FakeSubsonic, running
 
 LB_TOKEN = "lbtoken-SECRET-1f3a9c"
 LASTFM_KEY = "lfmkey-SECRET-9b2c44"
@@ -29,7 +32,9 @@ COOKIES_NAME = "cookies-SECRET-5d11.txt"
 # The feed's enclosure URLs carry their own token: the track must keep its URL to be
 # fetched, so that one is only searched for in the log.
 ENCLOSURE_TOKEN = "enctoken-SECRET-3a08"
-SECRETS = (LB_TOKEN, LASTFM_KEY, FEED_TOKEN, COOKIES_NAME)
+JELLYFIN_TOKEN = "jftoken-SECRET-6a2f"
+SUBSONIC_PASSWORD = "subpass-SECRET-c41d"
+SECRETS = (LB_TOKEN, LASTFM_KEY, FEED_TOKEN, COOKIES_NAME, JELLYFIN_TOKEN, SUBSONIC_PASSWORD)
 MODES = ("401", "403", "429", "500", "badjson", "reset", "slow")
 
 
@@ -104,7 +109,7 @@ def _rss(base: str) -> str:
     )
 
 
-def _config(tmp_path: Path, base: str) -> Path:
+def _config(tmp_path: Path, base: str, jellyfin: str = "", subsonic: str = "") -> Path:
     cookies = tmp_path / COOKIES_NAME
     cookies.write_text("# Netscape HTTP Cookie File\n", encoding="utf-8")
     lastfm = ("401", "429", "badjson", "reset")
@@ -119,6 +124,16 @@ def _config(tmp_path: Path, base: str) -> Path:
         text += (
             f'[[history]]\ntype = "listenbrainz"\nname = "lb-{mode}"\nuser = "u"\n'
             f'url = "{base}/{mode}"\ntoken = "{LB_TOKEN}"\n'
+        )
+    for mode, url in (("401", f"{base}/401"), ("500", f"{base}/500"), ("ok", jellyfin)):
+        text += (
+            f'[[history]]\ntype = "jellyfin"\nname = "jf-{mode}"\nuser = "ana"\n'
+            f'url = "{url}"\ntoken = "{JELLYFIN_TOKEN}"\n'
+        )
+    for mode, url in (("badjson", f"{base}/badjson"), ("ok", subsonic)):
+        text += (
+            f'[[history]]\ntype = "subsonic"\nname = "sub-{mode}"\nuser = "ana"\n'
+            f'url = "{url}"\npassword = "{SUBSONIC_PASSWORD}"\nplays = "always"\n'
         )
     for mode in ("500", "403"):
         text += (
@@ -138,8 +153,13 @@ def _config(tmp_path: Path, base: str) -> Path:
 
 
 def test_no_secret_reaches_a_log_line_or_the_database(tmp_path: Path, hostile: str) -> None:
-    config = _config(tmp_path, hostile)
-    done = run_cli(config, "--verbose", "once")
+    with (
+        running(FakeJellyfin(JELLYFIN_TOKEN)) as jellyfin,
+        running(FakeSubsonic("ana", SUBSONIC_PASSWORD)) as subsonic,
+    ):
+        config = _config(tmp_path, hostile, jellyfin.base, subsonic.base)
+        done = run_cli(config, "--verbose", "once")
+        streamed = [p for _, p, _ in jellyfin.requests + subsonic.requests if "tream" in p]
     log = done.stdout + done.stderr
     with sqlite3.connect(tmp_path / "state" / "tastebud.db") as conn:
         dump = "\n".join(conn.iterdump())
@@ -147,6 +167,8 @@ def test_no_secret_reaches_a_log_line_or_the_database(tmp_path: Path, hostile: s
     for needle in ("HTTP 401", "HTTP 403", "HTTP 429", "HTTP 500", "invalid JSON", "api_key=***"):
         assert needle in log, f"{needle!r} not in the log:\n{log[-4000:]}"
     assert "token=***" in dump
+    assert streamed, "no stream of a media server was asked for"
+    assert "/rest/stream?id=" in dump  # the stored URL, without the token
     assert ENCLOSURE_TOKEN not in log
     for secret in SECRETS:
         assert secret not in log, f"{secret!r} leaked into the log"
