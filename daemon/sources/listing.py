@@ -100,6 +100,13 @@ def list_entries(
     return [e for e in (entries or []) if isinstance(e, dict)][:max_items]
 
 
+def _one_line(exc: BaseException) -> str:
+    """yt-dlp's message once: without its ``ERROR:`` prefix and the ``(caused by ...)``
+    that repeats it."""
+    text = str(exc).removeprefix("ERROR: ").splitlines()[0]
+    return re.sub(r" \(caused by [^()]*(\([^()]*\)[^()]*)*\)", "", text)
+
+
 def _xml_problem(ydl: Any, url: str) -> str | None:
     """Why the document at ``url`` is no RSS or Atom feed, when it is (broken) XML at all."""
     try:
@@ -191,10 +198,3 @@ def _child() -> None:  # pragma: no cover - runs in the child process
 
 if __name__ == "__main__":  # pragma: no cover
     _child()
-
-
-def _one_line(exc: BaseException) -> str:
-    """yt-dlp's message once: without its ``ERROR:`` prefix and the ``(caused by ...)``
-    that repeats it."""
-    text = str(exc).removeprefix("ERROR: ").splitlines()[0]
-    return re.sub(r" \(caused by [^()]*(\([^()]*\)[^()]*)*\)", "", text)

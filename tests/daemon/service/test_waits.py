@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from daemon.config import Config, FeedConfig
+from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot
 from daemon.dashboard.view import render
+from daemon.sources import UrlFeedConfig
 from daemon.waits import backoff_until, current_waits, lift_waits
 from store import Store, TrackRef
 from tests.audio_helpers import (
@@ -114,7 +115,7 @@ def _frame(config: Config, store: Store) -> str:
 def test_the_dashboard_and_the_sources_backoff_say_the_wait_too(
     tmp_path: Path, store: Store
 ) -> None:
-    feed = FeedConfig(type="url", name="site", url="http://127.0.0.1:9/feed.rss")
+    feed = UrlFeedConfig(name="site", url="http://127.0.0.1:9/feed.rss")
     config = Config(feeds=(feed,))
     store.add_feed_items("site", [TrackRef("site", artist="A", title="B", url="http://h/a.mp3")])
     (t,) = store.tracks()

@@ -15,10 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from daemon.cli import main
-from daemon.config import HistoryConfig
 from daemon.net import RetryPolicy, make_client
 from daemon.sources import PollContext
-from daemon.sources.listenbrainz import ListenBrainzHistory
+from daemon.sources.listenbrainz import ListenBrainzConfig, ListenBrainzHistory
 from store import Store, TrackRef
 
 MBIDS = {  # (artist, recording) ListenBrainz matches -> its answer
@@ -142,8 +141,7 @@ def test_a_like_of_a_track_without_ids_is_pushed_with_the_mbid_found(
 ) -> None:
     (track_id,) = _queue(store, [("Boards of Canada", "Roygbiv")])
     store.give_feedback("like", "dashboard", track=track_id)
-    conf = HistoryConfig(
-        type="listenbrainz",
+    conf = ListenBrainzConfig(
         user="ana",
         url=listenbrainz.base,
         token="s3cret",
