@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -9,7 +10,25 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["run_cli", "wait_until"]
+from daemon.cli import build_parser
+
+__all__ = ["ROOT", "config_file", "run_cli", "subcommands", "wait_until"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_file(tmp_path: Path, extra: str = "") -> Path:
+    """``tmp_path/config.toml``: state in ``tmp_path/state``, then ``extra``."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}')
+    return path
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """The command line's subcommands by name."""
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
 
 
 def run_cli(

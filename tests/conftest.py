@@ -21,6 +21,10 @@ settings.register_profile("default", **_UNTIMED)
 settings.register_profile("thorough", max_examples=2000, **_UNTIMED)
 settings.load_profile(os.environ.get("TASTEBUD_HYPOTHESIS", "default"))
 
+# tests.components: the closing line about tests skipped for a missing program;
+# pytester: tests/test_components.py runs pytest on small generated suites.
+pytest_plugins = ["pytester", "tests.components"]
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_helpers import synth, write_audio
 
 from classifier.audio import AudioInfo, decode, probe
 from classifier.embed import embed_patches
@@ -16,6 +14,8 @@ from classifier.featurize import featurize_file
 from classifier.musicnn.weights import load_musicnn
 from classifier.spans import MIN_SEEK_SECONDS, decode_spans, seekable
 from store import AudioError
+from tests.audio_helpers import synth, write_audio
+from tests.components import require
 
 _SECONDS = 75.0
 
@@ -25,11 +25,10 @@ def _music(tmp_path: Path, suffix: str) -> Path:
     audio = synth(_SECONDS, 44100, seed=3, channels=2)
     if suffix != ".vorbis.ogg":
         return write_audio(tmp_path / f"track{suffix}", audio, 44100)
-    if shutil.which("oggenc") is None:
-        pytest.skip("oggenc is not installed (apt-get install vorbis-tools)")
+    oggenc = require("oggenc")
     wav = write_audio(tmp_path / "track.wav", audio, 44100)
     out = tmp_path / "track.vorbis.ogg"
-    subprocess.run(["oggenc", "-Q", "-q", "4", "-o", str(out), str(wav)], check=True)
+    subprocess.run([oggenc, "-Q", "-q", "4", "-o", str(out), str(wav)], check=True)
     return out
 
 

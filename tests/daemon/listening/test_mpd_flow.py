@@ -20,7 +20,7 @@ import pytest
 from daemon.demo import DemoPlan, make_corpus, write_history, write_rss
 from store import Store
 from tests.cli_helpers import wait_until
-from tests.daemon.listening.conftest import MpdServer
+from tests.mpd_helpers import MpdServer
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
 
