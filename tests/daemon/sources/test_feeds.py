@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from daemon.sources.directory import DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed
 from store import MalformedPayloadError, SourceUnavailableError, Store
-from tests.audio_helpers import write_audio
+from tests.audio_helpers import serve_in_thread, write_audio
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
@@ -53,8 +52,7 @@ def rss_server(tmp_path: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     (root / "feed.xml").write_text(RSS.format(base=base), encoding="utf-8")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server)
     yield base
     server.shutdown()
     server.server_close()
