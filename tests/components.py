@@ -40,6 +40,7 @@ def missing_reason(program: str) -> str:
 
 def require(program: str) -> str:
     """The path of ``program``, or skip the calling test saying what installs it."""
+    __tracebackhide__ = True  # the skip's location is the caller's
     path = find(program)
     if path is None:
         pytest.skip(missing_reason(program))
