@@ -28,7 +28,7 @@ _REASON = re.compile(r"(\S+) is not installed \(apt-get install (\S+)\)")
 
 
 def find(program: str) -> str | None:
-    """The program's path: on PATH, or in /usr/sbin (Debian's mpd outside root's PATH)."""
+    """The program's path: on PATH, or in /usr/sbin (outside a user's PATH on Debian)."""
     sbin = Path("/usr/sbin") / program
     return shutil.which(program) or (str(sbin) if sbin.is_file() else None)
 
