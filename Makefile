@@ -24,8 +24,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m daemon.demo
 
+# make test: the fast tier on pytest-xdist workers, one per core (at most 4; TEST_WORKERS=0
+# runs it in this process). make test-slow: the tests marked slow, one at a time.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses=4
 
 test-slow: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m slow

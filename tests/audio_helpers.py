@@ -1,5 +1,6 @@
 """Test helpers: synthesized audio in every container yt-dlp may return, and a
-loopback HTTP server (127.0.0.1 only) that serves it, with scripted failures."""
+loopback HTTP server (127.0.0.1 only) that serves it, with scripted failures; every
+loopback server of the tests is served by :func:`serve_in_thread`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ __all__ = [
     "Route",
     "loopback_server",
     "rss_feed",
+    "serve_in_thread",
     "synth",
     "unreachable_proxy",
     "write_audio",
@@ -47,6 +49,19 @@ MIME = {
     "m4a": "audio/mp4",
     "txt": "text/plain",
 }
+
+
+# socketserver checks for shutdown() every 0.5 s by default, which each test's teardown
+# then waited out: the loopback servers check every 20 ms.
+SHUTDOWN_POLL_S = 0.02
+
+
+def serve_in_thread(server: socketserver.BaseServer) -> threading.Thread:
+    """Serve ``server`` from a started daemon thread; ``server.shutdown()`` returns within
+    :data:`SHUTDOWN_POLL_S`."""
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_S,), daemon=True)
+    thread.start()
+    return thread
 
 
 def synth(seconds: float, sample_rate: int = 16000, seed: int = 0, channels: int = 1) -> np.ndarray:
@@ -86,7 +101,6 @@ class LoopbackServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base(self) -> str:
@@ -145,7 +159,7 @@ class LoopbackServer:
         return Handler
 
     def start(self) -> None:
-        self._thread.start()
+        serve_in_thread(self._server)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -194,8 +208,7 @@ class _UnreachableSocks(socketserver.BaseRequestHandler):
 def unreachable_proxy() -> Iterator[str]:
     """The URL of a loopback SOCKS5 proxy behind which the network is down."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _UnreachableSocks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     try:
         yield f"socks5://127.0.0.1:{server.server_address[1]}"
     finally:

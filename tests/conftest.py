@@ -20,6 +20,21 @@ settings.register_profile("default", **_UNTIMED)
 settings.register_profile("thorough", max_examples=2000, **_UNTIMED)
 settings.load_profile(os.environ.get("TASTEBUD_HYPOTHESIS", "default"))
 
+# tests.components: the closing line about tests skipped for a missing program;
+# pytester: tests/test_components.py runs pytest on small generated suites.
+pytest_plugins = ["pytester", "tests.components"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (make test), the workers share the cores: torch's threads in
+    each are the usable cores divided among them. More would make them wait on each other:
+    two workers of two threads each on two cores take several times as long."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:

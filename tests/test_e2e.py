@@ -1,14 +1,18 @@
-"""End to end: the demo flow, smaller. The queue must follow the listener's taste drift."""
+"""End to end: the demo flow, smaller. The queue must follow the listener's taste drift.
+Synthesizes, fetches, embeds and trains on 34 tracks: make test-slow."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from daemon.cli import main as cli
 from daemon.demo import DemoPlan, run_demo
 from daemon.demo.playlists import localize_playlist
+
+pytestmark = pytest.mark.slow
 
 
 def test_queue_follows_the_drift(tmp_path: Path, demo_root: Path) -> None:

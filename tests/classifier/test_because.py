@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tastedata import DAY, FAST, KEY, NOW, listened_library, open_store
 
 from classifier import explain, tag_names
 from classifier.cycle.because import closest
 from classifier.cycle.rescore import rescore
 from store import Because, Like
+from tests.classifier.tastedata import DAY, FAST, KEY, NOW, listened_library, open_store
 
 
 def test_each_candidate_is_explained_by_listened_tracks_of_its_own_cluster(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tastedata import DAY, KEY, NOW, Library, config, open_store, ref
 
 from classifier.cycle.labels import build_labels, decay
 from classifier.taste.labelset import KINDS, LabelSet
 from store import Store
+from tests.classifier.tastedata import DAY, KEY, NOW, Library, config, open_store, ref
 
 
 def _labels(store: Store, **changes: object) -> LabelSet:

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tastedata import DAY, FAST, NOW, Library, config, listened_library, open_store
 
 from classifier import ModelError
 from classifier.cycle.rescore import rescore
@@ -16,6 +15,7 @@ from classifier.cycle.train import train_cycle
 from classifier.taste.checkpoints import CHECKPOINT_SUFFIX, latest_checkpoint_ok, load_checkpoint
 from classifier.taste.metrics import roc_auc
 from store import Store
+from tests.classifier.tastedata import DAY, FAST, NOW, Library, config, listened_library, open_store
 
 
 def _auc(store: Store, lib: Library, relevant: str, ids: list[int]) -> float:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tastedata import FAST, KEY, NOW, listened_library, open_store, ref
 
 from classifier.cycle.features import load_features
 from classifier.cycle.rescore import _one_torch_thread, rank_tracks, rescore
@@ -22,6 +21,7 @@ from classifier.taste.metrics import roc_auc
 from classifier.taste.mix import model_inputs
 from classifier.taste.model import TasteModel
 from store import Store
+from tests.classifier.tastedata import FAST, KEY, NOW, listened_library, open_store, ref
 
 
 def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None:

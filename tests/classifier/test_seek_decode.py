@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_helpers import synth, write_audio
 
 from classifier import AudioError
 from classifier.audio import AudioInfo, decode, probe
@@ -16,26 +15,40 @@ from classifier.embed import embed_patches
 from classifier.featurize import featurize_file
 from classifier.musicnn.weights import load_musicnn
 from classifier.seek_decode import MIN_SEEK_SECONDS, decode_spans, seekable
+from tests.audio_helpers import synth, write_audio
+from tests.components import require
 
 _SECONDS = 75.0
 
 
-def _music(tmp_path: Path, suffix: str) -> Path:
-    """A stereo 44.1 kHz track of 75 s; Ogg Vorbis through oggenc (vorbis-tools)."""
+@pytest.fixture(scope="module")
+def music(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A stereo 44.1 kHz track of 75 s by its suffix; Ogg Vorbis through oggenc
+    (vorbis-tools). Each container is written once for the module's tests, which only
+    read the files."""
+    folder = tmp_path_factory.mktemp("spans")
     audio = synth(_SECONDS, 44100, seed=3, channels=2)
-    if suffix != ".vorbis.ogg":
-        return write_audio(tmp_path / f"track{suffix}", audio, 44100)
-    if shutil.which("oggenc") is None:
-        pytest.skip("oggenc is not installed (apt-get install vorbis-tools)")
-    wav = write_audio(tmp_path / "track.wav", audio, 44100)
-    out = tmp_path / "track.vorbis.ogg"
-    subprocess.run(["oggenc", "-Q", "-q", "4", "-o", str(out), str(wav)], check=True)
-    return out
+    made: dict[str, Path] = {}
+
+    def track(suffix: str) -> Path:
+        if suffix in made:
+            return made[suffix]
+        if suffix != ".vorbis.ogg":
+            made[suffix] = write_audio(folder / f"track{suffix}", audio, 44100)
+            return made[suffix]
+        oggenc = require("oggenc")
+        wav = write_audio(folder / "track.wav", audio, 44100)
+        out = folder / "track.vorbis.ogg"
+        subprocess.run([oggenc, "-Q", "-q", "4", "-o", str(out), str(wav)], check=True)
+        made[suffix] = out
+        return out
+
+    return track
 
 
 @pytest.mark.parametrize("suffix", [".vorbis.ogg", ".ogg", ".webm", ".m4a", ".flac"])
-def test_seeking_gives_the_whole_decodes_samples(tmp_path: Path, suffix: str) -> None:
-    path = _music(tmp_path, suffix)
+def test_seeking_gives_the_whole_decodes_samples(music: Callable[[str], Path], suffix: str) -> None:
+    path = music(suffix)
     assert seekable(probe(path))
     whole = decode(path)
     starts = np.array([16000 * 10 + 123, 16000 * 40 + 77, whole.size - 16000 * 5])
@@ -52,9 +65,9 @@ def test_seeking_gives_the_whole_decodes_samples(tmp_path: Path, suffix: str) ->
 
 
 @pytest.mark.parametrize("suffix", [".vorbis.ogg", ".ogg", ".webm", ".m4a"])
-def test_seeking_keeps_cached_features_valid(tmp_path: Path, suffix: str) -> None:
+def test_seeking_keeps_cached_features_valid(music: Callable[[str], Path], suffix: str) -> None:
     """Features through seeking match the whole-file path's (which filled the cache)."""
-    path = _music(tmp_path, suffix)
+    path = music(suffix)
     model = load_musicnn("MSD_musicnn")
     seek, _ = embed_patches(model, featurize_file(path))
     whole, _ = embed_patches(model, featurize_file(path, seek=False))

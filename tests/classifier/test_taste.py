@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tastedata import FAST, PATCHES, config
 
 from classifier.musicnn.model import BackEnd
 from classifier.taste.features import pack_features
@@ -14,6 +13,7 @@ from classifier.taste.kernel import ALL_TIME, NEAREST, SIMILARITY
 from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, fit_mix
 from classifier.taste.model import ANCHORED, N_MIX, TasteModel, head_start
+from tests.classifier.tastedata import FAST, PATCHES, config
 
 
 def _backend() -> BackEnd:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.utils
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 
@@ -24,6 +23,7 @@ from daemon.net import (
     request,
     retry_after,
 )
+from tests.audio_helpers import serve_in_thread
 
 
 class _Sleeps:
@@ -77,8 +77,7 @@ class _FlakyHandler(http.server.BaseHTTPRequestHandler):
 def flaky_server() -> Iterator[str]:
     _FlakyHandler.hits = 0
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FlakyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}/x"
     server.shutdown()
     server.server_close()

@@ -1,6 +1,7 @@
 """Analysis in worker processes: the same features as in the calling thread, errors that
 travel back, a dead worker that costs a retry, not the job, and workers forked from a
-server that imported the model's code (spawned where that server cannot start)."""
+server that imported the model's code (spawned where that server cannot start).
+Each test starts worker processes that load the model: make test-slow."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from classifier import AudioError, Embedder
 from daemon.acquire import TransientFetchError, analysis
 from daemon.acquire.analysis import Analyser, in_thread, prepare
 from tests.audio_helpers import synth, write_audio
+
+pytestmark = pytest.mark.slow
 
 BACKBONE = "MSD_musicnn"
 

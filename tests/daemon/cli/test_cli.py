@@ -11,14 +11,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser, doctor, main
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+from tests.cli_helpers import ROOT, config_file, subcommands
 
 
 def test_every_command_has_help_text() -> None:
@@ -43,20 +36,16 @@ def test_every_command_has_help_text() -> None:
     for name, text in helps.items():
         assert text, name
         assert len(text) > 10, name
-    for name, sub in _subcommands().items():
+    for name, sub in subcommands().items():
         for act in sub._actions:
             if act.dest != "help":
                 assert act.help, f"{name} {act.dest} lacks help"
 
 
-def _config(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}')
-    return path
-
-
 def test_config_check_prints_redacted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _config(tmp_path, '[[history]]\ntype = "listenbrainz"\nuser = "u"\ntoken = "s3cret"\n')
+    path = config_file(
+        tmp_path, '[[history]]\ntype = "listenbrainz"\nuser = "u"\ntoken = "s3cret"\n'
+    )
     assert main(["--config", str(path), "config", "check"]) == 0
     out = capsys.readouterr().out
     assert "valid" in out
@@ -65,7 +54,7 @@ def test_config_check_prints_redacted(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_bad_config_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _config(tmp_path, "[fetch]\nbatchsize = 3\n")
+    path = config_file(tmp_path, "[fetch]\nbatchsize = 3\n")
     assert main(["--config", str(path), "status"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -73,7 +62,7 @@ def test_bad_config_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_status_without_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(_config(tmp_path)), "status"]) == 0
+    assert main(["--config", str(config_file(tmp_path)), "status"]) == 0
     assert "tastebud once" in capsys.readouterr().out
 
 
@@ -88,7 +77,7 @@ def test_console_script_runs_default_config() -> None:
 
 
 def test_doctor_reports_each_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _config(
+    path = config_file(
         tmp_path,
         '[[history]]\ntype = "listenbrainz"\nuser = "u"\n'
         '[[feeds]]\ntype = "url"\nurl = "http://127.0.0.1/feed.rss"\n',
@@ -110,7 +99,7 @@ def test_doctor_flags_stale_ytdlp() -> None:
 
 
 def test_doctor_flags_corrupt_database(tmp_path: Path) -> None:
-    path = _config(tmp_path)
+    path = config_file(tmp_path)
     state = tmp_path / "state"
     state.mkdir()
     (state / "tastebud.db").write_bytes(b"this is not a database" * 100)

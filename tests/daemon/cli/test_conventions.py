@@ -18,7 +18,7 @@ from daemon.config import load_config
 from daemon.service.table import JOBS
 from daemon.sources import config_schemas
 from store import Store
-from tests.daemon.cli.test_cli import ROOT, _config, _subcommands
+from tests.cli_helpers import ROOT, config_file, subcommands
 
 
 def _cli(*args: str, stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
@@ -55,7 +55,7 @@ def test_global_options_after_the_command(tmp_path: Path) -> None:
     assert not before.verbose
 
 
-@pytest.mark.parametrize("command", sorted(_subcommands()))
+@pytest.mark.parametrize("command", sorted(subcommands()))
 def test_every_command_help_has_a_description_and_an_example(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -78,7 +78,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before tastebud writes: like `| head -0`
     try:
-        done = _cli("--config", str(_config(tmp_path)), "config", "check", stdout=write_end)
+        done = _cli("--config", str(config_file(tmp_path)), "config", "check", stdout=write_end)
     finally:
         os.close(write_end)
     assert done.stderr == ""
@@ -86,7 +86,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 
 def test_status_and_doctor_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _config(tmp_path)
+    path = config_file(tmp_path)
     assert main(["--config", str(path), "status", "--json"]) == 0
     assert "tastebud once" in json.loads(capsys.readouterr().out)["problem"]
     Store.open(tmp_path / "state" / "tastebud.db").close()
@@ -113,7 +113,7 @@ _HOLD_WRITE = textwrap.dedent(
 
 
 def test_status_answers_while_another_process_holds_a_write_lock(tmp_path: Path) -> None:
-    path = _config(tmp_path)
+    path = config_file(tmp_path)
     db = tmp_path / "state" / "tastebud.db"
     Store.open(db).close()
     holder = subprocess.Popen(
@@ -138,7 +138,7 @@ def _failing_sources(tmp_path: Path, n: int = 3) -> Path:
         f'path = "{tmp_path / f"missing{i}.jsonl"}"\n'
         for i in range(n)
     )
-    return _config(tmp_path, tables)
+    return config_file(tmp_path, tables)
 
 
 def test_once_exits_1_when_sources_fail_and_q_leaves_warnings_and_summary(
@@ -167,7 +167,7 @@ def test_doctor_reports_failing_sources_and_missing_setup(
 ) -> None:
     monkeypatch.setitem(sys.modules, "ytmusicapi", None)  # not installed, wherever this runs
     monkeypatch.delenv("TASTEBUD_LASTFM_API_KEY", raising=False)
-    path = _config(
+    path = config_file(
         tmp_path,
         '[[history]]\ntype = "lastfm"\nuser = "u"\n'
         '[[history]]\ntype = "ytmusic"\nauth_file = "x.json"\n'

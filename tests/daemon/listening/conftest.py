@@ -1,86 +1,18 @@
-"""A real MPD for the listening tests: null audio output, loopback only, a free port."""
+"""A real MPD for the listening tests (``tests.mpd_helpers``); skipped where mpd is missing."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from mpd import MPDClient
 
-MPD = shutil.which("mpd") or ("/usr/sbin/mpd" if Path("/usr/sbin/mpd").is_file() else None)
-
-
-@dataclass(frozen=True)
-class MpdServer:
-    """A running MPD: where it listens and its music_directory."""
-
-    port: int
-    music: Path
-
-    def client(self) -> MPDClient:
-        client = MPDClient()
-        client.timeout = 10
-        client.connect("127.0.0.1", self.port)
-        return client
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _conf(tmp: Path, port: int) -> Path:
-    conf = tmp / "mpd.conf"
-    conf.write_text(
-        f'music_directory "{tmp / "music"}"\n'
-        f'playlist_directory "{tmp / "playlists"}"\n'
-        f'db_file "{tmp / "database"}"\n'
-        f'log_file "{tmp / "mpd.log"}"\n'
-        'bind_to_address "127.0.0.1"\n'
-        f'port "{port}"\n'
-        'audio_output {\n  type "null"\n  name "null"\n}\n'
-    )
-    return conf
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    text = log.read_text() if log.exists() else ""
-    raise AssertionError(f"MPD did not start on port {port}: {text[-2000:]}")
+from tests.components import require
+from tests.mpd_helpers import MpdServer, mpd_running
 
 
 @pytest.fixture
 def mpd_server(tmp_path: Path) -> Iterator[MpdServer]:
     """MPD in the foreground on a config in ``tmp_path/mpd``, killed at teardown."""
-    if MPD is None:
-        pytest.skip("mpd is not installed (apt-get install mpd): the MPD tests need a real MPD")
-    tmp = tmp_path / "mpd"
-    for sub in ("music", "playlists"):
-        (tmp / sub).mkdir(parents=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [MPD, "--no-daemon", str(_conf(tmp, port))],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_listening(port, proc, tmp / "mpd.log")
-        yield MpdServer(port, tmp / "music")
-    finally:
-        proc.kill()
-        proc.wait(10)
+    with mpd_running(require("mpd"), tmp_path / "mpd") as server:
+        yield server

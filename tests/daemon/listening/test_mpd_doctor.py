@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.cli.doctor import check_mpd
 from daemon.config import Config, MpdConfig
-from tests.daemon.listening.conftest import MpdServer, free_port
+from tests.mpd_helpers import MpdServer, free_port
 
 
 def test_doctor_reaches_mpd_and_names_the_fix_when_it_cannot(mpd_server: MpdServer) -> None:

@@ -1,14 +1,10 @@
 """The issue's test: ``tastebud once`` fills the library folder and MPD's stored playlist;
 a song heard through and one skipped while ``tastebud run`` watches become one listen and
-one skip."""
+one skip. A once and a daemon subprocess with a real MPD: make test-slow."""
 
 from __future__ import annotations
 
 import functools
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -19,8 +15,9 @@ import pytest
 
 from daemon.demo import DemoPlan, make_corpus, write_history, write_rss
 from store import Store
-from tests.cli_helpers import wait_until
-from tests.daemon.listening.conftest import MpdServer
+from tests.audio_helpers import serve_in_thread
+from tests.cli_helpers import run_cli, start_daemon, wait_until
+from tests.mpd_helpers import MpdServer
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
 
@@ -40,7 +37,7 @@ def feed_site(tmp_path: Path, demo_candidates: Path) -> Iterator[str]:
         (www / "audio" / t.path.name).write_bytes(t.path.read_bytes())
     handler = functools.partial(_Quiet, directory=str(www))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     feed = [t for t in corpus if not t.path.stem.endswith("01")]
     write_rss(feed, base, www / "feed.rss")
@@ -73,14 +70,15 @@ def _played(db: Path) -> tuple[int, int]:
         return listens, len(store.skips())
 
 
+@pytest.mark.slow
 def test_once_fills_the_library_and_mpd_and_run_learns_plays_and_skips(
     tmp_path: Path, feed_site: str, mpd_server: MpdServer
 ) -> None:
     config = _config(tmp_path, feed_site, mpd_server)
     log = tmp_path / "daemon.log"
-    cmd = [sys.executable, "-m", "daemon.cli", "--config", str(config)]
-    with open(log, "a") as out:
-        subprocess.run([*cmd, "once"], stdout=out, stderr=subprocess.STDOUT, check=True)
+    once = run_cli(config, "once")
+    log.write_text(once.stdout + once.stderr)
+    assert once.returncode == 0, log.read_text()[-3000:]
     library = mpd_server.music / "tastebud"
     files = sorted(library.rglob("*.opus")) + sorted(library.rglob("*.mp3"))
     files += sorted(library.rglob("*.flac"))
@@ -98,23 +96,24 @@ def test_once_fills_the_library_and_mpd_and_run_learns_plays_and_skips(
     stored = client.listplaylist("tastebud")
     assert sorted(stored) == sorted(f"tastebud/{f.relative_to(library)}" for f in files)
 
-    with open(log, "a") as out:
-        daemon = subprocess.Popen([*cmd, "run"], stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: "watching MPD" in log.read_text(), 60, "the MPD watcher", log)
-        client.clear()
-        client.load("tastebud")
-        client.play(0)
-        wait_until(lambda: client.status().get("state") == "play", 10, "playback", log)
-        first = client.currentsong()["id"]
-        client.seekcur(float(client.status()["duration"]) - 1.5)  # heard through, quickly
-        wait_until(lambda: client.currentsong().get("id") not in (None, first), 15, "song 2", log)
-        time.sleep(1.0)
-        client.next()  # left after about a second: a skip
-        db = tmp_path / "state" / "tastebud.db"
-        wait_until(lambda: _played(db) == (1, 1), 20, "one listen and one skip", log)
+        with start_daemon(config, log=log) as daemon:
+            wait_until(lambda: "watching MPD" in log.read_text(), 60, "the MPD watcher", log)
+            client.clear()
+            client.load("tastebud")
+            client.play(0)
+            wait_until(lambda: client.status().get("state") == "play", 10, "playback", log)
+            first = client.currentsong()["id"]
+            client.seekcur(float(client.status()["duration"]) - 1.5)  # heard through, quickly
+            wait_until(
+                lambda: client.currentsong().get("id") not in (None, first), 15, "song 2", log
+            )
+            time.sleep(1.0)
+            client.next()  # left after about a second: a skip
+            db = tmp_path / "state" / "tastebud.db"
+            wait_until(lambda: _played(db) == (1, 1), 20, "one listen and one skip", log)
+            stopped = daemon.stop(timeout=30)
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(30) == 0
         client.disconnect()
-    assert "Traceback" not in log.read_text()
+    assert stopped.returncode == 0, stopped.log[-3000:]
+    assert "Traceback" not in stopped.log

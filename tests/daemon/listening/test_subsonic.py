@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +21,7 @@ from daemon.listening.subsonic import sync_subsonic
 from daemon.net import RetryPolicy
 from daemon.playlists.entry import PlaylistEntry
 from store import LibraryFile, Store
+from tests.audio_helpers import serve_in_thread
 
 PASSWORD = "sesame-0123"
 SONGS = [
@@ -110,7 +110,7 @@ def server() -> Iterator[tuple[str, FakeSubsonic]]:
             self.wfile.write(body)
 
     http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
+    serve_in_thread(http)
     yield f"http://127.0.0.1:{http.server_address[1]}", fake
     http.shutdown()
     http.server_close()

@@ -1,16 +1,14 @@
-"""SIGHUP with a bad config: the real daemon keeps running on the old one and says READY again."""
+"""SIGHUP with a bad config: the real daemon keeps running on the old one and says READY again.
+A daemon subprocess through five reloads: make test-slow."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.cli_helpers import start_daemon
 
 GOOD = '[storage]\ndir = "{state}"\n[schedule]\nshutdown_timeout_s = 15.0\n'
 BAD_CONFIGS = [
@@ -23,57 +21,25 @@ BAD_CONFIGS = [
 ]
 
 
-@pytest.fixture
-def notify(tmp_path: Path) -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(tmp_path / "notify.sock"))
-    sock.settimeout(60)
-    yield sock
-    sock.close()
-
-
-def _next_with(sock: socket.socket, field: str) -> list[str]:
-    """Datagrams up to and including the first that holds ``field`` (watchdog pings between)."""
-    seen = [sock.recv(4096).decode()]
-    while field not in seen[-1].splitlines():
-        seen.append(sock.recv(4096).decode())
-    return seen
-
-
-def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(
-    tmp_path: Path, notify: socket.socket
-) -> None:
+@pytest.mark.slow
+def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     good = GOOD.format(state=tmp_path / "state").encode()
     config.write_bytes(good)
     # reloaded with a source table: the reload is given the source types too
     reloaded = good + f'[[feeds]]\ntype = "directory"\npath = "{tmp_path}"\n'.encode()
-    log_path = tmp_path / "daemon.log"
-    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        _next_with(notify, "READY=1")
+    with start_daemon(config) as daemon:
         for bad in [*BAD_CONFIGS, reloaded]:
             config.write_bytes(bad)
-            proc.send_signal(signal.SIGHUP)
-            seen = _next_with(notify, "RELOADING=1")
-            seen = _next_with(notify, "READY=1")  # today's systemd otherwise kills the reload
-            assert proc.poll() is None, log_path.read_text()
+            daemon.send(signal.SIGHUP)
+            daemon.notifications("RELOADING=1")
+            seen = daemon.notifications("READY=1")  # today's systemd otherwise kills the reload
+            assert daemon.running(), daemon.log_text()
             expected = "config reloaded" if bad == reloaded else "reload failed, old config kept"
             assert expected in seen[-1]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out = log_path.read_text()
+        stopped = daemon.stop()
+    assert stopped.returncode == 0, stopped.log[-3000:]
+    out = stopped.log
     assert out.count("reload failed, keeping the old config") == len(BAD_CONFIGS)
     assert "not UTF-8 text" in out
     assert "api_key is a key of type lastfm" in out

@@ -1,14 +1,10 @@
-"""The real daemon as a subprocess: READY, work, SIGHUP, SIGTERM, kill -9 recovery, lock."""
+"""The real daemon as a subprocess: READY, work, SIGHUP, SIGTERM, kill -9 recovery, lock.
+The subprocess tests take seconds of fetching, training and waiting each: make test-slow."""
 
 from __future__ import annotations
 
 import functools
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +15,8 @@ import pytest
 from daemon.demo import DemoPlan, DemoTrack, make_corpus, write_history, write_rss
 from daemon.service.once import run_recorded
 from store import Store
-from tests.cli_helpers import wait_until
+from tests.audio_helpers import serve_in_thread
+from tests.cli_helpers import run_cli, start_daemon, wait_until
 
 CORPUS = {"piano-ballad": 2, "drum-and-bass": 2, "ambient-pad": 2}
 SECONDS = 16.0
@@ -53,7 +50,7 @@ def site(tmp_path: Path, corpus: list[DemoTrack]) -> Iterator[tuple[str, type[_S
         (www / "audio" / t.path.name).write_bytes(t.path.read_bytes())
     handler = type("Handler", (_SlowHandler,), {})
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(www)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     feed = [t for t in corpus if not t.path.name.endswith("01" + t.path.suffix)]
     history = [
@@ -91,26 +88,6 @@ def _config(tmp_path: Path, base: str, **fetch: float) -> Path:
     return path
 
 
-def _start(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """The daemon, its output appended to ``daemon.log`` beside the config."""
-    with open(config.with_name("daemon.log"), "a", encoding="utf-8") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-
-
-def _log_path(config: Path) -> Path:
-    return config.with_name("daemon.log")
-
-
-def _log(config: Path) -> str:
-    return _log_path(config).read_text(encoding="utf-8")
-
-
 def _db(tmp_path: Path) -> Path:
     return tmp_path / "state" / "tastebud.db"
 
@@ -132,88 +109,57 @@ def _all_ready(tmp_path: Path) -> bool:
     return states.get("ready", 0) == sum(CORPUS.values())
 
 
+@pytest.mark.slow
 def test_daemon_lifecycle(tmp_path: Path, site: tuple[str, type[_SlowHandler]]) -> None:
     base, _ = site
     config = _config(tmp_path, base)
-    sock_path = tmp_path / "notify.sock"
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(sock_path))
-    notify.settimeout(60)
-    proc = _start(config, {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"})
-    try:
-        first = notify.recv(4096).decode()
-        assert "READY=1" in first
+    with start_daemon(config, env={"WATCHDOG_USEC": "2000000"}) as daemon:
+        assert len(daemon.ready) == 1  # READY=1 comes before any job's STATUS= line
         wait_until(
-            lambda: _all_ready(tmp_path), 180, "every track fetched and embedded", _log_path(config)
+            lambda: _all_ready(tmp_path), 180, "every track fetched and embedded", daemon.log
         )
-        messages = [notify.recv(4096).decode() for _ in range(3)]
-        while "WATCHDOG=1" not in messages and len(messages) < 500:
-            messages.append(notify.recv(4096).decode())  # STATUS lines come between
-        assert "WATCHDOG=1" in messages
+        daemon.notifications("WATCHDOG=1")  # STATUS lines come between
 
-        second = subprocess.run(
-            [sys.executable, "-m", "daemon.cli", "--config", str(config), "run"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = run_cli(config, "run", timeout=60)
         assert second.returncode == 1
-        assert f"pid {proc.pid}" in second.stderr
+        assert f"pid {daemon.pid}" in second.stderr
 
         config.write_text(config.read_text() + "[fetch]\nbatch_size = 0\n")
-        proc.send_signal(signal.SIGHUP)
+        daemon.send(signal.SIGHUP)
         wait_until(
-            lambda: "reload failed" in _log(config), 30, "the reload to fail", _log_path(config)
+            lambda: "reload failed" in daemon.log_text(), 30, "the reload to fail", daemon.log
         )
-        assert proc.poll() is None  # an invalid config keeps the old one
+        assert daemon.running()  # an invalid config keeps the old one
 
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        out = _log(config)
-        assert proc.returncode == 0, out[-3000:]
-        assert time.monotonic() - started < 25
-        assert "reload failed, keeping the old config" in out
-        assert "Traceback" not in out
-    finally:
-        notify.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stopped = daemon.stop(timeout=30)
+    assert stopped.returncode == 0, stopped.log[-3000:]
+    assert time.monotonic() - started < 25
+    assert "reload failed, keeping the old config" in stopped.log
+    assert "Traceback" not in stopped.log
     with Store.open(_db(tmp_path)) as store:
         assert store.integrity_check() == "ok"
         assert {r.job for r in store.runs(limit=200)} >= {"poll-history", "poll-feeds", "fetch"}
 
 
+@pytest.mark.slow
 def test_kill_9_during_fetch_loses_nothing(
     tmp_path: Path, site: tuple[str, type[_SlowHandler]]
 ) -> None:
     base, handler = site
     handler.delay = 0.2  # about 3 s a file: the kill lands mid-download
     config = _config(tmp_path, base)
-    proc = _start(config)
-    try:
+    with start_daemon(config) as daemon:
         wait_until(
-            lambda: _states(tmp_path).get("fetching", 0) > 0,
-            120,
-            "a fetch in progress",
-            _log_path(config),
+            lambda: _states(tmp_path).get("fetching", 0) > 0, 120, "a fetch in progress", daemon.log
         )
-        wait_until(lambda: _partial_bytes(tmp_path), 60, "a download under way", _log_path(config))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        wait_until(lambda: _partial_bytes(tmp_path), 60, "a download under way", daemon.log)
+        daemon.kill()
     handler.delay = 0.0
-    proc = _start(config)
-    try:
-        wait_until(lambda: _all_ready(tmp_path), 180, "recovery after kill -9", _log_path(config))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    assert proc.returncode == 0, _log(config)[-3000:]
+    with start_daemon(config) as daemon:
+        wait_until(lambda: _all_ready(tmp_path), 180, "recovery after kill -9", daemon.log)
+        stopped = daemon.stop()
+    assert stopped.returncode == 0, stopped.log[-3000:]
     with Store.open(_db(tmp_path)) as store:
         assert store.integrity_check() == "ok"
         tracks = store.tracks()
@@ -225,18 +171,13 @@ def test_kill_9_during_fetch_loses_nothing(
     assert partial == []
 
 
+@pytest.mark.slow
 def test_once_trains_promotes_scores_and_fills_the_queue(
     tmp_path: Path, site: tuple[str, type[_SlowHandler]]
 ) -> None:
     base, _ = site
     config = _config(tmp_path, base)
-    done = subprocess.run(
-        [sys.executable, "-m", "daemon.cli", "--config", str(config), "once"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli(config, "once")
     assert done.returncode == 0, done.stderr[-3000:]
     with Store.open(_db(tmp_path)) as store:
         champion = store.champion()

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.components import find, missing_reason
+
 UNITS = Path(__file__).resolve().parents[3] / "systemd"
 VENV = Path(sys.executable).parent.parent
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None,
-    reason="systemd-analyze is absent (Debian package 'systemd'; .ci/run installs it)",
-)
+ANALYZE = find("systemd-analyze")
+pytestmark = pytest.mark.skipif(ANALYZE is None, reason=missing_reason("systemd-analyze"))
 
 
 def _installed_copy(tmp_path: Path, name: str) -> Path:
@@ -41,7 +40,7 @@ def test_verify_is_clean(tmp_path: Path, name: str) -> None:
     if name.endswith(".timer"):
         _installed_copy(tmp_path, "tastebud-ytdlp-update.service")
     done = subprocess.run(
-        ["systemd-analyze", "verify", "--man=no", "--recursive-errors=no", str(unit)],
+        [str(ANALYZE), "verify", "--man=no", "--recursive-errors=no", str(unit)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -55,7 +54,7 @@ def test_verify_is_clean(tmp_path: Path, name: str) -> None:
 def test_security_exposure_at_most_2(tmp_path: Path) -> None:
     unit = _installed_copy(tmp_path, "tastebud.service")
     done = subprocess.run(
-        ["systemd-analyze", "security", "--offline=yes", "--threshold=20", str(unit)],
+        [str(ANALYZE), "security", "--offline=yes", "--threshold=20", str(unit)],
         capture_output=True,
         text=True,
         timeout=60,

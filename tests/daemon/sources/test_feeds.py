@@ -6,7 +6,6 @@ import functools
 import gc
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,13 @@ from daemon.sources.directory import DirectoryConfig, DirectoryFeed
 from daemon.sources.lb_recommendations import RecommendationsConfig, RecommendationsFeed, jspf_ref
 from daemon.sources.url_feed import UrlFeed, UrlFeedConfig
 from store import Store
-from tests.audio_helpers import LEAKED_SOCKET_WARNING, Route, loopback_server, write_audio
+from tests.audio_helpers import (
+    LEAKED_SOCKET_WARNING,
+    Route,
+    loopback_server,
+    serve_in_thread,
+    write_audio,
+)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "listenbrainz"
 POLICY = RetryPolicy(attempts=2, backoff_s=0.0, min_interval_s=0.0, sleep=lambda s: None)
@@ -53,8 +58,7 @@ def rss_server(tmp_path: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     (root / "feed.xml").write_text(RSS.format(base=base), encoding="utf-8")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server)
     yield base
     server.shutdown()
     server.server_close()

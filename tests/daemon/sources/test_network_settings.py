@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +16,7 @@ from daemon.config import Config, ConfigError, parse_config
 from daemon.net import RetryPolicy
 from daemon.sources import config_schemas, poll_feeds, poll_history
 from store import Store
-from tests.audio_helpers import LEAKED_SOCKET_WARNING, rss_feed, unreachable_proxy
+from tests.audio_helpers import LEAKED_SOCKET_WARNING, rss_feed, serve_in_thread, unreachable_proxy
 
 pytestmark = pytest.mark.filterwarnings(LEAKED_SOCKET_WARNING)
 
@@ -52,7 +51,7 @@ class _Server:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     def answer(self, path: str, proxy: bool) -> tuple[int, bytes]:
         if proxy:
