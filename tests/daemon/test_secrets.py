@@ -8,9 +8,11 @@ echo the request URL back, as some servers do. A Jellyfin and a Subsonic server 
 answer well give tracks whose audio they stream (the credentials added at fetch time;
 the streams fail here). Then all log output and a dump of the database are searched.
 
-With every failure for the history sources, the client's real retries and back-off take
-about 45 s: that run is in make test-slow. The quick run keeps the history failures that
-cost one request each; the feeds and the downloads meet every failure in both runs.
+Both runs are whole ``once`` cycles against failing servers, so both are in make
+test-slow. With every failure for the history sources, the client's real retries and
+back-off take about 45 s; the quick run (about 30 s) keeps the history failures that cost
+one request each. The feeds, the media servers and the downloads meet every failure in
+both runs.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def _config(
 @pytest.mark.parametrize(
     "failures",
     [
-        pytest.param(QUICK_FAILURES, id="quick-failures"),
+        pytest.param(QUICK_FAILURES, id="quick-failures", marks=pytest.mark.slow),
         pytest.param(EVERY_FAILURE, id="every-failure", marks=pytest.mark.slow),
     ],
 )

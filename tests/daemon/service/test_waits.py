@@ -64,6 +64,7 @@ def _audio_hits(server: LoopbackServer) -> int:
     return sum(route.hits for path, route in server.routes.items() if path.startswith("/audio/"))
 
 
+@pytest.mark.slow  # two `tastebud once` cycles against a failing audio server
 def test_a_failed_fetch_says_until_when_it_waits_and_retry_ends_the_wait(
     tmp_path: Path, site: LoopbackServer
 ) -> None:

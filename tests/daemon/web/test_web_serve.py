@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from store import Store
-from tests.cli_helpers import run_cli, wait_until
+from tests.cli_helpers import run_cli, start_daemon, wait_until
 from tests.daemon.web.webapi import TOKEN, make_scene
 from tests.populate import write_config
 
@@ -132,26 +132,37 @@ def test_the_daemon_refuses_to_start_with_a_wide_listen_and_no_token(
     assert not (tmp_path / "state" / "tastebud.db").exists()
 
 
+@pytest.mark.slow  # a daemon subprocess
 def test_the_daemon_serves_the_page_when_enabled(tmp_path: Path) -> None:
     config, path = write_config(
         tmp_path,
         '[web]\nenabled = true\nlisten = "127.0.0.1:0"\n[schedule]\nshutdown_timeout_s = 15.0\n',
     )
-    with _serving(path, "run") as url, httpx.Client(base_url=url) as http:
-        page = http.get("/")
-        assert page.status_code == 200
-        assert "daemon running" in page.text
-        status = http.get("/api/status").json()
-        assert status["daemon"]["running"] is True
-        undo = http.post(
-            "/api/feedback",
-            json={"action": "undo"},
-            headers={"X-Tastebud-Page": _page_token(page.text)},
-        )
-        assert undo.status_code == 404
-        assert "nothing to undo" in undo.json()["error"]
+    with start_daemon(path) as daemon:
+        wait_until(lambda: "web page on" in daemon.log_text(), 60, "the web page", daemon.log)
+        url = URL.findall(daemon.log_text())[-1]
+        with httpx.Client(base_url=url) as http:
+            _check_the_daemons_page(http)
+        stopped = daemon.stop()
+    assert stopped.returncode == 0, stopped.log[-3000:]
+    assert "Traceback" not in stopped.log
     with Store.open(config.db_path, readonly=True) as store:
         assert store.runs(limit=1)  # the daemon ran its jobs beside the page
+
+
+def _check_the_daemons_page(http: httpx.Client) -> None:
+    page = http.get("/")
+    assert page.status_code == 200
+    assert "daemon running" in page.text
+    status = http.get("/api/status").json()
+    assert status["daemon"]["running"] is True
+    undo = http.post(
+        "/api/feedback",
+        json={"action": "undo"},
+        headers={"X-Tastebud-Page": _page_token(page.text)},
+    )
+    assert undo.status_code == 404
+    assert "nothing to undo" in undo.json()["error"]
 
 
 PROBE = """
