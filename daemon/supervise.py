@@ -8,6 +8,9 @@ records it as a failed run ``worker:<name>``, which ``doctor`` and the dashboard
 
 :class:`ClockWatch` notices the wall clock stepping (NTP, a manual ``date``) against the
 monotonic clock, so that the daemon can reschedule what was planned by the wall clock.
+
+:func:`worker_outcome` hands a bounded worker thread's result or exception (a download,
+a poll given a deadline) back to the thread that waited for it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from store import Store, TastebudError
 
-__all__ = ["BACKOFF_MAX_S", "BACKOFF_S", "ClockWatch", "Supervised", "record_crash"]
+__all__ = [
+    "BACKOFF_MAX_S",
+    "BACKOFF_S",
+    "ClockWatch",
+    "Supervised",
+    "record_crash",
+    "worker_outcome",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,3 +131,16 @@ class ClockWatch:
         step = offset - self._offset
         self._offset = offset
         return step if abs(step) > self.threshold_s else None
+
+
+def worker_outcome(result: list[Any], failure: list[BaseException]) -> Any:
+    """A worker thread's result (appended to ``result``), or its exception (appended to
+    ``failure``) raised here; the lists are emptied so that no reference cycle keeps the
+    worker's frames, and their sockets, alive."""
+    if failure:
+        exc = failure.pop()
+        try:
+            raise exc
+        finally:
+            del exc
+    return result.pop()

@@ -38,6 +38,7 @@ from daemon.acquire.servers import ServerAudio, complete_url, server_audio
 from daemon.acquire.ytdlp_errors import REJECTED, disk_full, fetch_error_for
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
+from daemon.supervise import worker_outcome
 from store import Track
 
 __all__ = ["Fetcher", "fetcher_for"]
@@ -278,7 +279,7 @@ class Fetcher:
         worker.join(max(0.0, deadline - time.monotonic()) + 1.0)
         if worker.is_alive():
             raise self._too_slow(track)
-        return _outcome(result, failure)
+        return worker_outcome(result, failure)
 
     def _downloaded_file(self, track: Track, info: Any, partial: Path) -> Path:
         if isinstance(info, dict) and info.get("_type") == "playlist":
@@ -327,15 +328,3 @@ def fetcher_for(config: Config, throttle: HostThrottle | None = None) -> Fetcher
         local_roots=local_roots(config),
         servers=server_audio(config),
     )
-
-
-def _outcome(result: list[Any], failure: list[BaseException]) -> Any:
-    """The worker's result, or its exception raised here (the lists emptied so that no
-    reference cycle keeps the worker's frames, and their sockets, alive)."""
-    if failure:
-        exc = failure.pop()
-        try:
-            raise exc
-        finally:
-            del exc
-    return result.pop()

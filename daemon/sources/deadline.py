@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from daemon.net import SourceUnavailableError
 from daemon.sources.base import PollContext, Source
+from daemon.supervise import worker_outcome
 from store import Store
 
 __all__ = ["PollDeadlineError", "StoreGate", "poll_within"]
@@ -85,17 +86,5 @@ def poll_within(
             f"{what}: poll not finished within poll_deadline_s {deadline_s:g} s "
             "(the server is too slow or sends too much): abandoned; will retry on a later poll"
         )
-    counts: dict[str, int] = _outcome(result, failure)
+    counts: dict[str, int] = worker_outcome(result, failure)
     return counts
-
-
-def _outcome(result: list[Any], failure: list[BaseException]) -> Any:
-    """The worker's result, or its exception raised here (the lists emptied so that no
-    reference cycle keeps the worker's frames, and their sockets, alive)."""
-    if failure:
-        exc = failure.pop()
-        try:
-            raise exc
-        finally:
-            del exc
-    return result.pop()
