@@ -129,11 +129,14 @@ def test_a_json_array_export_reads_at_jsonl_memory(tmp_path: Path) -> None:
             for _ in range(48_000_000 // len(line)):
                 f.write(line + b",")
             f.write(line + b"]")
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so a child of a big
+        # pytest process would report its parent's size
         code = (
-            "import resource, sys; from pathlib import Path;"
+            "import sys; from pathlib import Path;"
             "from daemon.sources.lb_export import iter_export;"
             "n = sum(1 for _ in iter_export(Path(sys.argv[1])));"
-            "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+            "status = Path('/proc/self/status').read_text().splitlines();"
+            "print(n, next(l.split()[1] for l in status if l.startswith('VmHWM:')))"
         )
         done = subprocess.run(
             [sys.executable, "-c", code, str(path)], capture_output=True, check=True, text=True
