@@ -49,14 +49,8 @@ def poll_history(
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[history]]`` source; per-source counts; never raises for one bad source."""
     jobs = [(f"history:{h.key}", h) for h in config.history]
-    return _poll_all(
-        store,
-        config,
-        jobs,
-        client_factory or _client_factory(config, pacer),
-        policy,
-        backoff_base_s,
-    )
+    factory = client_factory or _client_factory(config, pacer)
+    return _poll_all(store, config, jobs, factory, policy, backoff_base_s)
 
 
 def poll_feeds(
@@ -75,14 +69,8 @@ def poll_feeds(
     ]
     if (discovery := discovery_feed(config)) is not None:
         jobs.append((f"feed:{discovery.key}", discovery))
-    return _poll_all(
-        store,
-        config,
-        jobs,
-        client_factory or _client_factory(config, pacer),
-        policy,
-        backoff_base_s,
-    )
+    factory = client_factory or _client_factory(config, pacer)
+    return _poll_all(store, config, jobs, factory, policy, backoff_base_s)
 
 
 def _poll_all(

@@ -21,9 +21,8 @@ from typing import Any, cast
 
 from daemon import feedback
 from daemon.config import Config
-from daemon.waits import retry_cursor
+from daemon.waits import retry_cursor, source_jobs
 from daemon.web.errors import BadRequestError, NotFoundError
-from daemon.web.status import source_jobs
 from store import FeedbackKind, Store
 
 __all__ = ["ACTIONS", "ORIGIN", "Trigger", "give_feedback", "retry"]
@@ -99,7 +98,7 @@ def retry(
     store: Store, config: Config, job: str = "", *, trigger: Trigger | None = None
 ) -> dict[str, Any]:
     """Make failed and waiting fetches due now and end failing sources' back-off."""
-    known = dict(source_jobs(config))
+    known = source_jobs(config)
     if job and job not in known:
         raise NotFoundError(f"no source {job!r}: GET /api/status lists them (history:, feed:)")
     now = time.time()
@@ -113,7 +112,7 @@ def retry(
     for name in sources:
         store.set_cursor(retry_cursor(name), repr(now))
     jobs = ["fetch"] if tracks else []
-    jobs += sorted({"poll-history" if known[s] == "history" else "poll-feeds" for s in sources})
+    jobs += sorted({"poll-history" if s.startswith("history:") else "poll-feeds" for s in sources})
     if trigger is not None and jobs:
         trigger(jobs)
     when = "now" if trigger is not None else "at the daemon's next fetch and poll runs"

@@ -16,19 +16,12 @@ from daemon.config import Config
 from daemon.listening import library_status
 from daemon.ranking_evidence import percentile_trend, readout
 from daemon.service import JOBS, holder_pid
-from daemon.waits import backoff_until, retry_cursor
+from daemon.waits import backoff_until, retry_cursor, source_jobs
 from store import ModelRecord, RunRecord, Store
 
-__all__ = ["changes", "source_jobs", "status_record"]
+__all__ = ["changes", "status_record"]
 RUNS_SHOWN = 20
 FETCH_ERRORS_SHOWN = 20
-
-
-def source_jobs(config: Config) -> list[tuple[str, str]]:
-    """(run job name, kind) of every configured source: ``history:NAME`` and ``feed:NAME``."""
-    return [(f"history:{h.key}", "history") for h in config.history] + [
-        (f"feed:{f.key}", "feed") for f in config.feeds
-    ]
 
 
 def _run(run: RunRecord | None) -> dict[str, Any] | None:
@@ -66,7 +59,8 @@ def _jobs(last: dict[str, RunRecord], config: Config, running: bool) -> list[dic
 
 def _sources(store: Store, config: Config, last: dict[str, RunRecord]) -> list[dict[str, Any]]:
     rows = []
-    for job, kind in source_jobs(config):
+    for job in source_jobs(config):
+        kind = job.partition(":")[0]  # "history" or "feed"
         run = last.get(job)
         status = run.status if run else None
         failing = status == "failed" or status == "skipped"
