@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     )
     from classifier.patches import patch_starts
     from classifier.taste import (
+        Record,
         TasteModel,
         centroid_scores,
         load_checkpoint,
@@ -84,6 +85,7 @@ _WHERE = {
     "tag_names": "musicnn",
     "weights_available": "musicnn",
     "weights_dir": "musicnn",
+    "Record": "taste",
     "TasteModel": "taste",
     "centroid_scores": "taste",
     "load_checkpoint": "taste",
@@ -108,6 +110,7 @@ __all__ = [
     "ModelError",
     "MusiCNN",
     "MusicnnOutput",
+    "Record",
     "TasteModel",
     "TrainResult",
     "WeightsMissingError",

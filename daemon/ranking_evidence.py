@@ -1,34 +1,46 @@
-"""What orders the queue and how far to trust it: the readout ``tastebud status`` and the
-dashboard's model panel share.
+"""What orders the queue and how far to trust it: the readout ``tastebud status``, the
+dashboard's model panel and the web page share.
 
 - **Ranked by**: the scores the last rescoring wrote say what orders the queue (a model
   version, or none: similarity, or feed order when nothing was listened to or liked);
-  the champion's ``similarity_ranks`` (1.0: the similarity ranking judged better on the
-  held-out listens) says why similarity ranks under a champion.
+  the prequential judge's state (:meth:`~store.Store.ranker`) says why similarity ranks
+  under a champion, and what will rank once the queue is rescored.
+- **Evidence**: the record the judge decides on: the standing of each new listen among
+  the candidates under the model and under similarity, as both ranked before it; the
+  number of listens (and how many came from the first model's held-out split), the mean
+  difference and its interval (:mod:`classifier.taste.prequential`, read here without
+  importing torch).
 - **Validation**: the champion's ``hit_at_k`` and ``percentile`` on ``n_heldout``
-  held-out listens, beside the similarity ranking's on the same listens. A model from
-  before these measures shows its ROC-AUC, marked as the older measure. A measure that
-  is missing (or was stored as null) reads ``not measured``.
+  held-out listens of its own training cycle, beside the similarity ranking's on the
+  same listens. A model from before these measures shows its ROC-AUC, marked as the
+  older measure. A measure that is missing (or was stored as null) reads ``not measured``.
 - **Trend**: ``percentile`` of every model that was ever promoted and has the new
   measures, oldest first; NaN (a gap) where it was not measured.
 - **Untrained**: without a champion, why the last training cycle trained nothing (the
   train job keeps it in the :data:`UNTRAINED_CURSOR` cursor), or what it waits for.
+
+Every score the queue shows is a standing: where the track stands among the N
+candidates under what ranks, 1.0 the best, 1/N the last.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from store import ModelRecord, Store
+import numpy as np
+
+from classifier import Record
+from store import ModelRecord, RankerState, Store
 
 __all__ = [
     "MEASURES",
     "UNTRAINED_CURSOR",
     "RankedBy",
     "Readout",
+    "evidence_record",
     "percentile_trend",
     "ranking",
     "readout",
@@ -46,7 +58,6 @@ MEASURES = (
     "similarity_percentile",
     "champion_hit_at_k",
     "champion_percentile",
-    "similarity_ranks",
 )
 """The champion's validation numbers, as ``status --json`` reports them (null: not measured)."""
 
@@ -56,26 +67,79 @@ UNTRAINED_CURSOR = "model:untrained"  # why the last training cycle trained noth
 
 @dataclass(frozen=True)
 class Readout:
-    """What orders the queue and how the champion was judged, as lines and as numbers."""
+    """What orders the queue, the evidence behind it and how the champion was judged, as
+    lines and as numbers."""
 
     ranked_by: RankedBy
+    ranker: str  # the header's words: "model v7", "similarity", "feed order"
     ranking: str  # "ranked by: model v7"
     validation: str  # "hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91"
     # or "ROC-AUC 0.81 (older measure)", or "no model yet"
     numbers: dict[str, float | None]  # MEASURES and roc_auc; None: not measured
     untrained: str = ""  # without a champion: why, "untrained: ..."
+    evidence: str = ""  # "evidence: model 0.81 vs similarity 0.78 on 140 new listens ..."
+    record: dict[str, Any] = field(default_factory=dict)  # the evidence as numbers
 
 
 def readout(store: Store, champion: ModelRecord | None, k: int, min_labels: int = 5) -> Readout:
     """The readout of ``store`` under ``champion``; ``k`` is the configured cut-off, for a
     model that did not record its own; ``min_labels`` is ``[model] min_labels``."""
     heard = store.counts()["embedded_labelled"] > 0
-    ranked_by, line = ranking(champion, store.last_scored(), _has_positives(store), heard=heard)
+    state = store.ranker()
+    last = store.last_scored()
+    ranked_by, line = ranking(champion, last, _has_positives(store), heard=heard, state=state)
     metrics = champion.metrics if champion else {}
     numbers = {name: _measure(metrics, name) for name in (*MEASURES, "roc_auc")}
     validation = validation_line(metrics, k) if champion else "no model yet"
     untrained = "" if champion else _untrained(store, min_labels)
-    return Readout(ranked_by, line, validation, numbers, untrained)
+    record = evidence_record(store, state)
+    version = last[0] if last else None
+    words = f"model v{version}" if ranked_by == "model" else ranked_by
+    evidence = f"evidence: {_evidence_line(record)}" if champion else ""
+    return Readout(ranked_by, words, line, validation, numbers, untrained, evidence, record)
+
+
+def evidence_record(store: Store, state: RankerState | None = None) -> dict[str, Any]:
+    """The judge's record since what ranks last changed, as ``status --json`` gives it."""
+    state = state or store.ranker()
+    rows = store.evidence(after=state.after_evidence)
+    record = Record(
+        np.array([r.model_standing for r in rows]),
+        np.array([r.similarity_standing for r in rows]),
+    )
+    low, high = record.interval()
+    finite = len(record) > 0
+    return {
+        "ranker": state.ranker,
+        "since": state.since,
+        "why": state.reason,
+        "listens": len(record),
+        "seeded": sum(r.seeded for r in rows),
+        "model_standing": float(record.model.mean()) if finite else None,
+        "similarity_standing": float(record.similarity.mean()) if finite else None,
+        "difference": record.difference if finite else None,
+        "interval": [low, high] if finite else None,
+        "summary": record.summary(),
+    }
+
+
+def _evidence_line(record: Mapping[str, Any]) -> str:
+    """The record in words, and what it means for what ranks."""
+    if not record["listens"]:
+        return "no new listens tested yet: the model ranks until they say otherwise"
+    summary = str(record["summary"]).replace(" listens (", " new listens (", 1)
+    if record["seeded"]:
+        summary += f"; {record['seeded']} of them from the first model's held-out split"
+    low, high = record["interval"]
+    if record["ranker"] == "model":
+        if low > 0:
+            return f"{summary}: the model ranks better"
+        return (
+            f"{summary}: not enough to switch; similarity ranks only if the interval falls below 0"
+        )
+    if high < 0:
+        return f"{summary}: similarity ranks better"
+    return f"{summary}: not enough to switch; the model ranks again if the interval rises above 0"
 
 
 def _untrained(store: Store, min_labels: int) -> str:
@@ -95,15 +159,21 @@ def ranking(
     has_positives: bool,
     *,
     heard: bool = True,
+    state: RankerState | None = None,
 ) -> tuple[RankedBy, str]:
     """(what orders the queue, the line that says so), from the model version of the
     newest scores (:meth:`~store.Store.last_scored`: None ranks by similarity or feed order);
-    ``heard``: some listened or liked track has features (similarity needs them)."""
+    ``heard``: some listened or liked track has features (similarity needs them);
+    ``state``: the prequential judge's choice (default: the model ranks)."""
+    judged = state.ranker if state else "model"
     if last_scored is None:
         return "feed order", "ranked by: feed order (nothing scored yet)"
     version = last_scored[0]
     if version is not None:
-        return "model", f"ranked by: model v{version}{_until_next_rescore(champion, version)}"
+        return (
+            "model",
+            f"ranked by: model v{version}{_until_next_rescore(champion, version, judged)}",
+        )
     if champion is None:
         if not has_positives:
             return "feed order", "ranked by: feed order (nothing listened to or liked yet)"
@@ -113,28 +183,20 @@ def ranking(
                 "wait to be fetched)"
             )
         return "similarity", "ranked by: similarity to your listens (no model yet)"
-    return "similarity", f"ranked by: similarity ({_why_similarity(champion)})"
+    if judged == "similarity":
+        return "similarity", "ranked by: similarity (it ranked new listens better than the model)"
+    return (
+        "similarity",
+        f"ranked by: similarity (model v{champion.version} ranks from the next rescore)",
+    )
 
 
-def _until_next_rescore(champion: ModelRecord | None, version: int) -> str:
+def _until_next_rescore(champion: ModelRecord | None, version: int, judged: str) -> str:
     """What will rank instead once the queue is rescored, when not the model that does now."""
-    if champion is None or (champion.version == version and not _similarity_better(champion)):
+    if champion is None or (champion.version == version and judged == "model"):
         return ""
-    next_up = f"v{champion.version}" if champion.version != version else "similarity"
+    next_up = "similarity" if judged == "similarity" else f"v{champion.version}"
     return f" ({next_up} ranks from the next rescore)"
-
-
-def _why_similarity(champion: ModelRecord) -> str:
-    if _measure(champion.metrics, "similarity_ranks") is None:
-        return f"v{champion.version} ranked its validation split worse"
-    if _similarity_better(champion):
-        return f"v{champion.version} ranked held-out listens worse"
-    return f"v{champion.version} ranks from the next rescore"
-
-
-def _similarity_better(champion: ModelRecord) -> bool:
-    """Whether the champion's validation judged the similarity ranking better."""
-    return (_measure(champion.metrics, "similarity_ranks") or 0.0) >= 0.5
 
 
 def validation_line(metrics: Mapping[str, float], k: int) -> str:

@@ -3,18 +3,20 @@
 :class:`Store` (``db``) is the facade over one connection (``connection``); the schema
 (``schema``) and its numbered migrations (``migrations``); tracks and their identity
 (``tracks``, ``identity``), listens and feedback (``listens``), per-track features
-(``embeddings``), model versions and their scores (``model_versions``), the candidates
-and the queue (``queue``, its rules in ``ranking``, its reasons in ``reasons``), job runs
-and cursors (``runs``, who runs them in ``processes``), the library folder's manifest
-(``library``), recording MBIDs looked up by name (``lookups``), what candidate discovery
-must leave out (``discovery``), the typed records that cross this surface (``records``),
-the root of the exception tree (``errors``) and lazy package surfaces (``lazy``).
+(``embeddings``), model versions and their scores (``model_versions``), the prequential
+record and what ranks the queue (``evidence``), the candidates and the queue (``queue``,
+its rules in ``ranking``, its reasons in ``reasons``), job runs and cursors (``runs``,
+who runs them in ``processes``), the library folder's manifest (``library``), recording
+MBIDs looked up by name (``lookups``), what candidate discovery must leave out
+(``discovery``), the typed records that cross this surface (``records``), the root of
+the exception tree (``errors``) and lazy package surfaces (``lazy``).
 """
 
 from __future__ import annotations
 
 from store.db import BUSY_TIMEOUT_MS, RunOutcome, Store, backup_path, corruption_fix
 from store.errors import SchemaTooNewError, StoreError, TastebudError
+from store.evidence import Evidence, Ranker, RankerState
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
 from store.lazy import lazy_getattr
 from store.library import LibraryFile
@@ -43,6 +45,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRACK_STATES",
     "Because",
+    "Evidence",
     "FeedbackEvent",
     "FeedbackKind",
     "IngestResult",
@@ -51,6 +54,8 @@ __all__ = [
     "ListenIn",
     "ModelRecord",
     "QueueEntry",
+    "Ranker",
+    "RankerState",
     "RetryWait",
     "RunOutcome",
     "RunRecord",

@@ -19,6 +19,7 @@ from store.connection import BUSY_TIMEOUT_MS, backup_path, connect, corruption_f
 from store.discovery import DiscoveryStore
 from store.embeddings import EmbeddingStore
 from store.errors import StoreError
+from store.evidence import EvidenceStore
 from store.library import LibraryStore
 from store.listens import ListenStore
 from store.lookups import LookupStore
@@ -72,6 +73,7 @@ class Store(
     LibraryStore,
     LookupStore,
     DiscoveryStore,
+    EvidenceStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 

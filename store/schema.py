@@ -202,6 +202,36 @@ _V7 = [
     """
 ]
 
+# Version 8: the prequential record (where each new listen stood among the candidates under
+# the rankings made before it) and what ranks the queue, switched only on that evidence.
+_V8 = [
+    """
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL UNIQUE REFERENCES tracks(id) ON DELETE CASCADE,
+        listened_at REAL NOT NULL,
+        ranked_at REAL NOT NULL,
+        n_candidates INTEGER NOT NULL,
+        model_version INTEGER NOT NULL,
+        model_standing REAL NOT NULL,
+        similarity_standing REAL NOT NULL,
+        challenger_version INTEGER,
+        challenger_standing REAL,
+        seeded INTEGER NOT NULL DEFAULT 0,
+        recorded_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE ranker_switches (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        ranker TEXT NOT NULL CHECK (ranker IN ('model', 'similarity')),
+        reason TEXT NOT NULL,
+        after_evidence INTEGER NOT NULL
+    )
+    """,
+]
+
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
@@ -210,6 +240,7 @@ VERSIONS: list[tuple[str, list[str]]] = [
     ("v5_runs_owner", _V5),
     ("v6_reasons", _V6),
     ("v7_mbid_lookups", _V7),
+    ("v8_evidence", _V8),
 ]
 """(name, statements) of each schema version, oldest first."""
 

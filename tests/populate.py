@@ -198,7 +198,6 @@ def _judged(percentile: float) -> dict[str, float]:
         "percentile": percentile,
         "similarity_hit_at_k": 0.40,
         "similarity_percentile": 0.80,
-        "similarity_ranks": 0.0,
         "n_labels": 48,
     }
 

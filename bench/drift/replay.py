@@ -86,5 +86,5 @@ def replay(
                 np.array([scores[ids[int(i)]] for i in candidates]),
                 train_s,
                 t[0],
-                champion is None or champion.metrics.get("similarity_ranks") == 1.0,
+                champion is None or store.ranker().ranker == "similarity",
             )

@@ -3,8 +3,9 @@
 Under a champion, each candidate's ranking-head logit is computed from its
 cached features (the body's content logit, folded into one matmul, and its
 kernel similarity to the history as it stands now), a chunk of tracks at a
-time. When the judge found plain 7-day similarity better than the champion, or
-without a champion (cold start), the similarity alone ranks; with nothing
+time. When the prequential judge switched to plain similarity
+(:mod:`classifier.cycle.evidence`), or without a champion (cold start), the
+similarity alone ranks; with nothing
 listened at all, the feed order. Stored scores are standings among the
 candidates: 1.0 is the best, and similarity scores are written with
 ``model_version=None``.
@@ -163,7 +164,7 @@ def _score_all(
         return scored
     champion = store.champion()
     model = _champion_model(champion, checkpoint_dir)
-    if model is None or champion is None or champion.metrics.get("similarity_ranks") == 1.0:
+    if model is None or champion is None or store.ranker().ranker == "similarity":
         model = model if model is not None else _similarity_space(store, key, scene, candidates)
         raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)
         scored = standings(raw)
@@ -199,7 +200,4 @@ def _similarity_space(store: Store, key: str, scene: Scene, candidates: list[int
 def _why_plain(champion: ModelRecord | None) -> str:
     if champion is None:
         return "what was listened (no taste model yet)"
-    return (
-        f"what was listened (it ranked held-out listens better than taste model "
-        f"v{champion.version})"
-    )
+    return "what was listened (it ranked new listens better than the taste model)"

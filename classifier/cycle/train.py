@@ -24,10 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from classifier.config import ModelConfig
+from classifier.cycle.evidence import Tested, judge_ranker, seed_record, test_new_listens
 from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at
-from classifier.cycle.validation import Judged, challenge, validation_candidates
+from classifier.cycle.validation import (
+    Judged,
+    challenge,
+    listen_field,
+    validation_candidates,
+)
 from classifier.embed import feature_key
 from classifier.errors import ModelError
 from classifier.taste.checkpoints import (
@@ -83,13 +89,24 @@ def train_cycle(
     feats = load_features(store, key, np.concatenate([labels.track_ids, fresh]))
     scene = scene_at(store, config, key, usable, now)
     warm, current = _start_model(champion, config)
+    since = _label_time(champion)
+    if champion is not None and current is not None and since is not None:
+        tested = Tested(champion, current, _aside(store, champion, checkpoint_dir))
+        field = listen_field(fresh, labels)
+        test_new_listens(
+            store, config, key, usable, feats, field, tested, scene.history, (since, now)
+        )
+        judge_ranker(store, now)
     challenger = challenge(
-        warm, current, feats, labels, fresh, scene, config, now, _label_time(champion)
+        warm, current, feats, labels, fresh, scene, config, now, since
     )
     if challenger is None:
         reason = "untrained: the training split lacks positives or negatives"
         return _untrained(reason, len(labels), champion)
     version, promote, reason = _record(store, challenger, champion, config, checkpoint_dir, now)
+    if promote and current is None and not store.evidence():
+        seed_record(store, challenger, version, scene.history, now)
+        judge_ranker(store, now)
     best = _keep_best(store, config, checkpoint_dir)
     seconds = time.perf_counter() - started
     logger.info("taste model v%d %s: %s", version, "promoted" if promote else "kept aside", reason)
@@ -142,6 +159,22 @@ def _start_model(
         except ModelError as exc:
             logger.warning("%s; starting from the pretrained back end", exc)
     return TasteModel.pretrained(config.backbone), None
+
+
+def _aside(
+    store: Store, champion: ModelRecord, checkpoint_dir: Path
+) -> tuple[ModelRecord, TasteModel] | None:
+    """The newest model trained after the champion and never promoted, if its checkpoint
+    is still there."""
+    newer = [m for m in store.models() if m.version > champion.version and m.promoted_at is None]
+    if not newer:
+        return None
+    try:
+        path = resolve_checkpoint(newer[-1].checkpoint, checkpoint_dir)
+        return newer[-1], load_checkpoint(path)
+    except ModelError as exc:
+        logger.info("challenger v%d not tested on new listens: %s", newer[-1].version, exc)
+        return None
 
 
 def _label_time(champion: ModelRecord | None) -> float | None:

@@ -27,7 +27,16 @@ from classifier.taste.model import TasteModel
 from classifier.taste.split import incremental, time_split
 from store import Store
 
-__all__ = ["MAX_MOMENTS", "Judged", "challenge", "content_logits", "validation_candidates"]
+__all__ = [
+    "MAX_MOMENTS",
+    "Judged",
+    "Tracks",
+    "challenge",
+    "content_logits",
+    "listen_field",
+    "standings_among",
+    "validation_candidates",
+]
 
 MAX_MOMENTS = 400
 """Replayed listens per cycle, at most (a seeded sample beyond)."""
@@ -46,6 +55,8 @@ class Judged:
     n_train: int
     n_val: int
     n_new: int
+    held: np.ndarray  # the held-out listened tracks, and their standings under the model
+    standings: tuple[Standing, Standing]  # and under plain similarity
 
 
 def validation_candidates(
@@ -69,8 +80,8 @@ def content_logits(model: TasteModel, feats: Features) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Tracks:
-    """Per-track arrays of everything in ``feats``, in its order."""
+class Tracks:
+    """Per-track arrays of everything in ``feats``, in its order, under one model."""
 
     feats: Features
     vectors: np.ndarray
@@ -87,7 +98,7 @@ class _Tracks:
 def _moments(
     model: TasteModel,
     scene: Scene,
-    tracks: _Tracks,
+    tracks: Tracks,
     field: np.ndarray,
     held: np.ndarray,
     now: float,
@@ -111,6 +122,14 @@ def _moments(
     return Moments(positives, negatives.reshape(len(ids), width, -1), np.ones(len(ids)))
 
 
+def listen_field(fresh: np.ndarray, labels: LabelSet) -> np.ndarray:
+    """The candidates new listens are ranked among: the fresh sample, and in a small
+    library (fewer than :data:`MIN_FIELD`) every unlabelled candidate too."""
+    if len(fresh) >= MIN_FIELD:
+        return fresh
+    return np.union1d(fresh, labels.track_ids[labels.kinds == 3]).astype(np.int64)
+
+
 def _field(fresh: np.ndarray, val: LabelSet, train: LabelSet) -> np.ndarray:
     """The candidates held-out tracks are ranked among: those no training saw, and in a
     small library (fewer than :data:`MIN_FIELD`) every unlabelled candidate."""
@@ -120,16 +139,17 @@ def _field(fresh: np.ndarray, val: LabelSet, train: LabelSet) -> np.ndarray:
     return field.astype(np.int64)
 
 
-def _standings(
+def standings_among(
     model: TasteModel,
     scene: Scene,
-    tracks: _Tracks,
+    tracks: Tracks,
     held: np.ndarray,
     field: np.ndarray,
     now: float,
     k: int,
 ) -> tuple[Standing, Standing]:
-    """(model, plain similarity) standings of the held-out tracks among ``field``."""
+    """(model, plain similarity) standings of ``held`` among ``field``, ranked at ``now``
+    (each held track's own listens left out of its features)."""
     held_in = tracks.inputs(model, scene, held, now, own=True)
     field_in = tracks.inputs(model, scene, field, now, own=False)
     with torch.no_grad():
@@ -165,7 +185,7 @@ def challenge(
     fit(model, feats, selection, config)
     vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
     set_space(model, vectors[feats.rows(labels.track_ids)])
-    tracks = _Tracks(feats, vectors, content_logits(model, feats))
+    tracks = Tracks(feats, vectors, content_logits(model, feats))
     held = val.track_ids[val.targets == 1]
     train_field = train.track_ids[train.targets == 0]
     field = _field(fresh, val, train)
@@ -174,11 +194,11 @@ def challenge(
     fit_mix(
         model, moments, now_field, l2sp=config.mix_l2sp, steps=config.mix_steps, seed=config.seed
     )
-    mine, plain = _standings(model, scene, tracks, held, field, now, config.precision_k)
+    mine, plain = standings_among(model, scene, tracks, held, field, now, config.precision_k)
     theirs = None
     if current is not None:
-        old = _Tracks(feats, vectors, content_logits(current, feats))
-        theirs = _standings(current, scene, old, held, field, now, config.precision_k)[0]
+        old = Tracks(feats, vectors, content_logits(current, feats))
+        theirs = standings_among(current, scene, old, held, field, now, config.precision_k)[0]
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)
     metrics |= {
@@ -186,7 +206,7 @@ def challenge(
         "n_positive": float(labels.n_positive),
         "n_negative": float(labels.n_negative),
     }
-    return Judged(model, metrics, verdict, len(selection), len(val), n_new)
+    return Judged(model, metrics, verdict, len(selection), len(val), n_new, held, (mine, plain))
 
 
 def _metrics(
@@ -211,7 +231,6 @@ def _metrics(
         "similarity_percentile": plain.percentile,
         "champion_hit_at_k": theirs.hit_rate if theirs is not None else nan,
         "champion_percentile": theirs.percentile if theirs is not None else nan,
-        "similarity_ranks": float(verdict.similarity_ranks),
         "vs_similarity_low": verdict.vs_similarity[0],
         "vs_similarity_high": verdict.vs_similarity[1],
         "vs_champion_low": verdict.vs_champion[0],

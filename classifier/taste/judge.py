@@ -9,11 +9,12 @@ as wrong answers: they are the field a listened track should rise above.
 Two rankings are compared on the same held-out tracks with a paired bootstrap
 of the difference of their mean percentiles. A challenger replaces the champion
 unless the champion is better with 90% confidence, and never when it ranks
-held-out listens worse than chance (0.5) with that confidence; the plain
-similarity ranking orders the queue instead of the model only when it is better
-with the same confidence.
-With a handful of held-out listens the interval is wide, so the model trained
-on the newest labels wins unless it is clearly worse.
+held-out listens worse than chance (0.5) with that confidence. With a handful of
+held-out listens the interval is wide, so the model trained on the newest labels
+wins unless it is clearly worse. The similarity ranking's standing on the same
+listens is measured too; whether it ranks the queue instead of the model is not
+decided on one split but on the listens that arrive later
+(:mod:`classifier.taste.prequential`), which a first model's split seeds.
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ class Verdict:
     """What the judge decided and why."""
 
     promote: bool
-    similarity_ranks: bool
     reason: str
     vs_champion: tuple[float, float]
     vs_similarity: tuple[float, float]
@@ -92,11 +92,10 @@ def _interval_text(bounds: tuple[float, float]) -> str:
 
 
 def judge(challenger: Standing, similarity: Standing, champion: Standing | None) -> Verdict:
-    """Promote the challenger? Does similarity rank the queue instead? (see the module)."""
+    """Promote the challenger? (see the module)."""
     n = len(challenger)
     vs_sim = interval(challenger, similarity)
     vs_champ = interval(challenger, champion) if champion is not None else (math.nan, math.nan)
-    sim_ranks = vs_sim[1] < 0  # NaN compares False: no evidence keeps the model
     on = f"on {n} held-out listens"
     vs_chance = interval(challenger, 0.5)
     if vs_chance[1] < 0:
@@ -104,13 +103,13 @@ def judge(challenger: Standing, similarity: Standing, champion: Standing | None)
             f"percentile {challenger.percentile:.3f} {on} is worse than chance "
             f"(difference from 0.5 {_interval_text(vs_chance)})"
         )
-        return Verdict(False, sim_ranks, reason, vs_champ, vs_sim)
+        return Verdict(False, reason, vs_champ, vs_sim)
     if champion is not None and vs_champ[1] < 0:
         reason = (
             f"champion ranks held-out listens better: percentile {champion.percentile:.3f} "
             f"vs {challenger.percentile:.3f} {on} (difference {_interval_text(vs_champ)})"
         )
-        return Verdict(False, sim_ranks, reason, vs_champ, vs_sim)
+        return Verdict(False, reason, vs_champ, vs_sim)
     if n == 0:
         reason = "no held-out listens to judge by: the model trained on the newest labels wins"
     elif champion is None:
@@ -120,9 +119,6 @@ def judge(challenger: Standing, similarity: Standing, champion: Standing | None)
             f"percentile {challenger.percentile:.3f} vs champion {champion.percentile:.3f} {on} "
             f"(difference {_interval_text(vs_champ)})"
         )
-    if sim_ranks:
-        reason += (
-            f"; similarity ranks the queue (percentile {similarity.percentile:.3f}, "
-            f"difference {_interval_text(vs_sim)})"
-        )
-    return Verdict(True, sim_ranks, reason, vs_champ, vs_sim)
+    if n:
+        reason += f"; similarity {similarity.percentile:.3f} (difference {_interval_text(vs_sim)})"
+    return Verdict(True, reason, vs_champ, vs_sim)

@@ -1,8 +1,9 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
 It lists the newest run of every job and source, failures first, and what waits.
-It says what orders the queue and how the model was judged (:mod:`daemon.ranking_evidence`):
-``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
+It says what orders the queue, the evidence the judge decides on, and how the model was
+judged (:mod:`daemon.ranking_evidence`): ``ranked_by``, ``evidence`` and the ``validation``
+numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
 the daemon holds a write transaction, and never migrates or writes.
 """
@@ -42,6 +43,7 @@ def _model_lines(data: dict[str, Any], now: float) -> list[str]:
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
         f"{model['labels']} labels",
         data["ranking"],
+        data["evidence_line"],
         f"validation: {model['validation_line']}",
     ]
 
@@ -96,6 +98,8 @@ def status_data(store: Store, config: Config, now: float | None = None) -> dict[
         "untrained": judged.untrained or None,
         "ranked_by": judged.ranked_by,
         "ranking": judged.ranking,
+        "evidence": judged.record,
+        "evidence_line": judged.evidence,
         "validation": judged.numbers,
         "queue": [
             {"rank": q.rank, "track_id": q.track.id, "score": q.score, "label": q.track.label}

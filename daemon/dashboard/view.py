@@ -126,10 +126,10 @@ def clip(text: str, width: int) -> str:
 
 
 def _header(s: Snapshot, width: int) -> Text:
-    model = f"v{s.champion.version}" if s.champion else "untrained"
+    ranker = s.readout.ranker if s.readout else "feed order"
     text = Text.assemble(
         ("tastebud", "bold magenta"),
-        f"  queue {s.queue_total}  listens/120d {s.n_listens}  model {model}  ",
+        f"  queue {s.queue_total}  listens/120d {s.n_listens}  ranked by {ranker}  ",
         _daemon_state(s),
     )
     if text.cell_len + 10 <= width:  # the clock goes first when room is short
@@ -254,7 +254,7 @@ def _model_panel(s: Snapshot) -> Panel:
 
 
 def _model_lines(s: Snapshot, now: float) -> list[Text]:
-    """The champion, what orders the queue, and the champion's validation."""
+    """The champion, what orders the queue, the judge's evidence, the champion's validation."""
     m, judged = s.champion, s.readout
     ranking = [Text(judged.ranking, style="bold")] if judged else []
     if m is None:
@@ -265,8 +265,23 @@ def _model_lines(s: Snapshot, now: float) -> list[Text]:
     half = m.hparams.get("half_life_days")
     labels = _num(m.n_labels, "g")
     about = f"v{m.version} trained {when} ago, {labels} labels, half-life {_num(half, 'g')}d"
-    validation = [Text(judged.validation, style="dim")] if judged else []
-    return [Text(about), *ranking, *validation]
+    evidence = [Text(_evidence(judged.record))] if judged and judged.record else []
+    validation = [Text(f"validation: {judged.validation}", style="dim")] if judged else []
+    return [Text(about), *ranking, *evidence, *validation]
+
+
+def _evidence(record: dict[str, object]) -> str:
+    """The judge's record in a few words: listens, both standings, the interval."""
+    n = record.get("listens")
+    low_high = record.get("interval")
+    if not n or not isinstance(low_high, list):
+        return "evidence: no new listens tested yet"
+    low, high = low_high
+    model, plain = record["model_standing"], record["similarity_standing"]
+    return (
+        f"evidence: {n} listens, model {_num(model)} vs similarity {_num(plain)}, "
+        f"difference {low:+.2f}..{high:+.2f}"
+    )
 
 
 def _num(value: object, spec: str = ".2f") -> str:

@@ -76,12 +76,10 @@ def queue_html(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def summary_html(status: dict[str, Any]) -> str:
-    """The header line: the queue's length, the model, whether the daemon runs."""
+    """The header line: the queue's length, what ranks it, whether the daemon runs."""
     daemon = status["daemon"]
     running = f"daemon running (pid {daemon['pid']})" if daemon["running"] else "daemon stopped"
-    model = status["model"]
-    version = f"model v{model['version']}" if model else "model untrained"
-    parts = [f"queue {status['queue']['length']}", version, status["ranking"], running]
+    parts = [f"queue {status['queue']['length']}", status["ranking"], running]
     alerts = "".join(f'<p class="alert">{_e(a)}</p>' for a in status["alerts"])
     return " · ".join(f"<span>{_e(p)}</span>" for p in parts) + alerts
 
@@ -177,7 +175,12 @@ def model_html(status: dict[str, Any], now: float | None = None) -> str:
     )
     return (
         f'<p class="model-line">{_e(head)}</p><p>{_e(status["ranking"])}</p>'
-        f"<p>validation: {_e(status['validation']['line'])}</p>"
+        + (
+            f'<p class="evidence">{_e(evidence)}</p>'
+            if (evidence := status["evidence"]["line"])
+            else ""
+        )
+        + f"<p>validation: {_e(status['validation']['line'])}</p>"
         f"<figure>{trend_svg(status['trend'])}<figcaption>held-out percentile of each promoted "
         "model, oldest first (1.0 the top, 0.5 chance)</figcaption></figure>"
     )

@@ -1,8 +1,8 @@
 """What orders the queue and how far to trust it, as ``status`` and the dashboard say it.
 
 Each scenario is a real SQLite file: no model, a model that ranks, a model the
-similarity ranking beat, a model from before the held-out-listen measures, and one
-whose measures were not taken (NaN, inf, missing).
+similarity ranking beat on new listens (the judge's record), a model from before the
+held-out-listen measures, and one whose measures were not taken (NaN, inf, missing).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot
 from daemon.dashboard.view import render, sparkline
 from daemon.ranking_evidence import MEASURES, percentile_trend, validation_line
-from store import ListenIn, Store, TrackRef
+from store import Evidence, ListenIn, Store, TrackRef
 from tests.populate import write_config
 
 NOW = 1_700_000_000.0
@@ -35,7 +35,6 @@ JUDGED = {
     "similarity_percentile": 0.85,
     "champion_hit_at_k": 0.35,
     "champion_percentile": 0.80,
-    "similarity_ranks": 0.0,
 }
 VALIDATION = "validation: hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91"
 
@@ -71,6 +70,14 @@ def _dashboard(store: Store, config: Config, width: int = 120, height: int = 40)
     console.print(render(snap, width, height))
     panel = console.export_text().split("╭─ model")[1].splitlines()[1:-1]
     return " ".join(line.split("││")[0].strip("│ ") for line in panel)
+
+
+def _header(store: Store, config: Config) -> str:
+    """The dashboard's first line."""
+    snap = load_snapshot(store, config, now=NOW, with_drift=False)
+    console = Console(width=120, height=40, record=True, file=io.StringIO())
+    console.print(render(snap, 120, 40))
+    return console.export_text().splitlines()[0]
 
 
 def _said(store: Store, config: Config) -> tuple[list[str], dict[str, object], str]:
@@ -131,29 +138,67 @@ def test_a_model_that_ranks_says_so_with_its_sample_size(tmp_path: Path) -> None
     assert data["validation"]["n_heldout"] == 12
     assert data["validation"]["roc_auc"] is None
     assert f"ranked by: model v{version}" in dashboard
-    assert VALIDATION.removeprefix("validation: ") in dashboard
+    assert VALIDATION in dashboard
+    assert f"ranked by model v{version} " in _header(store, config)
+
+
+def _tested(store: Store, version: int, pairs: list[tuple[float, float]]) -> None:
+    """New listens, each a track of its own, with (model, similarity) standings."""
+    for i, (model, plain) in enumerate(pairs):
+        store.add_listens([ListenIn(TrackRef("lb", "New", f"Listen {i}"), int(NOW))], "lb")
+        (track,) = store.find_tracks(f"New - Listen {i}")
+        store.add_evidence([Evidence(track.id, NOW, NOW - 3600, 50, version, model, plain)])
+
+
+def test_the_evidence_names_both_standings_the_listens_and_the_interval(tmp_path: Path) -> None:
+    config, store, ids = _store(tmp_path)
+    version = _model(store, JUDGED)
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    lines, data, dashboard = _said(store, config)
+    assert "evidence: no new listens tested yet: the model ranks until they say otherwise" in lines
+    assert "evidence: no new listens tested yet" in dashboard
+    _tested(store, version, [(0.9, 0.7), (0.8, 0.75), (0.85, 0.8)])
+    lines, data, dashboard = _said(store, config)
+    line = next(x for x in lines if x.startswith("evidence:"))
+    assert line.startswith(
+        "evidence: model 0.85 vs similarity 0.75 on 3 new listens (difference +0.100, "
+        "95% interval -1.000..+1.000): not enough to switch"
+    )
+    record = data["evidence"]
+    assert (record["ranker"], record["listens"], record["seeded"]) == ("model", 3, 0)
+    assert record["model_standing"] == pytest.approx(0.85)
+    assert record["similarity_standing"] == pytest.approx(0.75)
+    assert record["interval"] == [-1.0, 1.0]
+    assert "evidence: 3 listens, model 0.85 vs similarity 0.75, difference -1.00..+1.00" in (
+        dashboard
+    )
 
 
 def test_the_similarity_ranking_that_beat_the_model_says_why(tmp_path: Path) -> None:
     config, store, ids = _store(tmp_path)
-    version = _model(store, {**JUDGED, "similarity_ranks": 1.0})
+    version = _model(store, JUDGED)
+    _tested(store, version, [(0.6, 0.8)] * 30)
+    store.switch_ranker("similarity", "similarity ranked new listens better", at=NOW)
     store.put_scores(None, [(t, 0.5) for t in ids])
     lines, data, dashboard = _said(store, config)
-    line = f"ranked by: similarity (v{version} ranked held-out listens worse)"
+    line = "ranked by: similarity (it ranked new listens better than the model)"
     assert line in lines
     assert VALIDATION in lines
     assert data["ranked_by"] == "similarity"
-    assert data["validation"]["similarity_ranks"] == 1.0
+    assert data["evidence"]["ranker"] == "similarity"
+    assert data["evidence"]["listens"] == 0  # a switch starts the record afresh
     assert line in dashboard
+    assert "ranked by similarity " in _header(store, config)  # not the champion's version
 
 
 def test_scores_from_before_the_verdict_say_what_ranks_next(tmp_path: Path) -> None:
     config, store, ids = _store(tmp_path)
     old = _model(store, JUDGED)
     store.put_scores(old, [(t, 0.5) for t in ids])
-    new = _model(store, {**JUDGED, "similarity_ranks": 1.0})
+    new = _model(store, JUDGED)
     lines, data, _ = _said(store, config)
     assert f"ranked by: model v{old} (v{new} ranks from the next rescore)" in lines
+    store.switch_ranker("similarity", "similarity ranked new listens better", at=NOW)
     store.put_scores(new, [(t, 0.5) for t in ids])
     lines, data, _ = _said(store, config)
     assert f"ranked by: model v{new} (similarity ranks from the next rescore)" in lines
@@ -172,13 +217,13 @@ def test_an_older_model_shows_its_roc_auc_as_the_older_measure(tmp_path: Path) -
     assert "percentile by version" not in dashboard  # no promoted model has the measure
     store.put_scores(None, [(t, 0.5) for t in ids])
     lines, _, _ = _said(store, config)
-    assert f"ranked by: similarity (v{version} ranked its validation split worse)" in lines
+    assert f"ranked by: similarity (model v{version} ranks from the next rescore)" in lines
 
 
 def test_unmeasured_values_say_not_measured(tmp_path: Path) -> None:
     config, store, ids = _store(tmp_path)
     _model(store, {**JUDGED, "percentile": 0.7})
-    metrics = {"k": 20, "hit_at_k": math.nan, "percentile": math.inf, "similarity_ranks": 0.0}
+    metrics = {"k": 20, "hit_at_k": math.nan, "percentile": math.inf}
     version = _model(store, metrics)
     store.put_scores(version, [(t, 0.5) for t in ids])
     lines, data, dashboard = _said(store, config)

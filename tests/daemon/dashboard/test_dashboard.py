@@ -56,7 +56,7 @@ def test_populated_dashboard_fits_80x24_and_shows_each_part(populated: tuple) ->
     assert snap.queue[0].tags[0] in text
     assert f"v{pop.champion}" in text
     assert f"ranked by: model v{pop.champion}" in text
-    assert "hit@20 0.45 on 12" in text
+    assert "evidence: no new" in text  # wrapped in the narrow panel
     assert f"{sparkline(pop.percentiles)} percentile" in text
     assert "unhealthy:" in text
     assert "feed:discover, fetch" in text

@@ -1,0 +1,142 @@
+"""New listens as out-of-sample tests of the rankings made before them; the judge's switch.
+
+At each training cycle, every track first listened to since the champion was
+trained (its ``label_time``) is ranked as it would have been then: among a sample
+of candidates no training saw, with the history as it stood at that time, by the
+champion, by plain similarity and by a challenger kept aside (a newer model the
+per-cycle judge did not promote), if any. Those standings go to the store's
+``evidence`` table; the judge (:mod:`classifier.taste.prequential`) reads the record
+since what ranks last changed and switches only on it. A first model's held-out
+split seeds its record. A track whose features arrive after the next cycle is not
+tested: by then the ranking it would test has moved on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifier.config import ModelConfig
+from classifier.cycle.scene import scene_at
+from classifier.cycle.validation import Judged, Tracks, content_logits, standings_among
+from classifier.taste.features import Features, track_profiles
+from classifier.taste.kernel import History
+from classifier.taste.model import TasteModel
+from classifier.taste.prequential import Record, Switch, decide
+from store import Evidence, ModelRecord, Store
+
+__all__ = ["Tested", "first_listens", "judge_ranker", "seed_record", "test_new_listens"]
+
+logger = logging.getLogger(__name__)
+
+
+def first_listens(history: History, since: float, now: float) -> tuple[np.ndarray, np.ndarray]:
+    """(tracks, first listen times) of the tracks first listened to in (``since``, ``now``]."""
+    ids = history.track_ids[history.positive]
+    times = history.times[history.positive]
+    if not len(ids):
+        return np.zeros(0, np.int64), np.zeros(0)
+    tracks, inverse = np.unique(ids, return_inverse=True)
+    first = np.full(len(tracks), np.inf)
+    np.minimum.at(first, inverse, times)
+    keep = (first > since) & (first <= now)
+    return tracks[keep], first[keep]
+
+
+@dataclass(frozen=True)
+class Tested:
+    """The models new listens are tested on: the champion and a challenger kept aside."""
+
+    champion: ModelRecord
+    model: TasteModel
+    aside: tuple[ModelRecord, TasteModel] | None = None
+
+
+def test_new_listens(
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    usable: set[int],
+    feats: Features,
+    field: np.ndarray,
+    tested: Tested,
+    history: History,
+    span: tuple[float, float],
+) -> int:
+    """Record the standings of the tracks first listened to in ``span`` = (the champion's
+    label time, now) of ``history`` among ``field``; how many listens were recorded."""
+    since, now = span
+    ids, times = first_listens(history, since, now)
+    ids_in = np.isin(ids, feats.track_ids)
+    ids, times = ids[ids_in], times[ids_in]
+    field = np.setdiff1d(field, ids)
+    if not len(ids) or not len(field):
+        return 0
+    then = scene_at(store, config, key, usable, since)
+    vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
+    k = config.precision_k
+
+    def under(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
+        tracks = Tracks(feats, vectors, content_logits(model, feats))
+        mine, plain = standings_among(model, then, tracks, ids, field, since, k)
+        return mine.percentiles, plain.percentiles
+
+    model, similarity = under(tested.model)
+    aside = under(tested.aside[1])[0] if tested.aside else None
+    rows = [
+        Evidence(
+            int(track),
+            float(times[i]),
+            since,
+            len(field),
+            tested.champion.version,
+            float(model[i]),
+            float(similarity[i]),
+            tested.aside[0].version if tested.aside else None,
+            float(aside[i]) if aside is not None else None,
+        )
+        for i, track in enumerate(ids)
+    ]
+    added = store.add_evidence(rows)
+    logger.info("%d new listens tested against the rankings made before them", added)
+    return added
+
+
+def seed_record(
+    store: Store, judged: Judged, version: int, history: History, now: float
+) -> int:
+    """A first model's held-out split, as the first rows of its record."""
+    mine, plain = judged.standings
+    n_field = int(judged.metrics["n_candidates"])
+    last = _last_listens(history, judged.held, now)
+    rows = [
+        Evidence(int(t), float(at), now, n_field, version, float(m), float(s), seeded=True)
+        for t, at, m, s in zip(judged.held, last, mine.percentiles, plain.percentiles, strict=True)
+    ]
+    return store.add_evidence(rows)
+
+
+def _last_listens(history: History, ids: np.ndarray, default: float) -> np.ndarray:
+    """The newest listen time in ``history`` of each of ``ids`` (``default``: none)."""
+    listened = history.positive
+    newest: dict[int, float] = {}
+    for t, at in zip(history.track_ids[listened], history.times[listened], strict=True):
+        newest[int(t)] = max(float(at), newest.get(int(t), -np.inf))
+    return np.array([newest.get(int(t), default) for t in ids])
+
+
+def judge_ranker(store: Store, now: float) -> Switch:
+    """Switch what ranks the queue if the record since the last switch says so."""
+    state = store.ranker()
+    rows = store.evidence(after=state.after_evidence)
+    record = Record(
+        np.array([r.model_standing for r in rows]),
+        np.array([r.similarity_standing for r in rows]),
+    )
+    switch = decide(state.ranker, record)
+    if switch.switched:
+        store.switch_ranker(switch.ranker, switch.reason, at=now)
+        logger.info("%s ranks the queue from now: %s", switch.ranker, switch.reason)
+    return switch
