@@ -104,9 +104,7 @@ def test_new_listens(
     return added
 
 
-def seed_record(
-    store: Store, judged: Judged, version: int, history: History, now: float
-) -> int:
+def seed_record(store: Store, judged: Judged, version: int, history: History, now: float) -> int:
     """A first model's held-out split, as the first rows of its record."""
     mine, plain = judged.standings
     n_field = int(judged.metrics["n_candidates"])

@@ -97,9 +97,7 @@ def train_cycle(
             store, config, key, usable, feats, field, tested, scene.history, (since, now)
         )
         judge_ranker(store, now)
-    challenger = challenge(
-        warm, current, feats, labels, fresh, scene, config, now, since
-    )
+    challenger = challenge(warm, current, feats, labels, fresh, scene, config, now, since)
     if challenger is None:
         reason = "untrained: the training split lacks positives or negatives"
         return _untrained(reason, len(labels), champion)

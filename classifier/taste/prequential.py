@@ -111,7 +111,9 @@ def decide(ranking: Ranker, record: Record) -> Switch:
     """Switch what ranks only when ``record``'s interval excludes zero against it."""
     low, high = record.interval()
     if ranking == "model" and high < 0:
-        return Switch("similarity", True, f"similarity ranked new listens better: {record.summary()}")
+        return Switch(
+            "similarity", True, f"similarity ranked new listens better: {record.summary()}"
+        )
     if ranking == "similarity" and low > 0:
         return Switch("model", True, f"the model ranked new listens better: {record.summary()}")
     return Switch(ranking, False, record.summary())

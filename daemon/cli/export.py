@@ -67,7 +67,7 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
             fmt=args.format,
             title=name or "tastebud",
             limit=args.limit,
-            min_score=args.min_score,
+            min_standing=args.min_standing,
             empty_ok=False,
         )
         if name:

@@ -193,7 +193,14 @@ def _add_export(sub: SubParsers) -> None:
         help="playlist format (default m3u8)",
     )
     exp.add_argument("--limit", type=positive_int, default=50, help="number of tracks (default 50)")
-    exp.add_argument("--min-score", type=float, default=None, help="leave out lower scores")
+    exp.add_argument(
+        "--min-standing",
+        "--min-score",  # its old name
+        dest="min_standing",
+        type=float,
+        default=None,
+        help="leave out tracks standing lower among the candidates (0-1, 1 the best)",
+    )
     exp.add_argument("--out", default="-", help="output file, written atomically; - for stdout")
     exp.add_argument("--name", default=None, help="playlist name recorded as exported to")
 
@@ -236,7 +243,7 @@ def _add_queue(sub: SubParsers) -> None:
     q = _command(
         sub,
         "queue",
-        "list the queue: rank, id, score, artist, title and why",
+        "list the queue: rank, id, standing, artist, title and why",
         "tastebud queue --limit 10\ntastebud queue --json | jq '.[0]'",
     )
     q.add_argument("--limit", type=positive_int, default=20, help="number of tracks (default 20)")

@@ -1,9 +1,9 @@
 """``tastebud queue [--limit N] [--json]``: the ranked queue with the handles feedback takes.
 
 Each row shows the rank (``#N`` for ``tastebud feedback``), the track id, the
-score, artist, title and why: the listened tracks it is closest to and its most
-probable musicnn tags (only the tags for a track not explained yet), numbered
-exactly as the dashboard numbers them. ``--json`` gives the tags as ``why`` and the
+standing (among the candidates, 0-1: 1 the best), artist, title and why: the
+listened tracks it is closest to and its most probable musicnn tags (only the tags
+for a track not explained yet), numbered exactly as the dashboard numbers them. ``--json`` gives the tags as ``why`` and the
 whole reason as ``because``. On a terminal each row fits its width (long names and the
 why are cut with "…"); into a pipe or file they are printed whole. The database is
 opened read-only.
@@ -28,7 +28,7 @@ from store import QueueEntry, Store
 
 __all__ = ["cmd_queue", "queue_rows"]
 
-_COLUMNS = ("#", "id", "score", "artist", "title", "why")
+_COLUMNS = ("#", "id", "standing", "artist", "title", "why")
 _WHY_MIN = 24
 
 
@@ -46,7 +46,7 @@ def _record(entry: QueueEntry, why: tuple[str, ...], now: float) -> dict[str, An
     return {
         "rank": entry.rank,
         "id": track.id,
-        "score": entry.score if entry.score is None or math.isfinite(entry.score) else None,
+        "standing": entry.score if entry.score is None or math.isfinite(entry.score) else None,
         "artist": track.artist,
         "title": track.title,
         "url": track.url,
@@ -57,10 +57,10 @@ def _record(entry: QueueEntry, why: tuple[str, ...], now: float) -> dict[str, An
 
 
 def _cells(row: dict[str, Any]) -> tuple[str, ...]:
-    score = f"{row['score']:.3f}" if row["score"] is not None else "-"
+    standing = f"{row['standing']:.3f}" if row["standing"] is not None else "-"
     title = row["title"] or row["url"] or ""
     why = row["because"]["text"] if row["because"] else ", ".join(row["why"])
-    return (f"#{row['rank']}", str(row["id"]), score, row["artist"] or "", title, why)
+    return (f"#{row['rank']}", str(row["id"]), standing, row["artist"] or "", title, why)
 
 
 def _table(rows: list[dict[str, Any]], width: int | None = None) -> list[str]:
@@ -70,7 +70,7 @@ def _table(rows: list[dict[str, Any]], width: int | None = None) -> list[str]:
     widths = [max(cell_len(c[i]) for c in cells) for i in range(len(_COLUMNS) - 1)]
     if width is not None:
         widths = _fit(widths, width)
-    right = {0, 1, 2}  # rank, id and score align right
+    right = {0, 1, 2}  # rank, id and standing align right
     lines = []
     for row in cells:
         padded = [

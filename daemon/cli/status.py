@@ -102,7 +102,7 @@ def status_data(store: Store, config: Config, now: float | None = None) -> dict[
         "evidence_line": judged.evidence,
         "validation": judged.numbers,
         "queue": [
-            {"rank": q.rank, "track_id": q.track.id, "score": q.score, "label": q.track.label}
+            {"rank": q.rank, "track_id": q.track.id, "standing": q.score, "label": q.track.label}
             for q in queue
         ],
         "runs": [
@@ -121,8 +121,8 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     lines = [f"database: {data['database']}", f"tracks: {tracks}", *_model_lines(data, now)]
     lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
     for entry in data["queue"]:
-        score = f"{entry['score']:.3f}" if entry["score"] is not None else "  -  "
-        lines.append(f"  {entry['rank']:>2}. {score}  {entry['label']}")
+        standing = f"{entry['standing']:.3f}" if entry["standing"] is not None else "  -  "
+        lines.append(f"  {entry['rank']:>2}. {standing}  {entry['label']}")
     for run in data["runs"]:
         error = f": {run['error']}" if run["error"] else ""
         lines.append(f"run {run['job']}: {run['status']} {_ago(run['started_at'], now)}{error}")

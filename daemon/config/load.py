@@ -184,12 +184,22 @@ RETIRED = {
 }
 """Keys older versions accepted: ignored with a warning, so an old config keeps working."""
 
+RENAMED = {
+    "playlists.min_score": "min_standing",
+}
+"""Keys older versions spelled otherwise (by table, array index left out): read under the
+new name with a warning."""
+
 
 def _check_keys(data: dict[str, Any], known: list[str], path: str, where: str) -> None:
     for key in list(data):
+        table = re.sub(r"\[\d+\]$", "", where)
         if (why := RETIRED.get(f"{where}.{key}")) is not None:
             logger.warning("%s: [%s] %s is no longer used (%s); remove it", path, where, key, why)
             del data[key]
+        elif (new := RENAMED.get(f"{table}.{key}")) is not None and new not in data:
+            logger.warning("%s: %s.%s is now called %s; rename it", path, where, key, new)
+            data[new] = data.pop(key)
         elif key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"

@@ -235,7 +235,7 @@ class PlaylistConfig:
     format: str = choice("m3u8", EXPORT_FORMATS)
     path: str = ""
     limit: int = bounded(50, above=0)
-    min_score: float = 0.0
+    min_standing: float = bounded(0.0, at_least=0, at_most=1)  # standing among the candidates
     counts_skips: bool = False  # the listener plays this playlist: unplayed tracks are skips
 
 

@@ -31,7 +31,11 @@ def detail_text(row: QueueRow, now: float) -> Text:
     """Everything about one queued track, one fact a line."""
     e, t = row.entry, row.entry.track
     ranked = f"model v{e.model_version}" if e.model_version is not None else "similarity"
-    score = f"{e.score:.3f} ({ranked})" if e.score is not None else "not scored yet"
+    score = (
+        f"{e.score:.3f} among the candidates ({ranked})"
+        if e.score is not None
+        else "not ranked yet"
+    )
     text = Text()
     text.append(f"#{e.rank}  ", style="bold")
     text.append(t.label, style="bold magenta")
@@ -39,7 +43,7 @@ def detail_text(row: QueueRow, now: float) -> Text:
     text.append(f"artist   {t.artist or '?'}\ntitle    {t.title or '?'}\n")
     if t.album:
         text.append(f"album    {t.album}\n")
-    text.append(f"length   {_duration(t.duration)}\nscore    {score}\n")
+    text.append(f"length   {_duration(t.duration)}\nstanding {score}\n")
     offered = f", {ago(now - e.offered_at)} ago" if e.offered_at else ""
     text.append(f"feed     {e.feed or '?'}{offered}\nurl      {t.url or '(none)'}\n")
     text.append("why      ", style="bold")

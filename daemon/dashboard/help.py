@@ -12,7 +12,7 @@ HELP = """\
   l like   d dislike   x dismiss (not for me, no opinion)
   b block the selected track's artist   u undo the last feedback
   p play the selected track (\\[player] command, else mpv)
-  Enter the selected track in full: why, score, URL, its id
+  Enter the selected track in full: why, standing, URL, its id
   / filter by artist or title (Enter keeps it, Esc clears it)
   ? this help   q quit   Esc clears the filter, else quits
   Feedback is stored as `tastebud feedback` stores it and is
@@ -21,8 +21,9 @@ HELP = """\
 [b]The queue[/b]
   #      the rank: `tastebud feedback like '#3'` means this row
   id     the track id: `tastebud feedback like 57`, queued or not
-  score  how likely you are to love it, 0 to 1: the model's, or
-         similarity to what you listen to while it is untrained
+  standing  where it stands among the candidates, 0 to 1 (1.0
+         the best, 0.5 the middle): a rank, not a probability;
+         under what ranks (the header says: the model or similarity)
   feed   the feed that first offered it
   age    how long ago a feed first offered it (s, m, h, d)
   why    ≈ the tracks you played or liked that it sounds closest
@@ -32,16 +33,22 @@ HELP = """\
 
 [b]The rest[/b]
   header    the whole queue's length, listens in the last 120
-            days, the model version, and whether the daemon runs
-            (its pid) or when its last run ended
+            days, what ranks the queue (model vN, similarity or
+            feed order), and whether the daemon runs (its pid) or
+            when its last run ended
   drift     tags rising (+) and falling (-) between your listens
             of the last 30 days and the 90 before
   ranked by what orders the queue: the model, or similarity to
-            your listens when the model ranked held-out listens
-            worse (or before there is one), or feed order
-  hit@k     share of held-out listens the model ranked in its top
-            k, on how many listens, beside the similarity ranking's;
-            percentile: their mean rank, 1.0 top, 0.5 chance
+            your listens when new listens showed the model worse
+            (or before there is one), or feed order
+  evidence  each new listen's standing among the candidates as
+            they were ranked before it, under the model and under
+            similarity: both means, on how many listens, and the
+            95% interval of the difference; what ranks switches
+            only when that interval leaves zero behind
+  validation hit@k: share of the newest model's held-out listens
+            in its top k, beside similarity's; percentile: their
+            mean standing, 1.0 top, 0.5 chance
   ▁▅█ percentile by version: each promoted model's, oldest first
   ▶ ♥ ✗ ⤼ ⊘ » a listen, like, dislike, dismissal, artist block,
             a skip seen in MPD (left within 30 s)

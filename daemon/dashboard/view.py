@@ -33,7 +33,7 @@ JOB_MARKS = {
 }
 FEEDBACK_MARKS = {"like": "♥", "dislike": "✗", "dismiss": "⤼", "block": "⊘", "skip": "»"}
 WIDE = 100  # from this width on the queue shows the feed, and why in full (else its tags)
-NARROW = 90  # below this width the queue leaves out the age and the score's bar ...
+NARROW = 90  # below this width the queue leaves out the age and the standing's bar ...
 TINY = 70  # ... and below this, the id (the detail view shows it)
 MIN_ROWS = 3  # queue rows kept before the bottom panels shrink
 
@@ -176,10 +176,10 @@ def _queue_title(s: Snapshot) -> str:
 
 def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
     """Fixed columns at their size; artist, title, feed and why share the rest by ratio.
-    Below :data:`NARROW` columns the age and the score's bar make room, below :data:`TINY`
+    Below :data:`NARROW` columns the age and the standing's bar make room, below :data:`TINY`
     the id too."""
     narrow = width < NARROW
-    fixed = {"#": max(len(str(len(s.queue))), 2), "score": 5 if narrow else 10}
+    fixed = {"#": max(len(str(len(s.queue))), 2), "standing": 8 if narrow else 10}
     if width >= TINY:
         fixed["id"] = max((len(str(r.entry.track.id)) for r in s.queue), default=2)
     if not narrow:
@@ -192,7 +192,7 @@ def _column_widths(s: Snapshot, width: int) -> dict[str, int]:
     free = width - 4 - 2 * (len(fixed) + len(ratios)) - sum(fixed.values())
     total = sum(ratios.values())
     shares = {name: max(free * r // total, 4) for name, r in ratios.items()}
-    order = ["#", "id", "score", "artist", "title", "feed", "age", "why"]
+    order = ["#", "id", "standing", "artist", "title", "feed", "age", "why"]
     return {n: fixed.get(n) or shares[n] for n in order if n in fixed or n in shares}
 
 
@@ -224,7 +224,7 @@ def _queue_cells(row: QueueRow, now: float, width: int) -> dict[str, RenderableT
     return {
         "#": str(e.rank),
         "id": str(e.track.id),
-        "score": _score_bar(e.score, width=0 if narrow else 5),
+        "standing": _standing_bar(e.score, width=0 if narrow else 5),
         "artist": e.track.artist or "",
         "title": e.track.title or e.track.label,
         "feed": e.feed or "",
@@ -233,7 +233,7 @@ def _queue_cells(row: QueueRow, now: float, width: int) -> dict[str, RenderableT
     }
 
 
-def _score_bar(score: float | None, width: int = 5) -> Text:
+def _standing_bar(score: float | None, width: int = 5) -> Text:
     if score is None:
         return Text("  n/a", style="dim")
     if width == 0:
@@ -250,11 +250,13 @@ def _model_panel(s: Snapshot) -> Panel:
         trend = f"{sparkline(s.percentiles)} percentile by version"
         lines.append(Text(trend, no_wrap=True, overflow="ellipsis"))
     lines += _drift_lines(s.drift, s.drift_note)
+    if s.champion is not None and s.readout is not None:  # last: the first to go when short
+        lines.append(Text(f"validation: {s.readout.validation}", style="dim"))
     return Panel(Group(*lines), title="model", title_align="left", border_style="magenta")
 
 
 def _model_lines(s: Snapshot, now: float) -> list[Text]:
-    """The champion, what orders the queue, the judge's evidence, the champion's validation."""
+    """The champion, what orders the queue and the judge's evidence."""
     m, judged = s.champion, s.readout
     ranking = [Text(judged.ranking, style="bold")] if judged else []
     if m is None:
@@ -266,8 +268,7 @@ def _model_lines(s: Snapshot, now: float) -> list[Text]:
     labels = _num(m.n_labels, "g")
     about = f"v{m.version} trained {when} ago, {labels} labels, half-life {_num(half, 'g')}d"
     evidence = [Text(_evidence(judged.record))] if judged and judged.record else []
-    validation = [Text(f"validation: {judged.validation}", style="dim")] if judged else []
-    return [Text(about), *ranking, *evidence, *validation]
+    return [Text(about), *ranking, *evidence]
 
 
 def _evidence(record: dict[str, object]) -> str:

@@ -215,12 +215,12 @@ def _tags(entry: PlaylistEntry, url: str) -> Tags:
     reason = f"from {entry.feed}" if entry.feed else "from the queue"
     if entry.tags:
         reason += f"; sounds {', '.join(entry.tags)}"
-    score = f"{entry.score:.3f}" if entry.score is not None else "unscored"
+    standing = f"{entry.standing:.3f}" if entry.standing is not None else "unranked"
     return Tags(
         artist=entry.artist or "Unknown",
         title=entry.title or entry.display,
         source_url=url,
-        comment=f"tastebud score {score}, rank {entry.rank} ({reason})",
+        comment=f"tastebud standing {standing}, rank {entry.rank} ({reason})",
         recording_mbid=entry.recording_mbid,
     )
 

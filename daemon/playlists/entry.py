@@ -47,7 +47,7 @@ class PlaylistEntry:
     title: str | None = None
     url: str | None = None
     duration: float | None = None
-    score: float | None = None
+    standing: float | None = None  # among the candidates, 0-1 (1 the best); "score" before
     model_version: int | None = None
     feed: str | None = None
     tags: tuple[str, ...] = ()

@@ -45,11 +45,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _passes(score: float | None, min_score: float | None) -> bool:
+def _passes(score: float | None, min_standing: float | None) -> bool:
     """An unscored track passes only a threshold of at most 0 (or none)."""
-    if min_score is None:
+    if min_standing is None:
         return True
-    return score >= min_score if score is not None else min_score <= 0
+    return score >= min_standing if score is not None else min_standing <= 0
 
 
 def playlist_entries(
@@ -57,13 +57,13 @@ def playlist_entries(
     config: Config,
     *,
     limit: int,
-    min_score: float | None = None,
+    min_standing: float | None = None,
     tag_names: Sequence[str] | None = None,
 ) -> list[PlaylistEntry]:
     """The top of the queue as playlist entries, ranked 1..n, with tags, MBIDs and why each
     is there (as of now)."""
     queue = store.queue(limit, per_artist=config.queue.per_artist, window=config.queue.window)
-    kept = [q for q in queue if _passes(q.score, min_score)]
+    kept = [q for q in queue if _passes(q.score, min_standing)]
     names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
     tags = top_tags(store, config.model.backbone, [q.track.id for q in kept], names)
     now = time.time()
@@ -80,7 +80,7 @@ def _entry(
         title=q.track.title,
         url=q.track.url,
         duration=q.track.duration,
-        score=q.score,
+        standing=q.score,
         model_version=q.model_version,
         feed=q.feed,
         tags=tags,
@@ -129,7 +129,7 @@ def write_playlist(
     fmt: str,
     title: str,
     limit: int,
-    min_score: float | None,
+    min_standing: float | None,
     empty_ok: bool = True,
 ) -> list[PlaylistEntry]:
     """Write the top of the queue to ``out`` (atomically) or stdout (``out`` None).
@@ -138,8 +138,8 @@ def write_playlist(
     says why, else an :class:`ExportError` does (``tastebud export``). A folder that does
     not exist is an error, never created.
     """
-    entries = playlist_entries(store, config, limit=limit, min_score=min_score)
-    why_empty = _why_empty(store, min_score) if not entries else _no_mbid(len(entries))
+    entries = playlist_entries(store, config, limit=limit, min_standing=min_standing)
+    why_empty = _why_empty(store, min_standing) if not entries else _no_mbid(len(entries))
     if fmt == "jspf":
         entries = _importable(entries, title)
     if not entries:
@@ -193,9 +193,9 @@ def _importable(entries: list[PlaylistEntry], title: str) -> list[PlaylistEntry]
     return kept
 
 
-def _why_empty(store: Store, min_score: float | None) -> str:
+def _why_empty(store: Store, min_standing: float | None) -> str:
     if store.queue(1):
-        return f"no queued track scores at least min_score {min_score}"
+        return f"no queued track stands at least min_standing {min_standing} among the candidates"
     return "the queue is empty (tastebud dashboard shows what it waits on)"
 
 
@@ -231,7 +231,7 @@ def refresh_playlists(store: Store, config: Config) -> list[Path]:
                 fmt=playlist.format,
                 title=playlist.name,
                 limit=playlist.limit,
-                min_score=playlist.min_score,
+                min_standing=playlist.min_standing,
             )
         except ExportError as exc:
             logger.error("%s", exc)

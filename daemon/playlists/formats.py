@@ -15,7 +15,7 @@ What each format keeps, and the documented normalisations:
 - ``xspf``: XSPF v1 (http://xspf.org/ns/0/), valid against its RELAX NG schema,
   written with ElementTree.
   Characters XML 1.0 cannot hold (most C0 controls, lone surrogates, U+FFFE/F)
-  become U+FFFD; ``\\r`` is kept as ``&#13;``. Our own fields (rank, score, ...)
+  become U+FFFD; ``\\r`` is kept as ``&#13;``. Our own fields (rank, standing, ...)
   travel in ``<meta rel="https://github.com/tastebud/tastebud#...">``.
 - ``csv``: one header row, then one row per track; an empty cell reads back as
   None; tags are joined with ``;`` (a tag name must not hold one); ``because`` is
@@ -198,7 +198,7 @@ def _entry_from_mapping(row: dict[str, Any]) -> PlaylistEntry:
         title=row.get("title"),
         url=row.get("url"),
         duration=float_or_none(row.get("duration")),
-        score=float_or_none(row.get("score")),
+        standing=float_or_none(row.get("standing", row.get("score"))),
         model_version=int_or_none(row.get("model_version")),
         feed=row.get("feed"),
         tags=tuple(tags.split(";")) if isinstance(tags, str) else tuple(tags),

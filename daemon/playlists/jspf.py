@@ -94,7 +94,7 @@ def _jspf_entry(position: int, track: dict[str, Any]) -> PlaylistEntry:
         title=track.get("title"),
         url=next(iter(as_list(track.get("location"))), None),
         duration=duration / 1000 if duration is not None else None,
-        score=ours.get("score"),
+        standing=ours.get("standing", ours.get("score")),
         model_version=ours.get("model_version"),
         feed=ours.get("feed"),
         tags=tuple(ours.get("tags", ())),

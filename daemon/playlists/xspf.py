@@ -19,7 +19,7 @@ from daemon.playlists.entry import (
 __all__ = ["XSPF_META", "XSPF_NS", "parse_xspf", "write_xspf"]
 
 XSPF_NS = "http://xspf.org/ns/0/"
-XSPF_META = ("track_id", "score", "model_version", "feed", "rank")
+XSPF_META = ("track_id", "standing", "model_version", "feed", "rank")
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -63,7 +63,7 @@ def _xspf_track(node: ET.Element, e: PlaylistEntry) -> None:
         _add(node, "duration", round(e.duration * 1000))
     for key in XSPF_META:
         if (value := getattr(e, key)) is not None:
-            _add(node, "meta", repr(value) if key == "score" else value, key)
+            _add(node, "meta", repr(value) if key == "standing" else value, key)
 
 
 def _annotation(e: PlaylistEntry) -> str:
@@ -102,7 +102,7 @@ def _xspf_entry(position: int, node: ET.Element, ns: dict[str, str]) -> Playlist
         title=text("title"),
         url=text("location"),
         duration=int(duration) / 1000 if duration else None,
-        score=float_or_none(meta.get("score")),
+        standing=float_or_none(meta.get("standing", meta.get("score"))),
         model_version=int_or_none(meta.get("model_version")),
         feed=meta.get("feed"),
         tags=tuple(meta["tags"].split(";")) if meta.get("tags") else (),

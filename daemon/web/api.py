@@ -117,12 +117,13 @@ def _format(request: Request, allowed: tuple[str, ...], default: str) -> str:
 async def get_export(request: Request, web: WebState) -> Response:
     fmt = _format(request, EXPORT_FORMATS, "m3u8")
     limit = int_param(request, "limit", 50, 1, QUEUE_MAX)
-    text = request.query_params.get("min_score")
+    name = "min_standing" if "min_standing" in request.query_params else "min_score"  # old name
+    text = request.query_params.get(name)
     try:
-        min_score = float(text) if text is not None else None
+        least = float(text) if text is not None else None
     except ValueError:
-        raise BadRequestError(f"min_score={text!r} is not a number") from None
-    entries = await web.read(lambda s, c: playlist_entries(s, c, limit=limit, min_score=min_score))
+        raise BadRequestError(f"{name}={text!r} is not a number") from None
+    entries = await web.read(lambda s, c: playlist_entries(s, c, limit=limit, min_standing=least))
     return _playlist(entries, fmt, "tastebud")
 
 
@@ -154,7 +155,7 @@ def _mix_entries(mix: Mix) -> list[PlaylistEntry]:
             title=e.track.title,
             url=e.track.url,
             duration=e.track.duration,
-            score=e.standing,
+            standing=e.standing,
             album=e.track.album,
         )
         for i, e in enumerate(mix.entries)

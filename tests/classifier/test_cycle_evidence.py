@@ -23,7 +23,8 @@ def test_first_listens_are_those_whose_first_listen_falls_in_the_span() -> None:
         np.array([True, True, True, True, False]),
     )
     ids, times = first_listens(history, 10.0, 18.0)
-    assert ids.tolist() == [2] and times.tolist() == [12.0]  # 1 was heard before; 4 skipped
+    assert ids.tolist() == [2]
+    assert times.tolist() == [12.0]
 
 
 def test_new_listens_are_ranked_as_of_the_previous_cycle(tmp_path: Path) -> None:
@@ -32,7 +33,8 @@ def test_new_listens_are_ranked_as_of_the_previous_cycle(tmp_path: Path) -> None
     first = train_cycle(store, FAST, tmp_path / "models", now=NOW)
     assert first.promoted
     seeded = store.evidence()
-    assert seeded and all(e.seeded for e in seeded)
+    assert seeded
+    assert all(e.seeded for e in seeded)
     for i in range(4):  # the listener finds more of A, and one B, the next day
         name = f"new-A{i}"
         lib.add(name, "A")
@@ -63,8 +65,7 @@ def test_the_queue_follows_the_judges_switch_and_only_it(tmp_path: Path) -> None
     assert store.queue(limit=1)[0].model_version == champion.version
     # a long record in which similarity ranked each new listen clearly higher
     rows = [
-        Evidence(t, NOW, NOW, 24, champion.version, 0.6, 0.8)
-        for t in store.candidate_ids()[:24]
+        Evidence(t, NOW, NOW, 24, champion.version, 0.6, 0.8) for t in store.candidate_ids()[:24]
     ]
     assert store.add_evidence(rows) == 24
     train_cycle(store, FAST, tmp_path / "models", now=NOW + DAY)

@@ -65,7 +65,8 @@ def test_a_clearly_better_ranker_takes_over_within_150_listens() -> None:
     for seed in range(4):
         better, worse = _stream(300, (0.5, 1.5), 100 + seed)
         switches = _replay(worse, better, "model")  # the model is the worse one here
-        assert switches and switches[0][1] == "similarity"
+        assert switches
+        assert switches[0][1] == "similarity"
         assert switches[0][0] <= 150
         assert _replay(better, worse, "similarity")[0][0] <= 150
 

@@ -263,7 +263,7 @@ def test_queue_lists_ranks_and_ids_that_feedback_takes(
     config, path, _ = _setup(tmp_path)
     assert _run(path, "queue", "--limit", "3") == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["#", "id", "score", "artist", "title", "why"]
+    assert lines[0].split() == ["#", "id", "standing", "artist", "title", "why"]
     assert len(lines) == 4
     assert _run(path, "queue", "--json", "--limit", "3") == 0
     rows = json.loads(capsys.readouterr().out)

@@ -47,7 +47,7 @@ def test_queue_rows_fit_an_80_column_terminal(tmp_path: Path) -> None:
         store.add_feed_items("feed", [long])
     cmd = [sys.executable, "-m", "daemon.cli", "--config", str(path), "queue", "--limit", "50"]
     shown = _on_a_terminal(cmd, 80).splitlines()
-    assert shown[0].split() == ["#", "id", "score", "artist", "title", "why"]
+    assert shown[0].split() == ["#", "id", "standing", "artist", "title", "why"]
     assert all(cell_len(line) <= 80 for line in shown), max(shown, key=cell_len)
     assert any(line.endswith("…") for line in shown)  # a long why is cut, not wrapped
     piped = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout

@@ -24,7 +24,7 @@ from tests.populate import write_config as _config
 
 FEEDS = '[[feeds]]\ntype = "url"\nurl = "https://127.0.0.1/feed"\n'
 SIZES = [(80, 24), (160, 50)]
-ROW = re.compile(r"^│\s+\d+\s+\d+\s+0\.\d\d ")  # a queue row: rank, id, score
+ROW = re.compile(r"^│\s+\d+\s+\d+\s+0\.\d\d ")  # a queue row: rank, id, standing
 
 Script = Callable[[DashboardApp, Pilot[None]], Awaitable[None]]
 
@@ -145,7 +145,7 @@ def test_filter_help_and_quit(tmp_path: Path) -> None:
         await _press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         shown = str(app.screen.query_one("#help", Static).content)
-        for term in ("age ", "why ", "drift ", "score ", "[player] command", "undo"):
+        for term in ("age ", "why ", "drift ", "standing ", "[player] command", "undo"):
             assert term in shown, term
         await _press(pilot, "escape")
         assert not isinstance(app.screen, HelpScreen)

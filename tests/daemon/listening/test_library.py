@@ -76,7 +76,7 @@ def test_top_tracks_are_remuxed_tagged_and_listed(
         assert path.parent.stat().st_mode & 0o777 == 0o755
     opus = mutagen.File(web)
     assert opus["WEBSITE"] == [(tmp_path / "src" / "web.webm").as_uri()]
-    assert opus["COMMENT"][0].startswith("tastebud score")
+    assert opus["COMMENT"][0].startswith("tastebud standing")
     lines = (lib / "tastebud.m3u8").read_text().splitlines()
     paths = [ln for ln in lines if not ln.startswith("#")]
     assert paths[0] == "Artist web/Artist web - Song web.opus"
@@ -161,7 +161,7 @@ def test_a_wav_candidate_is_stored_losslessly_as_tagged_flac(tmp_path: Path, sto
     tags = mutagen.File(flac)
     assert tags["ALBUM"] == ["tastebud"]
     assert tags["TITLE"] == ["Song wav"]
-    assert tags["COMMENT"][0].startswith("tastebud score")
+    assert tags["COMMENT"][0].startswith("tastebud standing")
 
     def samples(path: Path) -> np.ndarray:
         with av.open(str(path)) as container:

@@ -54,7 +54,7 @@ def test_export_writes_the_queue_and_marks_it_exported(
     assert not list(out.parent.glob(".*.tmp"))
 
 
-def test_json_export_carries_scores_tags_and_mbids(
+def test_json_export_carries_standings_tags_and_mbids(
     filled: tuple[Config, Path, Population], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, path, pop = filled
@@ -62,11 +62,11 @@ def test_json_export_carries_scores_tags_and_mbids(
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 8
     for row in rows:
-        assert row["score"] == pytest.approx(pop.scores[row["track_id"]])
+        assert row["standing"] == pytest.approx(pop.scores[row["track_id"]])
         assert row["model_version"] == pop.champion
         assert row["feed"] == "discover"
         assert len(row["tags"]) == 3
-    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert [r["standing"] for r in rows] == sorted((r["standing"] for r in rows), reverse=True)
     by_id = {r["track_id"]: r for r in rows}
     assert by_id[pop.mbid_track_id]["recording_mbid"] == pop.candidates[pop.mbid_track_id].ids.get(
         "recording_mbid"
@@ -99,12 +99,12 @@ def test_every_export_but_m3u8_says_why(
         assert f"<annotation>{parsed[0].because}</annotation>" in text
 
 
-def test_min_score_leaves_out_lower_scores(filled: tuple[Config, Path, Population]) -> None:
+def test_min_standing_leaves_out_lower_standings(filled: tuple[Config, Path, Population]) -> None:
     config, _, pop = filled
     with Store.open(config.db_path) as store:
-        entries = playlist_entries(store, config, limit=50, min_score=0.6, tag_names=TAGS)
+        entries = playlist_entries(store, config, limit=50, min_standing=0.6, tag_names=TAGS)
     assert entries
-    assert all(e.score is not None and e.score >= 0.6 for e in entries)
+    assert all(e.standing is not None and e.standing >= 0.6 for e in entries)
     kept = {tid for tid, s in pop.scores.items() if s >= 0.6}
     assert {e.track_id for e in entries} <= kept
     assert [e.rank for e in entries] == list(range(1, len(entries) + 1))

@@ -132,18 +132,18 @@ def test_an_export_into_a_missing_folder_fails_and_makes_no_folder(
     )
 
 
-def test_a_refresh_with_no_rows_above_min_score_keeps_the_file(
+def test_a_refresh_with_no_rows_above_min_standing_keeps_the_file(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config, _ = _config(tmp_path, '[[playlists]]\nname = "top"\nmin_score = 0.0\n')
-    strict, _ = _config(tmp_path, '[[playlists]]\nname = "top"\nmin_score = 2.0\n')
+    config, _ = _config(tmp_path, '[[playlists]]\nname = "top"\nmin_standing = 0.0\n')
+    strict, _ = _config(tmp_path, '[[playlists]]\nname = "top"\nmin_standing = 0.99\n')
     with Store.open(config.db_path) as store:
         populate(store)
         [written] = refresh_playlists(store, config)
         before = written.read_text(encoding="utf-8")
         assert refresh_playlists(store, strict) == []
     assert written.read_text(encoding="utf-8") == before
-    assert "no queued track scores at least min_score 2.0" in caplog.text
+    assert "no queued track stands at least min_standing 0.99" in caplog.text
 
 
 def _export_jspf(config: Path, out: Path) -> int:
@@ -186,3 +186,11 @@ def test_jspf_with_no_recording_ids_fails_and_keeps_the_previous_file(
         "recording id, which a JSPF playlist needs for ListenBrainz: export another format "
         "(m3u8, xspf, csv, json)"
     )
+
+
+def test_the_old_min_score_key_is_read_as_min_standing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, _ = _config(tmp_path, '[[playlists]]\nname = "top"\nmin_score = 0.5\n')
+    assert config.playlists[0].min_standing == 0.5
+    assert "playlists[0].min_score is now called min_standing; rename it" in caplog.text

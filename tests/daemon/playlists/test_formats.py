@@ -50,7 +50,7 @@ entries = st.builds(
     title=st.none() | hostile_text,
     url=st.none() | urls,
     duration=st.none() | st.floats(0, 36_000, allow_nan=False),
-    score=st.none() | st.floats(-10, 10, allow_nan=False),
+    standing=st.none() | st.floats(-10, 10, allow_nan=False),
     model_version=st.none() | st.integers(1, 10_000),
     feed=st.none() | hostile_text,
     tags=st.lists(st.sampled_from(TAGS), max_size=3).map(tuple),
@@ -177,7 +177,7 @@ def test_json_has_the_documented_fields() -> None:
         rank=1, track_id=7, artist="A", title="T", url="https://x", tags=("rock",)
     )
     (row,) = json.loads(format_playlist("json", [entry]))
-    wanted = {"rank", "track_id", "artist", "title", "url", "duration", "score"}
+    wanted = {"rank", "track_id", "artist", "title", "url", "duration", "standing"}
     assert wanted | {"model_version", "feed", "tags", "because"} <= set(row)
     assert row["tags"] == ["rock"]
     assert row["because"] is None

@@ -98,14 +98,14 @@ def test_export_writes_every_format_as_tastebud_export(api: Api, scene: Scene) -
     assert [e.track_id for e in parse_playlist("xspf", xspf.text)] == [
         r["id"] for r in api.get("/api/queue?limit=2").json()
     ]
-    rows = json.loads(api.get("/api/export?format=json&limit=4&min_score=0.9").text)
-    assert [r["score"] for r in rows] == [0.95]
+    rows = json.loads(api.get("/api/export?format=json&limit=4&min_standing=0.9").text)
+    assert [r["standing"] for r in rows] == [0.95]
     assert "because" in rows[0]
     assert api.get("/api/export?format=csv").text.startswith("rank,")
     jspf = json.loads(api.get("/api/export?format=jspf&limit=50").text)
     assert len(jspf["playlist"]["track"]) == 1  # the one queued track with an MBID
     assert api.get("/api/export?format=pdf").status_code == 400
-    assert api.get("/api/export?min_score=lots").status_code == 400
+    assert api.get("/api/export?min_standing=lots").status_code == 400
 
 
 def test_changes_moves_when_feedback_is_given(api: Api) -> None:
