@@ -3,10 +3,10 @@
 Each row shows the rank (``#N`` for ``tastebud feedback``), the track id, the
 standing (among the candidates, 0-1: 1 the best), artist, title and why: the
 listened tracks it is closest to and its most probable musicnn tags (only the tags
-for a track not explained yet), numbered exactly as the dashboard numbers them. ``--json`` gives the tags as ``why`` and the
-whole reason as ``because``. On a terminal each row fits its width (long names and the
-why are cut with "…"); into a pipe or file they are printed whole. The database is
-opened read-only.
+for a track not explained yet), numbered exactly as the dashboard numbers them.
+``--json`` gives the tags as ``why`` and the whole reason as ``because``. On a
+terminal each row fits its width (long names and the why are cut with "…"); into a
+pipe or file they are printed whole. The database is opened read-only.
 """
 
 from __future__ import annotations
