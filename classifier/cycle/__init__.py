@@ -4,7 +4,8 @@ Everything here reads or writes the :class:`~store.Store` and hands arrays to th
 model side (:mod:`classifier.taste`), which never sees the store: the labelled set
 (``labels``), the feature cache's reads (``features``), the history as the ranking head
 sees it (``scene``), one training cycle (``train``) and the challenger's training and
-judging (``validation``), scoring every candidate (``rescore``) and why each is queued
+judging (``validation``), new listens tested against the rankings made before them
+and the switch of what ranks (``evidence``), scoring every candidate (``rescore``) and why each is queued
 (``because``).
 """
 
