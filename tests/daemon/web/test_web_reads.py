@@ -46,6 +46,13 @@ def test_status_says_what_ranks_the_evidence_and_the_health(api: Api, scene: Sce
     assert status["validation"]["percentile"] == 0.91
     assert "hit@20 0.45 on 12 held-out listens" in status["validation"]["line"]
     assert status["trend"] == scene.pop.percentiles
+    assert status["ranker"] == f"model v{scene.pop.champion}"
+    evidence = status["evidence"]
+    assert (evidence["ranker"], evidence["listens"], evidence["interval"]) == ("model", 0, None)
+    assert evidence["line"].startswith("evidence: no new listens tested yet")
+    page = api.get("/").text
+    assert "evidence: no new listens tested yet" in page
+    assert f"ranked by: model v{scene.pop.champion}" in page.split("</header>")[0]
     assert status["daemon"] == {"running": False, "pid": None}
     jobs = {j["job"]: j for j in status["jobs"]}
     assert jobs["fetch"]["last"]["error"] == "yt-dlp: HTTP Error 429: Too Many Requests"
