@@ -27,7 +27,7 @@ from classifier.taste.model import TasteModel
 from classifier.taste.prequential import Record, Switch, decide
 from store import Evidence, ModelRecord, Store
 
-__all__ = ["Tested", "first_listens", "judge_ranker", "seed_record", "test_new_listens"]
+__all__ = ["Tested", "first_listens", "judge_ranker", "seed_record", "record_new_listens"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Tested:
     aside: tuple[ModelRecord, TasteModel] | None = None
 
 
-def test_new_listens(
+def record_new_listens(
     store: Store,
     config: ModelConfig,
     key: str,

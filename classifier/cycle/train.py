@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.config import ModelConfig
-from classifier.cycle.evidence import Tested, judge_ranker, seed_record, test_new_listens
+from classifier.cycle.evidence import Tested, judge_ranker, seed_record, record_new_listens
 from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at
@@ -93,7 +93,7 @@ def train_cycle(
     if champion is not None and current is not None and since is not None:
         tested = Tested(champion, current, _aside(store, champion, checkpoint_dir))
         field = listen_field(fresh, labels)
-        test_new_listens(
+        record_new_listens(
             store, config, key, usable, feats, field, tested, scene.history, (since, now)
         )
         judge_ranker(store, now)
