@@ -5,8 +5,8 @@ model side (:mod:`classifier.taste`), which never sees the store: the labelled s
 (``labels``), the feature cache's reads (``features``), the history as the ranking head
 sees it (``scene``), one training cycle (``train``) and the challenger's training and
 judging (``validation``), new listens tested against the rankings made before them
-and the switch of what ranks (``evidence``), scoring every candidate (``rescore``) and why each is queued
-(``because``).
+and the switch of what ranks (``evidence``), scoring every candidate (``rescore``) and
+why each is queued (``because``).
 """
 
 from __future__ import annotations

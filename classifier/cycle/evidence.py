@@ -27,7 +27,7 @@ from classifier.taste.model import TasteModel
 from classifier.taste.prequential import Record, Switch, decide
 from store import Evidence, ModelRecord, Store
 
-__all__ = ["Tested", "first_listens", "judge_ranker", "seed_record", "record_new_listens"]
+__all__ = ["Tested", "first_listens", "judge_ranker", "record_new_listens", "seed_record"]
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.config import ModelConfig
-from classifier.cycle.evidence import Tested, judge_ranker, seed_record, record_new_listens
+from classifier.cycle.evidence import Tested, judge_ranker, record_new_listens, seed_record
 from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at

@@ -27,7 +27,7 @@ def test_first_listens_are_those_whose_first_listen_falls_in_the_span() -> None:
     assert times.tolist() == [12.0]
 
 
-def record_new_listens_are_ranked_as_of_the_previous_cycle(tmp_path: Path) -> None:
+def test_new_listens_are_ranked_as_of_the_previous_cycle(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     lib = listened_library(store, [("A", 20, 60, 1)], {"A": 12, "B": 12})
     first = train_cycle(store, FAST, tmp_path / "models", now=NOW)
