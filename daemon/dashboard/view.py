@@ -281,7 +281,7 @@ def _evidence(record: dict[str, object]) -> str:
     model, plain = record["model_standing"], record["similarity_standing"]
     return (
         f"evidence: {n} listens, model {_num(model)} vs similarity {_num(plain)}, "
-        f"difference {low:+.2f}..{high:+.2f}"
+        f"interval {low:+.2f}..{high:+.2f}"
     )
 
 

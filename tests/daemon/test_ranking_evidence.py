@@ -169,7 +169,7 @@ def test_the_evidence_names_both_standings_the_listens_and_the_interval(tmp_path
     assert record["model_standing"] == pytest.approx(0.85)
     assert record["similarity_standing"] == pytest.approx(0.75)
     assert record["interval"] == [-1.0, 1.0]
-    assert "evidence: 3 listens, model 0.85 vs similarity 0.75, difference -1.00..+1.00" in (
+    assert "evidence: 3 listens, model 0.85 vs similarity 0.75, interval -1.00..+1.00" in (
         dashboard
     )
 
