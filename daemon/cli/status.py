@@ -4,7 +4,9 @@ It lists the newest run of every job and source, failures first, and what waits.
 It says what orders the queue and how the model was judged (:mod:`daemon.ranking_evidence`):
 ``ranked_by`` and the ``validation`` numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
-the daemon holds a write transaction, and never migrates or writes.
+the daemon holds a write transaction, and never migrates or writes. It checks the pages of
+the tables it reads first (``PRAGMA quick_check``): a damaged one is one line naming the
+file and the fix, and exit code 1, never a status read from what is left.
 """
 
 from __future__ import annotations
@@ -19,9 +21,24 @@ from daemon.ranking_evidence import readout
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
-__all__ = ["cmd_status", "status_data", "status_lines"]
+__all__ = ["READ_TABLES", "cmd_status", "status_data", "status_lines"]
 
 QUEUE_TOP = 5
+# What status reads, checked before it reads them: a damaged page could read as missing rows.
+# (embeddings, the largest table by far, is read through its index alone, which SQLite
+# checks as it reads it.)
+READ_TABLES = (
+    "feed_items",
+    "feedback",
+    "listens",
+    "models",
+    "queue_state",
+    "reasons",
+    "runs",
+    "scores",
+    "skips",
+    "tracks",
+)
 _TROUBLE = ("failed", "aborted", "skipped", "running", "ok")  # the order runs are listed in
 
 
@@ -127,13 +144,18 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
 
 
 def _open_readonly(config: Config) -> Store:
+    """The database, read-only, at this schema version, its pages that status reads sound."""
     store = Store.open(config.db_path, readonly=True)
-    if (version := store.schema_version()) < SCHEMA_VERSION:
+    try:
+        if (version := store.schema_version()) < SCHEMA_VERSION:
+            raise StoreError(
+                f"database {config.db_path} is at schema version {version}: start the daemon "
+                "once (tastebud run or tastebud once) to upgrade it"
+            )
+        store.check_pages(*READ_TABLES)
+    except StoreError:
         store.close()
-        raise StoreError(
-            f"database {config.db_path} is at schema version {version}: start the daemon "
-            "once (tastebud run or tastebud once) to upgrade it"
-        )
+        raise
     return store
 
 
