@@ -12,12 +12,12 @@ file and the fix, and exit code 1, never a status read from what is left.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
 from daemon.config import Config
 from daemon.ranking_evidence import readout
+from daemon.redact import json_text
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
@@ -164,11 +164,11 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     if not config.db_path.exists():
         hint = f"no database at {config.db_path} yet: run `tastebud once` or `tastebud run`"
-        print(json.dumps({"database": None, "problem": hint}) if as_json else hint)
+        print(json_text({"database": None, "problem": hint}) if as_json else hint)
         return 0
     with _open_readonly(config) as store:
         if as_json:
-            print(json.dumps(status_data(store, config), indent=2))
+            print(json_text(status_data(store, config), indent=2))
         else:
             print("\n".join(status_lines(store, config)))
     return 0
