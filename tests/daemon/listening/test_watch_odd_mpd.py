@@ -33,8 +33,9 @@ def _wait(check: Callable[[], bool], what: str, within_s: float = 5.0) -> None:
 
 
 @pytest.fixture
-def mpd() -> Iterator[FakeMpd]:
-    with fake_mpd() as server:
+def mpd(request: pytest.FixtureRequest) -> Iterator[FakeMpd]:
+    """A fake MPD greeting with ``GREETING``, or the test's parameter (``indirect``)."""
+    with fake_mpd(getattr(request, "param", GREETING)) as server:
         yield server
 
 
@@ -131,33 +132,21 @@ def test_doctor_on_a_binary_greeting_is_one_line(
     assert "\x1b" not in out + err
 
 
-@pytest.mark.parametrize("greeting", BINARY_GREETINGS.values(), ids=BINARY_GREETINGS.keys())
+@pytest.mark.parametrize(
+    "mpd", BINARY_GREETINGS.values(), ids=BINARY_GREETINGS.keys(), indirect=True
+)
 def test_a_binary_greeting_is_one_line_and_a_real_mpd_is_watched_after_it(
-    greeting: bytes,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    mpd: FakeMpd, watching: tuple[MpdWatcher, Store], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    monkeypatch.setattr("daemon.listening.watch.RETRY_S", RETRY_S)
-    with fake_mpd(greeting) as mpd:
-        config = Config(
-            storage=StorageConfig(dir=str(tmp_path)),
-            mpd=MpdConfig(host="127.0.0.1", port=mpd.port, history=True),
-        )
-        with Store.open(config.db_path) as store:
-            watcher = MpdWatcher(config, store)
-            watcher.start()
-            try:
-                _wait(lambda: mpd.connections >= 2, "a second try")
-                mpd.greeting = GREETING  # MPD proper is back
-                _wait(lambda: mpd.idles >= 1, "the watcher to idle")
-                _play_through(mpd, 1)
-                mpd.play(2)
-                _listened(store, 1)
-                assert watcher._thread.restarts == 0
-            finally:
-                watcher.stop()
+    watcher, store = watching
+    _wait(lambda: mpd.connections >= 2, "a second try")
+    mpd.greeting = GREETING  # MPD proper is back
+    _wait(lambda: mpd.idles >= 1, "the watcher to idle")
+    _play_through(mpd, 1)
+    mpd.play(2)
+    _listened(store, 1)
+    assert watcher._thread.restarts == 0
     lines = _one_line_each(caplog)
     assert lines[0].startswith(f"MPD watch: cannot reach MPD at 127.0.0.1:{mpd.port}: ")
     assert lines[0].endswith("; retrying in 0 s")
