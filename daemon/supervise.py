@@ -113,8 +113,8 @@ def record_crash(store: Store, name: str, message: str) -> None:
 
 class ClockWatch:
     """Says when the wall clock moved against the monotonic clock by more than
-    ``threshold_s`` since the last look (``wall`` and ``mono``: ``time.time`` and
-    ``time.monotonic`` as the time module has them when watching starts)."""
+    ``threshold_s`` since the last look. ``wall`` and ``mono`` default to ``time.time``
+    and ``time.monotonic``, looked up when the watch is made."""
 
     def __init__(
         self,
