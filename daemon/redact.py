@@ -14,12 +14,19 @@ overrides from metadata become U+FFFD, so no server's text can move a terminal's
 recolour it or ring its bell). The CLI's stdout and log lines pass through it
 (:class:`ShownStream`, :class:`RedactingFilter`), the dashboard's snapshot
 (:func:`shown_tree`), and playlist lines.
+
+JSON that leaves tastebud (``--json``, the HTTP API, JSON and JSPF exports) is strict:
+:func:`finite_tree` turns a float that is not finite (a NaN similarity, an infinite score
+read from a damaged row) into null, and :func:`json_text` writes it, never ``NaN`` or
+``Infinity``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -32,6 +39,8 @@ __all__ = [
     "ShownStream",
     "clean",
     "config_secrets",
+    "finite_tree",
+    "json_text",
     "redact",
     "remember_secrets",
     "shown",
@@ -112,6 +121,22 @@ def _shown_tree(obj: Any) -> Any:
         }
         return dataclasses.replace(obj, **changes)
     return obj
+
+
+def finite_tree(obj: Any) -> Any:
+    """``obj`` (JSON-like: dicts, lists, tuples) with every non-finite float as None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_tree(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [finite_tree(v) for v in obj]
+    return obj
+
+
+def json_text(obj: Any, **options: Any) -> str:
+    """``json.dumps`` of :func:`finite_tree` of ``obj``: strict JSON, whatever was read."""
+    return json.dumps(finite_tree(obj), allow_nan=False, **options)
 
 
 class ShownStream:

@@ -113,17 +113,19 @@ def record_crash(store: Store, name: str, message: str) -> None:
 
 class ClockWatch:
     """Says when the wall clock moved against the monotonic clock by more than
-    ``threshold_s`` since the last look."""
+    ``threshold_s`` since the last look. ``wall`` and ``mono`` default to ``time.time``
+    and ``time.monotonic``, looked up when the watch is made."""
 
     def __init__(
         self,
         threshold_s: float = 60.0,
-        wall: Callable[[], float] = time.time,
-        mono: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] | None = None,
+        mono: Callable[[], float] | None = None,
     ) -> None:
         self.threshold_s = threshold_s
-        self._wall, self._mono = wall, mono
-        self._offset = wall() - mono()
+        self._wall = wall or time.time
+        self._mono = mono or time.monotonic
+        self._offset = self._wall() - self._mono()
 
     def stepped(self) -> float | None:
         """The step in seconds (negative: back) since the last call, when past the threshold."""

@@ -47,6 +47,8 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after checkpoints
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # a page whose cells point outside it is "malformed" when read, not read as fewer rows
+    conn.execute("PRAGMA cell_size_check = ON")
     return conn
 
 

@@ -144,10 +144,27 @@ class Store(
             )
         return SCHEMA_VERSION
 
-    def quick_check(self) -> str:
-        """``PRAGMA quick_check``: 'ok' or the first problem found."""
+    def quick_check(self, *tables: str) -> str:
+        """``PRAGMA quick_check`` of the whole file, or of ``tables`` and their indexes: 'ok'
+        or the first problem found."""
+        pragmas = [f'PRAGMA quick_check("{table}")' for table in tables]
         with self.read() as conn:
-            return str(conn.execute("PRAGMA quick_check").fetchone()[0])
+            for pragma in pragmas or ["PRAGMA quick_check"]:
+                if (result := str(conn.execute(pragma).fetchone()[0])) != "ok":
+                    return result
+        return "ok"
+
+    def check_pages(self, *tables: str) -> None:
+        """Raise one :class:`StoreError` line, with the fix, when :meth:`quick_check` of
+        ``tables`` finds a damaged page: what is read from them could be wrong or missing."""
+        result = self.quick_check(*tables)
+        if result != "ok":
+            lines = [line for line in result.splitlines() if not line.startswith("***")]
+            problem = lines[0] if lines else result
+            raise StoreError(
+                f"database {self.path} is malformed (quick_check: {problem}): "
+                f"{corruption_fix(self.path)}"
+            )
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check``: 'ok' or the first problem found."""

@@ -236,7 +236,8 @@ class QueueEntry:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run of a daemon job: the dashboard's health feed."""
+    """One run of a daemon job: the dashboard's health feed. ``owner`` is the process that
+    ran it (:func:`store.processes.process_identity`; None before schema version 5)."""
 
     id: int
     job: str
@@ -245,3 +246,4 @@ class RunRecord:
     status: str
     counts: dict[str, int]
     error: str | None
+    owner: str | None = None

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from store.connection import StoreConnection
@@ -14,9 +14,12 @@ from store.errors import TastebudError
 from store.processes import process_alive, process_identity
 from store.records import RunRecord
 
-__all__ = ["RunOutcome", "RunStore"]
+__all__ = ["ORPHANED", "RunOutcome", "RunStore"]
 
-_RUN_COLUMNS = "id, job, started_at, finished_at, status, counts, error"
+_RUN_COLUMNS = "id, job, started_at, finished_at, status, counts, error, owner"
+ORPHANED = "its process ended before the run did (killed?)"
+"""The error of a run whose process is gone: closed as aborted by the next writer, and
+read as aborted (:meth:`RunStore.runs`) until then."""
 
 
 @dataclass
@@ -89,19 +92,20 @@ class RunStore(StoreConnection):
             rows = conn.execute(
                 "SELECT id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL"
             ).fetchall()
-        gone = [(time.time(), run_id) for run_id, owner in rows if not process_alive(owner)]
+        now = time.time()
+        gone = [(now, ORPHANED, run_id) for run_id, owner in rows if not process_alive(owner)]
         if gone:
             with self.write() as conn:
                 conn.executemany(
-                    "UPDATE runs SET status = 'aborted', finished_at = ?, "
-                    "error = 'its process ended before the run did (killed?)' "
+                    "UPDATE runs SET status = 'aborted', finished_at = ?, error = ? "
                     "WHERE id = ? AND status = 'running'",
                     gone,
                 )
         return len(gone)
 
     def runs(self, job: str | None = None, limit: int = 50) -> list[RunRecord]:
-        """The newest runs, optionally of one job."""
+        """The newest runs, optionally of one job; one still running whose process is gone
+        reads as aborted (a read-only reader cannot close it)."""
         sql = f"SELECT {_RUN_COLUMNS} FROM runs"
         args: list[Any] = []
         if job:
@@ -114,7 +118,7 @@ class RunStore(StoreConnection):
         return [_run(r) for r in rows]
 
     def last_runs(self) -> dict[str, RunRecord]:
-        """The newest run of each job."""
+        """The newest run of each job, read as :meth:`runs` reads them."""
         with self.read() as conn:
             rows = conn.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs "
@@ -136,7 +140,10 @@ class RunStore(StoreConnection):
 
 
 def _run(row: Sequence[Any]) -> RunRecord:
-    return RunRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
+    run = RunRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7])
+    if run.status == "running" and run.owner is not None and not process_alive(run.owner):
+        return replace(run, status="aborted", error=ORPHANED)
+    return run
 
 
 def _describe(exc: BaseException) -> str:

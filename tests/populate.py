@@ -11,6 +11,8 @@ held-out listens) and a handful of job runs.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from daemon.config import Config, parse_config
 from daemon.sources import config_schemas
 from store import ListenIn, Store, TrackRef
 
-__all__ = ["Population", "populate"]
+__all__ = ["Population", "non_finite_numbers", "populate", "write_config"]
 
 DAY = 86_400.0
 PATCHES = 4
@@ -221,3 +223,19 @@ def write_config(tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
     path.write_text(f'[storage]\ndir = "{tmp_path / "state"}"\n{extra}', encoding="utf-8")
     text = path.read_text(encoding="utf-8")
     return parse_config(text, str(path), sources=config_schemas()), path
+
+
+def non_finite_numbers(db: Path) -> int:
+    """Give the best-scored candidate an infinite score, and every stored reason a NaN
+    similarity (a silent track's all-zero embedding); returns the best candidate's id."""
+    with sqlite3.connect(db) as conn:
+        (best,) = conn.execute("SELECT track_id FROM scores ORDER BY score DESC").fetchone()
+        conn.execute("UPDATE scores SET score = 9e999 WHERE track_id = ?", (best,))
+        for track_id, text in conn.execute("SELECT track_id, because FROM reasons").fetchall():
+            because = json.loads(text)
+            for like in because["like"]:
+                like["similarity"] = float("nan")
+            conn.execute(
+                "UPDATE reasons SET because = ? WHERE track_id = ?", (json.dumps(because), track_id)
+            )
+    return int(best)

@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import importlib
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from daemon.cli.doctor_setup import (
     source_advice,
 )
 from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
+from daemon.redact import json_text
 from daemon.sources import JellyfinConfig, LastfmConfig, describe_discovery, discovery_feed
 from daemon.waits import SKIP_HINT, Waits, backoff_until, until, wait_lines
 from store import Store, TastebudError, corruption_fix
@@ -357,7 +357,7 @@ def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     ok = all(c.ok or c.warning for c in results)
     if getattr(args, "json", False):
         checks = [dataclasses.asdict(c) for c in results]
-        print(json.dumps({"ok": ok, "checks": checks}, indent=2))
+        print(json_text({"ok": ok, "checks": checks}, indent=2))
         return 0 if ok else 1
     for check in results:
         mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")

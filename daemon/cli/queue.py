@@ -12,8 +12,6 @@ pipe or file they are printed whole. The database is opened read-only.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import shutil
 import sys
 import time
@@ -24,6 +22,7 @@ from rich.cells import cell_len, set_cell_size
 from daemon.config import Config
 from daemon.feedback import current_queue
 from daemon.playlists import load_tag_names, top_tags
+from daemon.redact import json_text
 from store import QueueEntry, Store
 
 __all__ = ["cmd_queue", "queue_rows"]
@@ -46,7 +45,7 @@ def _record(entry: QueueEntry, why: tuple[str, ...], now: float) -> dict[str, An
     return {
         "rank": entry.rank,
         "id": track.id,
-        "standing": entry.score if entry.score is None or math.isfinite(entry.score) else None,
+        "standing": entry.score,
         "artist": track.artist,
         "title": track.title,
         "url": track.url,
@@ -110,7 +109,7 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
         with Store.open(config.db_path, readonly=True) as store:
             rows = queue_rows(store, config, args.limit)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        print(json_text(rows, ensure_ascii=False, indent=1))
     elif rows:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
         print("\n".join(_table(rows, width)))

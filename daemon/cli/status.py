@@ -5,24 +5,41 @@ It says what orders the queue, the evidence the judge decides on, and how the mo
 judged (:mod:`daemon.ranking_evidence`): ``ranked_by``, ``evidence`` and the ``validation``
 numbers in ``--json``, null where not measured.
 The database is opened read-only, as the dashboard opens it: status answers while
-the daemon holds a write transaction, and never migrates or writes.
+the daemon holds a write transaction, and never migrates or writes. It checks the pages of
+the tables it reads first (``PRAGMA quick_check``): a damaged one is one line naming the
+file and the fix, and exit code 1, never a status read from what is left.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
 from daemon.config import Config
 from daemon.ranking_evidence import readout
+from daemon.redact import json_text
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
-__all__ = ["cmd_status", "status_data", "status_lines"]
+__all__ = ["READ_TABLES", "cmd_status", "status_data", "status_lines"]
 
 QUEUE_TOP = 5
+# What status reads, checked before it reads them: a damaged page could read as missing rows.
+# (embeddings, the largest table by far, is read through its index alone, which SQLite
+# checks as it reads it.)
+READ_TABLES = (
+    "feed_items",
+    "feedback",
+    "listens",
+    "models",
+    "queue_state",
+    "reasons",
+    "runs",
+    "scores",
+    "skips",
+    "tracks",
+)
 _TROUBLE = ("failed", "aborted", "skipped", "running", "ok")  # the order runs are listed in
 
 
@@ -131,13 +148,18 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
 
 
 def _open_readonly(config: Config) -> Store:
+    """The database, read-only, at this schema version, its pages that status reads sound."""
     store = Store.open(config.db_path, readonly=True)
-    if (version := store.schema_version()) < SCHEMA_VERSION:
+    try:
+        if (version := store.schema_version()) < SCHEMA_VERSION:
+            raise StoreError(
+                f"database {config.db_path} is at schema version {version}: start the daemon "
+                "once (tastebud run or tastebud once) to upgrade it"
+            )
+        store.check_pages(*READ_TABLES)
+    except StoreError:
         store.close()
-        raise StoreError(
-            f"database {config.db_path} is at schema version {version}: start the daemon "
-            "once (tastebud run or tastebud once) to upgrade it"
-        )
+        raise
     return store
 
 
@@ -146,11 +168,11 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     if not config.db_path.exists():
         hint = f"no database at {config.db_path} yet: run `tastebud once` or `tastebud run`"
-        print(json.dumps({"database": None, "problem": hint}) if as_json else hint)
+        print(json_text({"database": None, "problem": hint}) if as_json else hint)
         return 0
     with _open_readonly(config) as store:
         if as_json:
-            print(json.dumps(status_data(store, config), indent=2))
+            print(json_text(status_data(store, config), indent=2))
         else:
             print("\n".join(status_lines(store, config)))
     return 0

@@ -37,7 +37,7 @@ def connect(config: MpdConfig, timeout: float = 10.0) -> Iterator[MPDClient]:
     client.timeout = timeout
     try:
         client.connect(config.host, config.port)
-    except (OSError, MpdConnectionError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, MPDError, UnicodeDecodeError, ValueError) as exc:  # a binary greeting too
         raise PlayerError(
             f"cannot reach {_where(config)}: {exc}: start MPD or fix [mpd] host and port"
         ) from None

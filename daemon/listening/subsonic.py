@@ -37,7 +37,7 @@ API_VERSION = "1.16.1"
 CLIENT = "tastebud"
 SCAN_TIMEOUT_S = 600.0
 AUTH_CODES = (40, 41, 42, 43, 44)  # wrong credentials, token unsupported, ...
-_QUERY = re.compile(r"\?\S*")
+_QUERY = re.compile(r"\?\S*?(?=:?(?:\s|$))")  # a URL's query, not the colon after it
 
 
 class Subsonic:

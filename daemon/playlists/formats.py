@@ -60,6 +60,7 @@ from daemon.playlists.jspf import (
     write_jspf,
 )
 from daemon.playlists.xspf import XSPF_NS, parse_xspf, write_xspf
+from daemon.redact import json_text
 
 __all__ = [
     "FORMATS",
@@ -171,7 +172,7 @@ def _parse_csv(text: str) -> list[PlaylistEntry]:
 
 def _write_json(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:
     rows = [_json_row(e) for e in entries]
-    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    return json_text(rows, ensure_ascii=False, indent=2) + "\n"
 
 
 def _json_row(e: PlaylistEntry) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from daemon.playlists.entry import (
     mbid_of,
 )
 from daemon.playlists.xspf import XSPF_META
+from daemon.redact import json_text
 
 __all__ = [
     "JSPF_PLAYLIST_EXTENSION",
@@ -53,7 +54,7 @@ def write_jspf(entries: Sequence[PlaylistEntry], title: str, date: str) -> str:
         playlist["date"] = date
     playlist["extension"] = {JSPF_PLAYLIST_EXTENSION: {"public": False}}
     playlist["track"] = [_jspf_track(e, date) for e in entries]
-    return json.dumps({"playlist": playlist}, ensure_ascii=False, indent=2) + "\n"
+    return json_text({"playlist": playlist}, ensure_ascii=False, indent=2) + "\n"
 
 
 def _jspf_track(e: PlaylistEntry, date: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
@@ -337,7 +338,5 @@ class Daemon:
             self.activity.touch(name)
 
 
-def _utc_in(seconds: float) -> object:
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+def _utc_in(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)

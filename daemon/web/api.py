@@ -13,6 +13,7 @@ from starlette.routing import Route
 from daemon.config import EXPORT_FORMATS, Config
 from daemon.feedback import QUEUE_MAX
 from daemon.playlists import PlaylistEntry, format_playlist, importable, playlist_entries
+from daemon.redact import finite_tree
 from daemon.web.actions import give_feedback, retry
 from daemon.web.audio import audio_file
 from daemon.web.context import WebState, json_body, reader, writer
@@ -44,7 +45,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status)
+    return JSONResponse(finite_tree(data), status_code=status)
 
 
 @reader

@@ -1,16 +1,18 @@
-"""A run whose process was killed is closed as aborted by the next process that opens the store;
-a live process's run never is."""
+"""A run whose process was killed is closed as aborted by the next process that opens the store
+for writing, and read as aborted by every reader before that; a live process's run never is."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from store import Store
 from store.processes import process_alive, process_identity
+from store.runs import ORPHANED
 
 # A real process that opens the store, starts a run and waits (as a long import would).
 HOLDER = """
@@ -65,3 +67,23 @@ def test_process_identity_tells_a_live_process_from_a_gone_one() -> None:
     assert not process_alive(identity)
     rest = process_identity().partition(":")[2]
     assert not process_alive(f"another-boot:{rest}")  # the machine rebooted since
+
+
+def test_a_reader_shows_a_gone_process_run_as_aborted_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    with Store.open(db) as store:
+        gone = store.start_run("import:listenbrainz-export")
+        live = store.start_run("poll-history")  # this process's: it runs on
+    rest = process_identity().partition(":")[2]
+    with sqlite3.connect(db) as conn:  # the machine rebooted under the import
+        conn.execute("UPDATE runs SET owner = ? WHERE id = ?", (f"another-boot:{rest}", gone))
+    with Store.open(db, readonly=True) as store:
+        runs = {run.id: run for run in store.runs()}
+        last = store.last_runs()
+    assert (runs[gone].status, runs[gone].error) == ("aborted", ORPHANED)
+    assert last["import:listenbrainz-export"] == runs[gone]
+    assert (runs[live].status, runs[live].owner) == ("running", process_identity())
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs WHERE id = ?", (gone,)).fetchone() == (
+            "running",
+        )

@@ -16,7 +16,7 @@ from daemon.playlists.entry import m3u_text
 from daemon.redact import clean, shown, shown_tree
 from daemon.sources import config_schemas
 from store import Store
-from tests.populate import populate
+from tests.populate import non_finite_numbers, populate, write_config
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202e"
 SECRET = "s3cr3tkey"
@@ -93,3 +93,28 @@ def test_shown_tree_rebuilds_dataclasses_and_tuples() -> None:
 
     row = shown_tree(Row("a\x1b", (f"?api_key={SECRET}",), 3))
     assert row == Row("a\ufffd", ("?api_key=***",), 3)
+
+
+def _strict(text: str) -> object:
+    return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["queue", "--json"],
+        ["status", "--json"],
+        ["export", "--format", "json", "--out", "-"],
+        ["export", "--format", "jspf", "--out", "-"],
+    ],
+    ids=["queue", "status", "export-json", "export-jspf"],
+)
+def test_json_output_has_no_nan_or_infinity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    config, path = write_config(tmp_path)
+    with Store.open(config.db_path) as store:
+        populate(store)
+    non_finite_numbers(config.db_path)
+    assert main(["--config", str(path), *argv]) == 0
+    _strict(capsys.readouterr().out)

@@ -14,13 +14,15 @@ import pytest
 from rich.console import Console
 
 from daemon.cli import main
+from daemon.cli.status import READ_TABLES, status_lines
 from daemon.config import Config
 from daemon.dashboard.snapshot import snapshot_for
 from daemon.dashboard.view import render
 from daemon.service.jobs import Jobs
-from store import Store, StoreError
+from store import ListenIn, Store, StoreError, TrackRef
 from tests.populate import populate, write_config
 
+LEAVES = "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno"
 COMMANDS = {
     "status": ["status"],
     "dashboard": ["dashboard", "--once"],
@@ -115,3 +117,73 @@ def test_weekly_integrity_check_failing_keeps_the_backup_and_alerts_the_dashboar
     console = Console(width=80, height=24, record=True, file=io.StringIO())
     console.print(render(snap, 80, 24))
     assert "!! DATABASE CORRUPT (integrity check of" in console.export_text()
+
+
+def _one_line_with_the_fix(err: str, db: Path) -> None:
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"tastebud: database {db}")
+    assert "malformed" in err
+    assert f"sqlite3 {db} .recover" in err
+
+
+def test_status_on_a_page_whose_cells_point_elsewhere_is_one_line_not_silence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runs page keeps its header and loses its cell pointers: read plainly, status
+    would list no run and exit 0."""
+    config, path = _populated(tmp_path)
+    _corrupt(config.db_path, "runs", header_bytes=8)
+    assert main(["--config", str(path), "status"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    _one_line_with_the_fix(err, config.db_path)
+
+
+def test_every_reader_meeting_cells_that_point_elsewhere_raises(tmp_path: Path) -> None:
+    """What the dashboard and the web page read, with no check first: not fewer rows."""
+    config, _ = _populated(tmp_path)
+    _corrupt(config.db_path, "runs", header_bytes=8)
+    with Store.open(config.db_path, readonly=True) as store:
+        with pytest.raises(StoreError, match="malformed"):
+            store.last_runs()
+
+
+def test_status_on_a_damaged_page_in_the_middle_of_the_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A leaf page of the tracks table, amid many, that status's counts read around (through
+    an index): status says so, and doctor's fix, instead of counting on."""
+    config, path = _populated(tmp_path)
+    with Store.open(config.db_path) as store:
+        listens = [
+            ListenIn(TrackRef("listenbrainz", artist=f"Artist {i}", title=f"Song {i}"), i, 100.0)
+            for i in range(1_700_000_000, 1_700_003_000)
+        ]
+        store.add_listens(listens, "listenbrainz")
+    conn = sqlite3.connect(config.db_path)
+    leaves = [p for (p,) in conn.execute(LEAVES, ("tracks",))]
+    conn.close()
+    page = leaves[len(leaves) // 2]
+    with config.db_path.open("r+b") as f:
+        f.seek((page - 1) * 4096 + 1500)
+        f.write(bytes(200))
+    assert main(["--config", str(path), "status"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    _one_line_with_the_fix(err, config.db_path)
+    assert f"(quick_check: On tree page {page} " in err
+
+
+def test_status_checks_every_table_it_reads(tmp_path: Path) -> None:
+    config, _ = _populated(tmp_path)
+    read: set[str] = set()
+
+    def note(action: int, table: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and table is not None:
+            read.add(table)
+        return sqlite3.SQLITE_OK
+
+    with Store.open(config.db_path, readonly=True) as store:
+        store.conn.set_authorizer(note)
+        status_lines(store, config)
+    assert read - {"embeddings"} <= set(READ_TABLES)

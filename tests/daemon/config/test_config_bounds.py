@@ -18,7 +18,11 @@ from daemon.sources import config_schemas
             "[schedule]\nhistory_minutes = 1e300",
             "schedule.history_minutes = 1e+300 is out of range",
         ),
-        ("[schedule]\nshutdown_timeout_s = 1e300", "at most 3600"),
+        (
+            "[schedule]\nshutdown_timeout_s = 1e300",
+            "schedule.shutdown_timeout_s = 1e+300 is out of range: "
+            "it must be greater than 0 and at most 3600",
+        ),
         ("[fetch]\nsocket_timeout_s = 1e308", "fetch.socket_timeout_s"),
         ("[model]\npatches = 100000000", "model.patches = 100000000 is out of range"),
         ("[fetch]\nmax_answer_mb = 1e12", "fetch.max_answer_mb"),

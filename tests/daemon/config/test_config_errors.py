@@ -27,6 +27,12 @@ BAD_FILES = {
     "wrong type": (b'[fetch]\nbatch_size = "ten"\n', "must be an integer"),
     "unknown key": (b"[fetch]\nbatchsize = 3\n", "did you mean 'batch_size'"),
     "out of range": (b"[fetch]\nsocket_timeout_s = 0\n", "greater than 0"),
+    # once a traceback on TERM: the daemon waited that long for its jobs
+    "huge shutdown timeout": (
+        b"[schedule]\nshutdown_timeout_s = 1e300\n",
+        "schedule.shutdown_timeout_s = 1e+300 is out of range: "
+        "it must be greater than 0 and at most 3600",
+    ),
 }
 
 

@@ -64,11 +64,12 @@ def test_a_trickling_server_is_given_up_on_at_the_deadline(server: HostileServer
     api = _api(server, FetchConfig(socket_timeout_s=1, request_deadline_s=0.5))
     started = time.monotonic()
     try:
-        with pytest.raises(PlayerError, match="deadline"):
+        with pytest.raises(PlayerError, match="deadline") as caught:
             api.call("ping")
     finally:
         api.close()
     assert time.monotonic() - started < 3
+    assert "/rest/ping: answer not complete within the deadline" in str(caught.value)
 
 
 def test_the_proxy_of_fetch_is_used(server: HostileServer) -> None:

@@ -1,5 +1,6 @@
-"""SIGHUP with a bad config: the real daemon keeps running on the old one and says READY again.
-A daemon subprocess through five reloads: make test-slow."""
+"""SIGHUP with a bad config: the real daemon keeps running on the old one and says READY again,
+and stops on TERM by the old one's rules. A daemon subprocess through every bad config below:
+make test-slow; the reload itself in this process: make test."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from daemon.config import load_config
+from daemon.service.daemon import Daemon
+from daemon.service.sdnotify import Notifier
+from daemon.sources import config_schemas
 from tests.cli_helpers import start_daemon
 
 GOOD = '[storage]\ndir = "{state}"\n[schedule]\nshutdown_timeout_s = 15.0\n'
@@ -17,6 +22,7 @@ BAD_CONFIGS = [
     b"[fetch]\nsocket_timeout_s = 0\n",  # out of range
     b"[fetch]\nsocket_timeout_s = nan\n",  # not finite
     b"[schedule]\nhistory_minutes = 1e300\n",  # past its range (overflowed the scheduler)
+    b"[schedule]\nshutdown_timeout_s = 1e300\n",  # past its range (a traceback on TERM)
     b'[[history]]\ntype = "takeout"\npath = "w.json"\napi_key = "k"\n',  # another type's key
 ]
 
@@ -44,3 +50,22 @@ def test_reload_with_a_bad_config_keeps_the_daemon_and_sends_ready(tmp_path: Pat
     assert "not UTF-8 text" in out
     assert "api_key is a key of type lastfm" in out
     assert "Traceback" not in out
+
+
+def test_a_reload_past_a_range_keeps_the_old_config(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.format(state=tmp_path / "state"))
+    daemon = Daemon(load_config(path, sources=config_schemas()), notifier=Notifier({}))
+    old = daemon.config
+    path.write_text(GOOD.format(state=tmp_path / "state").replace("15.0", "1e300"))
+    daemon._reload()
+    assert daemon.config is old
+    assert daemon.config.schedule.shutdown_timeout_s == 15.0  # what TERM waits for
+    (record,) = [r for r in caplog.records if "reload failed" in r.getMessage()]
+    assert record.getMessage() == (
+        f"reload failed, keeping the old config: {path}: "
+        "schedule.shutdown_timeout_s = 1e+300 is out of range: "
+        "it must be greater than 0 and at most 3600"
+    )

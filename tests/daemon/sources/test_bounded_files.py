@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from daemon.cli import main
 from daemon.net import MalformedPayloadError
 from daemon.sources import _parse, _stream
 from daemon.sources._stream import BAD, iter_json_array
@@ -23,6 +24,7 @@ from daemon.sources.lb_export import iter_export
 from daemon.sources.takeout import load_takeout
 from store import Store
 from tests.hostile import small_tmpfs
+from tests.populate import write_config
 
 
 def _listen(i: int) -> dict[str, Any]:
@@ -90,6 +92,24 @@ def test_a_takeout_zip_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -
             f.write(b"]")
     with pytest.raises(MalformedPayloadError, match="zip bomb"), located(bomb) as _:
         pass
+
+
+def test_a_takeout_zip_with_no_room_to_unpack_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "takeout.zip"
+    member = "Takeout/YouTube and YouTube Music/history/watch-history.json"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(member, "[" + " " * (3 << 20) + "]")  # 3 MB, a few kB zipped
+    _, config = write_config(tmp_path)
+    with small_tmpfs(tmp_path / "tmpfs") as disk:  # 2 MB
+        monkeypatch.setattr("tempfile.tempdir", str(disk))
+        assert main(["--config", str(config), "import", str(archive)]) == 1
+        assert list(disk.iterdir()) == []  # the partial copy is gone
+    assert capsys.readouterr().err == (
+        f"tastebud: {archive}: cannot unpack {member} into {disk}: No space left on device: "
+        "free space there or unzip the file yourself and import watch-history.json\n"
+    )
 
 
 def test_takeout_deeply_nested_entry_is_skipped(tmp_path: Path) -> None:

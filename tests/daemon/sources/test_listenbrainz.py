@@ -148,6 +148,24 @@ def test_malformed_json_fails_without_storing(store: Store) -> None:
     assert store.get_cursor("history:listenbrainz:ana") is None
 
 
+@pytest.mark.parametrize(
+    "answer", [{}, [], {"payload": {}}, {"payload": {"listens": {}}}, {"payload": "x"}]
+)
+def test_an_answer_without_payload_listens_fails_the_poll(store: Store, answer: Any) -> None:
+    def shapeless(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answer)
+
+    conf = ListenBrainzConfig(user="ana", url=BASE)
+    with make_client(transport=httpx.MockTransport(shapeless)) as client:
+        with pytest.raises(MalformedPayloadError) as caught:
+            ListenBrainzHistory(conf).poll(store, PollContext(client, POLICY))
+    assert str(caught.value) == (
+        "listenbrainz source 'listenbrainz:ana': response has no payload.listens array"
+    )
+    assert store.listens() == []
+    assert store.get_cursor("history:listenbrainz:ana") is None
+
+
 def test_malformed_items_are_skipped_and_logged(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

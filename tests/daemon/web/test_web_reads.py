@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from daemon.playlists.formats import parse_playlist
 from store import Store
 from tests.daemon.web.webapi import Api, Scene
+from tests.populate import non_finite_numbers
 
 QUEUE_FIELDS = {"rank", "id", "standing", "artist", "title", "feed", "age", "why"}
 
@@ -157,3 +158,15 @@ def test_reads_answer_while_the_daemon_holds_a_write_transaction(api: Api, scene
     with Store.open(scene.config.db_path) as writer, writer.write():
         assert api.get("/api/queue?limit=3").status_code == 200
         assert api.get("/api/status").status_code == 200
+
+
+def test_answers_are_strict_json_whatever_numbers_were_stored(api: Api, scene: Scene) -> None:
+    best = non_finite_numbers(scene.config.db_path)
+    for url in ("/api/queue", "/api/status", f"/api/tracks/{best}"):
+        answer = api.get(url)
+        assert answer.status_code == 200, url
+        json.loads(answer.text, parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> object:
+    raise AssertionError(f"{constant} in an answer")
