@@ -29,11 +29,13 @@ QUEUE_TOP = 5
 # (embeddings, the largest table by far, is read through its index alone, which SQLite
 # checks as it reads it.)
 READ_TABLES = (
+    "evidence",
     "feed_items",
     "feedback",
     "listens",
     "models",
     "queue_state",
+    "ranker_switches",
     "reasons",
     "runs",
     "scores",

@@ -86,7 +86,7 @@ def _step_back_then_stop(daemon: Daemon, wall: SteppedWall, after: list[int]) ->
             def since_step() -> int:  # started since the step: a day before the first run
                 return _history_runs(db, started_before=wall.time() + DAY_S / 2)
 
-            _wait_for(lambda: since_step() >= 1, 5)
+            _wait_for(lambda: since_step() >= 1, 15)  # room for a loaded machine
             after.append(since_step())
     finally:
         daemon.stopped_by = signal.SIGTERM
