@@ -17,6 +17,7 @@ from mpd import ConnectionError as MpdConnectionError
 from daemon.config import Config, MpdConfig
 from daemon.listening.errors import PlayerError
 from daemon.listening.library import LibraryResult
+from daemon.listening.mpd_lines import BoundedClient
 
 __all__ = ["connect", "find_uris", "sync_mpd"]
 
@@ -32,8 +33,9 @@ def _where(config: MpdConfig) -> str:
 
 @contextmanager
 def connect(config: MpdConfig, timeout: float = 10.0) -> Iterator[MPDClient]:
-    """A logged-in client; every MPD or socket error becomes one PlayerError line."""
-    client = MPDClient()
+    """A logged-in client (each line it reads bounded); every MPD or socket error becomes
+    one PlayerError line."""
+    client = BoundedClient()
     client.timeout = timeout
     try:
         client.connect(config.host, config.port)

@@ -1,5 +1,5 @@
 """The MPD watcher against a loopback MPD that says odd things: an ``elapsed: abc``, a line
-that is not UTF-8, a binary greeting. The watcher never dies: a bad line costs it the
+that is not UTF-8, a binary greeting, a line that never ends. The watcher never dies: a bad line costs it the
 connection (one log line, a retry), and the plays after it are counted as before."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import Config, MpdConfig, StorageConfig
-from daemon.listening import MpdWatcher
+from daemon.listening import MpdWatcher, PlayerError, connect
+from daemon.listening.mpd_lines import MAX_LINE
 from store import Store
 from tests.fake_mpd import GREETING, SONG_S, FakeMpd, fake_mpd
 
@@ -150,3 +151,14 @@ def test_a_binary_greeting_is_one_line_and_a_real_mpd_is_watched_after_it(
     lines = _one_line_each(caplog)
     assert lines[0].startswith(f"MPD watch: cannot reach MPD at 127.0.0.1:{mpd.port}: ")
     assert lines[0].endswith("; retrying in 0 s")
+
+
+def test_a_line_without_end_costs_the_connection_not_the_memory(mpd: FakeMpd) -> None:
+    mpd.status = b"state: " + b"x" * (4 * MAX_LINE)  # bytes and bytes, no newline
+    config = MpdConfig(host="127.0.0.1", port=mpd.port)
+    with pytest.raises(PlayerError) as caught, connect(config, timeout=5) as client:
+        client.status()
+    assert str(caught.value) == (
+        f"lost the connection to MPD at 127.0.0.1:{mpd.port}: "
+        f"MPD sent a line longer than {MAX_LINE} bytes"
+    )
