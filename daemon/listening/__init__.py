@@ -1,8 +1,9 @@
 """Where the queue is listened to, and plays as feedback: the tagged library folder
 (``library``, its file names in ``filenames``, stream copies in ``remux``, its state in
-``status``), MPD (``mpd``, each line read from it bounded by ``mpd_lines``, its plays and skips watched by ``watch`` and counted by
-``plays``), Subsonic servers (``subsonic``), Jellyfin's playlist (``jellyfin``),
-syncing the players' playlists (``sync``), and the players' error (``errors``).
+``status``), MPD (``mpd``, each line read from it bounded by ``mpd_lines``, its plays
+and skips watched by ``watch`` and counted by ``plays``), Subsonic servers
+(``subsonic``), Jellyfin's playlist (``jellyfin``), syncing the players' playlists
+(``sync``), and the players' error (``errors``).
 
 Other packages import only the names below; each module loads on first use.
 """

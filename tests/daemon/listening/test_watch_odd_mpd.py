@@ -1,6 +1,7 @@
 """The MPD watcher against a loopback MPD that says odd things: an ``elapsed: abc``, a line
-that is not UTF-8, a binary greeting, a line that never ends. The watcher never dies: a bad line costs it the
-connection (one log line, a retry), and the plays after it are counted as before."""
+that is not UTF-8, a binary greeting, a line that never ends. The watcher never dies: a
+bad line costs it the connection (one log line, a retry), and the plays after it are
+counted as before."""
 
 from __future__ import annotations
 
