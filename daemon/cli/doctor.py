@@ -44,7 +44,11 @@ def check_database(config: Config) -> Check:
     except TastebudError as exc:
         return Check("database", False, str(exc), corruption_fix(path))
     if result != "ok":
-        return Check("database", False, f"{path}: quick_check says {result}", corruption_fix(path))
+        problems = [line for line in result.splitlines() if not line.startswith("***")]
+        first = problems[0] if problems else result.splitlines()[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        said = f"{path}: quick_check says {first}{more}"
+        return Check("database", False, said, corruption_fix(path))
     return Check("database", True, f"{path} ok (schema version {version})")
 
 

@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from daemon.cli import main
+from daemon.cli.doctor import check_database
 from daemon.cli.status import READ_TABLES, status_lines
 from daemon.config import Config
 from daemon.dashboard.snapshot import snapshot_for
@@ -172,6 +173,10 @@ def test_status_on_a_damaged_page_in_the_middle_of_the_file_is_one_line(
     assert out == ""
     _one_line_with_the_fix(err, config.db_path)
     assert f"(quick_check: On tree page {page} " in err
+    check = check_database(config)  # doctor names the first problem on its one line
+    assert not check.ok
+    assert check.detail.startswith(f"{config.db_path}: quick_check says On tree page {page} ")
+    assert "\n" not in check.detail
 
 
 def test_status_checks_every_table_it_reads(tmp_path: Path) -> None:
