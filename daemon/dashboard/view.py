@@ -341,6 +341,8 @@ def _pipeline_panel(s: Snapshot, column: int) -> Panel:
     if (wait := s.waits.fetch) is not None:
         backlog += f" ({wait.tracks} retry {time.strftime('%H:%M', time.localtime(wait.last_at))})"
     rows: list[Text] = [Text((counts or "no tracks") + backlog)]
+    if s.reanalysis is not None:
+        rows.append(Text(s.reanalysis.line(), style="cyan"))
     if s.unhealthy:
         rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
     rows += [_error_line(who, what, column) for who, what in s.errors]
