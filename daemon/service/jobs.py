@@ -44,6 +44,7 @@ class Jobs:
         self.touch = touch or (lambda: None)
         self._analyser: Analyser | None = None
         self._analyser_lock = threading.Lock()
+        self._ranking_lock = threading.Lock()  # the fetch and train jobs note a switch once
         if config.feeds:
             prepare()  # the analysis workers' imports run beside this process's own
         _set_torch_threads()
@@ -235,8 +236,9 @@ class Jobs:
     def _ranking_model(self) -> ModelConfig:
         """``[model]`` with the backbone whose features rank now (the configured one once
         re-analysis has reached enough tracks); a switch is logged once."""
-        active = active_backbone(self.store, self.config)
-        note_active(self.store, active)
+        with self._ranking_lock:
+            active = active_backbone(self.store, self.config)
+            note_active(self.store, active)
         return dataclasses.replace(self.config.model, backbone=active)
 
     def _rescore(self) -> int:

@@ -17,12 +17,11 @@ import pytest
 from daemon.acquire.analysis import in_thread
 from daemon.acquire.reanalysis import PERMANENT_BASE_S, backoff, reanalyse
 from daemon.acquire.workers import Prepared
-from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
+from daemon.config import Config, FetchConfig
 from store import Store, TrackRef
 from tests.audio_helpers import (
     LEAKED_SOCKET_WARNING,
     LoopbackServer,
-    loopback_server,
     synth,
     unreachable_proxy,
 )
@@ -41,24 +40,8 @@ def _collect_leaked_sockets() -> Iterator[None]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    fetch = FetchConfig(
-        host_delay_s=0, sleep_requests_s=0, retry_base_s=0, socket_timeout_s=5, min_duration_s=0
-    )
-    storage = StorageConfig(dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
-    return Config(storage=storage, fetch=fetch, library=LibraryConfig(size=0))
-
-
-@pytest.fixture
-def store(config: Config) -> Iterator[Store]:
-    with Store.open(config.db_path) as s:
-        yield s
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with loopback_server() as s:
-        yield s
+def config(config: Config) -> Config:
+    return replace(config, fetch=replace(config.fetch, min_duration_s=0))  # a short song
 
 
 @pytest.fixture(scope="module")
