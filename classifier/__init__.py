@@ -2,7 +2,8 @@
 
 Layout: ``audio`` decodes a file (``seek_decode`` only the spans the model hears),
 ``patches`` says which spans those are, ``logmel`` turns them into log-mel patches,
-``featurize`` runs those steps for one file, ``embed`` caches musicnn's features per track,
+``featurize`` runs those steps for one file, ``embed`` caches musicnn's features per track
+under the keys ``keys`` names (without torch),
 ``encode`` writes audio (the demo's and the tests' files); ``config`` holds ``[model]``
 and ``errors`` the audio and model errors; ``musicnn/`` is the network and its pretrained
 weights; ``taste/`` is the personal model on arrays and tensors (fit, metrics,
@@ -21,10 +22,11 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
     from classifier.config import ModelConfig
     from classifier.cycle import TrainResult, rescore, train_cycle
     from classifier.cycle.because import explain
-    from classifier.embed import Embedder, embed_patches, feature_key, model_key
+    from classifier.embed import Embedder, embed_patches
     from classifier.encode import write_audio
     from classifier.errors import AudioError, ModelError, WeightsMissingError
     from classifier.featurize import featurize_audio, featurize_file, featurize_track
+    from classifier.keys import feature_key, model_key
     from classifier.logmel import SAMPLE_RATE, LogMel
     from classifier.musicnn import (
         MODEL_NAMES,
@@ -64,8 +66,8 @@ _WHERE = {
     "WeightsMissingError": "errors",
     "Embedder": "embed",
     "embed_patches": "embed",
-    "feature_key": "embed",
-    "model_key": "embed",
+    "feature_key": "keys",
+    "model_key": "keys",
     "write_audio": "encode",
     "patch_starts": "patches",
     "featurize_audio": "featurize",

@@ -15,31 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classifier.musicnn.model import (
-    N_MELS,
-    N_TAGS,
-    PATCH_FRAMES,
-    POOLED_DIM,
-    MusiCNN,
-    check_model_name,
-)
+from classifier.keys import feature_key, model_key
+from classifier.musicnn.model import N_MELS, N_TAGS, PATCH_FRAMES, POOLED_DIM, MusiCNN
 from classifier.musicnn.runtime import OnnxMusicnn, onnx_session
 from classifier.musicnn.weights import load_musicnn, weights_dir
 
 __all__ = ["Embedder", "embed_patches", "feature_key", "model_key"]
 
 logger = logging.getLogger(__name__)
-
-
-def model_key(name: str) -> str:
-    """The store's cache key for features computed by model ``name`` (e.g. ``"MSD_musicnn"``)."""
-    check_model_name(name)
-    return name
-
-
-def feature_key(backbone: str) -> str:
-    """The store's embedding key of ``backbone`` (the per-track cache the taste model reads)."""
-    return model_key(backbone)
 
 
 def _check_patches(patches: np.ndarray) -> None:

@@ -12,6 +12,8 @@
 - ``config/``: ``config.toml``; ``net/``: the HTTP client, retries, politeness.
 - ``feedback.py``: likes, dislikes and blocks as every front end records them.
 - ``ranking_evidence.py``: what orders the queue and how far to trust it.
+- ``representation.py``: which backbone's features rank while a new one reaches the
+  tracks by re-analysis, and how far it has.
 - ``waits.py``: the waits after failures (tracks to retry, sources backing off), said with
   until when and how ``tastebud retry`` ends them.
 - ``redact.py``: secrets out of logs and stored errors, control characters out of what is

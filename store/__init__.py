@@ -7,7 +7,8 @@
 record and what ranks the queue (``evidence``), the candidates and the queue (``queue``,
 its rules in ``ranking``, its reasons in ``reasons``), job runs and cursors (``runs``,
 who runs them in ``processes``), the library folder's manifest (``library``), recording
-MBIDs looked up by name (``lookups``), what candidate discovery must leave out
+MBIDs looked up by name (``lookups``), feature coverage per key and re-analysis under a
+new one (``reanalysis``), what candidate discovery must leave out
 (``discovery``), the typed records that cross this surface (``records``), the root of
 the exception tree (``errors``) and lazy package surfaces (``lazy``).
 """
@@ -20,6 +21,7 @@ from store.evidence import Evidence, Ranker, RankerState
 from store.identity import match_key, normalize_text, normalize_url, youtube_video_id
 from store.lazy import lazy_getattr
 from store.library import LibraryFile
+from store.reanalysis import Coverage, ReanalysisWait
 from store.records import (
     FEEDBACK_KINDS,
     TRACK_STATES,
@@ -45,6 +47,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRACK_STATES",
     "Because",
+    "Coverage",
     "Evidence",
     "FeedbackEvent",
     "FeedbackKind",
@@ -56,6 +59,7 @@ __all__ = [
     "QueueEntry",
     "Ranker",
     "RankerState",
+    "ReanalysisWait",
     "RetryWait",
     "RunOutcome",
     "RunRecord",

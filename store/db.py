@@ -5,7 +5,8 @@ Its methods come from one module per aggregate, all over one shared connection
 and feedback (:mod:`store.listens`), embeddings (:mod:`store.embeddings`),
 models and scores (:mod:`store.model_versions`), runs and cursors (:mod:`store.runs`),
 candidates and the queue (:mod:`store.queue`), why each is queued (:mod:`store.reasons`),
-recording MBIDs looked up by artist and title (:mod:`store.lookups`).
+recording MBIDs looked up by artist and title (:mod:`store.lookups`), feature coverage and
+re-analysis under a new feature model (:mod:`store.reanalysis`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from store.lookups import LookupStore
 from store.migrations import apply_pending, check_version, read_version
 from store.model_versions import ModelStore
 from store.queue import QueueStore
+from store.reanalysis import ReanalysisStore
 from store.reasons import ReasonStore
 from store.runs import RunOutcome, RunStore
 from store.schema import SCHEMA_VERSION
@@ -46,9 +48,9 @@ _COUNTED_TABLES = (
 )
 _EMBEDDED_LABELLED = (
     "SELECT count(*) FROM embeddings e WHERE"
-    " EXISTS (SELECT 1 FROM listens l WHERE l.track_id = e.track_id)"
+    " (EXISTS (SELECT 1 FROM listens l WHERE l.track_id = e.track_id)"
     " OR EXISTS (SELECT 1 FROM feedback f WHERE f.track_id = e.track_id)"
-    " OR EXISTS (SELECT 1 FROM skips s WHERE s.track_id = e.track_id)"
+    " OR EXISTS (SELECT 1 FROM skips s WHERE s.track_id = e.track_id))"
 )
 
 
@@ -74,6 +76,7 @@ class Store(
     LookupStore,
     DiscoveryStore,
     EvidenceStore,
+    ReanalysisStore,
 ):
     """tastebud's database. Open with :meth:`Store.open`; use as a context manager."""
 
@@ -185,18 +188,21 @@ class Store(
             self.conn.execute("VACUUM INTO ?", (str(tmp),))
         tmp.replace(target)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, model_key: str | None = None) -> dict[str, int]:
         """Row counts of the tables that drive training: cheap change detection.
 
-        ``embedded_labelled`` counts the embeddings of tracks with a listen or feedback:
-        it changes when a labelled track gets its features, with no new label.
+        ``embedded_labelled`` counts the embeddings of tracks with a listen or feedback
+        (with ``model_key``, those under it): it changes when a labelled track gets its
+        features, with no new label.
         """
+        labelled = _EMBEDDED_LABELLED + ("" if model_key is None else " AND e.model_key = ?")
         with self.read() as conn:
             counts = {
                 t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in _COUNTED_TABLES
             }
-            counts["embedded_labelled"] = int(conn.execute(_EMBEDDED_LABELLED).fetchone()[0])
+            args = () if model_key is None else (model_key,)
+            counts["embedded_labelled"] = int(conn.execute(labelled, args).fetchone()[0])
         return counts
 
 

@@ -232,6 +232,23 @@ _V8 = [
     """,
 ]
 
+# Version 9: re-analysis under a new feature model (a ready track fetched again while its old
+# features keep ranking): each failed try, so the track waits before the next one.
+_V9 = [
+    """
+    CREATE TABLE reanalyses (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        model_key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_error TEXT,
+        next_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (track_id, model_key)
+    )
+    """,
+    "CREATE INDEX embeddings_key ON embeddings(model_key, track_id)",
+]
+
 VERSIONS: list[tuple[str, list[str]]] = [
     ("v1_tracks_listens_runs_cursors", _V1),
     ("v2_feedback_feeds_embeddings_models_queue", _V2),
@@ -241,6 +258,7 @@ VERSIONS: list[tuple[str, list[str]]] = [
     ("v6_reasons", _V6),
     ("v7_mbid_lookups", _V7),
     ("v8_evidence", _V8),
+    ("v9_reanalyses", _V9),
 ]
 """(name, statements) of each schema version, oldest first."""
 

@@ -117,12 +117,14 @@ class TrackStore(StoreConnection):
             )
         return [track_from_row(r) for r in rows]
 
-    def backlog(self) -> int:
-        """How many tracks wait to be fetched, due now or later."""
+    def backlog(self, *, due_by: float | None = None) -> int:
+        """How many tracks wait to be fetched, due now or later (with ``due_by``: those due
+        by then)."""
+        sql = "SELECT count(*) FROM tracks WHERE state = 'new'"
+        if due_by is not None:
+            sql += " AND (next_retry_at IS NULL OR next_retry_at <= ?)"
         with self.read() as conn:
-            return int(
-                conn.execute("SELECT count(*) FROM tracks WHERE state = 'new'").fetchone()[0]
-            )
+            return int(conn.execute(sql, () if due_by is None else (due_by,)).fetchone()[0])
 
     def retry_wait(self, now: float | None = None) -> RetryWait | None:
         """The tracks waiting for a retry that is not due yet, or None when none waits."""

@@ -16,7 +16,6 @@ from store import lazy_getattr
 if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads on first use
     from classifier.musicnn.model import (
         MIDEND_DIM,
-        MODEL_NAMES,
         N_MELS,
         N_TAGS,
         PATCH_FRAMES,
@@ -26,8 +25,8 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
         MidEnd,
         MusiCNN,
         MusicnnOutput,
-        check_model_name,
     )
+    from classifier.musicnn.names import MODEL_NAMES, check_model_name
     from classifier.musicnn.tfbundle import TFBundle, TFBundleError
     from classifier.musicnn.weights import (
         INSTALL_HINT,
@@ -39,7 +38,7 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
 
 _WHERE = {
     "MIDEND_DIM": "model",
-    "MODEL_NAMES": "model",
+    "MODEL_NAMES": "names",
     "N_MELS": "model",
     "N_TAGS": "model",
     "PATCH_FRAMES": "model",
@@ -49,7 +48,7 @@ _WHERE = {
     "MidEnd": "model",
     "MusiCNN": "model",
     "MusicnnOutput": "model",
-    "check_model_name": "model",
+    "check_model_name": "names",
     "TFBundle": "tfbundle",
     "TFBundleError": "tfbundle",
     "INSTALL_HINT": "weights",

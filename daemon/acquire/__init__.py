@@ -1,9 +1,10 @@
 """Getting a track's audio and its features: matching search results to a track
 (``matching``), downloading with yt-dlp (``fetcher``), what yt-dlp's errors mean
 (``ytdlp_errors``), the fetch errors themselves (``errors``), the audio cache (``cache``),
-audio from the listener's own media servers (``servers``), the analysis worker
-processes (``workers``, ``analysis``) and the fetch-and-analyse pipeline over the
-backlog (``pipeline``).
+audio from the listener's own media servers (``servers``), the fetch job's worker
+threads (``workers``) and analysis processes (``analysis``), the fetch-and-analyse
+pipeline over the backlog (``pipeline``) and the re-analysis of ready tracks under a new
+feature model (``reanalysis``).
 
 Other packages import only the names below; each module loads on first use.
 """
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     )
     from daemon.acquire.fetcher import Fetcher, fetcher_for
     from daemon.acquire.pipeline import process_backlog
+    from daemon.acquire.reanalysis import reanalyse
     from daemon.acquire.servers import ServerAudio
 
 _WHERE = {
@@ -43,6 +45,7 @@ _WHERE = {
     "Fetcher": "fetcher",
     "fetcher_for": "fetcher",
     "process_backlog": "pipeline",
+    "reanalyse": "reanalysis",
     "ServerAudio": "servers",
 }
 __getattr__ = lazy_getattr(__name__, _WHERE, globals())
@@ -61,5 +64,6 @@ __all__ = [
     "fetcher_for",
     "prepare",
     "process_backlog",
+    "reanalyse",
     "recover_cache",
 ]

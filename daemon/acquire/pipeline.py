@@ -1,9 +1,9 @@
 """The fetch job: claim tracks, resolve, fetch, decode, featurize, embed, store.
 
-Workers resolve, download and analyse (:mod:`daemon.acquire.analysis`: decode,
-features, embedding), one track each: at most ``[fetch] concurrency`` of them
-download at once, and there are as many workers as cores (at least
-``concurrency``), so the analyses of different tracks overlap and keep every
+Workers (:mod:`daemon.acquire.workers`) resolve, download and analyse
+(:mod:`daemon.acquire.analysis`: decode, features, embedding), one track each: at most
+``[fetch] concurrency`` of them download at once, and there are as many workers as cores
+(at least ``concurrency``), so the analyses of different tracks overlap and keep every
 core busy (the daemon analyses in one process per core, each running the model on
 one thread). The calling thread writes the store and deletes the audio, so the
 store has one writer; at most one track per worker is in memory.
@@ -19,7 +19,8 @@ Each track ends in one outcome:
   backoff with jitter, hours for bot challenges).
 
 When the network is down the job puts the item back, stops claiming and reports
-``paused``.
+``paused``. Re-analysis (:mod:`daemon.acquire.reanalysis`) runs the same loop over ready
+tracks, with its own claims and outcomes.
 """
 
 from __future__ import annotations
@@ -29,23 +30,19 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier import AudioError
-from daemon.acquire.analysis import Analyse, Embedding
+from daemon.acquire.analysis import Analyse
 from daemon.acquire.cache import recover_cache
-from daemon.acquire.errors import NetworkDownError, PermanentFetchError, TransientFetchError
-from daemon.acquire.fetcher import Fetcher, fetcher_for
-from daemon.acquire.workers import Downloads, analysis_workers
-from daemon.acquire.ytdlp_errors import is_rejection
+from daemon.acquire.fetcher import fetcher_for
+from daemon.acquire.workers import Downloads, Prepared, analysis_workers, prepare_track
 from daemon.config import Config, FetchConfig
 from daemon.net import HostThrottle
 from daemon.waits import SKIP_HINT, until
@@ -53,10 +50,12 @@ from store import Store, Track, TrackState
 
 __all__ = [
     "OUTCOMES",
+    "FetchJob",
     "analysis_workers",
     "process_backlog",
     "recover_cache",
     "retry_delay",
+    "run_job",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,21 +63,6 @@ logger = logging.getLogger(__name__)
 OUTCOMES = ("ready", "failed", "skipped", "unmatched", "retry")
 _MAX_RETRY_S = 7 * 24 * 3600.0
 _POLL_S = 0.05  # how often a full download slot is looked at while analysis runs
-
-
-@dataclass
-class _Prepared:
-    """What a worker made of one claimed track."""
-
-    track: Track
-    outcome: str  # "features", one of OUTCOMES, or "paused"
-    embedding: Embedding | None = None  # or its failure
-    path: Path | None = None
-    error: str | None = None
-    url: str | None = None
-    confidence: float | None = None
-    retry_after: float | None = None
-    duration: float | None = None  # seconds of audio
 
 
 def retry_delay(
@@ -95,68 +79,12 @@ def retry_delay(
     return min(_MAX_RETRY_S, base * jitter)
 
 
-# -- the worker side -------------------------------------------------------------------------
-
-
-def _prepare(
-    fetcher: Fetcher, track: Track, n_patches: int, analyse: Analyse, downloads: Downloads
-) -> _Prepared:
-    url, confidence = track.url, None
-    try:
-        with downloads.running():
-            if not url:
-                url, confidence = fetcher.resolve(track)
-                if not url or confidence < fetcher.config.min_match_confidence:
-                    reason = _unmatched_reason(fetcher.config, track, confidence)
-                    return _Prepared(track, "unmatched", error=reason, confidence=confidence)
-            path = fetcher.fetch(replace(track, url=url))
-        embedding, duration = analyse(path, n_patches)
-        return _Prepared(
-            track,
-            "features",
-            embedding,
-            path,
-            url=url,
-            confidence=confidence,
-            duration=round(duration, 3),
-        )
-    except NetworkDownError as exc:
-        return _Prepared(track, "paused", error=str(exc), url=url, confidence=confidence)
-    except TransientFetchError as exc:
-        return _Prepared(track, "retry", error=str(exc), retry_after=exc.retry_after, url=url)
-    except PermanentFetchError as exc:
-        outcome = "skipped" if is_rejection(exc) else "failed"
-        return _Prepared(track, outcome, error=str(exc), url=url, confidence=confidence)
-    except AudioError as exc:
-        _discard(fetcher, track)
-        return _Prepared(track, "failed", error=str(exc), url=url, confidence=confidence)
-    except Exception as exc:  # a bug or a full disk must not kill the job nor lose the track
-        logger.exception("%s: unexpected error while fetching", track.label)
-        return _Prepared(track, "retry", error=f"unexpected error: {exc!r}", url=url)
-
-
-def _unmatched_reason(config: FetchConfig, track: Track, confidence: float) -> str:
-    if not (track.artist and track.title):
-        return f"{track.label} has no URL and no artist and title to search for"
-    if not config.search:
-        return f"{track.label} has no URL and [fetch] search is empty"
-    return (
-        f"no search result for {track.label} reached min_match_confidence "
-        f"{config.min_match_confidence} (best {confidence:.2f})"
-    )
-
-
-def _discard(fetcher: Fetcher, track: Track) -> None:
-    cached = fetcher.cached(track.id)
-    if cached is not None:
-        cached.unlink(missing_ok=True)
-
-
 # -- the storing side ------------------------------------------------------------------------
 
 
-class _Job:
-    """One run of the fetch job over the store."""
+class FetchJob:
+    """One run of the fetch job over the store: it claims due tracks, records what came of
+    each, and puts back those it could not finish."""
 
     def __init__(
         self,
@@ -173,7 +101,19 @@ class _Job:
         self.fetcher = fetcher_for(config, throttle)
         self.counts = dict.fromkeys(OUTCOMES, 0)
 
-    def finish(self, item: _Prepared) -> str:
+    def claim(self, now: float) -> Track | None:
+        """The next due track (not one set to retry after ``now``), now ``fetching``."""
+        tracks = self.store.claim_for_fetch(1, now=now)
+        return tracks[0] if tracks else None
+
+    def release(self, tracks: Iterable[Track]) -> None:
+        """After an error: every unfinished track back to ``new``."""
+        for track in tracks:
+            self.store.mark_track(
+                track.id, "new", error=track.last_error, next_retry_at=track.next_retry_at
+            )
+
+    def finish(self, item: Prepared) -> str:
         """Record ``item``'s outcome in the store; returns the outcome counted."""
         if item.outcome == "features":
             outcome = self._store_features(item)
@@ -188,7 +128,7 @@ class _Job:
             self.counts[outcome] += 1
         return outcome
 
-    def _mark(self, item: _Prepared, state: TrackState, error: str | None) -> str:
+    def _mark(self, item: Prepared, state: TrackState, error: str | None) -> str:
         url = item.url if item.url and item.url != item.track.url else None
         if url and self._url_taken(item.track.id, url):
             state, error = "skipped", f"{item.track.label}: same recording as another track ({url})"
@@ -206,7 +146,7 @@ class _Job:
     def _url_taken(self, track_id: int, url: str) -> bool:
         return any(t.id != track_id for t in self.store.find_tracks(url))
 
-    def _retry(self, item: _Prepared) -> str:
+    def _retry(self, item: Prepared) -> str:
         attempt = item.track.attempts + 1  # claim_for_fetch counted this attempt
         if attempt >= self.config.fetch.max_attempts:
             return self._mark(item, "failed", f"gave up after {attempt} attempts: {item.error}")
@@ -223,7 +163,7 @@ class _Job:
         )
         return "retry"
 
-    def _store_features(self, item: _Prepared) -> str:
+    def _store_features(self, item: Prepared) -> str:
         assert item.embedding is not None
         assert item.path is not None
         try:
@@ -235,10 +175,15 @@ class _Job:
             self.store.mark_track(item.track.id, "new", error=item.track.last_error)
             raise
         state = self._mark(item, "ready", None)
-        keep = self.config.fetch.keep_audio or self.config.library.size > 0  # the library's
-        if not keep and item.path.is_relative_to(self.fetcher.audio_dir):
-            item.path.unlink(missing_ok=True)
+        self.drop_audio(item.path)
         return state
+
+    def drop_audio(self, path: Path) -> None:
+        """Delete a downloaded file once its features are stored, unless it is kept (``[fetch]
+        keep_audio``, or for the library folder) or is not in the audio cache (a local file)."""
+        keep = self.config.fetch.keep_audio or self.config.library.size > 0  # the library's
+        if not keep and path.is_relative_to(self.fetcher.audio_dir):
+            path.unlink(missing_ok=True)
 
 
 # -- the loop --------------------------------------------------------------------------------
@@ -262,10 +207,10 @@ def process_backlog(
     between items; items already being fetched are finished first. Pass the same
     ``throttle`` to successive runs so the per-host delay holds across them.
     """
-    job = _Job(store, config, analyse, model_key, throttle)
+    job = FetchJob(store, config, analyse, model_key, throttle)
     total = limit if limit is not None else store.backlog()
-    with _reporter(progress, total) as report:
-        paused = _run(job, limit, stop, report)
+    with reporter(progress, total) as report:
+        paused = run_job(job, limit, stop, report)
     counts = dict(job.counts)
     if paused:
         counts["paused"] = 1
@@ -274,32 +219,34 @@ def process_backlog(
     return counts
 
 
-def _run(
-    job: _Job,
+def run_job(
+    job: FetchJob,
     limit: int | None,
     stop: threading.Event | None,
-    report: Callable[[_Prepared, str], None],
+    report: Callable[[Prepared, str], None],
 ) -> bool:
+    """Claim up to ``limit`` tracks from ``job``, prepare each in a worker, let the job
+    finish each in this thread; True when the network went down (the job paused)."""
     started = time.time()  # tracks set to retry during this run are not due in it
     width = analysis_workers(job.config.fetch.concurrency)
     downloads = Downloads()
     n_patches = job.config.model.patches
     claimed, paused, drained = 0, False, False
-    pending: dict[Future[_Prepared], Track] = {}
+    pending: dict[Future[Prepared], Track] = {}
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="fetch") as pool:
         try:
             while True:
                 while not drained and _may_claim(job, pending, downloads, width, claimed, limit):
                     if paused or (stop is not None and stop.is_set()):
                         break
-                    tracks = job.store.claim_for_fetch(1, now=started)
-                    if not tracks:
+                    track = job.claim(started)
+                    if track is None:
                         drained = True  # until an item finishes: no claiming every poll
                         break
                     claimed += 1
                     downloads.add()
-                    work = (job.fetcher, tracks[0], n_patches, job.analyse, downloads)
-                    pending[pool.submit(_prepare, *work)] = tracks[0]
+                    work = (job.fetcher, track, n_patches, job.analyse, downloads)
+                    pending[pool.submit(prepare_track, *work)] = track
                 if not pending:
                     return paused
                 # wake when a download ends too, to start the next one beside the analysis
@@ -313,12 +260,12 @@ def _run(
                     paused = paused or outcome == "paused"
                     report(item, outcome)
         finally:
-            _release(job.store, pool, pending)
+            _release(job, pool, pending)
 
 
 def _may_claim(
-    job: _Job,
-    pending: dict[Future[_Prepared], Track],
+    job: FetchJob,
+    pending: dict[Future[Prepared], Track],
     downloads: Downloads,
     width: int,
     claimed: int,
@@ -333,21 +280,20 @@ def _may_claim(
 
 
 def _release(
-    store: Store, pool: ThreadPoolExecutor, pending: dict[Future[_Prepared], Track]
+    job: FetchJob, pool: ThreadPoolExecutor, pending: dict[Future[Prepared], Track]
 ) -> None:
-    """After an error: cancel queued items and put every unfinished track back to ``new``."""
+    """After an error: cancel queued items and give the job its unfinished tracks back."""
     if not pending:
         return
     pool.shutdown(wait=True, cancel_futures=True)
-    for track in pending.values():
-        store.mark_track(track.id, "new", error=track.last_error, next_retry_at=track.next_retry_at)
+    job.release(pending.values())
 
 
 # -- progress ------------------------------------------------------------------------------
 
 
 @contextmanager
-def _reporter(progress: bool | None, total: int) -> Iterator[Callable[[_Prepared, str], None]]:
+def reporter(progress: bool | None, total: int) -> Iterator[Callable[[Prepared, str], None]]:
     """A rich progress bar in a terminal, else one log line per track."""
     if progress is None:
         progress = sys.stderr.isatty()
@@ -357,13 +303,13 @@ def _reporter(progress: bool | None, total: int) -> Iterator[Callable[[_Prepared
     with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task("fetching", total=total or None)
 
-        def advance(item: _Prepared, outcome: str) -> None:
+        def advance(item: Prepared, outcome: str) -> None:
             bar.update(task, advance=1, description=f"{outcome}: {item.track.label[:40]}")
 
         yield advance
 
 
-def _log_line(item: _Prepared, outcome: str) -> None:
+def _log_line(item: Prepared, outcome: str) -> None:
     if outcome == "ready":
         logger.info("%s: ready", item.track.label)
     else:

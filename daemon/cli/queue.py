@@ -23,6 +23,7 @@ from daemon.config import Config
 from daemon.feedback import current_queue
 from daemon.playlists import load_tag_names, top_tags
 from daemon.redact import json_text
+from daemon.representation import active_backbone
 from store import QueueEntry, Store
 
 __all__ = ["cmd_queue", "queue_rows"]
@@ -34,8 +35,8 @@ _WHY_MIN = 24
 def queue_rows(store: Store, config: Config, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` queue entries as plain records (what ``--json`` prints)."""
     queue = current_queue(store, config, limit)
-    names = load_tag_names(config.model.backbone)
-    tags = top_tags(store, config.model.backbone, [e.track.id for e in queue], names)
+    backbone = active_backbone(store, config)
+    tags = top_tags(store, backbone, [e.track.id for e in queue], load_tag_names(backbone))
     now = time.time()
     return [_record(e, tags.get(e.track.id, ()), now) for e in queue]
 

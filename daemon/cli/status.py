@@ -1,6 +1,8 @@
 """``tastebud status``: the queue, model and pipeline in a few lines (or one JSON object).
 
-It lists the newest run of every job and source, failures first, and what waits.
+It lists the newest run of every job and source, failures first, and what waits, and
+how far a re-analysis under a new ``[model] backbone`` is (``reanalysis`` in ``--json``,
+null when none is pending: :mod:`daemon.representation`).
 It says what orders the queue, the evidence the judge decides on, and how the model was
 judged (:mod:`daemon.ranking_evidence`): ``ranked_by``, ``evidence`` and the ``validation``
 numbers in ``--json``, null where not measured.
@@ -19,6 +21,7 @@ from typing import Any
 from daemon.config import Config
 from daemon.ranking_evidence import readout
 from daemon.redact import json_text
+from daemon.representation import reanalysis_progress
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
@@ -110,9 +113,11 @@ def status_data(store: Store, config: Config, now: float | None = None) -> dict[
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
     champion = store.champion()
     judged = readout(store, champion, config.model.precision_k, config.model.min_labels)
+    reanalysis = reanalysis_progress(store, config, now=now)
     return {
         "database": str(store.path),
         "tracks": dict(sorted(store.state_counts().items())),
+        "reanalysis": reanalysis.as_json() if reanalysis else None,
         "model": _model(champion, judged.validation),
         "untrained": judged.untrained or None,
         "ranked_by": judged.ranked_by,
@@ -137,7 +142,10 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     now = now or time.time()
     data = status_data(store, config, now)
     tracks = ", ".join(f"{state} {n}" for state, n in data["tracks"].items()) or "none"
-    lines = [f"database: {data['database']}", f"tracks: {tracks}", *_model_lines(data, now)]
+    lines = [f"database: {data['database']}", f"tracks: {tracks}"]
+    if data["reanalysis"]:
+        lines.append(data["reanalysis"]["line"])
+    lines += _model_lines(data, now)
     lines.append(f"queue: top {len(data['queue'])}" if data["queue"] else "queue: empty")
     for entry in data["queue"]:
         standing = f"{entry['standing']:.3f}" if entry["standing"] is not None else "  -  "

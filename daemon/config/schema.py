@@ -189,6 +189,7 @@ class FetchConfig:
     sleep_requests_s: float = bounded(1.0, at_least=0)
     concurrency: int = bounded(1, above=0)
     batch_size: int = bounded(20, above=0)
+    reanalyse_per_cycle: int = bounded(20, at_least=0, note="0 turns re-analysis off")
     max_attempts: int = bounded(6, above=0)
     retry_base_s: float = bounded(900.0, at_least=0)
     bot_retry_s: float = bounded(6 * 3600.0, at_least=0)

@@ -53,7 +53,9 @@ HELP = """\
   ▶ ♥ ✗ ⤼ ⊘ » a listen, like, dislike, dismissal, artist block,
             a skip seen in MPD (left within 30 s)
   pipeline  tracks by fetch state; the backlog waits to be
-            fetched; unhealthy: jobs and sources that failed last
+            fetched; re-analysis: tracks fetched again for a new
+            [model] backbone (the old one ranks until it covers
+            95% of them); unhealthy: jobs and sources that failed last
             time; ! their errors; jobs: ✓ ok ✗ failed … running
             - skipped ! aborted, how long ago, →next run
             ("stopped" while the daemon does not run);

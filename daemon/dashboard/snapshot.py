@@ -23,6 +23,7 @@ from daemon.listening import LibraryStatus, library_status
 from daemon.playlists import load_tag_names, top_tags
 from daemon.ranking_evidence import Readout, percentile_trend, readout
 from daemon.redact import shown_tree
+from daemon.representation import Reanalysis, active_backbone, reanalysis_progress
 from daemon.service import JOBS, holder_pid
 from daemon.waits import Waits, current_waits, short_lines, until
 from store import (
@@ -95,6 +96,7 @@ class Snapshot:
     drift_note: str = ""  # why drift is None, when it was measured
     states: dict[str, int] = dataclasses.field(default_factory=dict)
     backlog: int = 0
+    reanalysis: Reanalysis | None = None  # how far a new representation has reached
     jobs: tuple[JobRow, ...] = ()
     unhealthy: tuple[str, ...] = ()
     errors: tuple[tuple[str, str], ...] = ()  # (who, what) failed and still fails
@@ -149,12 +151,11 @@ def load_snapshot(
 ) -> Snapshot:
     """Read everything a frame shows from ``store`` (short read transactions only)."""
     now = now if now is not None else time.time()
-    names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
+    backbone = active_backbone(store, config)
+    names = tag_names if tag_names is not None else load_tag_names(backbone)
     entries = current_queue(store, config)
-    drift, drift_note = (
-        _drift(store, config.model.backbone, names, now) if with_drift else (None, "")
-    )
-    queue = _queue_rows(store, config, entries[:rows], names)
+    drift, drift_note = _drift(store, backbone, names, now) if with_drift else (None, "")
+    queue = _queue_rows(store, backbone, entries[:rows], names)
     listens = store.recent_listens(8)
     models = store.models()
     champion = next((m for m in reversed(models) if m.promoted), None)
@@ -178,6 +179,7 @@ def load_snapshot(
         drift_note=drift_note if with_drift else "",
         states=states,
         backlog=store.backlog(),
+        reanalysis=reanalysis_progress(store, config, now=now),
         jobs=_job_rows(last, config, now),
         unhealthy=_unhealthy(last),
         errors=current_errors(store, last),
@@ -189,9 +191,9 @@ def load_snapshot(
 
 
 def _queue_rows(
-    store: Store, config: Config, queue: Sequence[QueueEntry], names: Sequence[str]
+    store: Store, backbone: str, queue: Sequence[QueueEntry], names: Sequence[str]
 ) -> tuple[QueueRow, ...]:
-    tags = top_tags(store, config.model.backbone, [q.track.id for q in queue], names)
+    tags = top_tags(store, backbone, [q.track.id for q in queue], names)
     return tuple(QueueRow(q, tags.get(q.track.id, ())) for q in queue)
 
 

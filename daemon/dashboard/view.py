@@ -344,6 +344,8 @@ def _pipeline_panel(s: Snapshot, column: int) -> Panel:
     if s.unhealthy:
         rows.append(Text("unhealthy: " + ", ".join(s.unhealthy), style="bold red"))
     rows += [_error_line(who, what, column) for who, what in s.errors]
+    if s.reanalysis is not None:
+        rows.append(Text(s.reanalysis.line(), style="cyan"))
     running = s.daemon_pid is not None
     rows += [_job_line(j, s.taken_at, running) for j in s.jobs]
     return Panel(Group(*rows), title="pipeline", title_align="left", border_style="yellow")

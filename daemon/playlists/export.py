@@ -31,6 +31,7 @@ from daemon.playlists.errors import ExportError
 from daemon.playlists.formats import PlaylistEntry, format_playlist
 from daemon.playlists.jspf import importable
 from daemon.playlists.tags import load_tag_names, top_tags
+from daemon.representation import active_backbone
 from store import QueueEntry, Store
 
 __all__ = [
@@ -64,8 +65,9 @@ def playlist_entries(
     is there (as of now)."""
     queue = store.queue(limit, per_artist=config.queue.per_artist, window=config.queue.window)
     kept = [q for q in queue if _passes(q.score, min_standing)]
-    names = tag_names if tag_names is not None else load_tag_names(config.model.backbone)
-    tags = top_tags(store, config.model.backbone, [q.track.id for q in kept], names)
+    backbone = active_backbone(store, config)
+    names = tag_names if tag_names is not None else load_tag_names(backbone)
+    tags = top_tags(store, backbone, [q.track.id for q in kept], names)
     now = time.time()
     return [_entry(store, i + 1, q, tags.get(q.track.id, ()), now) for i, q in enumerate(kept)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -9,10 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from classifier import ModelConfig
 from daemon.acquire import Analyser, Embedding, prepare
 from daemon.config import Config
 from daemon.net import HostThrottle, Pacer
 from daemon.ranking_evidence import UNTRAINED_CURSOR
+from daemon.representation import active_backbone, note_active
 from store import Store, StoreError, backup_path, corruption_fix
 
 __all__ = ["Jobs"]
@@ -41,10 +44,11 @@ class Jobs:
         self.touch = touch or (lambda: None)
         self._analyser: Analyser | None = None
         self._analyser_lock = threading.Lock()
+        self._ranking_lock = threading.Lock()  # the fetch and train jobs note a switch once
         if config.feeds:
             prepare()  # the analysis workers' imports run beside this process's own
         _set_torch_threads()
-        self._trained_on: tuple[int, ...] | None = None
+        self._trained_on: tuple[int | str, ...] | None = None
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
         self._pacer = Pacer()  # the web APIs' spacing, shared by every job's client
@@ -78,7 +82,8 @@ class Jobs:
         return _flatten(poll_feeds(self.store, self.config, pacer=self._pacer))
 
     def fetch(self, limit: int | None = -1) -> Counts:
-        """Fetch and featurize a batch of the backlog (``limit=None``: all of it)."""
+        """Fetch and featurize a batch of the backlog (``limit=None``: all of it); once no
+        new track is due, re-analyse a few ready tracks under the configured backbone."""
         from daemon.acquire import process_backlog
 
         batch = self.config.fetch.batch_size if limit == -1 else limit
@@ -91,9 +96,33 @@ class Jobs:
             stop=self.stop,
             throttle=self._host_throttle(),
         )
-        if counts.get("ready"):
+        if not counts.get("paused") and not self.stop.is_set():
+            counts |= self._reanalyse()
+        if counts.get("ready") or (counts.get("reanalysed") and self._ranks_configured()):
             counts["scored"] = self._rescore()
         return counts
+
+    def _reanalyse(self) -> Counts:
+        """Up to ``[fetch] reanalyse_per_cycle`` ready tracks fetched again and analysed under
+        the configured backbone, when no new track is due (the backlog comes first)."""
+        from daemon.acquire import reanalyse
+
+        per_cycle = self.config.fetch.reanalyse_per_cycle
+        if not per_cycle or self.store.backlog(due_by=time.time()):
+            return {}
+        return reanalyse(
+            self.store,
+            self.config,
+            analyse=self._analyse,
+            model_key=self._model_key(),
+            limit=per_cycle,
+            stop=self.stop,
+            throttle=self._host_throttle(),
+        )
+
+    def _ranks_configured(self) -> bool:
+        """Whether the configured backbone's features rank (re-analysis reached them)."""
+        return active_backbone(self.store, self.config) == self.config.model.backbone
 
     def _host_throttle(self) -> HostThrottle:
         """One throttle for the daemon's life, so the per-host delay spans job runs;
@@ -104,16 +133,19 @@ class Jobs:
         return self._throttle
 
     def train(self, force: bool = False) -> Counts:
-        """Train a challenger when labels or the labelled tracks' features changed (or
-        ``force``), then rescore candidates."""
-        from classifier import train_cycle
+        """Train a challenger when labels, the labelled tracks' features or the backbone
+        that ranks changed (or ``force``), then rescore candidates; both run on the features
+        of the backbone that ranks (:mod:`daemon.representation`)."""
+        from classifier import feature_key, train_cycle
 
-        c = self.store.counts()
+        model = self._ranking_model()
+        c = self.store.counts(feature_key(model.backbone))
         labels = (c["listens"], c["feedback"], c["queue_state"], c["skips"], c["embedded_labelled"])
+        labels_on = (*labels, model.backbone)  # a switch of representation trains on it
         counts: Counts = {}
-        if force or labels != self._trained_on:
-            result = train_cycle(self.store, self.config.model, self.config.checkpoint_dir)
-            self._trained_on = labels
+        if force or labels_on != self._trained_on:
+            result = train_cycle(self.store, model, self.config.checkpoint_dir)
+            self._trained_on = labels_on
             counts = {
                 "trained": int(result.version is not None),
                 "promoted": int(result.promoted),
@@ -201,11 +233,19 @@ class Jobs:
         if analyser is not None:
             analyser.close(wait)
 
+    def _ranking_model(self) -> ModelConfig:
+        """``[model]`` with the backbone whose features rank now (the configured one once
+        re-analysis has reached enough tracks); a switch is logged once."""
+        with self._ranking_lock:
+            active = active_backbone(self.store, self.config)
+            note_active(self.store, active)
+        return dataclasses.replace(self.config.model, backbone=active)
+
     def _rescore(self) -> int:
         from classifier import rescore
 
         self._scored_on = self.store.counts()["embeddings"]
-        return rescore(self.store, self.config.model, self.config.checkpoint_dir)
+        return rescore(self.store, self._ranking_model(), self.config.checkpoint_dir)
 
     def _prune_cache(self) -> int:
         cache = self.config.cache_dir

@@ -103,6 +103,10 @@ def _library(lib: dict[str, Any] | None) -> str:
     )
 
 
+def _reanalysis(progress: dict[str, Any] | None) -> str:
+    return "" if progress is None else f'<p class="reanalysis">{_e(progress["line"])}</p>'
+
+
 def health_html(status: dict[str, Any], now: float | None = None) -> str:
     """Sources, fetches, jobs and the library, errors in full."""
     now = time.time() if now is None else now
@@ -111,6 +115,7 @@ def health_html(status: dict[str, Any], now: float | None = None) -> str:
     return (
         f'<h3>Sources</h3><ul class="sources">{sources or "<li>no sources configured</li>"}</ul>'
         f"<h3>Fetches</h3><p>tracks: {_e(tracks)}; backlog {status['backlog']}</p>"
+        f"{_reanalysis(status['reanalysis'])}"
         f"{_fetches(status['fetches'], now)}"
         f"<h3>Jobs</h3>{_jobs(status['jobs'], now)}"
         f"<h3>Library</h3>{_library(status['library'])}"

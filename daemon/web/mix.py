@@ -16,6 +16,7 @@ import numpy as np
 
 from daemon import feedback
 from daemon.config import Config
+from daemon.representation import active_backbone
 from daemon.web.errors import BadRequestError, NotFoundError
 from store import Store, Track
 
@@ -88,7 +89,7 @@ def make_mix(store: Store, config: Config, seed_text: str, n: int) -> Mix:
     seed = _seed(store, config, seed_text)
     pool = _pool(store, config)
     pool.pop(seed.id, None)
-    ids, profiles = _profiles(store, config.model.backbone, sorted({seed.id, *pool}))
+    ids, profiles = _profiles(store, active_backbone(store, config), sorted({seed.id, *pool}))
     if seed.id not in ids:
         raise NotFoundError(
             f"track {seed.id} ({seed.label}) has no audio features yet: seed the mix with a "

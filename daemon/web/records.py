@@ -18,6 +18,7 @@ import numpy as np
 from daemon import feedback
 from daemon.config import Config
 from daemon.playlists import load_tag_names, top_tags
+from daemon.representation import active_backbone
 from daemon.web.audio import playable
 from store import FeedbackEvent, QueueEntry, Store, Track
 
@@ -75,17 +76,18 @@ def queue_records(
     now = time.time() if now is None else now
     entries = feedback.current_queue(store, config, limit)
     ids = [e.track.id for e in entries]
-    names = load_tag_names(config.model.backbone)
-    tags = top_tags(store, config.model.backbone, ids, names)
+    backbone = active_backbone(store, config)
+    tags = top_tags(store, backbone, ids, load_tag_names(backbone))
     audio = playable(store, config, ids)
     return [_queue_record(e, tags.get(e.track.id, ()), e.track.id in audio, now) for e in entries]
 
 
 def _tags(store: Store, config: Config, track_id: int) -> list[dict[str, Any]]:
-    means = store.mean_tags(config.model.backbone, [track_id]).get(track_id)
+    backbone = active_backbone(store, config)
+    means = store.mean_tags(backbone, [track_id]).get(track_id)
     if means is None:
         return []
-    names = load_tag_names(config.model.backbone)
+    names = load_tag_names(backbone)
     order = np.argsort(-means)[:DETAIL_TAGS]
     return [
         {"tag": names[i] if i < len(names) else f"tag{i}", "probability": float(means[i])}

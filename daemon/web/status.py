@@ -1,5 +1,6 @@
 """``GET /api/status``: what ranks the queue and the evidence, the jobs and their runs, the
-sources (failing ones with their next retry), the fetches that failed or wait, the library.
+sources (failing ones with their next retry), the fetches that failed or wait, how far a
+re-analysis under a new ``[model] backbone`` is, the library.
 
 Errors are given in full, as stored (already redacted of secrets when they were stored).
 """
@@ -15,6 +16,7 @@ from daemon import feedback
 from daemon.config import Config
 from daemon.listening import library_status
 from daemon.ranking_evidence import percentile_trend, readout
+from daemon.representation import reanalysis_progress
 from daemon.service import JOBS, holder_pid
 from daemon.waits import backoff_until, retry_cursor, source_jobs
 from store import ModelRecord, RunRecord, Store
@@ -108,6 +110,12 @@ def _fetches(store: Store, now: float) -> dict[str, Any]:
     return {"waiting": len(waiting), "failed": len(store.tracks("failed")), "errors": errors}
 
 
+def _reanalysis(store: Store, config: Config, now: float) -> dict[str, Any] | None:
+    """How far the re-analysis under ``[model] backbone`` is; None when none is pending."""
+    progress = reanalysis_progress(store, config, now=now)
+    return progress.as_json() if progress else None
+
+
 def _library(store: Store, config: Config) -> dict[str, Any] | None:
     if config.library.size <= 0:
         return None
@@ -143,6 +151,7 @@ def status_record(store: Store, config: Config, *, now: float | None = None) -> 
         "trend": [None if math.isnan(p) else p for p in percentile_trend(models)],
         "tracks": dict(sorted(store.state_counts().items())),
         "backlog": store.backlog(),
+        "reanalysis": _reanalysis(store, config, now),
         "jobs": _jobs(last, config, pid is not None),
         "sources": _sources(store, config, last),
         "fetches": _fetches(store, now),

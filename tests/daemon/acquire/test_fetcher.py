@@ -27,7 +27,6 @@ from tests.audio_helpers import (
     MIME,
     LoopbackServer,
     Route,
-    loopback_server,
     rss_feed,
     synth,
     unreachable_proxy,
@@ -55,12 +54,6 @@ def audio_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("audio")
     music = synth(65.0, 16000)
     return {ext: write_audio(folder / f"song.{ext}", music) for ext in ("opus", "m4a", "mp3")}
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with loopback_server() as s:
-        yield s
 
 
 @pytest.mark.parametrize("ext", ["opus", "m4a", "mp3"])

@@ -19,7 +19,7 @@ import torch
 from classifier import LogMel, decode, patch_starts
 from daemon.acquire.analysis import in_thread
 from daemon.acquire.pipeline import analysis_workers, process_backlog, retry_delay
-from daemon.config import Config, FetchConfig, LibraryConfig, StorageConfig
+from daemon.config import Config, FetchConfig, LibraryConfig
 from daemon.net.pacing import HostThrottle
 from daemon.sources.directory import DirectoryConfig
 from store import Store, TrackRef
@@ -28,7 +28,6 @@ from tests.audio_helpers import (
     MIME,
     LoopbackServer,
     Route,
-    loopback_server,
     synth,
     unreachable_proxy,
     write_audio,
@@ -57,25 +56,6 @@ class Projection:
 def _collect_leaked_sockets() -> Iterator[None]:
     yield
     gc.collect()
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    fetch = FetchConfig(host_delay_s=0, sleep_requests_s=0, retry_base_s=0, socket_timeout_s=5)
-    storage = StorageConfig(dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
-    return Config(storage=storage, fetch=fetch, library=LibraryConfig(size=0))
-
-
-@pytest.fixture
-def store(config: Config) -> Iterator[Store]:
-    with Store.open(config.db_path) as s:
-        yield s
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with loopback_server() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
