@@ -39,6 +39,7 @@ READ_TABLES = (
     "models",
     "queue_state",
     "ranker_switches",
+    "reanalyses",
     "reasons",
     "runs",
     "scores",
