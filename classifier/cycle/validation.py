@@ -115,7 +115,7 @@ def _moments(
     width = config.mix_negatives
     empty = np.zeros((0, model.mix.in_features))
     if len(ids) == 0 or len(field) == 0:
-        return Moments(empty, empty.reshape(0, width, -1), np.zeros(0))
+        return Moments(empty, np.zeros((0, width, model.mix.in_features)), np.zeros(0))
     positives = tracks.inputs(model, scene, ids, times, own=True)
     picks = rng.choice(field, size=len(ids) * width)
     negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), own=True)

@@ -62,9 +62,10 @@ class _Batches:
     def __init__(self, feats: Features, labels: LabelSet, half: int, gen: torch.Generator) -> None:
         self.feats, self.half, self.gen = feats, half, gen
         self.rows = torch.from_numpy(feats.rows(labels.track_ids))
-        self.weights = torch.from_numpy(labels.weights.astype(np.float32))
+        self.weights = torch.from_numpy(labels.weights.astype(np.float64))
         self.pos, self.neg = (torch.from_numpy(np.flatnonzero(labels.targets == c)) for c in (1, 0))
-        ratio = min(1.0, float(self.weights[self.neg].sum() / self.weights[self.pos].sum()))
+        positive = float(self.weights[self.pos].sum())
+        ratio = min(1.0, float(self.weights[self.neg].sum()) / positive) if positive > 0 else 1.0
         self.y = torch.cat([torch.ones(half), torch.zeros(half)])
         self.scale = torch.cat([torch.ones(half), torch.full((half,), ratio)]) / (1.0 + ratio)
 
@@ -95,17 +96,24 @@ def init_head(model: TasteModel, feats: Features, labels: LabelSet, scale: float
     pen = torch.stack([model.penultimate(feats.data[feats.patches_of(r)]).mean(0) for r in rows])
     mean, std = pen.mean(0), pen.std(0) + 1e-6
     pos = torch.from_numpy(labels.targets == 1)
-    weights = torch.from_numpy(labels.weights)[pos]
+    weights = _relative(torch.from_numpy(labels.weights.astype(np.float64))[pos]).float()
     centroid = (weights[:, None] * (pen[pos] - mean) / std).sum(0) / weights.sum()
     direction = centroid / (centroid.norm() + 1e-12)
     model.head.weight.copy_((scale * direction / std)[None, :] / math.sqrt(len(direction)))
     model.head.bias.fill_(float(-(model.head.weight[0] * mean).sum()))
 
 
+def _relative(weights: torch.Tensor) -> torch.Tensor:
+    """``weights`` over their largest, so that listens years old (weights far below float32's
+    range) still draw as they should; all equal when every weight is zero."""
+    top = float(weights.max()) if len(weights) else 0.0
+    return weights / top if top > 0 else torch.ones_like(weights)
+
+
 def _draw(
     members: torch.Tensor, weights: torch.Tensor, n: int, gen: torch.Generator
 ) -> torch.Tensor:
-    picks = torch.multinomial(weights[members], n, replacement=True, generator=gen)
+    picks = torch.multinomial(_relative(weights[members]), n, replacement=True, generator=gen)
     return members[picks]
 
 

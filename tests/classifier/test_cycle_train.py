@@ -187,3 +187,14 @@ def test_cold_start_trains_nothing_and_ranks_by_feed_order(tmp_path: Path) -> No
     queue = store.queue(limit=10)
     assert [e.track.id for e in queue] == [lib.ids[n] for n in names]
     assert all(e.model_version is None for e in queue)
+
+
+def test_a_history_years_old_trains_as_a_recent_one(tmp_path: Path) -> None:
+    # every listen three years back: each weight is 0.5 ** 156 at the 7-day half-life,
+    # below what float32 holds, yet the relative weights are those of a recent history
+    store = open_store(tmp_path)
+    lib = listened_library(store, [("A", 20, 1160, 1100)], {"A": 12, "B": 12})
+    result = train_cycle(store, config(half_life_days=7.0), tmp_path / "models", now=NOW)
+    assert result.promoted
+    rescore(store, FAST, tmp_path / "models", now=NOW)
+    assert _auc(store, lib, "A", store.candidate_ids()) > 0.9
