@@ -6,8 +6,9 @@ champion that ranked then, under plain similarity, and under a challenger kept
 aside if there was one. ``seeded`` rows come from a first model's held-out split.
 
 ``ranker_switches`` holds each change of what ranks the queue (``model`` or
-``similarity``) with the judge's reason; the evidence recorded after a switch (rows
-with ``id > after_evidence``) is what the next switch is judged on. Without a switch
+``similarity``) with the judge's reason, and each fresh start of the record (new
+features: the ranker stays); the evidence recorded after the newest row (rows with
+``id > after_evidence``) is what the next switch is judged on. Without a switch
 the model ranks once there is one.
 """
 
@@ -61,7 +62,8 @@ class EvidenceStore(StoreConnection):
     """The ``evidence`` and ``ranker_switches`` tables."""
 
     def add_evidence(self, rows: Iterable[Evidence]) -> int:
-        """Record new listens' standings (a track is tested once); how many were new."""
+        """Record new listens' standings (a track is tested once per champion); how many
+        were new."""
         values = [_values(e) for e in rows]
         if not values:
             return 0

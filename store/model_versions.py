@@ -88,6 +88,14 @@ class ModelStore(StoreConnection):
             )
         return len(rows)
 
+    def clear_scores(self, track_ids: Iterable[int]) -> int:
+        """Forget the scores of ``track_ids``; how many there were."""
+        ids = [(int(t),) for t in track_ids]
+        with self.write() as conn:
+            before = conn.total_changes
+            conn.executemany("DELETE FROM scores WHERE track_id = ?", ids)
+            return conn.total_changes - before
+
     def last_scored(self) -> tuple[int | None, float] | None:
         """(model version, when) of the newest score: what the last rescoring ranked by
         (None: similarity or feed order); None when nothing is scored."""

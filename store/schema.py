@@ -208,7 +208,7 @@ _V8 = [
     """
     CREATE TABLE evidence (
         id INTEGER PRIMARY KEY,
-        track_id INTEGER NOT NULL UNIQUE REFERENCES tracks(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
         listened_at REAL NOT NULL,
         ranked_at REAL NOT NULL,
         n_candidates INTEGER NOT NULL,
@@ -218,7 +218,8 @@ _V8 = [
         challenger_version INTEGER,
         challenger_standing REAL,
         seeded INTEGER NOT NULL DEFAULT 0,
-        recorded_at REAL NOT NULL
+        recorded_at REAL NOT NULL,
+        UNIQUE (track_id, model_version)
     )
     """,
     """

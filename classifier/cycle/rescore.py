@@ -151,7 +151,11 @@ def _score_all(
 ) -> list[tuple[int, float]]:
     """Score and store every candidate; returns the (track, score) pairs stored."""
     key = feature_key(config.backbone)
-    candidates = [t for t in store.feed_order() if t in embedded]
+    offered = store.feed_order()
+    candidates = [t for t in offered if t in embedded]
+    # a score from features that no longer rank (the representation changed) must not
+    # stand beside the new ones: a candidate without the ranking features is unscored
+    store.clear_scores([t for t in offered if t not in embedded])
     if not (scene.history.positive.any() and candidates):
         scored = feed_order_scores(store.feed_order())
         store.put_scores(None, scored)

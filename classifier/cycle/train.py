@@ -89,7 +89,9 @@ def train_cycle(
     feats = load_features(store, key, np.concatenate([labels.track_ids, fresh]))
     scene = scene_at(store, config, key, usable, now)
     warm, current = _start_model(champion, config)
-    since = _label_time(champion)
+    if champion is not None and _backbone(champion) not in (None, config.backbone):
+        _afresh(store, champion, config, now)
+    since = _label_time(champion) if current is not None else None
     if champion is not None and current is not None and since is not None:
         tested = Tested(champion, current, _aside(store, champion, checkpoint_dir))
         field = listen_field(fresh, labels)
@@ -102,7 +104,7 @@ def train_cycle(
         reason = "untrained: the training split lacks positives or negatives"
         return _untrained(reason, len(labels), champion)
     version, promote, reason = _record(store, challenger, champion, config, checkpoint_dir, now)
-    if promote and current is None and not store.evidence():
+    if promote and current is None and not store.evidence(after=store.ranker().after_evidence):
         seed_record(store, challenger, version, scene.history, now)
         judge_ranker(store, now)
     best = _keep_best(store, config, checkpoint_dir)
@@ -148,8 +150,16 @@ def _untrained(reason: str, n_labels: int, champion: ModelRecord | None) -> Trai
 def _start_model(
     champion: ModelRecord | None, config: ModelConfig
 ) -> tuple[TasteModel, TasteModel | None]:
-    """(model to train, champion model or None); a broken champion checkpoint is logged."""
-    if champion is not None:
+    """(model to train, champion model or None); a broken champion checkpoint is logged, and
+    a champion trained on another backbone's features is left aside."""
+    if champion is not None and _backbone(champion) not in (None, config.backbone):
+        logger.info(
+            "taste model v%d was trained on %s features: starting from the pretrained %s",
+            champion.version,
+            _backbone(champion),
+            config.backbone,
+        )
+    elif champion is not None:
         try:
             current = load_checkpoint(champion.checkpoint)
             warm = load_checkpoint(champion.checkpoint)
@@ -157,6 +167,19 @@ def _start_model(
         except ModelError as exc:
             logger.warning("%s; starting from the pretrained back end", exc)
     return TasteModel.pretrained(config.backbone), None
+
+
+def _backbone(champion: ModelRecord) -> str | None:
+    """The backbone whose features the champion was trained on (None: not recorded)."""
+    name = champion.hparams.get("backbone")
+    return name if isinstance(name, str) else None
+
+
+def _afresh(store: Store, champion: ModelRecord, config: ModelConfig, now: float) -> None:
+    """A new representation: the judge's record of the old one starts afresh (what ranks
+    stays until the new record says otherwise)."""
+    reason = f"the features changed from {_backbone(champion)} to {config.backbone}"
+    store.switch_ranker(store.ranker().ranker, f"{reason}: the record starts afresh", at=now)
 
 
 def _aside(

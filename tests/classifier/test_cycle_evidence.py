@@ -4,16 +4,27 @@ follows the judge's switch."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from classifier.cycle.evidence import first_listens
 from classifier.cycle.rescore import rescore
 from classifier.cycle.train import train_cycle
+from classifier.embed import feature_key
 from classifier.taste.kernel import History
 from store import Evidence
-from tests.classifier.tastedata import DAY, FAST, NOW, listened_library, open_store
+from tests.classifier.tastedata import (
+    DAY,
+    FAST,
+    KEY,
+    NOW,
+    config,
+    listened_library,
+    open_store,
+)
 
 
 def test_first_listens_are_those_whose_first_listen_falls_in_the_span() -> None:
@@ -74,3 +85,26 @@ def test_the_queue_follows_the_judges_switch_and_only_it(tmp_path: Path) -> None
     assert state.reason.startswith("similarity ranked new listens better: model 0.")
     rescore(store, FAST, tmp_path / "models", now=NOW + DAY)
     assert store.queue(limit=1)[0].model_version is None
+
+
+def test_new_features_start_a_model_and_its_record_afresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store(tmp_path)
+    listened_library(store, [("A", 20, 60, 1)], {"A": 12, "B": 12})
+    old = train_cycle(store, FAST, tmp_path / "models", now=NOW)
+    assert store.evidence()
+    other = config(backbone="MTT_musicnn")
+    for track in store.tracks():  # the same tracks analysed again with the other network
+        feats, tags = store.get_embedding(track.id, KEY)
+        store.put_embedding(track.id, feature_key(other.backbone), feats, tags)
+    caplog.set_level(logging.INFO)
+    new = train_cycle(store, other, tmp_path / "models", now=NOW + DAY)
+    assert new.promoted
+    assert f"v{old.version} was trained on MSD_musicnn features" in caplog.text
+    state = store.ranker()
+    assert state.reason.startswith("the features changed from MSD_musicnn to MTT_musicnn")
+    record = store.evidence(after=state.after_evidence)  # the new model's split seeds it
+    assert record
+    assert {e.model_version for e in record} == {new.version}
+    assert all(e.seeded for e in record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,20 @@ def test_overlapping_rescorings_put_torchs_threads_back_once() -> None:
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_candidates_without_the_ranking_features_lose_their_old_scores(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    listened_library(store, [("A", 8, 30, 1)], {"A": 5, "B": 5})
+    rescore(store, FAST, tmp_path / "models", now=NOW)
+    candidates = store.candidate_ids()
+    assert set(store.scores()) >= set(candidates)
+    other = replace(FAST, backbone="MTT_musicnn")
+    moved = [t.id for t in store.tracks() if t.id not in candidates[:3]]
+    for track_id in moved:  # all but three candidates analysed with the other network
+        feats, tags = store.get_embedding(track_id, KEY)
+        store.put_embedding(track_id, feature_key(other.backbone), feats, tags)
+    rescore(store, other, tmp_path / "models", now=NOW)
+    scores = store.scores()
+    assert not set(candidates[:3]) & set(scores)
+    assert set(candidates[3:]) <= set(scores)

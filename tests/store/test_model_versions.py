@@ -66,3 +66,10 @@ def test_last_scored_says_what_the_newest_scores_ranked_by(store: Store) -> None
     assert store.last_scored() == (None, pytest.approx(time.time(), abs=60))
     store.put_scores(3, [(a, 0.5)])
     assert store.last_scored()[0] == 3  # type: ignore[index]
+
+
+def test_cleared_scores_are_gone_and_the_rest_stay(store: Store) -> None:
+    a, b = (store.upsert_track(TrackRef("f", "A", t)) for t in ("x", "y"))
+    store.put_scores(1, [(a, 0.25), (b, 0.5)])
+    assert store.clear_scores([b, 999]) == 1
+    assert store.scores() == {a: 0.25}
