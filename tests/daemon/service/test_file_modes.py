@@ -57,6 +57,7 @@ def _exported_mode(tmp_path: Path, umask: int, env: dict[str, str]) -> int:
     return _mode(out)
 
 
+@pytest.mark.slow  # full `tastebud once` runs in child processes
 def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path: Path) -> None:
     models = tmp_path / "state" / "models"
     models.mkdir(parents=True, mode=0o755)  # left by an older version under umask 0022
@@ -73,6 +74,7 @@ def test_outside_systemd_the_state_is_private_and_older_state_tightened(tmp_path
     assert _exported_mode(tmp_path, 0o022, {}) == 0o644
 
 
+@pytest.mark.slow  # full `tastebud once` runs in child processes
 def test_under_systemd_the_tastebud_group_shares_the_database(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()

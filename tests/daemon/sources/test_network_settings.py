@@ -127,6 +127,7 @@ def test_direct_without_a_proxy(tmp_path: Path, store: Store, target: _Server) -
     assert feeds["items"] == 1
 
 
+@pytest.mark.slow  # every try waits out its timeout against a hanging server
 def test_the_socket_timeout_bounds_api_requests_and_feed_listing(
     tmp_path: Path, store: Store, hanging: _Server
 ) -> None:
