@@ -126,10 +126,11 @@ def evidence_record(store: Store, state: RankerState | None = None) -> dict[str,
 def _evidence_line(record: Mapping[str, Any]) -> str:
     """The record in words, and what it means for what ranks."""
     if not record["listens"]:
-        return "no new listens tested yet: the model ranks until they say otherwise"
+        who = "the model" if record["ranker"] == "model" else "similarity"
+        return f"no new listens tested yet: {who} ranks until they say otherwise"
     summary = str(record["summary"]).replace(" listens (", " new listens (", 1)
     if record["seeded"]:
-        summary += f"; {record['seeded']} of them from the first model's held-out split"
+        summary += f"; {record['seeded']} of them from a new model's held-out split"
     low, high = record["interval"]
     if record["ranker"] == "model":
         if low > 0:

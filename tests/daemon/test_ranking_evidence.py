@@ -187,6 +187,9 @@ def test_the_similarity_ranking_that_beat_the_model_says_why(tmp_path: Path) -> 
     assert data["ranked_by"] == "similarity"
     assert data["evidence"]["ranker"] == "similarity"
     assert data["evidence"]["listens"] == 0  # a switch starts the record afresh
+    assert "evidence: no new listens tested yet: similarity ranks until they say otherwise" in (
+        lines
+    )
     assert line in dashboard
     assert "ranked by similarity " in _header(store, config)  # not the champion's version
 
