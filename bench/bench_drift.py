@@ -1,9 +1,9 @@
 """Taste drift on real recordings: does the queue follow a listener whose taste moves?
 
 The benchmark lives in :mod:`bench.drift`; this module is what ``make bench`` runs:
-every corpus (A, B and C), the four kinds of listener, seeds 0-4 (five listeners of each kind, so the
-verdict's intervals are not drawn from three), every row, a training cycle every
-replayed day. Developers iterate with ``python -m bench.drift`` and its flags.
+every corpus (A, B and C), the four kinds of listener, seeds 0-4 (five listeners of
+each kind, so the verdict's intervals are not drawn from three), every row, a training
+cycle every replayed day. Developers iterate with ``python -m bench.drift`` and its flags.
 """
 
 from __future__ import annotations

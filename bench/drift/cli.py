@@ -71,6 +71,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--study", action="store_true", help="the representation study instead of the drift rows"
     )
+    p.add_argument(
+        "--adapted", action="store_true", help="the study's self-supervised rows instead"
+    )
     p.add_argument("--write-study", action="store_true", help="record the study in RESULTS.md")
     p.add_argument(
         "--study-from",
