@@ -48,10 +48,21 @@ N_TAGS = 50
 
 @dataclasses.dataclass(frozen=True)
 class Part:
-    """One block of a representation: a key of :func:`bench.drift.checkpoints.outputs`."""
+    """One block of a representation: a key of :func:`bench.drift.checkpoints.outputs`, or
+    several joined by ``+`` (their values side by side per patch, z-scored alike)."""
 
     key: str
     spread: bool = False  # the ceiling sees the patch spread too (a taggram's)
+
+    @property
+    def keys(self) -> list[str]:
+        """The outputs this part is made of."""
+        return self.key.split("+")
+
+    def array(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """The part's (N, P, D) values."""
+        arrays = [outputs[k] for k in self.keys]
+        return np.concatenate(arrays, axis=2) if len(arrays) > 1 else arrays[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,13 +75,13 @@ class Representation:
 
     def dims(self, outputs: dict[str, np.ndarray]) -> int:
         """Values per patch."""
-        return sum(outputs[p.key].shape[2] for p in self.parts)
+        return sum(outputs[k].shape[2] for p in self.parts for k in p.keys)
 
 
 def representation(name: str, *keys: str, spread: tuple[str, ...] = ()) -> Representation:
     """The row ``name`` of the outputs ``keys`` (the parts), those in ``spread`` taggrams."""
     parts = tuple(Part(k, k in spread) for k in keys)
-    models = tuple(dict.fromkeys(k.split("/")[0] for k in keys))
+    models = tuple(dict.fromkeys(k.split("/")[0] for key in keys for k in key.split("+")))
     return Representation(name, parts, models)
 
 
@@ -88,6 +99,7 @@ REPRESENTATIONS = (
     representation("today's + MTT_vgg pool5", TODAY, "MTT_vgg"),
     representation("MSD taggram alone (50 tags, mean and spread)", TAGS, spread=(TAGS,)),
     representation("today's + MSD taggram", TODAY, TAGS, spread=(TAGS,)),
+    representation("today's with the MSD taggram as 50 more values per patch", f"{TODAY}+{TAGS}"),
 )
 RANKERS = ("kernel", "kNN", "ceiling")
 
@@ -109,7 +121,7 @@ def track_space(parts: list[np.ndarray], spread: list[bool]) -> rankers.Space:
 
 def space_for(rep: Representation, outputs: dict[str, np.ndarray]) -> rankers.Space:
     """``rep``'s space over a corpus's checkpoint ``outputs``."""
-    return track_space([outputs[p.key] for p in rep.parts], [p.spread for p in rep.parts])
+    return track_space([p.array(outputs) for p in rep.parts], [p.spread for p in rep.parts])
 
 
 def _bound(rank: rankers.Ranker, space: rankers.Space) -> rankers.Ranker:
@@ -184,5 +196,6 @@ def stored_bytes(rep: Representation, outputs: dict[str, np.ndarray], width: int
     """Bytes a track's features take in the store: every part per patch at ``width`` bytes
     a value (2: float16, as the store keeps them), plus each checkpoint's 50 float32 tag
     probabilities per patch (the taggram part is those tags)."""
-    values = sum(outputs[p.key].shape[2] for p in rep.parts if not p.key.endswith("/tags"))
+    keys = [k for p in rep.parts for k in p.keys if not k.endswith("/tags")]
+    values = sum(outputs[k].shape[2] for k in keys)
     return int(N_PATCHES * (values * width + len(rep.models) * N_TAGS * TAGS_BYTES))

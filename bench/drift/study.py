@@ -163,7 +163,7 @@ def differences(x: Study) -> str:
     """Each row less today's features under the same ranker: P@20 / ROC-AUC, with the
     paired-bootstrap interval of the drift report (bold where it excludes zero)."""
     res = x.results
-    head = [f"{r}, {w}" for r in RANKERS for w in ("last day", "along")]
+    head = [f"{RANKER_LABELS[r]}, {w}" for r in RANKERS for w in ("last day", "along")]
     lines = [
         "| less today's (P@20 / ROC-AUC) | " + " | ".join(head) + " |",
         "|---" * (len(head) + 1) + "|",

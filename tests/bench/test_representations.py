@@ -68,12 +68,16 @@ def test_stored_bytes_count_features_as_float16_and_every_checkpoints_tags() -> 
     assert stored_bytes(both, outputs, 4) == 10 * ((1506 + 256) * 4 + 2 * 50 * 4)
     tags = representation("tags", "MSD_musicnn/tags", spread=("MSD_musicnn/tags",))
     assert stored_bytes(tags, outputs, 2) == 10 * 50 * 4
+    joined = representation("joined", "MSD_musicnn+MSD_musicnn/tags")
+    assert joined.models == ("MSD_musicnn",)
+    assert joined.dims(outputs) == 1556
+    assert stored_bytes(joined, outputs, 2) == stored_bytes(today, outputs, 2)
 
 
 def test_the_study_ranks_separable_styles_and_its_numbers_round_trip(tmp_path: Path) -> None:
     corpus = _corpus(np.random.default_rng(2))
     outputs = {"MSD_musicnn": corpus.features, "MSD_musicnn/tags": corpus.tags}
-    rows = (REPRESENTATIONS[0], REPRESENTATIONS[-1])
+    rows = (REPRESENTATIONS[0], *REPRESENTATIONS[-2:])
     s = Settings(kinds=["switch", "multi"], seeds=[0, 1], days=2, rows="similarity")
     x = study(corpus, outputs, s, rows)
     _, auc = kinds_mean(x.results, f"{TODAYS} | kernel", along=True)
@@ -85,6 +89,7 @@ def test_the_study_ranks_separable_styles_and_its_numbers_round_trip(tmp_path: P
     assert f"**{TODAYS}** | 1506 |" in text
     assert "0.50 (2.00/s)" in text
     assert "| today's + MSD taggram |" in text
+    assert "| today's with the MSD taggram as 50 more values per patch | 1556 |" in text
 
 
 def test_nt_xent_is_low_when_each_view_finds_its_pair() -> None:
