@@ -14,7 +14,11 @@ tag probabilities, in ``bench/.cache/<cache_stem>_checkpoints.v1.npz``.
 from __future__ import annotations
 
 import logging
+import math
+import tempfile
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,6 +35,7 @@ from classifier import (
     load_musicnn,
 )
 from classifier.musicnn import CHECKPOINTS, VGG_NAMES, load_vgg
+from classifier.musicnn.runtime import onnx_session
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +86,59 @@ def seconds_per_track(name: str) -> float:
             run(patches)
         best = min(best, t[0])
     return float(best)
+
+
+def onnx_seconds_per_track(name: str) -> float:
+    """:func:`seconds_per_track` under onnxruntime on one thread, as the daemon embeds:
+    musicnn through its own export (:func:`classifier.musicnn.runtime.onnx_session`), a
+    VGG exported plainly; NaN where the graph does not reproduce torch."""
+    with tempfile.TemporaryDirectory(prefix="tastebud-study-") as tmp:
+        run = _onnx_runner(name, Path(tmp))
+        if run is None:
+            return math.nan
+        shape = (N_PATCHES, PATCH_FRAMES, N_MELS)
+        patches = np.random.default_rng(0).normal(2.0, 1.0, shape).astype(np.float32)
+        run(patches[:2])  # warm-up
+        best = np.inf
+        for _ in range(REPEATS):
+            with timer() as t:
+                run(patches)
+            best = min(best, t[0])
+    return float(best)
+
+
+def _onnx_runner(name: str, tmp: Path) -> Callable[[np.ndarray], object] | None:
+    if name not in VGG_NAMES:
+        return onnx_session(load_musicnn(name), name, tmp, threads=1)
+    import onnxruntime as ort
+
+    vgg, path = load_vgg(name), tmp / f"{name}.onnx"
+    example = torch.zeros(2, PATCH_FRAMES, N_MELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
+        torch.onnx.export(
+            _VggExport(vgg).eval(), (example,), str(path), input_names=["mel"],
+            dynamic_axes={"mel": {0: "patches"}}, opset_version=17, dynamo=False,
+        )  # fmt: skip
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    with torch.inference_mode():
+        want = vgg(example + 2.0).taggram.numpy()
+    got = session.run(None, {"mel": example.numpy() + 2.0})[1]
+    if float(np.abs(got - want).max()) > 1e-3:
+        return None
+    return lambda mel: session.run(None, {"mel": mel})
+
+
+class _VggExport(torch.nn.Module):
+    def __init__(self, vgg: torch.nn.Module) -> None:
+        super().__init__()
+        self.vgg = vgg
+
+    def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.vgg(mel)
+        return out.pool5, out.taggram
 
 
 def cache_path(corpus: Corpus) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -25,7 +26,7 @@ import torch
 
 from bench.common import RESULTS, write_section
 from bench.drift import report
-from bench.drift.checkpoints import outputs, seconds_per_track
+from bench.drift.checkpoints import onnx_seconds_per_track, outputs, seconds_per_track
 from bench.drift.corpus import N_PATCHES, SPECS, build
 from bench.drift.representations import RANKERS, TODAYS, Study, study
 from bench.drift.run import Cell, Results, Settings, kinds_mean
@@ -36,13 +37,25 @@ RANKER_LABELS = {"kernel": "kernel 7 d", "kNN": "kNN 30 d", "ceiling": "ceiling"
 NOTES = "### What the numbers say"
 
 
+Timings = dict[str, dict[str, float]]
+"""Runtime ("torch", "onnxruntime") -> checkpoint -> embedding seconds per track."""
+
+
+def timings(threads: int) -> Timings:
+    """Every checkpoint's embedding seconds per track, under torch and onnxruntime."""
+    torch.set_num_threads(threads)
+    return {
+        "torch": {name: seconds_per_track(name) for name in CHECKPOINTS},
+        "onnxruntime": {name: onnx_seconds_per_track(name) for name in CHECKPOINTS},
+    }
+
+
 def run_study(
     corpora: list[str], s: Settings, adapted: bool = False
-) -> tuple[list[Study], dict[str, float]]:
+) -> tuple[list[Study], Timings]:
     """Embedding seconds per track of every checkpoint, then the study on each corpus
     (with ``adapted``, the self-supervised rows instead of the checkpoints')."""
-    torch.set_num_threads(s.threads)
-    embed_s = {name: seconds_per_track(name) for name in CHECKPOINTS}
+    embed_s = timings(s.threads)
     workers = max(1, min(len(corpora), (os.cpu_count() or 1) // max(s.threads, 1)))
     flags = [adapted] * len(corpora)
     if workers == 1:
@@ -63,19 +76,20 @@ def _one(name: str, s: Settings, adapted: bool) -> Study:
     return with_adapted(corpus, data, s)
 
 
-def save(studies: list[Study], embed_s: dict[str, float], path: Path) -> None:
+def save(studies: list[Study], embed_s: Timings, path: Path) -> None:
     """The numbers, as JSON."""
     data = {"embed_s": embed_s, "studies": [dataclasses.asdict(x) for x in studies]}
     path.write_text(json.dumps(data, indent=1))
 
 
-def load(paths: list[Path]) -> tuple[list[Study], dict[str, float]]:
-    """Saved numbers; with several files, each corpus's rows joined (the later file wins)."""
+def load(paths: list[Path]) -> tuple[list[Study], Timings]:
+    """Saved numbers; with several files, each corpus's rows joined and the timings
+    taken from the later file."""
     by_corpus: dict[str, Study] = {}
-    embed_s: dict[str, float] = {}
+    embed_s: Timings = {}
     for path in paths:
         data = json.loads(path.read_text())
-        embed_s.update(data["embed_s"])
+        embed_s = data["embed_s"]
         for raw in data["studies"]:
             new = _study(raw)
             old = by_corpus.setdefault(new.results.corpus, new)
@@ -115,20 +129,29 @@ def _pair(values: tuple[float, float]) -> str:
     return f"{values[0]:.2f} / {values[1]:.2f}"
 
 
-def _cost(name: str, x: Study, embed_s: dict[str, float]) -> list[str]:
+def _analysis(models: list[str], seconds: dict[str, float]) -> str:
+    total = sum(seconds[m] for m in models)
+    return f"{total:.2f} ({1 / total:.1f}/s)" if models and math.isfinite(total) else "n/a"
+
+
+def _cost(name: str, x: Study, embed_s: Timings) -> list[str]:
     fit = f"{np.mean(x.fit_s[name]):.3f}" if x.fit_s.get(name) else "n/a"
-    seconds = sum(embed_s[m] for m in x.models.get(name, []))
-    analysis = f"{seconds:.2f} ({1 / seconds:.2f}/s)" if seconds else "n/a"
+    models = x.models.get(name, [])
+    analysis = " / ".join(_analysis(models, embed_s[r]) for r in ("torch", "onnxruntime"))
     b16, b32 = x.stored.get(name, (0, 0))
     stored = f"{b16 / 1024:.1f} / {b32 / 1024:.1f}" if b16 else "n/a"
     return [analysis, stored, fit]
 
 
-def table(x: Study, embed_s: dict[str, float]) -> str:
+def table(x: Study, embed_s: Timings) -> str:
     """Rows x (each ranker's last day and along the way), four-kind means, and the costs."""
     res = x.results
     head = [f"{RANKER_LABELS[r]}, {w}" for r in RANKERS for w in ("last day", "along")]
-    cost = ["analysis s/track (tracks/s)", "stored KiB/track (f16 / f32)", "ceiling fit s"]
+    cost = [
+        "analysis s/track (tracks/s), torch / onnxruntime",
+        "stored KiB/track (f16 / f32)",
+        "ceiling fit s",
+    ]
     lines = [
         "| representation | values/patch | " + " | ".join(head + cost) + " |",
         "|---" * (len(head) + len(cost) + 2) + "|",
@@ -178,7 +201,7 @@ def differences(x: Study) -> str:
     return "\n".join(lines)
 
 
-def corpus_block(x: Study, embed_s: dict[str, float]) -> str:
+def corpus_block(x: Study, embed_s: Timings) -> str:
     """One corpus's two tables."""
     res = x.results
     head = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})"
@@ -186,9 +209,12 @@ def corpus_block(x: Study, embed_s: dict[str, float]) -> str:
     return f"{head}\n\n{table(x, embed_s)}\n\n{differences(x)}\n{notes}".rstrip()
 
 
-def setup(s: Settings, embed_s: dict[str, float]) -> str:
+def setup(s: Settings, embed_s: Timings) -> str:
     """What was measured."""
-    times = ", ".join(f"{k} {v:.2f} s" for k, v in embed_s.items())
+    times = "; ".join(
+        f"{runtime}: " + ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
+        for runtime, seconds in embed_s.items()
+    )
     return f"""Which track features rank best, and what each costs. Every row is judged on the
 drift bench's listeners (kinds {", ".join(s.kinds)}; seeds {s.seeds}; the last {s.days}
 days, every day) with its frozen-feature rankers: kernel similarity over track profiles
@@ -204,18 +230,19 @@ Checkpoints: the four the `musicnn==0.1.0` wheel ships; `MSD_musicnn_big` is not
 the wheel. VGG pool5 is the dense layer's input (2 frames x 128 channels); pool4 max +
 mean is the fourth block's map maximised and averaged over time and frequency.
 
-Costs: analysis is the embedding time of one track ({N_PATCHES} random log-mel
-patches in one call, best of 3, torch on {s.threads} thread(s), as "Embedding throughput"
-measures it) summed over the checkpoints a row needs: {times}; decoding and the log-mel
-front end are shared and left out. Stored is what the store would keep per track: each
-part's values per patch as float16 (as it keeps features today) / float32, plus 50
-float32 tag probabilities per patch for each checkpoint run. Ceiling fit is the mean
-time of one day's 5-fold fit. Under each table, each row less today's features under
-the same ranker, with the drift verdict's paired-bootstrap {report.LEVEL:.0%} interval
-(bold: the interval excludes zero)."""
+Costs: analysis is the embedding time of one track ({N_PATCHES} random log-mel patches
+in one call, best of 3, on {s.threads} thread(s), as "Embedding throughput" measures it)
+summed over the checkpoints a row needs, under torch and under onnxruntime (as the
+daemon embeds; a VGG exported plainly): {times}. Decoding and the log-mel front end
+are shared and left out. Stored is what the store would keep per track: each part's
+values per patch as float16 (as it keeps features today) / float32, plus 50 float32 tag
+probabilities per patch for each checkpoint run. Ceiling fit is the mean time of one
+day's 5-fold fit. Under each table, each row less today's features under the same
+ranker, with the drift verdict's paired-bootstrap {report.LEVEL:.0%} interval (bold:
+the interval excludes zero)."""
 
 
-def write_study(studies: list[Study], embed_s: dict[str, float]) -> str:
+def write_study(studies: list[Study], embed_s: Timings) -> str:
     """Write and return the ``representations`` section, keeping its notes."""
     s = studies[0].results.settings
     blocks = "\n\n".join(corpus_block(x, embed_s) for x in studies)

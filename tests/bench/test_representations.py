@@ -82,12 +82,13 @@ def test_the_study_ranks_separable_styles_and_its_numbers_round_trip(tmp_path: P
     x = study(corpus, outputs, s, rows)
     _, auc = kinds_mean(x.results, f"{TODAYS} | kernel", along=True)
     assert auc > 0.9  # P@20 is bounded by the few relevant candidates of 24 tracks
-    save([x], {"MSD_musicnn": 0.5}, tmp_path / "x.json")
+    timings = {"torch": {"MSD_musicnn": 0.5}, "onnxruntime": {"MSD_musicnn": 0.25}}
+    save([x], timings, tmp_path / "x.json")
     (back,), embed_s = load([tmp_path / "x.json"])
     assert back.results.cells == x.results.cells
     text = corpus_block(back, embed_s)
     assert f"**{TODAYS}** | 1506 |" in text
-    assert "0.50 (2.00/s)" in text
+    assert "| 0.50 (2.0/s) / 0.25 (4.0/s) |" in text
     assert "| today's + MSD taggram |" in text
     assert "| today's with the MSD taggram as 50 more values per patch | 1556 |" in text
 
