@@ -148,6 +148,5 @@ def _study(args: argparse.Namespace, s: Settings) -> int:
         study.write_study(studies, embed_s)
         return 0
     corpora = [c for c in args.corpus.split(",") if c]
-    return study.main(
-        corpora, dataclasses.replace(s, rows="similarity"), args.json, args.write_study
-    )
+    s = dataclasses.replace(s, rows="similarity")
+    return study.main(corpora, s, args.json, args.write_study, args.adapted)
