@@ -28,11 +28,13 @@ from classifier import load_musicnn
 
 ADAPTED = f"{TODAY}/adapted"
 PENULTIMATE = f"{TODAY}/penultimate"
+RESEEDED = f"{TODAY}/adapted-seed1"
 ROWS = (
     representation(TODAYS, TODAY),
     representation("MSD_musicnn penultimate, 200-d (the back end unadapted)", PENULTIMATE),
     representation("MSD_musicnn back end adapted self-supervised, 200-d", ADAPTED),
     representation("today's + the adapted back end", TODAY, ADAPTED),
+    representation("same, adapted again from another seed", TODAY, RESEEDED),
 )
 
 
@@ -125,11 +127,13 @@ def penultimate(features: np.ndarray) -> np.ndarray:
 def with_adapted(corpus: Corpus, outputs: dict[str, np.ndarray], s: Settings) -> Study:
     """The study's self-supervised rows on ``corpus``: today's features, the pretrained
     back end's penultimate layer, the back end adapted on every track of the corpus, and
-    today's features with the adapted ones appended."""
+    today's features with the adapted ones appended (and the same from a second seed, to
+    see how much the adaptation's own randomness moves the numbers)."""
     a = Adaptation()
     adapted, seconds = adapt(outputs[TODAY], a)
-    data = {**outputs, ADAPTED: adapted, PENULTIMATE: penultimate(outputs[TODAY])}
-    x = study(corpus, data, s, ROWS)
+    reseeded, _ = adapt(outputs[TODAY], dataclasses.replace(a, seed=1))
+    data = {**outputs, ADAPTED: adapted, RESEEDED: reseeded}
+    x = study(corpus, data | {PENULTIMATE: penultimate(outputs[TODAY])}, s, ROWS)
     for rep in ROWS[2:]:
         x.stored[rep.name] = x.stored[TODAYS]  # the back-end input stays, to adapt again
         x.extra[rep.name] = (
