@@ -134,10 +134,11 @@ def with_adapted(corpus: Corpus, outputs: dict[str, np.ndarray], s: Settings) ->
     reseeded, _ = adapt(outputs[TODAY], dataclasses.replace(a, seed=1))
     data = {**outputs, ADAPTED: adapted, RESEEDED: reseeded}
     x = study(corpus, data | {PENULTIMATE: penultimate(outputs[TODAY])}, s, ROWS)
+    batch = min(a.batch, len(corpus.paths))
     for rep in ROWS[2:]:
         x.stored[rep.name] = x.stored[TODAYS]  # the back-end input stays, to adapt again
         x.extra[rep.name] = (
-            f"adaptation trained {seconds:.1f} s ({a.steps} steps of {a.batch} tracks, torch "
+            f"adaptation trained {seconds:.1f} s ({a.steps} steps of {batch} tracks, torch "
             f"on {s.threads} thread(s)) on all {len(corpus.paths)} tracks, no labels; stored: "
             "today's back-end input, kept to adapt again"
         )

@@ -205,7 +205,10 @@ def corpus_block(x: Study, embed_s: Timings) -> str:
     """One corpus's two tables."""
     res = x.results
     head = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})"
-    notes = "".join(f"\n- {name}: {note}" for name, note in x.extra.items())
+    rows: dict[str, list[str]] = {}
+    for name, note in x.extra.items():
+        rows.setdefault(note, []).append(name)
+    notes = "".join(f"\n- {'; '.join(names)}: {note}" for note, names in rows.items())
     return f"{head}\n\n{table(x, embed_s)}\n\n{differences(x)}\n{notes}".rstrip()
 
 
