@@ -76,16 +76,7 @@ def seconds_per_track(name: str) -> float:
     """Embedding time of one track (:data:`N_PATCHES` random log-mel patches, one call) by
     checkpoint ``name`` on torch's current threads, best of :data:`REPEATS` (as the
     "Embedding throughput" section of bench/RESULTS.md measures musicnn)."""
-    run = runner(name)
-    shape = (N_PATCHES, PATCH_FRAMES, N_MELS)
-    patches = np.random.default_rng(0).normal(2.0, 1.0, shape).astype(np.float32)
-    run(patches[:2])  # warm-up
-    best = np.inf
-    for _ in range(REPEATS):
-        with timer() as t:
-            run(patches)
-        best = min(best, t[0])
-    return float(best)
+    return _best_seconds(runner(name))
 
 
 def onnx_seconds_per_track(name: str) -> float:
@@ -94,16 +85,18 @@ def onnx_seconds_per_track(name: str) -> float:
     VGG exported plainly; NaN where the graph does not reproduce torch."""
     with tempfile.TemporaryDirectory(prefix="tastebud-study-") as tmp:
         run = _onnx_runner(name, Path(tmp))
-        if run is None:
-            return math.nan
-        shape = (N_PATCHES, PATCH_FRAMES, N_MELS)
-        patches = np.random.default_rng(0).normal(2.0, 1.0, shape).astype(np.float32)
-        run(patches[:2])  # warm-up
-        best = np.inf
-        for _ in range(REPEATS):
-            with timer() as t:
-                run(patches)
-            best = min(best, t[0])
+        return math.nan if run is None else _best_seconds(run)
+
+
+def _best_seconds(run: Callable[[np.ndarray], object]) -> float:
+    shape = (N_PATCHES, PATCH_FRAMES, N_MELS)
+    patches = np.random.default_rng(0).normal(2.0, 1.0, shape).astype(np.float32)
+    run(patches[:2])  # warm-up
+    best = np.inf
+    for _ in range(REPEATS):
+        with timer() as t:
+            run(patches)
+        best = min(best, t[0])
     return float(best)
 
 
