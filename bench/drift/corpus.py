@@ -117,11 +117,17 @@ def extract(package: str, archives: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     deb = next(debs.glob(f"{package}_*.deb"))
     _run("dpkg-deb", "-x", str(deb), str(root), cwd=debs)
+    unpack_archives(root, archives)
+    (root / ".done").touch()
+    return root
+
+
+def unpack_archives(root: Path, archives: str) -> None:
+    """Unpack each zip archive under ``root`` that matches the glob ``archives`` into a
+    folder beside it named as the archive less its suffix (none when ``archives`` is "")."""
     for archive in sorted(root.rglob(archives)) if archives else []:
         with zipfile.ZipFile(archive) as members:
             members.extractall(archive.with_suffix(""))
-    (root / ".done").touch()
-    return root
 
 
 def duration_s(path: Path) -> float:

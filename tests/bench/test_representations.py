@@ -1,8 +1,10 @@
 """The representation study: its spaces are the drift tables' for today's features, its
-concatenations weigh their parts equally, and its numbers survive a save and a load."""
+concatenations weigh their parts equally, and its numbers survive a save and a load;
+and corpus C's zip archive is unpacked."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import torch
 
 from bench.drift import rankers
 from bench.drift.adapt import nt_xent
-from bench.drift.corpus import SPECS, Corpus
+from bench.drift.corpus import SPECS, Corpus, unpack_archives
 from bench.drift.representations import (
     REPRESENTATIONS,
     TODAYS,
@@ -99,3 +101,14 @@ def test_nt_xent_is_low_when_each_view_finds_its_pair() -> None:
     matched = nt_xent(a, a + 0.01 * torch.randn(16, 8), temperature=0.1)
     shuffled = nt_xent(a, a[torch.randperm(16)], temperature=0.1)
     assert float(matched) < 0.1 < float(shuffled)
+
+
+def test_a_corpus_package_s_zip_archives_are_unpacked_beside_them(tmp_path: Path) -> None:
+    data = tmp_path / "usr" / "share" / "data"
+    data.mkdir(parents=True)
+    with zipfile.ZipFile(data / "music.pk3", "w") as archive:
+        archive.writestr("sound/cdtracks/one.ogg", b"not really audio")
+    unpack_archives(tmp_path, "")
+    assert not (data / "music").exists()
+    unpack_archives(tmp_path, SPECS["c"].archives)
+    assert (data / "music" / "sound" / "cdtracks" / "one.ogg").read_bytes() == b"not really audio"
