@@ -4,9 +4,10 @@
 measures each checkpoint's embedding time here (torch threads as ``--threads``), runs
 :func:`bench.drift.representations.study` on each corpus (one process per corpus, at
 most as many at once as there are cores), saves the numbers with ``--json`` and, with
-``--write-study``, writes the ``representations`` section of bench/RESULTS.md.
+``--write-study``, writes the ``representations`` section of bench/RESULTS.md;
+``--adapted`` runs the self-supervised rows (:mod:`bench.drift.adapt`) instead.
 ``--study-from FILE[,FILE]`` writes the section from saved numbers instead of running
-(several files: their rows joined corpus by corpus, the later file's winning).
+(several files: their rows joined corpus by corpus, the timings of the last file).
 """
 
 from __future__ import annotations
@@ -218,20 +219,25 @@ def setup(s: Settings, embed_s: Timings) -> str:
         f"{runtime}: " + ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
         for runtime, seconds in embed_s.items()
     )
-    return f"""Which track features rank best, and what each costs. Every row is judged on the
-drift bench's listeners (kinds {", ".join(s.kinds)}; seeds {s.seeds}; the last {s.days}
-days, every day) with its frozen-feature rankers: kernel similarity over track profiles
-(7 d), recency kNN over track profiles (30 d) and the supervised ceiling (5-fold
-logistic regression knowing every label). Cells are four-kind means, P@20 / ROC-AUC,
-on the last day and along the way, computed as in the drift tables (today's row
-repeats their "over track profiles" and ceiling rows). Parts of a concatenation are
-each z-scored and scaled so they weigh equally (profiles: a cosine is the mean of the
-parts' cosines; ceiling: each part an equal share of the total variance of today's
-1506 z-scored values, so its L2 penalty weighs the same on every row). The taggram is
-the 50 tag probabilities per patch (the ceiling sees their mean and spread).
-Checkpoints: the four the `musicnn==0.1.0` wheel ships; `MSD_musicnn_big` is not in
-the wheel. VGG pool5 is the dense layer's input (2 frames x 128 channels); pool4 max +
-mean is the fourth block's map maximised and averaged over time and frequency.
+    return f"""Which track features rank best, and what each costs. Made by `python -m
+bench.drift --study --seeds 0,1,2,3,4 --json rows.json`, the same with `--adapted` (the
+self-supervised rows) and with `--corpus ""` (the timings alone, on a quiet machine),
+then `python -m bench.drift --study-from rows.json,adapted.json,timings.json`.
+
+Every row is judged on the drift bench's listeners (kinds {", ".join(s.kinds)};
+seeds {s.seeds}; the last {s.days} days, every day) with its frozen-feature rankers:
+kernel similarity over track profiles (7 d), recency kNN over track profiles (30 d) and
+the supervised ceiling (5-fold logistic regression knowing every label). Cells are
+four-kind means, P@20 / ROC-AUC, on the last day and along the way, computed as in the
+drift tables (today's row repeats their "over track profiles" and ceiling rows). Parts
+of a concatenation are each z-scored and scaled so they weigh equally (profiles: a
+cosine is the mean of the parts' cosines; ceiling: each part an equal share of the
+total variance of today's 1506 z-scored values, so its L2 penalty weighs the same on
+every row). The taggram is the 50 tag probabilities per patch (the ceiling sees their
+mean and spread). Checkpoints: the four the `musicnn==0.1.0` wheel ships;
+`MSD_musicnn_big` is not in the wheel. VGG pool5 is the dense layer's input (2 frames x
+128 channels); pool4 max + mean is the fourth block's map maximised and averaged over
+time and frequency.
 
 Costs: analysis is the embedding time of one track ({N_PATCHES} random log-mel patches
 in one call, best of 3, on {s.threads} thread(s), as "Embedding throughput" measures it)
