@@ -4,6 +4,10 @@ Example (one corpus, two kinds, one seed, a cycle every 5 days, two overrides)::
 
     .venv/bin/python -m bench.drift --corpus a --kinds switch,multi --seeds 0 --every 5 \\
         --set half_life_days=30 --set steps=200 --json out.json
+
+The representation study (:mod:`bench.drift.study`) on every corpus, recorded::
+
+    .venv/bin/python -m bench.drift --study --seeds 0,1,2,3,4 --json study.json --write-study
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def overrides(pairs: list[str]) -> dict[str, object]:
 def parser() -> argparse.ArgumentParser:
     """The flags."""
     p = argparse.ArgumentParser(prog="python -m bench.drift", description=__doc__.split("\n")[0])
-    p.add_argument("--corpus", default="a,b", help="a, b or a,b (default)")
+    p.add_argument("--corpus", default="a,b,c", help="comma-separated corpora (default a,b,c)")
     p.add_argument("--kinds", default=",".join(KINDS), help="comma-separated listener kinds")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     p.add_argument("--days", type=int, default=60, help="replayed days (default 60)")
@@ -64,6 +68,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", action="store_true", help="also run bench/drift/variants.py")
     p.add_argument("--json", type=Path, help="write the numbers to this file")
     p.add_argument("--write-variants", action="store_true", help="record them in RESULTS.md")
+    p.add_argument(
+        "--study", action="store_true", help="the representation study instead of the drift rows"
+    )
+    p.add_argument(
+        "--adapted", action="store_true", help="the study's self-supervised rows instead"
+    )
+    p.add_argument("--write-study", action="store_true", help="record the study in RESULTS.md")
+    p.add_argument(
+        "--study-from",
+        metavar="FILE[,FILE]",
+        help="write the study's section from saved --json numbers, without running",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -110,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     s = settings(args)
+    if args.study or args.study_from:
+        return _study(args, s)
     results = run_all([c for c in args.corpus.split(",") if c], s)
     for res in results:
         print(report.corpus_block(res), end="\n\n", flush=True)
@@ -120,3 +138,15 @@ def main(argv: list[str] | None = None) -> int:
 
         write_variants(results, s)
     return 0
+
+
+def _study(args: argparse.Namespace, s: Settings) -> int:
+    from bench.drift import study
+
+    if args.study_from:
+        studies, embed_s = study.load([Path(p) for p in args.study_from.split(",") if p])
+        study.write_study(studies, embed_s)
+        return 0
+    corpora = [c for c in args.corpus.split(",") if c]
+    s = dataclasses.replace(s, rows="similarity")
+    return study.main(corpora, s, args.json, args.write_study, args.adapted)

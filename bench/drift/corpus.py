@@ -10,7 +10,7 @@ the pretrained musicnn (:func:`classifier.embed_patches`); the per-patch
 back-end input (1506) and tag probabilities (50) are cached in an npz under
 ``bench/.cache`` so re-runs are fast (``v2``: made by the daemon's front end).
 
-Run ``python -m bench.drift.corpus [a|b]`` to build (minutes on two cores, once).
+Run ``python -m bench.drift.corpus [a|b|c]`` to build (minutes on two cores, once).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class Spec:
     cache_stem: str  # the npz is bench/.cache/<cache_stem>_<model>.v2.npz
     exclude: tuple[str, ...] = ()  # path parts that are not music
     include: str = ""  # a path part every music file has ("" = any)
+    archives: str = ""  # a glob of zip archives in a package to unpack beside themselves
 
 
 SPECS = {
@@ -66,6 +68,14 @@ SPECS = {
         "corpus_b",
         # Widelands also ships long animal and ambient sounds outside its music folder.
         include="/music/",
+    ),
+    "c": Spec(
+        "c",
+        ("singularity-music", "hyperrogue-music", "planetblupi-music-ogg", "nexuiz-music"),
+        "corpus_c",
+        # Nexuiz keeps its soundtrack in a Quake-style zip; HyperRogue's other files are
+        # short sound effects, which MIN_SECONDS leaves out.
+        archives="*.pk3",
     ),
 }
 
@@ -94,8 +104,9 @@ def _run(*args: str, cwd: Path) -> None:
     subprocess.run(args, cwd=cwd, check=True, capture_output=True)
 
 
-def extract(package: str) -> Path:
-    """Download and unpack ``package`` under ``bench/.cache/x/<package>`` (once)."""
+def extract(package: str, archives: str = "") -> Path:
+    """Download and unpack ``package`` under ``bench/.cache/x/<package>`` (once), and the
+    zip archives in it that match the glob ``archives`` each into a folder beside it."""
     root = CACHE / "x" / package
     if (root / ".done").exists():
         return root
@@ -106,8 +117,17 @@ def extract(package: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     deb = next(debs.glob(f"{package}_*.deb"))
     _run("dpkg-deb", "-x", str(deb), str(root), cwd=debs)
+    unpack_archives(root, archives)
     (root / ".done").touch()
     return root
+
+
+def unpack_archives(root: Path, archives: str) -> None:
+    """Unpack each zip archive under ``root`` that matches the glob ``archives`` into a
+    folder beside it named as the archive less its suffix (none when ``archives`` is "")."""
+    for archive in sorted(root.rglob(archives)) if archives else []:
+        with zipfile.ZipFile(archive) as members:
+            members.extractall(archive.with_suffix(""))
 
 
 def duration_s(path: Path) -> float:
@@ -120,7 +140,7 @@ def duration_s(path: Path) -> float:
 
 def music_files(spec: Spec, package: str) -> list[Path]:
     """The package's music files longer than :data:`MIN_SECONDS`, sorted."""
-    root = extract(package)
+    root = extract(package, spec.archives)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     keep = [p for p in files if not any(x in str(p) for x in spec.exclude)]
     keep = [p for p in keep if spec.include in str(p.relative_to(root))]

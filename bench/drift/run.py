@@ -113,9 +113,19 @@ def shipped_configs(base: ModelConfig, s: Settings) -> dict[str, ModelConfig]:
 
 
 def _similarity(res: Results, space: rankers.Space, listener: Listener, s: Settings) -> None:
-    rows = {**SIMILARITY, CEILING: ceiling}
+    score_days(res, space, listener, s.days, {**SIMILARITY, CEILING: ceiling})
+
+
+def score_days(
+    res: Results,
+    space: rankers.Space,
+    listener: Listener,
+    days: int,
+    rows: dict[str, rankers.Ranker],
+) -> None:
+    """Each of ``rows`` on each of ``listener``'s last ``days`` days, into ``res``'s cells."""
     per_day: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
-    for day in range(listener.days - s.days, listener.days):
+    for day in range(listener.days - days, listener.days):
         h = rankers.history(listener, day)
         for name, rank in rows.items():
             per_day[name].append(metrics(rank(space, h), h.relevant))

@@ -3,7 +3,8 @@
 ``model`` and ``blocks`` hold the nn.Modules; ``weights`` finds the checkpoints in the
 installed ``musicnn`` wheel and loads them, reading TensorFlow's format with
 ``tfbundle`` and mapping its variable names onto ours with ``tfmap``; ``names`` lists the
-pretrained models without importing torch; ``export`` rewrites the network for
+pretrained models without importing torch; ``vgg`` is the VGG baseline whose two
+checkpoints ship in the same wheel (benchmarks only); ``export`` rewrites the network for
 onnxruntime and ``runtime`` runs it there, about 3x the torch port's speed on a CPU.
 """
 
@@ -26,11 +27,13 @@ if TYPE_CHECKING:  # the names, for type checkers; at run time each module loads
         MusiCNN,
         MusicnnOutput,
     )
-    from classifier.musicnn.names import MODEL_NAMES, check_model_name
+    from classifier.musicnn.names import CHECKPOINTS, MODEL_NAMES, VGG_NAMES, check_model_name
     from classifier.musicnn.tfbundle import TFBundle, TFBundleError
+    from classifier.musicnn.vgg import VGG, VggOutput
     from classifier.musicnn.weights import (
         INSTALL_HINT,
         load_musicnn,
+        load_vgg,
         tag_names,
         weights_available,
         weights_dir,
@@ -49,10 +52,15 @@ _WHERE = {
     "MusiCNN": "model",
     "MusicnnOutput": "model",
     "check_model_name": "names",
+    "CHECKPOINTS": "names",
+    "VGG_NAMES": "names",
+    "VGG": "vgg",
+    "VggOutput": "vgg",
     "TFBundle": "tfbundle",
     "TFBundleError": "tfbundle",
     "INSTALL_HINT": "weights",
     "load_musicnn": "weights",
+    "load_vgg": "weights",
     "tag_names": "weights",
     "weights_available": "weights",
     "weights_dir": "weights",
@@ -60,6 +68,7 @@ _WHERE = {
 __getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
 __all__ = [
+    "CHECKPOINTS",
     "INSTALL_HINT",
     "MIDEND_DIM",
     "MODEL_NAMES",
@@ -67,6 +76,8 @@ __all__ = [
     "N_TAGS",
     "PATCH_FRAMES",
     "POOLED_DIM",
+    "VGG",
+    "VGG_NAMES",
     "BackEnd",
     "FrontEnd",
     "MidEnd",
@@ -74,8 +85,10 @@ __all__ = [
     "MusicnnOutput",
     "TFBundle",
     "TFBundleError",
+    "VggOutput",
     "check_model_name",
     "load_musicnn",
+    "load_vgg",
     "tag_names",
     "weights_available",
     "weights_dir",

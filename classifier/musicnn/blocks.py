@@ -23,6 +23,7 @@ __all__ = [
     "MidEndConv",
     "TemporalBlock",
     "TimbralBlock",
+    "VggBlock",
     "batch_norm_1d",
     "batch_norm_2d",
     "tf_same_padding",
@@ -139,3 +140,28 @@ class MidEndConv(nn.Module):
         """``x`` (B, in_channels, T) -> (B, filters, T)."""
         y: Tensor = self.bn(torch.relu(self.conv(F.pad(x, self.time_padding))))
         return y + x if self.residual else y
+
+
+class VggBlock(nn.Module):
+    """The VGG baseline's layer: dropout (training only, not before the first) -> 3x3 conv
+    (TF-``"same"``) -> ReLU -> batch norm -> max pooling (TF-``"valid"``: the rest dropped)."""
+
+    def __init__(
+        self,
+        *,
+        in_channels: int,
+        filters: int = 128,
+        pool: tuple[int, int] = (2, 2),
+        stride: tuple[int, int] | None = None,
+        dropout: float = 0.25,
+    ) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.conv = nn.Conv2d(in_channels, filters, kernel_size=3, padding=1)
+        self.bn = batch_norm_2d(filters)
+        self.pool = nn.MaxPool2d(pool, stride=stride or pool)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` (B, in_channels, T, F) -> (B, filters, T', F')."""
+        pooled: Tensor = self.pool(self.bn(torch.relu(self.conv(self.dropout(x)))))
+        return pooled

@@ -11,23 +11,40 @@ import ast
 import importlib.metadata
 import importlib.util
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from classifier.errors import WeightsMissingError
-from classifier.musicnn.names import check_model_name
+from classifier.musicnn.names import check_checkpoint_name, check_model_name
 
 if TYPE_CHECKING:
-    from classifier.musicnn.model import MusiCNN
+    from torch import Tensor, nn
 
-__all__ = ["INSTALL_HINT", "load_musicnn", "tag_names", "weights_available", "weights_dir"]
+    from classifier.musicnn.model import MusiCNN
+    from classifier.musicnn.tfbundle import TFBundle
+    from classifier.musicnn.vgg import VGG
+
+__all__ = [
+    "INSTALL_HINT",
+    "load_musicnn",
+    "load_vgg",
+    "tag_names",
+    "weights_available",
+    "weights_dir",
+]
 
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install --no-deps musicnn==0.1.0 (or make venv)"
 
-_LABEL_LISTS = {"MSD_musicnn": "MSD_LABELS", "MTT_musicnn": "MTT_LABELS"}
+_LABEL_LISTS = {
+    "MSD_musicnn": "MSD_LABELS",
+    "MTT_musicnn": "MTT_LABELS",
+    "MSD_vgg": "MSD_LABELS",
+    "MTT_vgg": "MTT_LABELS",
+}
 
 
 def _package_dir() -> Path:
@@ -51,7 +68,7 @@ def weights_dir(name: str = "MSD_musicnn", root: Path | None = None) -> Path:
     ``root`` overrides the musicnn package directory. Raises
     :class:`WeightsMissingError` when the package or its files are missing.
     """
-    check_model_name(name)
+    check_checkpoint_name(name)
     directory = (root if root is not None else _package_dir()) / name
     for filename in (".index", ".data-00000-of-00001"):
         if not (directory / filename).is_file():
@@ -72,7 +89,7 @@ def weights_available(name: str = "MSD_musicnn", root: Path | None = None) -> bo
 
 def tag_names(name: str = "MSD_musicnn", root: Path | None = None) -> tuple[str, ...]:
     """The model's tag names, parsed from ``musicnn/configuration.py`` without importing it."""
-    check_model_name(name)
+    check_checkpoint_name(name)
     return _tag_names(name, root if root is not None else _package_dir())
 
 
@@ -97,16 +114,41 @@ def _tag_names(name: str, package_dir: Path) -> tuple[str, ...]:
 def load_musicnn(name: str = "MSD_musicnn", root: Path | None = None) -> MusiCNN:
     """An eval-mode float32 :class:`MusiCNN` with ``name``'s pretrained weights."""
     from classifier.musicnn.model import MusiCNN  # torch: only where the network runs
-    from classifier.musicnn.tfbundle import TFBundle, TFBundleError
     from classifier.musicnn.tfmap import state_from_bundle
 
+    check_model_name(name)
+    return _loaded(MusiCNN(), state_from_bundle, name, root)
+
+
+def load_vgg(name: str = "MTT_vgg", root: Path | None = None) -> VGG:
+    """An eval-mode float32 :class:`~classifier.musicnn.vgg.VGG` with ``name``'s weights
+    (``MSD_vgg`` or ``MTT_vgg``)."""
+    from classifier.musicnn.names import VGG_NAMES
+    from classifier.musicnn.vgg import VGG, vgg_state_from_bundle
+
+    if name not in VGG_NAMES:
+        raise ValueError(f"unknown VGG checkpoint {name!r}; choose one of {', '.join(VGG_NAMES)}")
+    return _loaded(VGG(), vgg_state_from_bundle, name, root)
+
+
+_Net = TypeVar("_Net", bound="nn.Module")
+
+
+def _loaded(
+    model: _Net,
+    state_from: Callable[[_Net, TFBundle], dict[str, Tensor]],
+    name: str,
+    root: Path | None,
+) -> _Net:
+    """``model`` with checkpoint ``name``'s weights (mapped by ``state_from``), eval, float32."""
+    from classifier.musicnn.tfbundle import TFBundle, TFBundleError
+
     directory = weights_dir(name, root)
-    model = MusiCNN()
     try:
-        state = state_from_bundle(model, TFBundle.from_dir(directory))
+        state = state_from(model, TFBundle.from_dir(directory))
     except TFBundleError as exc:
         raise WeightsMissingError(
-            f"musicnn checkpoint is unreadable ({exc}): {INSTALL_HINT}"
+            f"{name} checkpoint is unreadable ({exc}): {INSTALL_HINT}"
         ) from exc
     model.load_state_dict(state, strict=True)
     logger.debug("loaded %s from %s", name, directory)
