@@ -119,10 +119,12 @@ def current_waits(store: Store, config: Sources, now: float | None = None) -> Wa
 
 
 def lift_waits(store: Store, config: Sources, now: float | None = None) -> Waits:
-    """End every wait now (``tastebud retry``); returns what was waiting."""
+    """End every wait now (``tastebud retry``): fetches, sources, and re-analyses after a
+    failed try; returns what was waiting."""
     now = now if now is not None else time.time()
     waiting = current_waits(store, config, now)
     store.release_retries(now)
+    store.release_reanalyses(now)
     store.set_cursor(RETRY_CURSOR, repr(now))
     return waiting
 

@@ -106,6 +106,16 @@ class ReanalysisStore(StoreConnection):
                 (track_id, model_key, error, next_at, now),
             )
 
+    def release_reanalyses(self, now: float | None = None) -> int:
+        """Make every re-analysis waiting after a failed try due now (``tastebud retry``);
+        how many waited. Their failures still count toward the next wait."""
+        now = time.time() if now is None else now
+        with self.write() as conn:
+            return conn.execute(
+                "UPDATE reanalyses SET next_at = ?, updated_at = ? WHERE next_at > ?",
+                (now, now, now),
+            ).rowcount
+
     def reanalysis_done(self, track_id: int, model_key: str) -> None:
         """Forget the failed tries of a track now analysed under ``model_key``."""
         with self.write() as conn:

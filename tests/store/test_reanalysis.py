@@ -73,3 +73,13 @@ def test_the_due_backlog_leaves_out_tracks_waiting_for_a_retry(store: Store) -> 
     assert store.backlog(due_by=NOW) == 1
     store.mark_track(due, "ready")
     assert store.backlog(due_by=NOW + 60) == 1
+
+
+def test_a_retry_makes_every_waiting_reanalysis_due_and_keeps_its_failures(store: Store) -> None:
+    failed = _track(store, "failed", OLD)
+    store.reanalysis_failed(failed, NEW, "HTTP Error 404", NOW + 86400)
+    assert store.reanalysis_due(NEW, 10, now=NOW) == []
+    assert store.release_reanalyses(NOW) == 1
+    assert [(t.id, n) for t, n in store.reanalysis_due(NEW, 10, now=NOW)] == [(failed, 1)]
+    assert store.reanalysis_wait(NEW, now=NOW).waiting == 0
+    assert store.release_reanalyses(NOW) == 0

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -131,7 +132,13 @@ def test_the_dashboard_and_the_sources_backoff_say_the_wait_too(
     assert "tastebud retry" in frame
     assert "backlog 1 (1" in frame  # "(1 retry HH:MM)" beside the backlog
 
+    ready = store.upsert_track(TrackRef("site", artist="C", title="D"))
+    store.mark_track(ready, "ready")
+    store.put_embedding(ready, "MSD_musicnn", np.zeros((2, 4)), np.zeros((2, 3)))
+    store.reanalysis_failed(ready, "MTT_musicnn", "HTTP Error 404", time.time() + 86400)
+
     lifted = lift_waits(store, config)
+    assert store.reanalysis_wait("MTT_musicnn").waiting == 0  # re-analyses are due again too
     assert lifted.fetch is not None
     assert lifted.sources
     assert not current_waits(store, config)
