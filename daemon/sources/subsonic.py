@@ -51,7 +51,7 @@ def rating_kind(rating: int | None) -> FeedbackKind | None:
 def song_ref(song: Any, source: str, base: str) -> TrackRef:
     """One ``Child`` song as a track with its stream URL."""
     obj = as_dict(song)
-    song_id, title, artist = as_str(obj.get("id")), as_str(obj.get("title")), None
+    song_id, title = as_str(obj.get("id")), as_str(obj.get("title"))
     artist = as_str(obj.get("artist")) or as_str(obj.get("displayArtist"))
     if not song_id or not title or not artist or obj.get("isVideo") is True:
         raise MalformedPayloadError("song has no id, title or artist")
