@@ -30,8 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-
 from classifier import Record
 from store import ModelRecord, RankerState, Store
 
@@ -103,10 +101,7 @@ def evidence_record(store: Store, state: RankerState | None = None) -> dict[str,
     """The judge's record since what ranks last changed, as ``status --json`` gives it."""
     state = state or store.ranker()
     rows = store.evidence(after=state.after_evidence)
-    record = Record(
-        np.array([r.model_standing for r in rows]),
-        np.array([r.similarity_standing for r in rows]),
-    )
+    record = Record.of(rows)
     low, high = record.interval()
     finite = len(record) > 0
     return {

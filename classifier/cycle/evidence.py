@@ -20,8 +20,8 @@ import numpy as np
 
 from classifier.config import ModelConfig
 from classifier.cycle.scene import scene_at
-from classifier.cycle.validation import Judged, Tracks, content_logits, standings_among
-from classifier.taste.features import Features, track_profiles
+from classifier.cycle.validation import Champion, Judged, Tracks, content_logits, standings_among
+from classifier.taste.features import Features
 from classifier.taste.kernel import History
 from classifier.taste.model import TasteModel
 from classifier.taste.prequential import Record, Switch, decide
@@ -50,7 +50,7 @@ class Tested:
     """The models new listens are tested on: the champion and a challenger kept aside."""
 
     champion: ModelRecord
-    model: TasteModel
+    current: Champion
     aside: tuple[ModelRecord, TasteModel] | None = None
 
 
@@ -75,16 +75,19 @@ def record_new_listens(
     if not len(ids) or not len(field):
         return 0
     then = scene_at(store, config, key, usable, since)
-    vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
     k = config.precision_k
 
-    def under(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
-        tracks = Tracks(feats, vectors, content_logits(model, feats))
+    def under(model: TasteModel, tracks: Tracks) -> tuple[np.ndarray, np.ndarray]:
         mine, plain = standings_among(model, then, tracks, ids, field, since, k)
         return mine.percentiles, plain.percentiles
 
-    model, similarity = under(tested.model)
-    aside = under(tested.aside[1])[0] if tested.aside else None
+    current = tested.current
+    model, similarity = under(current.model, current.tracks)
+    aside = None
+    if tested.aside:
+        vectors = current.tracks.vectors  # the features' profiles: the same under any model
+        tracks = Tracks(feats, vectors, content_logits(tested.aside[1], feats))
+        aside = under(tested.aside[1], tracks)[0]
     rows = [
         Evidence(
             int(track),
@@ -128,11 +131,7 @@ def _last_listens(history: History, ids: np.ndarray, default: float) -> np.ndarr
 def judge_ranker(store: Store, now: float) -> Switch:
     """Switch what ranks the queue if the record since the last switch says so."""
     state = store.ranker()
-    rows = store.evidence(after=state.after_evidence)
-    record = Record(
-        np.array([r.model_standing for r in rows]),
-        np.array([r.similarity_standing for r in rows]),
-    )
+    record = Record.of(store.evidence(after=state.after_evidence))
     switch = decide(state.ranker, record)
     if switch.switched:
         store.switch_ranker(switch.ranker, switch.reason, at=now)

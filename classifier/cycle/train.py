@@ -29,7 +29,9 @@ from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at
 from classifier.cycle.validation import (
+    Champion,
     Judged,
+    Tracks,
     challenge,
     listen_field,
     validation_candidates,
@@ -92,14 +94,15 @@ def train_cycle(
     if champion is not None and _backbone(champion) not in (None, config.backbone):
         _afresh(store, champion, config, now)
     since = _label_time(champion) if current is not None else None
-    if champion is not None and current is not None and since is not None:
-        tested = Tested(champion, current, _aside(store, champion, checkpoint_dir))
+    ranking = Champion(current, Tracks.of(current, feats)) if current is not None else None
+    if champion is not None and ranking is not None and since is not None:
+        tested = Tested(champion, ranking, _aside(store, champion, checkpoint_dir))
         field = listen_field(fresh, labels)
         record_new_listens(
             store, config, key, usable, feats, field, tested, scene.history, (since, now)
         )
         judge_ranker(store, now)
-    challenger = challenge(warm, current, feats, labels, fresh, scene, config, now, since)
+    challenger = challenge(warm, ranking, feats, labels, fresh, scene, config, now, since)
     if challenger is None:
         reason = "untrained: the training split lacks positives or negatives"
         return _untrained(reason, len(labels), champion)

@@ -29,6 +29,7 @@ from store import Store
 
 __all__ = [
     "MAX_MOMENTS",
+    "Champion",
     "Judged",
     "Tracks",
     "challenge",
@@ -80,12 +81,27 @@ def content_logits(model: TasteModel, feats: Features) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Champion:
+    """The model that ranks, with its per-track arrays, made once per cycle for both the
+    new listens' tests and the challenger's judge."""
+
+    model: TasteModel
+    tracks: Tracks
+
+
+@dataclass(frozen=True)
 class Tracks:
     """Per-track arrays of everything in ``feats``, in its order, under one model."""
 
     feats: Features
     vectors: np.ndarray
     content: np.ndarray
+
+    @classmethod
+    def of(cls, model: TasteModel, feats: Features) -> Tracks:
+        """The arrays of every track in ``feats`` under ``model``."""
+        vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
+        return cls(feats, vectors, content_logits(model, feats))
 
     def inputs(
         self, model: TasteModel, scene: Scene, ids: np.ndarray, at: np.ndarray | float, own: bool
@@ -165,7 +181,7 @@ def standings_among(
 
 def challenge(
     model: TasteModel,
-    current: TasteModel | None,
+    current: Champion | None,
     feats: Features,
     labels: LabelSet,
     fresh: np.ndarray,
@@ -197,8 +213,9 @@ def challenge(
     mine, plain = standings_among(model, scene, tracks, held, field, now, config.precision_k)
     theirs = None
     if current is not None:
-        old = Tracks(feats, vectors, content_logits(current, feats))
-        theirs = standings_among(current, scene, old, held, field, now, config.precision_k)[0]
+        theirs = standings_among(
+            current.model, scene, current.tracks, held, field, now, config.precision_k
+        )[0]
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)
     metrics |= {

@@ -26,8 +26,9 @@ same guess, plus what the listens taught it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -41,6 +42,16 @@ whose standings differ by a typical 0.3)."""
 _GRID = np.linspace(-1.0, 1.0, 4001)  # every mean a difference of standings can have
 
 Ranker = Literal["model", "similarity"]
+
+
+class Tested(Protocol):
+    """One new listen's standings (the store's evidence rows have them)."""
+
+    @property
+    def model_standing(self) -> float: ...
+
+    @property
+    def similarity_standing(self) -> float: ...
 
 
 def confidence_interval(
@@ -72,6 +83,14 @@ class Record:
 
     model: np.ndarray
     similarity: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[Tested]) -> Record:
+        """The record of the tested listens ``rows``."""
+        return cls(
+            np.array([r.model_standing for r in rows]),
+            np.array([r.similarity_standing for r in rows]),
+        )
 
     def __len__(self) -> int:
         return len(self.model)
