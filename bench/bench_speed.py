@@ -102,12 +102,12 @@ def _against_reference(store: Store, config: ModelConfig, models: Path, ids: lis
         raise SystemExit("rescore bench: the training cycle promoted no champion")
     model = load_checkpoint(resolve_checkpoint(champion.checkpoint, models)).eval()
     now = time.time()
-    scene = scene_at(store, config, KEY, store.embedded_ids(KEY), now)
+    scene = scene_at(store, config, KEY, store.embedded_ids(KEY), now, model.adapter())
     fast = dict(rank_tracks(model, scene, store, KEY, ids, now=now))
     feats = load_features(store, KEY, ids)
     with torch.no_grad():
         content = content_logits(model, feats)
-        vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
+        vectors = track_profiles(feats, np.arange(len(feats.track_ids)), model.adapter())
         times = np.full(len(vectors), now)  # one time per track: the per-track path
         inputs = model_inputs(model, scene, vectors, content, times)
         plain = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()

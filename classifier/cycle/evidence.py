@@ -21,8 +21,10 @@ import numpy as np
 from classifier.config import ModelConfig
 from classifier.cycle.scene import scene_at
 from classifier.cycle.validation import Champion, Judged, Tracks, content_logits, standings_among
+from classifier.taste.adapter import same_view
 from classifier.taste.features import Features
 from classifier.taste.kernel import History
+from classifier.taste.mix import Scene
 from classifier.taste.model import TasteModel
 from classifier.taste.prequential import Record, Switch, decide
 from store import Evidence, ModelRecord, Store
@@ -74,20 +76,24 @@ def record_new_listens(
     field = np.setdiff1d(field, ids)
     if not len(ids) or not len(field):
         return 0
-    then = scene_at(store, config, key, usable, since)
+    then = scene_at(store, config, key, usable, since, tested.current.model.adapter())
     k = config.precision_k
 
-    def under(model: TasteModel, tracks: Tracks) -> tuple[np.ndarray, np.ndarray]:
-        mine, plain = standings_among(model, then, tracks, ids, field, since, k)
+    def under(model: TasteModel, tracks: Tracks, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+        mine, plain = standings_among(model, scene, tracks, ids, field, since, k)
         return mine.percentiles, plain.percentiles
 
     current = tested.current
-    model, similarity = under(current.model, current.tracks)
+    model, similarity = under(current.model, current.tracks, then)
     aside = None
     if tested.aside:
-        vectors = current.tracks.vectors  # the features' profiles: the same under any model
-        tracks = Tracks(feats, vectors, content_logits(tested.aside[1], feats))
-        aside = under(tested.aside[1], tracks)[0]
+        other = tested.aside[1]
+        if same_view(other, current.model):
+            tracks = Tracks(feats, current.tracks.vectors, content_logits(other, feats))
+            aside = under(other, tracks, then)[0]
+        else:
+            scene = scene_at(store, config, key, usable, since, other.adapter())
+            aside = under(other, Tracks.of(other, feats), scene)[0]
     rows = [
         Evidence(
             int(track),

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -135,22 +136,27 @@ def rescore(
     now = time.time() if now is None else now
     key = feature_key(config.backbone)
     embedded = store.embedded_ids(key)
-    scene = scene_at(store, config, key, embedded, now)
-    scored = _score_all(store, config, checkpoint_dir, now, scene, embedded)
+    champion = store.champion()
+    model = _champion_model(champion, checkpoint_dir)
+    adapter = model.adapter() if model is not None else None
+    scene = scene_at(store, config, key, embedded, now, adapter)
+    scored = _score_all(store, _Ranking(champion, model), now, scene, embedded, key)
     explain(store, config, key, now=now, known=scene, scored=scored, embedded=embedded)
     return len(scored)
 
 
+@dataclass(frozen=True)
+class _Ranking:
+    """The champion's record and its model (None: none, or its checkpoint is broken)."""
+
+    champion: ModelRecord | None
+    model: TasteModel | None
+
+
 def _score_all(
-    store: Store,
-    config: ModelConfig,
-    checkpoint_dir: Path,
-    now: float,
-    scene: Scene,
-    embedded: set[int],
+    store: Store, ranking: _Ranking, now: float, scene: Scene, embedded: set[int], key: str
 ) -> list[tuple[int, float]]:
     """Score and store every candidate; returns the (track, score) pairs stored."""
-    key = feature_key(config.backbone)
     offered = store.feed_order()
     candidates = [t for t in offered if t in embedded]
     # a score from features that no longer rank (the representation changed) must not
@@ -166,8 +172,7 @@ def _score_all(
         )
         logger.info("%s: %d candidates in feed order", why, len(scored))
         return scored
-    champion = store.champion()
-    model = _champion_model(champion, checkpoint_dir)
+    champion, model = ranking.champion, ranking.model
     if model is None or champion is None or store.ranker().ranker == "similarity":
         model = model if model is not None else _similarity_space(store, key, scene, candidates)
         raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)

@@ -7,6 +7,7 @@ import numpy as np
 from classifier.config import ModelConfig
 from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_history
+from classifier.taste.features import Adapter
 from classifier.taste.kernel import History
 from classifier.taste.mix import Scene
 from store import Store
@@ -32,10 +33,22 @@ def basis_ids(history: History, limit: int = BASIS_LIMIT) -> np.ndarray:
     return np.sort(ids[np.concatenate([recent, played])])
 
 
-def scene_at(store: Store, config: ModelConfig, key: str, usable: set[int], now: float) -> Scene:
-    """The history up to ``now`` of the tracks in ``usable`` and its basis vectors."""
+def scene_at(
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    usable: set[int],
+    now: float,
+    adapter: Adapter | None = None,
+) -> Scene:
+    """The history up to ``now`` of the tracks in ``usable`` and its basis vectors (with
+    ``adapter``, those of its view too: the scene of a model that has it)."""
     history = build_history(store, config, usable, now=now)
-    got, vectors = read_profiles(store, key, [int(t) for t in basis_ids(history)])
+    got, vectors = read_profiles(store, key, [int(t) for t in basis_ids(history)], adapter)
     order = np.argsort(np.array(got, np.int64), kind="stable")
     ids = np.array(got, np.int64)[order]
-    return Scene(history, ids, vectors[order] if len(ids) else vectors, config.weight_cap)
+    vectors = vectors[order] if len(ids) else vectors
+    if adapter is None:
+        return Scene(history, ids, vectors, config.weight_cap)
+    width = vectors.shape[1] - 2 * adapter.units
+    return Scene(history, ids, vectors[:, :width], config.weight_cap, vectors[:, width:], adapter)

@@ -38,6 +38,7 @@ from classifier.cycle.validation import (
 )
 from classifier.embed import feature_key
 from classifier.errors import ModelError
+from classifier.taste.adapter import refresh_adapter, same_view
 from classifier.taste.checkpoints import (
     latest_checkpoint_ok,
     load_checkpoint,
@@ -45,7 +46,9 @@ from classifier.taste.checkpoints import (
     resolve_checkpoint,
     save_checkpoint,
 )
+from classifier.taste.features import Features
 from classifier.taste.labelset import LabelSet
+from classifier.taste.mix import Scene
 from classifier.taste.model import TasteModel
 from store import ModelRecord, Store
 
@@ -89,12 +92,14 @@ def train_cycle(
         return _untrained(reason, len(labels), champion)
     fresh = validation_candidates(store, labels, usable, config)
     feats = load_features(store, key, np.concatenate([labels.track_ids, fresh]))
-    scene = scene_at(store, config, key, usable, now)
     warm, current = _start_model(champion, config)
+    steps = config.adapt_steps
+    refresh_adapter(warm, feats, len(usable), config.backbone, steps=steps, seed=config.seed)
+    scene = scene_at(store, config, key, usable, now, warm.adapter())
     if champion is not None and _backbone(champion) not in (None, config.backbone):
         _afresh(store, champion, config, now)
     since = _label_time(champion) if current is not None else None
-    ranking = Champion(current, Tracks.of(current, feats)) if current is not None else None
+    ranking = _ranking(store, config, key, usable, now, current, feats, scene, warm)
     if champion is not None and ranking is not None and since is not None:
         tested = Tested(champion, ranking, _aside(store, champion, checkpoint_dir))
         field = listen_field(fresh, labels)
@@ -122,6 +127,26 @@ def train_cycle(
         best.version if best else None,
         seconds,
     )
+
+
+def _ranking(
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    usable: set[int],
+    now: float,
+    current: TasteModel | None,
+    feats: Features,
+    scene: Scene,
+    warm: TasteModel,
+) -> Champion | None:
+    """The champion with its per-track arrays and its scene: ``scene`` (the challenger's)
+    where both profile tracks alike."""
+    if current is None:
+        return None
+    if not same_view(current, warm):
+        scene = scene_at(store, config, key, usable, now, current.adapter())
+    return Champion(current, Tracks.of(current, feats), scene)
 
 
 def _located(champion: ModelRecord | None, checkpoint_dir: Path) -> ModelRecord | None:
@@ -257,6 +282,7 @@ def _hparams(config: ModelConfig, now: float, challenger: Judged) -> dict[str, o
         "mix_steps": config.mix_steps,
         "mix_l2sp": config.mix_l2sp,
         "mix_window_days": config.mix_window_days,
+        "adapt_steps": config.adapt_steps,
         "mix_weights": challenger.model.mix.weight.detach()[0].tolist(),
         "seed": config.seed,
         "label_time": now,

@@ -82,11 +82,13 @@ def content_logits(model: TasteModel, feats: Features) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Champion:
-    """The model that ranks, with its per-track arrays, made once per cycle for both the
-    new listens' tests and the challenger's judge."""
+    """The model that ranks, with its per-track arrays and its scene (the history as it
+    profiles it), made once per cycle for both the new listens' tests and the
+    challenger's judge."""
 
     model: TasteModel
     tracks: Tracks
+    scene: Scene
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class Tracks:
     @classmethod
     def of(cls, model: TasteModel, feats: Features) -> Tracks:
         """The arrays of every track in ``feats`` under ``model``."""
-        vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
+        vectors = track_profiles(feats, np.arange(len(feats.track_ids)), model.adapter())
         return cls(feats, vectors, content_logits(model, feats))
 
     def inputs(
@@ -199,9 +201,8 @@ def challenge(
     if selection.n_positive == 0 or selection.n_negative == 0:
         return None
     fit(model, feats, selection, config)
-    vectors = track_profiles(feats, np.arange(len(feats.track_ids)))
-    set_space(model, vectors[feats.rows(labels.track_ids)])
-    tracks = Tracks(feats, vectors, content_logits(model, feats))
+    tracks = Tracks.of(model, feats)
+    set_space(model, tracks.vectors[feats.rows(labels.track_ids)])
     held = val.track_ids[val.targets == 1]
     train_field = train.track_ids[train.targets == 0]
     field = _field(fresh, val, train)
@@ -214,7 +215,7 @@ def challenge(
     theirs = None
     if current is not None:
         theirs = standings_among(
-            current.model, scene, current.tracks, held, field, now, config.precision_k
+            current.model, current.scene, current.tracks, held, field, now, config.precision_k
         )[0]
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)

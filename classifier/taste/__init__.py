@@ -6,7 +6,8 @@ validation split (``split``), fitting the body (``fit``), the kernel similarity
 inputs and ranking head (``kernel``, ``mix``), the judge of one cycle's split
 (``judge``) and the prequential judge of what ranks (``prequential``), benchmark
 measures (``metrics``, ``centroid``), the model folded for fast scoring (``folded``),
-and checkpoints on disk (``checkpoints``).
+the back end adapted to the library without labels (``adapter``) and checkpoints on
+disk (``checkpoints``).
 What reads the store to drive them lives in :mod:`classifier.cycle`. Each module loads
 on first use: the readouts use ``prequential`` without importing torch.
 """

@@ -92,15 +92,29 @@ def load_checkpoint(path: Path | str) -> TasteModel:
     payload = _payload(Path(path))
     try:
         state = torch.load(io.BytesIO(payload), weights_only=True)
-        _check_space(path, state["state_dict"])
+        weights = state["state_dict"]
+        _check_space(path, weights)
+        dense = weights["dense.weight"]
+        if "adapter_weight" not in weights:  # saved before the adapter: none
+            weights |= _no_adapter(dense.shape[1])
         model = TasteModel(
-            in_features=state["state_dict"]["dense.weight"].shape[1],
-            units=state["state_dict"]["dense.weight"].shape[0],
+            in_features=dense.shape[1],
+            units=dense.shape[0],
+            adapter_units=weights["adapter_weight"].shape[0],
         )
-        model.load_state_dict(state["state_dict"])
+        model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
         raise ModelError(f"taste checkpoint {path} does not hold a taste model: {exc}") from exc
     return model.eval()
+
+
+def _no_adapter(dim: int) -> dict[str, torch.Tensor]:
+    """The adapter buffers of a model without one."""
+    return {
+        "adapter_weight": torch.zeros(0, dim),
+        "adapter_bias": torch.zeros(0),
+        "adapter_tracks": torch.zeros(()),
+    }
 
 
 def _check_space(path: Path | str, state: dict[str, torch.Tensor]) -> None:

@@ -1,5 +1,9 @@
 """Cached per-patch features of many tracks, packed back to back for training and scoring,
-and the per-track profiles similarity compares."""
+and the per-track profiles similarity compares.
+
+A profile is, part by part, the mean of a track's patches and their spread over the
+track: first of the stored features, then, with an :class:`Adapter`, of the back end
+adapted to the library (:mod:`classifier.taste.adapter`) run on the same patches."""
 
 from __future__ import annotations
 
@@ -8,7 +12,31 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-__all__ = ["Features", "pack_features", "profile", "track_profiles"]
+__all__ = ["Adapter", "Features", "pack_features", "profile", "track_profiles"]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """The adapted back end's first layer, its input batch norm folded in: a patch's
+    ``(D,)`` features -> ``relu(weight @ x + bias)`` ``(A,)``. (Its output batch norm is
+    an affine map per unit, which z-scoring profiles over the library undoes.)"""
+
+    weight: torch.Tensor  # (A, D) float32
+    bias: torch.Tensor  # (A,)
+
+    @property
+    def units(self) -> int:
+        """Values per patch."""
+        return int(self.weight.shape[0])
+
+    def same(self, other: Adapter) -> bool:
+        """Whether ``other`` holds the same weights."""
+        return torch.equal(self.weight, other.weight) and torch.equal(self.bias, other.bias)
+
+    def encode(self, patches: torch.Tensor) -> torch.Tensor:
+        """``patches`` (N, D) float32 -> (N, A)."""
+        with torch.inference_mode():
+            return torch.addmm(self.bias, patches, self.weight.T).relu_()
 
 
 @dataclass(frozen=True)
@@ -52,9 +80,15 @@ def profile(patches: np.ndarray | torch.Tensor) -> np.ndarray:
     return np.concatenate([x.mean(axis=0), x.std(axis=0)]).astype(np.float32)
 
 
-def track_profiles(feats: Features, rows: np.ndarray) -> np.ndarray:
-    """Profiles (N, 2D) of the tracks at ``rows`` (:func:`profile`)."""
-    out = np.zeros((len(rows), 2 * feats.data.shape[1]), np.float32)
+def track_profiles(feats: Features, rows: np.ndarray, adapter: Adapter | None = None) -> np.ndarray:
+    """Profiles (N, 2D, or with ``adapter`` 2D + 2A) of the tracks at ``rows``
+    (:func:`profile` of the features, then of the adapter's view of them)."""
+    adapted = adapter.encode(feats.data.float()) if adapter is not None else None
+    width = 2 * feats.data.shape[1] + (2 * adapter.units if adapter is not None else 0)
+    out = np.zeros((len(rows), width), np.float32)
     for i, (o, c) in enumerate(zip(feats.offsets[rows], feats.n_patches[rows], strict=True)):
-        out[i] = profile(feats.data[o : o + c])
+        parts = [profile(feats.data[o : o + c])]
+        if adapted is not None:
+            parts.append(profile(adapted[o : o + c]))
+        out[i] = np.concatenate(parts)
     return out

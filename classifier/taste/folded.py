@@ -6,7 +6,9 @@ batch norms are fixed affine maps, so ``bn_in`` folds into the dense layer and
 feature matrix is converted to float32 a cache-sized block at a time, into one
 reused buffer, so rescoring runs near the rate of the matmul itself; the same
 pass takes each track's profile (the mean and spread of its patches), which its
-similarity to the history is measured on, while the block is in cache.
+similarity to the history is measured on, while the block is in cache. With an
+adapter (:mod:`classifier.taste.adapter`), its layer shares the dense layer's matmul
+(their weights side by side) and the profile takes the spread of its output too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from classifier.taste.features import Adapter
 from classifier.taste.model import TasteModel
 
 __all__ = ["BLOCK_ROWS", "FoldedScorer", "patch_profiles"]
@@ -40,10 +43,11 @@ def _affine(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
 class FoldedScorer:
     """``logit = head . relu(x @ weight + bias) + offset`` for patches ``x`` (N, D)."""
 
-    weight: torch.Tensor  # (D, H) float32
-    bias: torch.Tensor  # (H,) float32
+    weight: torch.Tensor  # (D, H + A) float32: the dense layer's, then the adapter's
+    bias: torch.Tensor  # (H + A,) float32
     head: torch.Tensor  # (H, 1) float32
     offset: float
+    adapter: Adapter | None = None
 
     @classmethod
     def from_model(cls, model: TasteModel) -> FoldedScorer:
@@ -57,7 +61,12 @@ class FoldedScorer:
             bias = dense_b + dense_w @ b_in
             head = head_w * a_out
             offset = float(head_b + head_w @ b_out)
-        return cls(weight.float().contiguous(), bias.float(), head.float().reshape(-1, 1), offset)
+        adapter = model.adapter()
+        if adapter is not None:
+            weight = torch.cat([weight.float(), adapter.weight.T.float()], dim=1)
+            bias = torch.cat([bias.float(), adapter.bias.float()])
+        head = head.float().reshape(-1, 1)
+        return cls(weight.float().contiguous(), bias.float(), head, offset, adapter)
 
     def per_track(
         self,
@@ -76,36 +85,64 @@ class FoldedScorer:
         When every track has the same number of patches (the usual case), blocks hold
         whole tracks, whose profiles are finished while the block is in cache."""
         track, step, aligned = _layout(n_patches)
-        dim = self.weight.shape[0]
+        dim, units = self.weight.shape[0], self.head.shape[0]
         logit_sums = torch.zeros(len(n_patches), dtype=torch.float64)
         spread = _Spread(n_patches, dim, aligned) if profiles else None
-        hidden, logit = torch.empty(step, self.bias.shape[0]), torch.empty(step, 1)
+        adapted = _adapted_spread(self.adapter, n_patches, aligned) if profiles else None
+        weight, bias = self._layers(logits, profiles)
+        hidden, logit = torch.empty(step, len(bias)), torch.empty(step, 1)
         with torch.inference_mode():
             for x, here in _float32_blocks(patches, track, step):
                 h, z = hidden[: len(x)], logit[: len(x)]
+                if len(bias):
+                    torch.addmm(bias, x, weight, out=h).relu_()
                 if logits:
-                    torch.addmm(self.bias, x, self.weight, out=h).relu_()
-                    torch.mm(h, self.head, out=z)
+                    torch.mm(h[:, :units], self.head, out=z)
                     logit_sums.index_add_(0, here, z[:, 0].double())
                 if spread is not None:
                     spread.add(x, here)
+                if adapted is not None:
+                    adapted.add(h[:, -adapted.dim :], here)
         count = torch.from_numpy(np.maximum(n_patches, 1))
         mean_logits = (logit_sums / count).numpy() + self.offset
         if spread is None:
             return mean_logits, np.empty((0, 2 * dim), np.float32)
-        return mean_logits, spread.finish().numpy()
+        parts = [spread.finish()] + ([adapted.finish()] if adapted is not None else [])
+        return mean_logits, torch.cat(parts, dim=1).numpy()
+
+    def _layers(self, logits: bool, profiles: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (weight, bias) of the columns a pass needs: the dense layer's for the logits,
+        the adapter's for the profiles."""
+        units = self.head.shape[0]
+        if logits and (profiles or self.adapter is None):
+            return self.weight, self.bias
+        if logits:
+            return self.weight[:, :units].contiguous(), self.bias[:units]
+        if profiles and self.adapter is not None:
+            return self.weight[:, units:].contiguous(), self.bias[units:]
+        return self.weight[:, :0], self.bias[:0]
 
 
-def patch_profiles(patches: np.ndarray, n_patches: np.ndarray) -> np.ndarray:
-    """Profiles (T, 2D) float32 of tracks whose float16 patches lie back to back in
-    ``patches``, ``n_patches`` each: :meth:`FoldedScorer.per_track`'s pass without the
-    model."""
+def _adapted_spread(adapter: Adapter | None, n_patches: np.ndarray, whole: bool) -> _Spread | None:
+    return _Spread(n_patches, adapter.units, whole) if adapter is not None else None
+
+
+def patch_profiles(
+    patches: np.ndarray, n_patches: np.ndarray, adapter: Adapter | None = None
+) -> np.ndarray:
+    """Profiles (T, 2D, or 2D + 2A with ``adapter``) float32 of tracks whose float16
+    patches lie back to back in ``patches``, ``n_patches`` each: :meth:`FoldedScorer.per_track`'s
+    pass without the model."""
     track, step, aligned = _layout(n_patches)
     spread = _Spread(n_patches, patches.shape[1], aligned)
+    adapted = _adapted_spread(adapter, n_patches, aligned)
     with torch.inference_mode():
         for x, here in _float32_blocks(patches, track, step):
             spread.add(x, here)
-    return spread.finish().numpy()
+            if adapter is not None and adapted is not None:
+                adapted.add(adapter.encode(x), here)
+    parts = [spread.finish()] + ([adapted.finish()] if adapted is not None else [])
+    return torch.cat(parts, dim=1).numpy()
 
 
 def _float32_blocks(
@@ -139,7 +176,7 @@ class _Spread:
     def __init__(self, n_patches: np.ndarray, dim: int, whole: bool) -> None:
         self.count = torch.from_numpy(np.maximum(n_patches, 1)).float()
         self.out = (torch.empty if whole else torch.zeros)(len(n_patches), 2 * dim)
-        self.whole = whole
+        self.whole, self.dim = whole, dim
 
     def add(self, x: torch.Tensor, track: torch.Tensor) -> None:
         """Count the block of patch rows ``x``, of the tracks ``track`` (one per row)."""

@@ -27,6 +27,7 @@ are judged without seeing themselves.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,15 +119,36 @@ def space_of(library: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), np.where(std < STILL, np.inf, std).astype(np.float32)
 
 
-def unit_vectors(profiles: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+def unit_vectors(
+    profiles: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    parts: tuple[int, ...] | None = None,
+) -> np.ndarray:
     """``profiles`` (N, 2D) z-scored with ``mean`` and ``std``, in the features that vary
     in either half (``(N, 2K)``, ``K <= D``), each half (the means, the spreads) scaled
     to length ``1 / sqrt(2)``: unit vectors whose dot product is the mean of the halves'
-    cosines."""
-    columns = _varying(np.asarray(std))
+    cosines.
+
+    Profiles of several ``parts`` (their widths ``D1, D2, ...``: means and spreads of the
+    first, then of the second...) are treated part by part, each scaled by
+    ``1 / sqrt(len(parts))``: the dot product is the mean of the parts' cosines."""
     rows = np.asarray(profiles, np.float32).reshape(-1, len(std))  # (0, 0): none at all
+    if parts is None or len(parts) == 1:
+        return _part_units(rows, np.asarray(mean, np.float32), np.asarray(std, np.float32))
+    edges = np.cumsum([0, *(2 * w for w in parts)])
+    units = [
+        _part_units(rows[:, a:b], np.asarray(mean[a:b], np.float32), np.asarray(std[a:b]))
+        for a, b in itertools.pairwise(edges)
+    ]
+    return np.concatenate(units, axis=1) * np.float32(len(parts) ** -0.5)
+
+
+def _part_units(rows: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """:func:`unit_vectors` of one part's (N, 2D) profiles."""
+    columns = _varying(np.asarray(std))
     z = torch.from_numpy(rows.take(columns, axis=1))  # C order: ``rows[:, columns]`` is F
-    z.sub_(torch.from_numpy(np.asarray(mean, np.float32)[columns]))
+    z.sub_(torch.from_numpy(mean[columns]))
     z.div_(torch.from_numpy(np.asarray(std, np.float32)[columns]))
     for half in _halves(z):
         half.div_(torch.linalg.vector_norm(half, dim=1, keepdim=True).clamp_min_(1e-12))

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from classifier.taste.features import Adapter
 from classifier.taste.kernel import (
     SIMILARITY,
     Basis,
@@ -34,29 +35,42 @@ _QUERY_BLOCK = 256
 
 @dataclass(frozen=True)
 class Scene:
-    """The listener's history and the profiles of its distinct tracks."""
+    """The listener's history and the profiles of its distinct tracks: of their features,
+    and (``adapted``) of the adapter's view of them, for a model that has one."""
 
     history: History
     basis_ids: np.ndarray  # sorted int64
-    basis_vectors: np.ndarray  # (U, 2D) profiles
+    basis_vectors: np.ndarray  # (U, 2D) profiles of the features
     cap: float
+    adapted: np.ndarray | None = None  # (U, 2A) profiles of the adapter's view
+    adapter: Adapter | None = None
 
     def basis(self, model: TasteModel) -> Basis:
-        """The basis in ``model``'s feature space."""
-        mean, std = _space(model)
-        return Basis(self.basis_ids, unit_vectors(self.basis_vectors, mean, std))
+        """The basis in ``model``'s feature space (the scene must be of its adapter)."""
+        return Basis(self.basis_ids, unit_vectors(self.vectors(model), *_space(model)))
+
+    def vectors(self, model: TasteModel) -> np.ndarray:
+        """The basis tracks' profiles as ``model`` measures them."""
+        mine = model.adapter()
+        if mine is None:
+            return self.basis_vectors
+        if self.adapted is None or self.adapter is None or not mine.same(self.adapter):
+            raise ValueError("the scene's profiles were not made with the model's adapter")
+        return np.concatenate([self.basis_vectors, self.adapted], axis=1)
 
 
-def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
-    return model.get_buffer("space_mean").numpy(), model.get_buffer("space_std").numpy()
+def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """The mean, std and parts of the profiles ``model`` measures similarity on."""
+    mean, std = model.get_buffer("space_mean").numpy(), model.get_buffer("space_std").numpy()
+    return mean, std, model.parts()
 
 
 def set_space(model: TasteModel, library: np.ndarray) -> None:
-    """Measure similarity in the space of the profiles ``library`` (N, 2D) z-scored: keep
-    their mean and std (:func:`~classifier.taste.kernel.space_of`)."""
+    """Measure similarity in the space of the profiles ``library`` (N, 2D, or 2D + 2A with
+    the model's adapter) z-scored: keep their mean and std
+    (:func:`~classifier.taste.kernel.space_of`)."""
     mean, std = space_of(library)
-    model.get_buffer("space_mean").copy_(torch.from_numpy(mean))
-    model.get_buffer("space_std").copy_(torch.from_numpy(std))
+    model.space_mean, model.space_std = torch.from_numpy(mean), torch.from_numpy(std)
 
 
 def model_inputs(

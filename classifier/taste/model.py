@@ -39,9 +39,17 @@ from torch import Tensor, nn
 from classifier.musicnn.blocks import batch_norm_1d
 from classifier.musicnn.model import POOLED_DIM, BackEnd
 from classifier.musicnn.weights import load_musicnn
+from classifier.taste.features import Adapter
 from classifier.taste.kernel import ALL_TIME, N_KERNEL, NEAREST, SIMILARITY
 
-__all__ = ["ANCHORED", "HEAD_START", "N_MIX", "TasteModel", "head_start"]
+__all__ = [
+    "ANCHORED",
+    "HEAD_START",
+    "N_MIX",
+    "TasteModel",
+    "head_start",
+    "pretrained_backend",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +80,7 @@ def head_start() -> Tensor:
 
 
 @cache
-def _pretrained_backend(backbone: str) -> BackEnd:
+def pretrained_backend(backbone: str) -> BackEnd:
     """musicnn's pretrained back end, loaded once per process (callers copy it)."""
     return load_musicnn(backbone).backend
 
@@ -89,7 +97,12 @@ class TasteModel(nn.Module):
     """
 
     def __init__(
-        self, *, in_features: int = POOLED_DIM, units: int = 200, dropout: float = 0.5
+        self,
+        *,
+        in_features: int = POOLED_DIM,
+        units: int = 200,
+        dropout: float = 0.5,
+        adapter_units: int = 0,
     ) -> None:
         super().__init__()
         self.bn_in = batch_norm_1d(in_features)
@@ -108,8 +121,14 @@ class TasteModel(nn.Module):
         # standardisation of the head's inputs, and the space kernels are measured in
         self.register_buffer("mix_mean", torch.zeros(N_MIX))
         self.register_buffer("mix_std", torch.ones(N_MIX))
-        self.register_buffer("space_mean", torch.zeros(2 * in_features))  # profiles'
-        self.register_buffer("space_std", torch.ones(2 * in_features))
+        # the back end adapted to the library (:mod:`classifier.taste.adapter`), folded:
+        # a second view of every patch, ``relu(x @ adapter_weight.T + adapter_bias)``
+        self.register_buffer("adapter_weight", torch.zeros(adapter_units, in_features))
+        self.register_buffer("adapter_bias", torch.zeros(adapter_units))
+        self.register_buffer("adapter_tracks", torch.zeros(()))  # the library it was fit on
+        width = 2 * (in_features + adapter_units)  # profiles': patch means and spreads
+        self.register_buffer("space_mean", torch.zeros(width))
+        self.register_buffer("space_std", torch.ones(width))
 
     @classmethod
     def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
@@ -125,12 +144,34 @@ class TasteModel(nn.Module):
     @classmethod
     def pretrained(cls, backbone: str = "MSD_musicnn", *, dropout: float = 0.5) -> TasteModel:
         """A fresh taste model on the pretrained back end of ``backbone``."""
-        return cls.from_backend(_pretrained_backend(backbone), dropout=dropout)
+        return cls.from_backend(pretrained_backend(backbone), dropout=dropout)
 
     def reset_anchors(self) -> None:
         """Make the current body weights the L2-SP anchor."""
         for name in ANCHORED:
             self.get_buffer(_anchor_name(name)).copy_(self.get_parameter(name).detach())
+
+    def adapter(self) -> Adapter | None:
+        """The adapted back end the track profiles include, if any."""
+        weight = self.get_buffer("adapter_weight")
+        return Adapter(weight, self.get_buffer("adapter_bias")) if len(weight) else None
+
+    def set_adapter(self, adapter: Adapter | None, tracks: int) -> None:
+        """Profile tracks with ``adapter`` too (None: patch means and spreads alone), fit on
+        a library of ``tracks``; the similarity space is to be set again."""
+        dim = self.dense.in_features
+        weight = adapter.weight if adapter else torch.zeros(0, dim)
+        self.adapter_weight = weight.detach().clone()
+        self.adapter_bias = adapter.bias.detach().clone() if adapter else torch.zeros(0)
+        self.adapter_tracks = torch.tensor(float(tracks) if adapter else 0.0)
+        width = 2 * (dim + len(weight))
+        self.space_mean, self.space_std = torch.zeros(width), torch.ones(width)
+
+    def parts(self) -> tuple[int, ...]:
+        """Widths of the profile's parts: the features', then the adapter's."""
+        adapter = self.adapter()
+        dim = self.dense.in_features
+        return (dim, adapter.units) if adapter else (dim,)
 
     def train(self, mode: bool = True) -> TasteModel:
         """Training mode for dropout; batch norm always uses its frozen running statistics."""

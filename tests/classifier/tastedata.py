@@ -30,6 +30,7 @@ FAST = ModelConfig(
     unlabelled_sample=200,
     min_labels=3,
     keep_checkpoints=3,
+    adapt_steps=30,
 )
 KEY = feature_key(FAST.backbone)
 

@@ -12,6 +12,7 @@ import torch
 from classifier import ModelError
 from classifier.cycle.rescore import rescore
 from classifier.cycle.train import train_cycle
+from classifier.taste.adapter import GROWTH, same_view
 from classifier.taste.checkpoints import CHECKPOINT_SUFFIX, latest_checkpoint_ok, load_checkpoint
 from classifier.taste.metrics import roc_auc
 from store import Store
@@ -198,3 +199,28 @@ def test_a_history_years_old_trains_as_a_recent_one(tmp_path: Path) -> None:
     assert result.promoted
     rescore(store, FAST, tmp_path / "models", now=NOW)
     assert _auc(store, lib, "A", store.candidate_ids()) > 0.9
+
+
+def test_the_champions_adapter_carries_over_until_the_library_grows_a_quarter(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path)
+    lib = listened_library(store, [("A", 20, 60, 1)], {"A": 20, "B": 20})  # 60 tracks
+    models = tmp_path / "models"
+    first = train_cycle(store, FAST, models, now=NOW)
+    champion = load_checkpoint(models / store.models()[-1].checkpoint)
+    assert first.promoted
+    assert champion.adapter() is not None
+    assert float(champion.get_buffer("adapter_tracks")) == 60
+    train_cycle(store, FAST, models, now=NOW + DAY)
+    again = load_checkpoint(models / store.models()[-1].checkpoint)
+    assert same_view(again, champion)  # kept: the library has not grown
+    for i in range(int(60 * (GROWTH - 1))):
+        lib.add(f"new{i}", "B")
+    lib.offer([f"new{i}" for i in range(15)])
+    train_cycle(store, FAST, models, now=NOW + 2 * DAY)
+    grown = load_checkpoint(models / store.models()[-1].checkpoint)
+    assert grown.adapter() is not None
+    assert not same_view(grown, champion)
+    assert float(grown.get_buffer("adapter_tracks")) == 75
+    assert rescore(store, FAST, models, now=NOW + 2 * DAY) == 55

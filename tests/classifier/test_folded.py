@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from classifier.taste.features import profile
+from classifier.taste.features import Adapter, pack_features, profile, track_profiles
 from classifier.taste.folded import BLOCK_ROWS, FoldedScorer, patch_profiles
 from classifier.taste.model import TasteModel
 
@@ -89,3 +89,33 @@ def test_without_logits_the_vectors_are_the_same_and_no_matmul_runs() -> None:
     np.testing.assert_array_equal(same, vectors)
     assert np.all(none == scorer.offset)
     assert not np.all(logits == scorer.offset)
+
+
+def _with_adapter(model: TasteModel, units: int, seed: int) -> TasteModel:
+    gen = torch.Generator().manual_seed(seed)
+    weight = torch.randn(units, model.dense.in_features, generator=gen) * 0.3
+    model.set_adapter(Adapter(weight, torch.randn(units, generator=gen) * 0.1), tracks=50)
+    return model
+
+
+def test_with_an_adapter_profiles_take_its_view_and_logits_stay_the_models() -> None:
+    model = _model(5)
+    bare = FoldedScorer.from_model(model)
+    scorer = FoldedScorer.from_model(_with_adapter(model, 9, 5))
+    rng = np.random.default_rng(5)
+    for n_patches in (np.full(BLOCK_ROWS // 6, 6), np.array([10, 1, 3, BLOCK_ROWS + 5, 7])):
+        patches = rng.normal(0.5, 1.0, (int(n_patches.sum()), 40)).astype(np.float16)
+        blocks = np.split(patches, np.cumsum(n_patches)[:-1])
+        feats = pack_features(np.arange(len(n_patches)), blocks)
+        adapter = model.adapter()
+        expected = track_profiles(feats, np.arange(len(n_patches)), adapter)
+        assert expected.shape == (len(n_patches), 2 * 40 + 2 * 9)
+        logits, vectors = scorer.per_track(patches, n_patches)
+        # a spread near 0 is the root of a float32 difference of sums: looser there
+        np.testing.assert_allclose(vectors, expected, rtol=0, atol=1e-3)
+        np.testing.assert_allclose(logits, bare.per_track(patches, n_patches)[0], atol=1e-6)
+        _, alone = scorer.per_track(patches, n_patches, logits=False)
+        np.testing.assert_allclose(alone, expected, rtol=0, atol=1e-3)
+        np.testing.assert_allclose(patch_profiles(patches, n_patches, adapter), expected, atol=1e-3)
+        no_profiles, _ = scorer.per_track(patches, n_patches, profiles=False)
+        np.testing.assert_allclose(no_profiles, logits, atol=1e-9)

@@ -42,14 +42,15 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
 
 def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    listened_library(store, [("A", 8, 30, 1)], {"A": 5, "B": 6})
+    listened_library(store, [("A", 8, 30, 1)], {"A": 25, "B": 26})  # enough to adapt
     train_cycle(store, FAST, tmp_path / "m", now=NOW)
     model = _champion(store, tmp_path / "m")
+    assert model.adapter() is not None
     ids = store.candidate_ids()
-    scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW)
+    scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW, model.adapter())
     fast = dict(rank_tracks(model, scene, store, KEY, ids, now=NOW, chunk=3))
     feats = load_features(store, KEY, ids)
-    vectors = track_profiles(feats, np.arange(len(ids)))
+    vectors = track_profiles(feats, np.arange(len(ids)), model.adapter())
     times = np.full(len(ids), NOW)  # per-track times: the plain, per-row path
     inputs = model_inputs(model, scene, vectors, content_logits(model, feats), times)
     with torch.no_grad():
@@ -89,7 +90,7 @@ def _rescore_with_the_champion(state: Path) -> int:
     with Store.open(state / "tastebud.db") as store:
         model = _champion(store, state / "models")
         key = feature_key(FAST.backbone)
-        scene = scene_at(store, FAST, key, store.embedded_ids(key), NOW)
+        scene = scene_at(store, FAST, key, store.embedded_ids(key), NOW, model.adapter())
         scored = rank_tracks(model, scene, store, key, store.candidate_ids(), now=NOW)
         assert rescore(store, FAST, state / "models") > 0
         again = train_cycle(store, FAST, state / "models", now=NOW + 60)  # warm-starts from it
