@@ -4,11 +4,11 @@ No labels: two different patches of one track are a positive pair, every other t
 of the batch a negative (SimCLR's NT-Xent loss: Chen, Kornblith, Norouzi, Hinton, "A
 simple framework for contrastive learning of visual representations", ICML 2020). The
 encoder is a copy of the pretrained back end's first half (batch norm, dense 1506 ->
-200, ReLU), its batch norm kept at musicnn's statistics; a small projection (200 ->
-128) carries the loss and is dropped afterwards. Track profiles then take the mean and
-spread of the adapted layer's output beside those of the features
-(:mod:`classifier.taste.features`), so similarity (and the ranking head built on it)
-measures what tells this library's tracks apart. It is computed from the stored
+200, ReLU, batch norm), the batch norms kept at musicnn's statistics; a small
+projection (200 -> 128) carries the loss and is dropped afterwards. Track profiles
+then take the mean and spread of the adapted layer's output beside those of the
+features (:mod:`classifier.taste.features`), so similarity (and the ranking head
+built on it) measures what tells this library's tracks apart. It is computed from the stored
 features: nothing is analysed again.
 
 The drift bench's representation study chose it (bench/RESULTS.md): over today's
@@ -49,21 +49,31 @@ LEARNING_RATE = 1e-3
 
 
 class _Encoder(nn.Module):
-    """The pretrained back end's batch norm and dense layer, then ReLU; the batch norm's
-    statistics stay musicnn's."""
+    """The pretrained back end's first half (batch norm, dense layer, ReLU, batch norm), the
+    batch norms' statistics kept at musicnn's."""
 
     def __init__(self, backbone: str) -> None:
         super().__init__()
         backend = pretrained_backend(backbone)
         self.bn_in: nn.BatchNorm1d = copy.deepcopy(backend.bn_in)
         self.dense: nn.Linear = copy.deepcopy(backend.dense)
+        self.bn_dense: nn.BatchNorm1d = copy.deepcopy(backend.bn_dense)
 
     def forward(self, patches: Tensor) -> Tensor:
         """``patches`` (B, D) -> (B, A)."""
-        return torch.relu(self.dense(self.bn_in(patches)))
+        out: Tensor = self.bn_dense(torch.relu(self.dense(self.bn_in(patches))))
+        return out
+
+    def train(self, mode: bool = True) -> _Encoder:
+        """Train the weights only: the batch norms keep their statistics."""
+        super().train(mode)
+        self.bn_in.eval()
+        self.bn_dense.eval()
+        return self
 
     def folded(self) -> Adapter:
-        """The encoder as one affine layer and ReLU (its batch norm folded in)."""
+        """The encoder as one affine layer and ReLU: the first batch norm folded in, the
+        last left out (an affine map per unit, which z-scoring profiles undoes)."""
         bn = self.bn_in
         assert bn.running_var is not None
         assert bn.running_mean is not None
@@ -107,7 +117,6 @@ def adapt(feats: Features, backbone: str, *, steps: int, seed: int) -> Adapter:
         torch.manual_seed(seed)
         projection.reset_parameters()
         encoder.train()
-        encoder.bn_in.eval()
         for _ in range(steps if len(rows) >= 2 else 0):
             pick = rows[torch.randperm(len(rows), generator=gen)[:BATCH]]
             first, second = _views(feats, pick, gen)
