@@ -40,6 +40,7 @@ from classifier.musicnn.model import POOLED_DIM
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.features import track_profiles
 from classifier.taste.mix import model_inputs
+from classifier.taste.model import TasteModel
 from store import Store
 
 __all__ = ["main"]
@@ -62,9 +63,9 @@ def rank_row(tmp: Path) -> str:
 
 def rescore_row(tmp: Path) -> str:
     """The daemon's ``rescore`` of 100k candidates under a trained champion, beside its
-    floor: reading the features, the body's matmul (every patch by the dense layer)
-    and the similarity's (every track's profile by the history's basis), float32, large
-    blocks;
+    floor: reading the features, the body's matmul (every patch by the dense layer and
+    the adapter's, side by side) and the similarity's (every track's profile by the
+    history's basis), float32, large blocks;
     each the best of :data:`ROUNDS` measured in turn (the machine's load varies)."""
     config = ModelConfig()
     models = tmp / "models"
@@ -73,10 +74,14 @@ def rescore_row(tmp: Path) -> str:
         trained = train_cycle(store, config, models)
         ids = store.candidate_ids()
         read, body, similarity, seconds = (float("inf"),) * 4
-        profiles = 2 * POOLED_DIM  # every feature of the synthetic tracks varies: both halves
+        adapter = _champion(store, models).adapter()
+        adapted = adapter.units if adapter is not None else 0
+        # every feature of the synthetic tracks varies: both halves of both parts
+        profiles = 2 * (POOLED_DIM + adapted)
+        units = 200 + adapted
         for _ in range(ROUNDS):  # each the best of its rounds, measured in turn
             read = min(read, speed_store.read_floor_seconds(store, KEY, ids))
-            body = min(body, speed_store.matmul_floor_seconds(CANDIDATES * 10))
+            body = min(body, speed_store.matmul_floor_seconds(CANDIDATES * 10, units=units))
             against = speed_store.matmul_floor_seconds(CANDIDATES, profiles, BASIS_LIMIT)
             similarity = min(similarity, against)
             start = time.perf_counter()
@@ -93,14 +98,18 @@ def rescore_row(tmp: Path) -> str:
     )
 
 
+def _champion(store: Store, models: Path) -> TasteModel:
+    champion = store.champion()
+    if champion is None:
+        raise SystemExit("rescore bench: the training cycle promoted no champion")
+    return load_checkpoint(resolve_checkpoint(champion.checkpoint, models)).eval()
+
+
 def _against_reference(store: Store, config: ModelConfig, models: Path, ids: list[int]) -> float:
     """Largest difference between the fast path's raw ranking scores of ``ids`` and the
     plain path's: the unfolded model's mean patch logits, each track's similarity
     features computed on its own."""
-    champion = store.champion()
-    if champion is None:
-        raise SystemExit("rescore bench: the training cycle promoted no champion")
-    model = load_checkpoint(resolve_checkpoint(champion.checkpoint, models)).eval()
+    model = _champion(store, models)
     now = time.time()
     scene = scene_at(store, config, KEY, store.embedded_ids(KEY), now, model.adapter())
     fast = dict(rank_tracks(model, scene, store, KEY, ids, now=now))

@@ -38,6 +38,7 @@ __all__ = [
     "UNTRAINED_CURSOR",
     "RankedBy",
     "Readout",
+    "adapted_on",
     "evidence_record",
     "percentile_trend",
     "ranking",
@@ -206,6 +207,12 @@ def validation_line(metrics: Mapping[str, float], k: int) -> str:
     sample = f" on {n:.0f} held-out listens" if n is not None else " (held-out sample not measured)"
     similarity = f" (similarity {_fmt(_measure(metrics, 'similarity_hit_at_k'))})"
     return f"{hit}{sample}{similarity}, percentile {_fmt(_measure(metrics, 'percentile'))}"
+
+
+def adapted_on(champion: ModelRecord) -> int | None:
+    """The library size the champion's similarity was adapted to (None: not adapted)."""
+    size = champion.hparams.get("adapted_on")
+    return int(size) if isinstance(size, int | float) and size > 0 else None
 
 
 def percentile_trend(models: Sequence[ModelRecord]) -> tuple[float, ...]:

@@ -37,7 +37,8 @@ day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 {config.half_life_days:g} d, L2-SP {config.l2sp:g}; the ranking head {config.mix_steps} steps on
 the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
 the 7-day kernel plus the nearest neighbours less half the all-time kernel, over track
-profiles (patch mean and spread);
+profiles (patch mean and spread, of the features and of the back end adapted to the
+corpus without labels, {config.adapt_steps} steps);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
 z-scored over the corpus where they say so.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);
@@ -45,7 +46,9 @@ each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds.
 Under each table, the verdict compares the shipped mean with the best similarity
 row's, measure by measure: it "beats" only where the whole {report.LEVEL:.0%} interval of
 the difference (a paired bootstrap over the listeners, seeds drawn again within each
-kind) is above zero, and "ties" where the interval holds zero."""
+kind) is above zero, and "ties" where the interval holds zero. The supervised
+ceiling gets the same verdict: how far any ranking on the frozen features could
+lead similarity here."""
 
 
 def write_drift(results: list[Results], s: Settings, config: ModelConfig) -> str:

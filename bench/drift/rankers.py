@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from bench.drift.listeners import DAY, Listener
-from classifier import TasteModel, centroid_scores
-from classifier.taste.features import profile
+from classifier import ModelConfig, TasteModel, centroid_scores
+from classifier.taste.adapter import adapt
+from classifier.taste.features import pack_features, profile, track_profiles
 from classifier.taste.kernel import space_of, unit_vectors
 
 
@@ -27,7 +28,8 @@ class Space:
     unit: np.ndarray  # z, each row of unit length
     raw: np.ndarray  # (N, 1506) track means, not z-scored
     penultimate: np.ndarray  # (N, 200) mean over patches of musicnn's penultimate layer
-    profiles: np.ndarray  # (N, 2K) unit profiles (patch mean and spread), as the daemon's
+    profiles: np.ndarray  # (N, 2K) unit profiles (patch mean and spread) of the features
+    adapted: np.ndarray  # unit profiles with the adapted back end's part, as the daemon's
 
 
 def space(features: np.ndarray) -> Space:
@@ -37,7 +39,17 @@ def space(features: np.ndarray) -> Space:
     unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
     profiles = np.stack([profile(track) for track in features])
     profile_units = unit_vectors(profiles, *space_of(profiles))
-    return Space(z, unit, raw, _penultimate(features), profile_units)
+    return Space(z, unit, raw, _penultimate(features), profile_units, _adapted(features))
+
+
+def _adapted(features: np.ndarray) -> np.ndarray:
+    """Unit profiles of the features and of the back end adapted on all of them, as the
+    daemon's similarity measures them (its ``[model]`` defaults)."""
+    config = ModelConfig()
+    feats = pack_features(np.arange(len(features)), list(features.astype(np.float32)))
+    adapter = adapt(feats, config.backbone, steps=config.adapt_steps, seed=config.seed)
+    profiles = track_profiles(feats, np.arange(len(features)), adapter)
+    return unit_vectors(profiles, *space_of(profiles), (features.shape[2], adapter.units))
 
 
 def _penultimate(features: np.ndarray) -> np.ndarray:
@@ -108,25 +120,41 @@ def _per_track(h: History, half_life: float, combine: str) -> tuple[np.ndarray, 
     return tracks, out
 
 
+def _units(s: Space, profiles: bool, adapted: bool) -> np.ndarray:
+    """The vectors compared: track means, profiles, or profiles with the adapted part."""
+    return s.adapted if adapted else s.profiles if profiles else s.unit
+
+
 def knn(
-    s: Space, h: History, half_life: float = 30.0, k: int = 5, profiles: bool = False
+    s: Space,
+    h: History,
+    half_life: float = 30.0,
+    k: int = 5,
+    profiles: bool = False,
+    adapted: bool = False,
 ) -> np.ndarray:
     """Mean of the ``k`` best recency-scaled cosines of a candidate to the listened tracks
-    (of their means, or with ``profiles`` of their profiles)."""
+    (of their means, or with ``profiles`` of their profiles, with ``adapted`` those that
+    take the adapted back end's part too)."""
     tracks, w = _per_track(h, half_life, "max")
-    unit = s.profiles if profiles else s.unit
+    unit = _units(s, profiles, adapted)
     cos = unit[h.candidates] @ unit[tracks].T * w[None, :]
     best = -np.sort(-cos, axis=1)[:, : min(k, len(tracks))]
     return np.asarray(best.mean(axis=1))
 
 
 def kernel(
-    s: Space, h: History, half_life: float = 7.0, width: float = 0.2, profiles: bool = False
+    s: Space,
+    h: History,
+    half_life: float = 7.0,
+    width: float = 0.2,
+    profiles: bool = False,
+    adapted: bool = False,
 ) -> np.ndarray:
-    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)`` (cosines of
-    their means, or with ``profiles`` of their profiles)."""
+    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)`` (cosines as
+    :func:`knn` takes them)."""
     tracks, w = _per_track(h, half_life, "sum")
-    unit = s.profiles if profiles else s.unit
+    unit = _units(s, profiles, adapted)
     cos = unit[h.candidates] @ unit[tracks].T
     return np.asarray(np.exp((cos - 1.0) / width) @ w)
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from bench.drift.run import NOT_SIMILARITY, SHIPPED, Results, kinds_mean, row_mean
+from bench.drift.run import CEILING, NOT_SIMILARITY, SHIPPED, Results, kinds_mean, row_mean
 
 LEVEL = 0.9
 """Confidence of the verdict's intervals."""
@@ -119,6 +119,6 @@ def costs(res: Results) -> str:
 def corpus_block(res: Results) -> str:
     """One corpus's table, verdict and costs."""
     text = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})\n\n{table(res)}"
-    for extra in (verdict(res), costs(res)):
+    for extra in (verdict(res), verdict(res, CEILING), costs(res)):
         text += f"\n\n{extra}" if extra else ""
     return text

@@ -116,7 +116,7 @@ def track_space(parts: list[np.ndarray], spread: list[bool]) -> rankers.Space:
     z = np.concatenate(zs, axis=1) if len(zs) > 1 else zs[0]
     unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
     profiles = np.concatenate(units, axis=1) / math.sqrt(len(units))
-    return rankers.Space(z, unit, z, np.zeros((len(z), 1)), profiles)
+    return rankers.Space(z, unit, z, np.zeros((len(z), 1)), profiles, profiles)
 
 
 def space_for(rep: Representation, outputs: dict[str, np.ndarray]) -> rankers.Space:

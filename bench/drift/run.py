@@ -23,6 +23,8 @@ K = 20
 FINGERPRINT = "sonic fingerprint (plain cosine to 30-day centroid, 200-d penultimate)"
 PROFILE_KNN = "recency kNN over track profiles (patch mean and spread, as shipped's)"
 PROFILE_KERNEL = "kernel similarity over track profiles, 7 d"
+ADAPTED_KNN = "recency kNN over adapted profiles (with the back end adapted, as shipped's)"
+ADAPTED_KERNEL = "kernel similarity over adapted profiles, 7 d (the daemon's similarity)"
 SIMILARITY: dict[str, rankers.Ranker] = {
     "random": rankers.random,
     FINGERPRINT: rankers.fingerprint,
@@ -32,6 +34,8 @@ SIMILARITY: dict[str, rankers.Ranker] = {
     "kernel similarity (exp((cos-1)/0.2), 7 d)": rankers.kernel,
     PROFILE_KNN: functools.partial(rankers.knn, profiles=True),
     PROFILE_KERNEL: functools.partial(rankers.kernel, profiles=True),
+    ADAPTED_KNN: functools.partial(rankers.knn, adapted=True),
+    ADAPTED_KERNEL: functools.partial(rankers.kernel, adapted=True),
 }
 CEILING = "supervised ceiling (5-fold logistic regression knowing every label, frozen 1506-d)"
 SHIPPED = "tastebud as shipped"

@@ -283,6 +283,7 @@ def _hparams(config: ModelConfig, now: float, challenger: Judged) -> dict[str, o
         "mix_l2sp": config.mix_l2sp,
         "mix_window_days": config.mix_window_days,
         "adapt_steps": config.adapt_steps,
+        "adapted_on": int(challenger.model.get_buffer("adapter_tracks")),
         "mix_weights": challenger.model.mix.weight.detach()[0].tolist(),
         "seed": config.seed,
         "label_time": now,

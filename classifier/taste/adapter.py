@@ -8,8 +8,9 @@ encoder is a copy of the pretrained back end's first half (batch norm, dense 150
 projection (200 -> 128) carries the loss and is dropped afterwards. Track profiles
 then take the mean and spread of the adapted layer's output beside those of the
 features (:mod:`classifier.taste.features`), so similarity (and the ranking head
-built on it) measures what tells this library's tracks apart. It is computed from the stored
-features: nothing is analysed again.
+built on it) measures what tells this library's tracks apart. It learns from the
+stored features of the tracks a training cycle reads (the labelled ones and a sample
+of candidates): nothing is fetched or analysed again.
 
 The drift bench's representation study chose it (bench/RESULTS.md): over today's
 features alone it lifted the 7-day kernel's P@20 along the way by about 0.01 on

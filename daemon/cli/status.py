@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from daemon.config import Config
-from daemon.ranking_evidence import readout
+from daemon.ranking_evidence import adapted_on, readout
 from daemon.redact import json_text
 from daemon.representation import reanalysis_progress
 from daemon.waits import Waits, current_waits, wait_lines
@@ -62,9 +62,11 @@ def _model_lines(data: dict[str, Any], now: float) -> list[str]:
     model = data["model"]
     if model is None:
         return [f"model: {data['untrained']}", data["ranking"]]
+    adapted = model["adapted_on"]
+    view = f", similarity adapted to {adapted:,} tracks" if adapted else ""
     return [
         f"model: version {model['version']}, trained {_ago(model['trained_at'], now)}, "
-        f"{model['labels']} labels",
+        f"{model['labels']} labels{view}",
         data["ranking"],
         data["evidence_line"],
         f"validation: {model['validation_line']}",
@@ -78,6 +80,7 @@ def _model(champion: ModelRecord | None, validation: str) -> dict[str, Any] | No
         "version": champion.version,
         "trained_at": champion.created_at,
         "labels": champion.n_labels,
+        "adapted_on": adapted_on(champion),
         "roc_auc": champion.metrics.get("roc_auc"),
         "validation_line": validation,
     }

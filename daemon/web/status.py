@@ -15,7 +15,7 @@ from typing import Any
 from daemon import feedback
 from daemon.config import Config
 from daemon.listening import library_status
-from daemon.ranking_evidence import percentile_trend, readout
+from daemon.ranking_evidence import adapted_on, percentile_trend, readout
 from daemon.representation import reanalysis_progress
 from daemon.service import JOBS, holder_pid
 from daemon.waits import backoff_until, retry_cursor, source_jobs
@@ -47,6 +47,7 @@ def _model(champion: ModelRecord | None) -> dict[str, Any] | None:
         "trained_at": champion.created_at,
         "promoted_at": champion.promoted_at,
         "labels": champion.n_labels,
+        "adapted_on": adapted_on(champion),
     }
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.drift.report import difference, verdict
-from bench.drift.run import SHIPPED, Cell, Results, Settings
+from bench.drift.report import corpus_block, difference, verdict
+from bench.drift.run import CEILING, SHIPPED, Cell, Results, Settings
 
 KINDS = ["switch", "multi", "gradual", "noisy"]
 
@@ -56,3 +56,11 @@ def test_the_verdict_compares_with_the_best_similarity_row_only() -> None:
     text = verdict(res)  # random is not a similarity ranking; kNN is the one to beat
     assert text.count("(recency kNN;") == 4
     assert text.count(" loses to ") == 4
+
+
+def test_the_block_gives_the_ceilings_verdict_beside_the_shipped_one() -> None:
+    base = _noisy(np.random.default_rng(3))
+    res = _results({"kernel similarity": base, SHIPPED: base, CEILING: base + 0.05})
+    text = corpus_block(res)
+    assert f"Corpus A, {SHIPPED} vs the best similarity row: last day: does not beat" in text
+    assert f"Corpus A, {CEILING} vs the best similarity row: last day: BEATS" in text

@@ -54,9 +54,15 @@ def _store(tmp_path: Path, *, listened: bool = True) -> tuple[Config, Store, lis
     return config, store, ids
 
 
-def _model(store: Store, metrics: dict[str, float], *, promote: bool = True) -> int:
+def _model(
+    store: Store,
+    metrics: dict[str, float],
+    *,
+    promote: bool = True,
+    hparams: dict[str, object] | None = None,
+) -> int:
     version = store.add_model(
-        parent=None, hparams={}, n_train=30, n_val=12, metrics=metrics, checkpoint="v.pt"
+        parent=None, hparams=hparams or {}, n_train=30, n_val=12, metrics=metrics, checkpoint="v.pt"
     )
     if promote:
         store.promote(version)
@@ -255,6 +261,23 @@ def test_status_json_carries_ranked_by_and_nulls(
     assert data["ranking"] == f"ranked by: model v{version}"
     assert data["validation"]["k"] == 20
     assert data["validation"]["hit_at_k"] is None
+
+
+def test_status_says_what_the_similarity_was_adapted_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, store, ids = _store(tmp_path)
+    _model(store, {**JUDGED}, hparams={"adapted_on": 0})  # a library too small to adapt
+    (line,) = [x for x in status_lines(store, config, now=NOW) if x.startswith("model:")]
+    assert "adapted" not in line
+    assert status_data(store, config)["model"]["adapted_on"] is None
+    version = _model(store, {**JUDGED}, hparams={"adapted_on": 1234})
+    store.put_scores(version, [(t, 0.5) for t in ids])
+    (line,) = [x for x in status_lines(store, config, now=NOW) if x.startswith("model:")]
+    assert line.endswith("labels, similarity adapted to 1,234 tracks")
+    store.close()
+    assert main(["--config", str(tmp_path / "config.toml"), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"]["adapted_on"] == 1234
 
 
 def test_the_trend_covers_promoted_models_with_the_measure(tmp_path: Path) -> None:
