@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from store import RetryWait, RunRecord, Store
 
@@ -23,14 +22,12 @@ __all__ = [
     "BACKOFF_BASE_S",
     "BACKOFF_MAX_S",
     "SKIP_HINT",
-    "Sources",
     "Waits",
     "backoff_until",
     "current_waits",
     "lift_waits",
     "retry_cursor",
     "short_lines",
-    "source_jobs",
     "until",
     "wait_lines",
 ]
@@ -51,27 +48,6 @@ class Waits:
 
     def __bool__(self) -> bool:
         return self.fetch is not None or bool(self.sources)
-
-
-class _Keyed(Protocol):
-    @property
-    def key(self) -> str: ...
-
-
-class Sources(Protocol):
-    """What of the config names the sources (a :class:`daemon.config.Config`; this module
-    does not import the config, which the sources' poll imports it from)."""
-
-    @property
-    def history(self) -> Sequence[_Keyed]: ...
-
-    @property
-    def feeds(self) -> Sequence[_Keyed]: ...
-
-
-def source_jobs(config: Sources) -> list[str]:
-    """The run names of the configured sources: ``history:KEY`` and ``feed:KEY``."""
-    return [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
 
 
 def retry_cursor(job: str) -> str:
@@ -107,22 +83,21 @@ def backoff_until(
     return (last.finished_at or last.started_at) + delay
 
 
-def current_waits(store: Store, config: Sources, now: float | None = None) -> Waits:
-    """The tracks waiting for a retry and the sources backing off, as of ``now``."""
+def current_waits(store: Store, jobs: Sequence[str], now: float | None = None) -> Waits:
+    """The tracks waiting for a retry and the sources backing off, as of ``now``, of the
+    sources' ``jobs`` (:func:`daemon.sources.source_jobs`)."""
     now = now if now is not None else time.time()
     sources = [
-        (job, at)
-        for job in source_jobs(config)
-        if (at := backoff_until(store, job)) is not None and at > now
+        (job, at) for job in jobs if (at := backoff_until(store, job)) is not None and at > now
     ]
     return Waits(store.retry_wait(now), tuple(sorted(sources, key=lambda s: s[1])))
 
 
-def lift_waits(store: Store, config: Sources, now: float | None = None) -> Waits:
+def lift_waits(store: Store, jobs: Sequence[str], now: float | None = None) -> Waits:
     """End every wait now (``tastebud retry``): fetches, sources, and re-analyses after a
     failed try; returns what was waiting."""
     now = now if now is not None else time.time()
-    waiting = current_waits(store, config, now)
+    waiting = current_waits(store, jobs, now)
     store.release_retries(now)
     store.release_reanalyses(now)
     store.set_cursor(RETRY_CURSOR, repr(now))

@@ -109,9 +109,7 @@ def _export(model: MusiCNN, path: Path) -> bytes:
     with tempfile.TemporaryDirectory(prefix="tastebud-onnx-") as tmp:
         graph = _export_to(model, Path(tmp) / "musicnn.onnx")
     try:
-        partial = path.with_suffix(".tmp")
-        partial.write_bytes(graph)
-        partial.replace(path)
+        _write_atomically(path, graph)
         logger.info("exported musicnn to %s", path)
         for stale in path.parent.glob(path.name.replace(f".v{GRAPH_VERSION}.", ".v*.")):
             if stale != path:
@@ -119,6 +117,25 @@ def _export(model: MusiCNN, path: Path) -> bytes:
     except OSError as exc:
         logger.info("cannot cache the ONNX graph at %s (%s): kept in memory", path, exc)
     return graph
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file of this writer's own: analysis workers
+    exporting at once never write into, or rename, each other's half-written file."""
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    ) as out:
+        partial = Path(out.name)
+        try:
+            out.write(data)
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
+    try:
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _export_to(model: MusiCNN, target: Path) -> bytes:

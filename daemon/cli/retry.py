@@ -14,6 +14,7 @@ import signal
 
 from daemon.config import Config
 from daemon.service import holder_pid
+from daemon.sources.poll import source_jobs
 from daemon.waits import Waits, lift_waits
 from store import Store
 
@@ -54,7 +55,7 @@ def cmd_retry(config: Config, args: argparse.Namespace) -> int:
         print(f"no database at {config.db_path} yet: nothing waits; `tastebud once` starts one")
         return 0
     with Store.open(config.db_path) as store:
-        lifted = lift_waits(store, config)
+        lifted = lift_waits(store, source_jobs(config))
     done = _lifted_lines(lifted) or ["nothing waited after a failure"]
     print("\n".join([*done, wake_daemon(config)]))
     return 0

@@ -22,6 +22,7 @@ from daemon.config import Config
 from daemon.ranking_evidence import adapted_on, readout
 from daemon.redact import json_text
 from daemon.representation import reanalysis_progress
+from daemon.sources.poll import source_jobs
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 
@@ -113,7 +114,7 @@ def _last_runs(store: Store) -> list[RunRecord]:
 
 def status_data(store: Store, config: Config, now: float | None = None) -> dict[str, Any]:
     """What ``tastebud status`` reports, as plain data (``--json`` prints it)."""
-    waits = current_waits(store, config, now)
+    waits = current_waits(store, source_jobs(config), now)
     queue = store.queue(QUEUE_TOP, per_artist=config.queue.per_artist, window=config.queue.window)
     champion = store.champion()
     judged = readout(store, champion, config.model.precision_k, config.model.min_labels)
@@ -157,7 +158,9 @@ def status_lines(store: Store, config: Config, now: float | None = None) -> list
     for run in data["runs"]:
         error = f": {run['error']}" if run["error"] else ""
         lines.append(f"run {run['job']}: {run['status']} {_ago(run['started_at'], now)}{error}")
-    lines += [f"wait: {line}" for line in wait_lines(current_waits(store, config, now), now)]
+    lines += [
+        f"wait: {line}" for line in wait_lines(current_waits(store, source_jobs(config), now), now)
+    ]
     return lines
 
 

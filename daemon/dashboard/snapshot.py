@@ -25,6 +25,7 @@ from daemon.ranking_evidence import Readout, percentile_trend, readout
 from daemon.redact import shown_tree
 from daemon.representation import Reanalysis, active_backbone, reanalysis_progress
 from daemon.service import JOBS, holder_pid
+from daemon.sources.poll import source_jobs
 from daemon.waits import Waits, current_waits, short_lines, until
 from store import (
     SCHEMA_VERSION,
@@ -185,7 +186,7 @@ def load_snapshot(
         errors=current_errors(store, last),
         library=library_status(store, config) if config.library.size > 0 else None,
         alerts=alerts(last),
-        waits=current_waits(store, config, now),
+        waits=current_waits(store, source_jobs(config), now),
     )
     return dataclasses.replace(snap, hints=_hints(snap, config, bool(listens)))
 

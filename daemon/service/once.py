@@ -11,6 +11,7 @@ from daemon.config import Config
 from daemon.service.jobs import Counts, Jobs
 from daemon.service.lock import StateLock
 from daemon.service.table import once_steps
+from daemon.sources.poll import source_jobs
 from daemon.waits import Waits, current_waits, lift_waits
 from store import RunOutcome, RunRecord, Store, TastebudError
 
@@ -90,7 +91,7 @@ def run_once(config: Config, *, fetch_limit: int | None = None, now: bool = Fals
         jobs = Jobs(config, store, threading.Event())
         try:
             jobs.recover()
-            if now and (lifted := lift_waits(store, config)):
+            if now and (lifted := lift_waits(store, source_jobs(config))):
                 logger.info("--now: ended the waits of %s", lifted)
             last = store.runs(limit=1)
             start_id = last[0].id if last else 0
@@ -98,4 +99,6 @@ def run_once(config: Config, *, fetch_limit: int | None = None, now: bool = Fals
             results = [run_recorded(store, name, fn) for name, fn in steps]
         finally:
             jobs.close()
-        return CycleResult(_runs_since(store, start_id), all(results), current_waits(store, config))
+        return CycleResult(
+            _runs_since(store, start_id), all(results), current_waits(store, source_jobs(config))
+        )

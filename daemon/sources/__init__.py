@@ -48,6 +48,7 @@ from daemon.sources.poll import (
     build_source,
     poll_feeds,
     poll_history,
+    source_jobs,
 )
 from daemon.sources.registry import SourceType, config_schemas, source_types
 from daemon.sources.subsonic import SubsonicHistoryConfig
@@ -86,5 +87,6 @@ __all__ = [
     "poll_feeds",
     "poll_history",
     "resolve_mbids",
+    "source_jobs",
     "source_types",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "build_source",
     "poll_feeds",
     "poll_history",
+    "source_jobs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,16 @@ def poll_history(
     jobs = [(f"history:{h.key}", h) for h in config.history]
     factory = client_factory or _client_factory(config, pacer)
     return _poll_all(store, config, jobs, factory, policy, backoff_base_s)
+
+
+def source_jobs(config: Config) -> list[str]:
+    """The run names of the configured sources: ``history:KEY``, ``feed:KEY``, and the
+    discovery feed's when it polls (once: a ``[[feeds]]`` table named "discover" shares
+    its name)."""
+    jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
+    if (discovery := discovery_feed(config)) is not None:
+        jobs.append(f"feed:{discovery.key}")
+    return list(dict.fromkeys(jobs))
 
 
 def poll_feeds(

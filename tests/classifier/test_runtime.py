@@ -87,3 +87,15 @@ def test_the_export_graph_computes_what_the_torch_port_does() -> None:
         expected = model.pooled(mel)
     np.testing.assert_allclose(pooled.numpy(), expected.numpy(), atol=1e-4)
     np.testing.assert_allclose(tags.numpy(), reference.taggram.numpy(), atol=1e-5)
+
+
+@needs_onnx
+def test_the_graph_is_cached_through_a_temp_file_of_its_own(tmp_path: Path) -> None:
+    cached = graph_path(NAME, tmp_path)
+    # another worker's half-written file under the old shared temp name
+    cached.with_suffix(".tmp").mkdir()
+    graph = _export(MusiCNN().eval(), cached)
+    assert cached.read_bytes() == graph
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [
+        cached.with_suffix(".tmp").name
+    ]

@@ -20,7 +20,7 @@ from rich.console import Console
 from daemon.config import Config
 from daemon.dashboard.snapshot import load_snapshot
 from daemon.dashboard.view import render
-from daemon.sources import UrlFeedConfig
+from daemon.sources import UrlFeedConfig, source_jobs
 from daemon.waits import backoff_until, current_waits, lift_waits
 from store import Store, TrackRef
 from tests.audio_helpers import (
@@ -137,11 +137,11 @@ def test_the_dashboard_and_the_sources_backoff_say_the_wait_too(
     store.put_embedding(ready, "MSD_musicnn", np.zeros((2, 4)), np.zeros((2, 3)))
     store.reanalysis_failed(ready, "MTT_musicnn", "HTTP Error 404", time.time() + 86400)
 
-    lifted = lift_waits(store, config)
+    lifted = lift_waits(store, source_jobs(config))
     assert store.reanalysis_wait("MTT_musicnn").waiting == 0  # re-analyses are due again too
     assert lifted.fetch is not None
     assert lifted.sources
-    assert not current_waits(store, config)
+    assert not current_waits(store, source_jobs(config))
     assert backoff_until(store, "feed:site") is None  # failures before the retry do not count
     with store.recorded_run("feed:site") as outcome:
         outcome.fail("still down")

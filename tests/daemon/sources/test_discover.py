@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,10 @@ from daemon.sources import (
     PollContext,
     discovery_feed,
     poll_feeds,
+    source_jobs,
 )
 from daemon.sources.discover import Discovery, DiscoveryFeed
+from daemon.waits import current_waits, lift_waits
 from store import ListenIn, Store, TrackRef, match_key
 from tests.media_servers import FakeDiscovery, running
 
@@ -153,3 +156,21 @@ def test_discovery_runs_with_the_feeds_once_a_scrobbler_history_exists(
     results = poll_feeds(store, config, policy=POLICY)
     assert results["discover"]["offered"] == 5
     assert [r.status for r in store.runs("feed:discover")] == ["ok"]
+
+
+def test_a_failing_discovery_backs_off_where_every_wait_is_shown(tmp_path: Path) -> None:
+    config = Config(history=(ListenBrainzConfig(user="ana"),))  # type: ignore[arg-type]
+    discovery = discovery_feed(config)
+    assert discovery is not None
+    job = f"feed:{discovery.key}"
+    assert source_jobs(config) == [f"history:{config.history[0].key}", job]
+    assert source_jobs(Config(history=config.history, discover=DiscoverConfig(enabled=False))) == [
+        f"history:{config.history[0].key}"
+    ]
+    with Store.open(tmp_path / "t.db") as store:
+        with store.recorded_run(job) as outcome:
+            outcome.fail("labs API down")
+        waits = current_waits(store, source_jobs(config))
+        assert [name for name, _ in waits.sources] == [job]
+        assert lift_waits(store, source_jobs(config)).sources
+        assert not current_waits(store, source_jobs(config))
