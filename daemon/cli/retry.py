@@ -14,7 +14,7 @@ import signal
 
 from daemon.config import Config
 from daemon.service import holder_pid
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import Waits, lift_waits
 from store import Store
 

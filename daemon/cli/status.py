@@ -22,7 +22,7 @@ from daemon.config import Config
 from daemon.ranking_evidence import adapted_on, readout
 from daemon.redact import json_text
 from daemon.representation import reanalysis_progress
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import Waits, current_waits, wait_lines
 from store import SCHEMA_VERSION, ModelRecord, RunRecord, Store, StoreError
 

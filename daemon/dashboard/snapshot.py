@@ -25,7 +25,7 @@ from daemon.ranking_evidence import Readout, percentile_trend, readout
 from daemon.redact import shown_tree
 from daemon.representation import Reanalysis, active_backbone, reanalysis_progress
 from daemon.service import JOBS, holder_pid
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import Waits, current_waits, short_lines, until
 from store import (
     SCHEMA_VERSION,

@@ -11,7 +11,7 @@ from daemon.config import Config
 from daemon.service.jobs import Counts, Jobs
 from daemon.service.lock import StateLock
 from daemon.service.table import once_steps
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import Waits, current_waits, lift_waits
 from store import RunOutcome, RunRecord, Store, TastebudError
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from daemon import feedback
 from daemon.config import Config
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import retry_cursor
 from daemon.web.errors import BadRequestError, NotFoundError
 from store import FeedbackKind, Store

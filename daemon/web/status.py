@@ -18,7 +18,7 @@ from daemon.listening import library_status
 from daemon.ranking_evidence import adapted_on, percentile_trend, readout
 from daemon.representation import reanalysis_progress
 from daemon.service import JOBS, holder_pid
-from daemon.sources.poll import source_jobs
+from daemon.sources import source_jobs
 from daemon.waits import backoff_until, retry_cursor
 from store import ModelRecord, RunRecord, Store
 

@@ -92,7 +92,9 @@ def test_large_terminal_shows_more_of_everything(populated: tuple) -> None:
     assert "discover" in text
     assert "HTTP Error 429" in text
     assert "stopped" in text.split("pipeline")[1]  # no daemon: no stale next run
-    assert "→" not in text
+    # the one arrow: the failing discovery feed's back-off (a source like any other)
+    assert text.count("→") == 1
+    assert "→ feed:discover backs off until" in text
 
 
 def test_jobs_get_their_next_run_from_the_schedule(populated: tuple) -> None:

@@ -27,6 +27,10 @@ BINARY_GREETINGS = {
 }
 
 
+CONNECT_S = 10.0
+"""The watcher's connect timeout (``daemon.listening.watch``)."""
+
+
 def _wait(check: Callable[[], bool], what: str, within_s: float = 5.0) -> None:
     deadline = time.monotonic() + within_s
     while not check():
@@ -57,7 +61,7 @@ def watching(
         try:
             yield watcher, store
         finally:
-            watcher.stop()
+            watcher.stop(timeout=CONNECT_S + 5)  # it may be in a try to connect
     assert not watcher._thread.is_alive()
 
 
@@ -142,9 +146,10 @@ def test_a_binary_greeting_is_one_line_and_a_real_mpd_is_watched_after_it(
 ) -> None:
     caplog.set_level(logging.WARNING)
     watcher, store = watching
-    _wait(lambda: mpd.connections >= 2, "a second try")
+    # on a loaded machine a try can wait for its greeting until the connect timeout
+    _wait(lambda: mpd.connections >= 2, "a second try", CONNECT_S + 5)
     mpd.greeting = GREETING  # MPD proper is back
-    _wait(lambda: mpd.idles >= 1, "the watcher to idle")
+    _wait(lambda: mpd.idles >= 1, "the watcher to idle", CONNECT_S + 5)
     _play_through(mpd, 1)
     mpd.play(2)
     _listened(store, 1)
