@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch
@@ -120,41 +121,34 @@ def _per_track(h: History, half_life: float, combine: str) -> tuple[np.ndarray, 
     return tracks, out
 
 
-def _units(s: Space, profiles: bool, adapted: bool) -> np.ndarray:
-    """The vectors compared: track means, profiles, or profiles with the adapted part."""
-    return s.adapted if adapted else s.profiles if profiles else s.unit
+View = Literal["means", "profiles", "adapted"]
+"""What a similarity ranker compares: z-scored track means, the track profiles of the
+features, or the profiles that take the adapted back end's part too (the daemon's)."""
+
+
+def _units(s: Space, view: View) -> np.ndarray:
+    return {"means": s.unit, "profiles": s.profiles, "adapted": s.adapted}[view]
 
 
 def knn(
-    s: Space,
-    h: History,
-    half_life: float = 30.0,
-    k: int = 5,
-    profiles: bool = False,
-    adapted: bool = False,
+    s: Space, h: History, half_life: float = 30.0, k: int = 5, view: View = "means"
 ) -> np.ndarray:
     """Mean of the ``k`` best recency-scaled cosines of a candidate to the listened tracks
-    (of their means, or with ``profiles`` of their profiles, with ``adapted`` those that
-    take the adapted back end's part too)."""
+    (of their ``view``)."""
     tracks, w = _per_track(h, half_life, "max")
-    unit = _units(s, profiles, adapted)
+    unit = _units(s, view)
     cos = unit[h.candidates] @ unit[tracks].T * w[None, :]
     best = -np.sort(-cos, axis=1)[:, : min(k, len(tracks))]
     return np.asarray(best.mean(axis=1))
 
 
 def kernel(
-    s: Space,
-    h: History,
-    half_life: float = 7.0,
-    width: float = 0.2,
-    profiles: bool = False,
-    adapted: bool = False,
+    s: Space, h: History, half_life: float = 7.0, width: float = 0.2, view: View = "means"
 ) -> np.ndarray:
-    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)`` (cosines as
-    :func:`knn` takes them)."""
+    """Sum over recency-weighted listened tracks of ``exp((cos - 1) / width)`` (cosines of
+    their ``view``)."""
     tracks, w = _per_track(h, half_life, "sum")
-    unit = _units(s, profiles, adapted)
+    unit = _units(s, view)
     cos = unit[h.candidates] @ unit[tracks].T
     return np.asarray(np.exp((cos - 1.0) / width) @ w)
 

@@ -158,8 +158,8 @@ def rows_for(
     rows: dict[str, rankers.Ranker] = {}
     for name, space in spaces.items():
         fit_s.setdefault(name, [])
-        rows[f"{name} | kernel"] = _bound(functools.partial(rankers.kernel, profiles=True), space)
-        rows[f"{name} | kNN"] = _bound(functools.partial(rankers.knn, profiles=True), space)
+        rows[f"{name} | kernel"] = _bound(functools.partial(rankers.kernel, view="profiles"), space)
+        rows[f"{name} | kNN"] = _bound(functools.partial(rankers.knn, view="profiles"), space)
         rows[f"{name} | ceiling"] = _bound(_timed(ceiling, fit_s[name]), space)
     return rows
 

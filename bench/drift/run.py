@@ -32,10 +32,10 @@ SIMILARITY: dict[str, rankers.Ranker] = {
     "z-scored 1506-d centroid, 30-day half-life": rankers.centroid(30.0),
     "recency kNN (mean of 5 best recency-scaled cosines, 30 d)": rankers.knn,
     "kernel similarity (exp((cos-1)/0.2), 7 d)": rankers.kernel,
-    PROFILE_KNN: functools.partial(rankers.knn, profiles=True),
-    PROFILE_KERNEL: functools.partial(rankers.kernel, profiles=True),
-    ADAPTED_KNN: functools.partial(rankers.knn, adapted=True),
-    ADAPTED_KERNEL: functools.partial(rankers.kernel, adapted=True),
+    PROFILE_KNN: functools.partial(rankers.knn, view="profiles"),
+    PROFILE_KERNEL: functools.partial(rankers.kernel, view="profiles"),
+    ADAPTED_KNN: functools.partial(rankers.knn, view="adapted"),
+    ADAPTED_KERNEL: functools.partial(rankers.kernel, view="adapted"),
 }
 CEILING = "supervised ceiling (5-fold logistic regression knowing every label, frozen 1506-d)"
 SHIPPED = "tastebud as shipped"
