@@ -177,7 +177,7 @@ def _models(store: Store, pop: Population) -> None:
     for percentile, promote in ((0.80, True), (0.91, True), (0.85, False)):
         version = store.add_model(
             parent=pop.versions[-1] if pop.versions else None,
-            hparams={"half_life_days": 21.0, "steps": 300},
+            hparams={"half_life_days": 21.0, "steps": 300, "adapted_on": 120},
             n_train=40 + 10 * len(pop.versions),
             n_val=8,
             metrics=_judged(percentile),

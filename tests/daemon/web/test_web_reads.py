@@ -48,6 +48,7 @@ def test_status_says_what_ranks_the_evidence_and_the_health(api: Api, scene: Sce
     assert "hit@20 0.45 on 12 held-out listens" in status["validation"]["line"]
     assert status["trend"] == scene.pop.percentiles
     assert status["ranker"] == f"model v{scene.pop.champion}"
+    assert status["model"]["adapted_on"] == 120
     evidence = status["evidence"]
     assert (evidence["ranker"], evidence["listens"], evidence["interval"]) == ("model", 0, None)
     assert evidence["line"].startswith("evidence: no new listens tested yet")
