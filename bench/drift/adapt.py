@@ -18,7 +18,7 @@ from bench.drift.checkpoints import TODAY
 from bench.drift.corpus import Corpus
 from bench.drift.representations import TODAYS, Study, representation, study
 from bench.drift.run import Settings
-from classifier import ModelConfig, load_musicnn
+from classifier import ModelConfig, TasteModel
 from classifier.taste.adapter import BATCH, adapt
 from classifier.taste.features import pack_features
 
@@ -55,11 +55,10 @@ def adapted(features: np.ndarray, a: Adaptation = Adaptation()) -> tuple[np.ndar
 
 def penultimate(features: np.ndarray) -> np.ndarray:
     """The pretrained back end's penultimate features (N, P, 200), unadapted."""
-    backend = load_musicnn(ModelConfig().backbone).backend.eval()
+    model = TasteModel.pretrained(ModelConfig().backbone).eval()
     x = torch.from_numpy(features.astype(np.float32))
     with torch.inference_mode():
-        flat = x.reshape(-1, x.shape[2])
-        out = backend.bn_dense(torch.relu(backend.dense(backend.bn_in(flat))))
+        out = model.penultimate(x.reshape(-1, x.shape[2]))
     return np.asarray(out.reshape(*x.shape[:2], -1).numpy())
 
 

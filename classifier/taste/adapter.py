@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from classifier.taste.features import Adapter, Features
+from classifier.taste.folded import batch_norm_affine
 from classifier.taste.model import TasteModel, pretrained_backend
 
 __all__ = ["GROWTH", "MIN_LIBRARY", "adapt", "refresh_adapter", "same_view"]
@@ -75,12 +76,8 @@ class _Encoder(nn.Module):
     def folded(self) -> Adapter:
         """The encoder as one affine layer and ReLU: the first batch norm folded in, the
         last left out (an affine map per unit, which z-scoring profiles undoes)."""
-        bn = self.bn_in
-        assert bn.running_var is not None
-        assert bn.running_mean is not None
         with torch.no_grad():
-            scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
-            shift = bn.bias.double() - bn.running_mean.double() * scale
+            scale, shift = batch_norm_affine(self.bn_in)
             w = self.dense.weight.double()
             return Adapter((w * scale).float(), (self.dense.bias.double() + w @ shift).float())
 

@@ -23,7 +23,7 @@ from torch import nn
 from classifier.taste.features import Adapter
 from classifier.taste.model import TasteModel
 
-__all__ = ["BLOCK_ROWS", "FoldedScorer", "patch_profiles"]
+__all__ = ["BLOCK_ROWS", "FoldedScorer", "batch_norm_affine", "patch_profiles"]
 
 BLOCK_ROWS = 640
 """Patches converted and multiplied at a time: 640 x 1506 float32 (4 MB) stays near the
@@ -31,7 +31,7 @@ core for the matmul and the sums that read it again, and is rows enough for the 
 to run at its full rate (2048 rows measured 10-20% slower)."""
 
 
-def _affine(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_norm_affine(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
     """(scale, shift) of a batch norm in eval mode, in float64."""
     assert bn.running_var is not None
     assert bn.running_mean is not None
@@ -53,9 +53,9 @@ class FoldedScorer:
     def from_model(cls, model: TasteModel) -> FoldedScorer:
         """Fold ``model``'s batch norms into its dense layer and head (float64, then float32)."""
         with torch.no_grad():
-            a_in, b_in = _affine(model.bn_in)
+            a_in, b_in = batch_norm_affine(model.bn_in)
             dense_w, dense_b = model.dense.weight.double(), model.dense.bias.double()
-            a_out, b_out = _affine(model.bn_dense)
+            a_out, b_out = batch_norm_affine(model.bn_dense)
             head_w, head_b = model.head.weight.double()[0], model.head.bias.double()[0]
             weight = (dense_w * a_in).T
             bias = dense_b + dense_w @ b_in
