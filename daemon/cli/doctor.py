@@ -22,7 +22,13 @@ from daemon.cli.doctor_setup import (
 )
 from daemon.config import Config, ConfigSearch, FeedConfig, HistoryConfig, find_config
 from daemon.redact import json_text
-from daemon.sources import JellyfinConfig, LastfmConfig, describe_discovery, discovery_feed
+from daemon.sources import (
+    JellyfinConfig,
+    LastfmConfig,
+    describe_discovery,
+    discovery_feed,
+    feed_jobs,
+)
 from daemon.waits import SKIP_HINT, Waits, backoff_until, until, wait_lines
 from store import Store, TastebudError, corruption_fix
 
@@ -259,9 +265,7 @@ def check_source_runs(config: Config) -> list[Check]:
     sources: list[tuple[str, str, HistoryConfig | FeedConfig]] = [
         ("history", f"history:{h.key}", h) for h in config.history
     ]
-    sources += [("feeds", f"feed:{f.key}", f) for f in config.feeds]
-    if (discovery := discovery_feed(config)) is not None:
-        sources.append(("feeds", f"feed:{discovery.key}", discovery))
+    sources += [("feeds", job, feed) for job, feed in feed_jobs(config)]
     if not sources or not config.db_path.exists():
         return []
     try:

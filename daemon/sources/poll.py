@@ -23,6 +23,7 @@ __all__ = [
     "BACKOFF_MAX_S",
     "backoff_until",
     "build_source",
+    "feed_jobs",
     "poll_feeds",
     "poll_history",
     "source_jobs",
@@ -54,13 +55,19 @@ def poll_history(
     return _poll_all(store, config, jobs, factory, policy, backoff_base_s)
 
 
-def source_jobs(config: Config) -> list[str]:
-    """The run names of the configured sources: ``history:KEY``, ``feed:KEY``, and the
-    discovery feed's when it polls (once: a ``[[feeds]]`` table named "discover" shares
-    its name)."""
-    jobs = [f"history:{h.key}" for h in config.history] + [f"feed:{f.key}" for f in config.feeds]
+def feed_jobs(config: Config) -> list[tuple[str, FeedConfig]]:
+    """(run name, table) of every feed that polls: the ``[[feeds]]`` tables, then the
+    discovery feed when ``[discover]`` has something to draw on."""
+    jobs = [(f"feed:{f.key}", f) for f in config.feeds]
     if (discovery := discovery_feed(config)) is not None:
-        jobs.append(f"feed:{discovery.key}")
+        jobs.append((f"feed:{discovery.key}", discovery))
+    return jobs
+
+
+def source_jobs(config: Config) -> list[str]:
+    """The run names of the configured sources: ``history:KEY``, then :func:`feed_jobs`'
+    (once: a ``[[feeds]]`` table named "discover" shares the discovery feed's name)."""
+    jobs = [f"history:{h.key}" for h in config.history] + [job for job, _ in feed_jobs(config)]
     return list(dict.fromkeys(jobs))
 
 
@@ -75,11 +82,7 @@ def poll_feeds(
 ) -> dict[str, dict[str, int]]:
     """Poll every ``[[feeds]]`` feed, then discovery (``[discover]``); per-feed counts;
     never raises for one bad feed."""
-    jobs: list[tuple[str, HistoryConfig | FeedConfig]] = [
-        (f"feed:{f.key}", f) for f in config.feeds
-    ]
-    if (discovery := discovery_feed(config)) is not None:
-        jobs.append((f"feed:{discovery.key}", discovery))
+    jobs: list[tuple[str, HistoryConfig | FeedConfig]] = [*feed_jobs(config)]
     factory = client_factory or _client_factory(config, pacer)
     return _poll_all(store, config, jobs, factory, policy, backoff_base_s)
 
