@@ -101,6 +101,24 @@ def verdict(res: Results, row: str = SHIPPED) -> str:
     return f"{head}: {'. '.join(parts)}."
 
 
+def against_ceiling(res: Results) -> str:
+    """Whether the shipped row beats the supervised ceiling of today's frozen features, on
+    the last day and along the way, measure by measure (the same intervals as
+    :func:`verdict`)."""
+    if SHIPPED not in res.cells or CEILING not in res.cells:
+        return ""
+    parts = []
+    for along, when in ((False, "last day"), (True, "along the way")):
+        words = []
+        for m, measure in enumerate(("P@20", "ROC-AUC")):
+            mean, low, high = difference(res, SHIPPED, CEILING, along, m)
+            words.append(
+                f"{measure} {_compare(low, high)} it ({mean:+.3f}, {low:+.3f}..{high:+.3f})"
+            )
+        parts.append(f"{when}: {', '.join(words)}")
+    return f"Corpus {res.corpus.upper()}, {SHIPPED} vs the supervised ceiling: {'; '.join(parts)}."
+
+
 def costs(res: Results) -> str:
     """Per-cycle training and rescoring time, and how often plain similarity ranked the queue."""
     lines = []
@@ -119,6 +137,6 @@ def costs(res: Results) -> str:
 def corpus_block(res: Results) -> str:
     """One corpus's table, verdict and costs."""
     text = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})\n\n{table(res)}"
-    for extra in (verdict(res), verdict(res, CEILING), costs(res)):
+    for extra in (verdict(res), verdict(res, CEILING), against_ceiling(res), costs(res)):
         text += f"\n\n{extra}" if extra else ""
     return text

@@ -8,7 +8,7 @@ from classifier.config import ModelConfig
 from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_history
 from classifier.taste.features import Adapter
-from classifier.taste.kernel import History
+from classifier.taste.kernel import PLAY_CAP, History
 from classifier.taste.mix import Scene
 from store import Store
 
@@ -49,6 +49,6 @@ def scene_at(
     ids = np.array(got, np.int64)[order]
     vectors = vectors[order] if len(ids) else vectors
     if adapter is None:
-        return Scene(history, ids, vectors, config.weight_cap)
+        return Scene(history, ids, vectors, PLAY_CAP)
     width = vectors.shape[1] - 2 * adapter.units
-    return Scene(history, ids, vectors[:, :width], config.weight_cap, vectors[:, width:], adapter)
+    return Scene(history, ids, vectors[:, :width], PLAY_CAP, vectors[:, width:], adapter)

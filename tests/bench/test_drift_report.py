@@ -64,3 +64,12 @@ def test_the_block_gives_the_ceilings_verdict_beside_the_shipped_one() -> None:
     text = corpus_block(res)
     assert f"Corpus A, {SHIPPED} vs the best similarity row: last day: does not beat" in text
     assert f"Corpus A, {CEILING} vs the best similarity row: last day: BEATS" in text
+    assert f"Corpus A, {SHIPPED} vs the supervised ceiling: last day: P@20 loses to it" in text
+
+
+def test_the_shipped_row_is_measured_against_the_ceiling_too() -> None:
+    base = _noisy(np.random.default_rng(4))
+    res = _results({"kernel similarity": base, SHIPPED: base + 0.05, CEILING: base})
+    text = corpus_block(res)
+    assert f"{SHIPPED} vs the supervised ceiling: last day: P@20 beats it (+0.050" in text
+    assert "along the way: P@20 beats it (+0.050, +0.050..+0.050), ROC-AUC beats it" in text

@@ -7,6 +7,7 @@ import numpy as np
 from classifier.taste.kernel import (
     HALF_LIVES,
     N_KERNEL,
+    PLAY_CAP,
     SIMILARITY,
     Basis,
     History,
@@ -36,6 +37,19 @@ def test_short_time_scales_favour_the_newest_listens() -> None:
     short, everything = SIMILARITY, HALF_LIVES.index(float("inf"))
     assert feats[1, short] > feats[0, short]  # like yesterday's track
     assert feats[0, everything] > feats[1, everything]  # like what was heard most
+
+
+def test_the_all_time_scale_keeps_where_the_listening_went_up_to_the_play_cap() -> None:
+    # track 10 played 40 times last year, track 20 played 6 times lately, track 30 400 times
+    days = [-300.0 + i for i in range(40)] + [-10.0 + i for i in range(6)]
+    days += [-5.0 + i / 100 for i in range(400)]
+    tracks = [10] * 40 + [20] * 6 + [30] * 400
+    history = _history(days, tracks, [True] * len(days))
+    basis = _basis()
+    feats = kernel_features(basis.units, history, basis, np.array([0.0]), cap=PLAY_CAP)
+    mean = np.exp(feats[:, HALF_LIVES.index(float("inf"))])  # kernel mean over the plays
+    kernel = np.where(np.eye(3) > 0, 1.0, np.exp(-1 / 0.2))  # orthogonal tracks: cos 0
+    assert np.allclose(mean, kernel @ np.array([40, 6, 50]) / 96, atol=1e-5)
 
 
 def test_a_track_can_be_left_out_of_its_own_similarity() -> None:

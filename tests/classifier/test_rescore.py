@@ -18,6 +18,7 @@ from classifier.cycle.validation import content_logits
 from classifier.embed import feature_key
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.features import track_profiles
+from classifier.taste.kernel import PLAY_CAP
 from classifier.taste.metrics import roc_auc
 from classifier.taste.mix import model_inputs
 from classifier.taste.model import TasteModel
@@ -48,6 +49,7 @@ def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) 
     assert model.adapter() is not None
     ids = store.candidate_ids()
     scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW, model.adapter())
+    assert scene.cap == PLAY_CAP  # not the body's label cap
     fast = dict(rank_tracks(model, scene, store, KEY, ids, now=NOW, chunk=3))
     feats = load_features(store, KEY, ids)
     vectors = track_profiles(feats, np.arange(len(ids)), model.adapter())

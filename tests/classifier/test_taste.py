@@ -9,7 +9,7 @@ import torch
 from classifier.musicnn.model import BackEnd
 from classifier.taste.features import pack_features
 from classifier.taste.fit import fit
-from classifier.taste.kernel import ALL_TIME, NEAREST, SIMILARITY
+from classifier.taste.kernel import ALL_TIME, LONG, NEAREST, SIMILARITY
 from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, fit_mix
 from classifier.taste.model import ANCHORED, N_MIX, TasteModel, head_start
@@ -92,11 +92,11 @@ def test_track_score_is_the_mean_patch_probability() -> None:
     assert torch.allclose(scores, expected)
 
 
-def test_the_head_starts_at_recent_similarity_less_half_the_all_time_kernel() -> None:
+def test_the_head_starts_at_recent_similarity_less_half_the_long_kernels() -> None:
     start = TasteModel().mix.weight.detach()[0]
     assert start[SIMILARITY] == start[NEAREST] == 1.0
-    assert start[ALL_TIME] == -0.5
-    assert int((start != 0).sum()) == 3
+    assert start[LONG] == start[ALL_TIME] == -0.5
+    assert int((start != 0).sum()) == 4
 
 
 def test_a_head_anchored_elsewhere_is_pulled_toward_this_versions_start() -> None:
