@@ -66,9 +66,8 @@ def feed_jobs(config: Config) -> list[tuple[str, FeedConfig]]:
 
 def source_jobs(config: Config) -> list[str]:
     """The run names of the configured sources: ``history:KEY``, then :func:`feed_jobs`'
-    (once: a ``[[feeds]]`` table named "discover" shares the discovery feed's name)."""
-    jobs = [f"history:{h.key}" for h in config.history] + [job for job, _ in feed_jobs(config)]
-    return list(dict.fromkeys(jobs))
+    (the config loader refuses two sources of one name, and a feed named "discover")."""
+    return [f"history:{h.key}" for h in config.history] + [job for job, _ in feed_jobs(config)]
 
 
 def poll_feeds(

@@ -120,6 +120,7 @@ def _filled(cls: type) -> object:
         if f.type in ("str", "Secret") and "choices" not in f.metadata  # a choice keeps its default
     }
     values.pop("type")
+    values["name"] = f"{cls.__name__}-name"  # two sources may not share a name
     return cls(**values)
 
 
@@ -174,3 +175,23 @@ def test_loading_a_config_loads_no_source_module(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_two_sources_of_one_name_are_refused() -> None:
+    twice = '[[feeds]]\ntype = "url"\nurl = "https://a/feed"\n'
+    message = _error(twice + twice)
+    assert 'feeds[1] and feeds[0] are both named "https://a/feed"' in message
+    assert message.endswith('give one a name = "..."')
+    named = twice + '[[feeds]]\ntype = "url"\nname = "b"\nurl = "https://a/feed"\n'
+    assert [f.key for f in parse_config(named, sources=SOURCES).feeds] == ["https://a/feed", "b"]
+    user = '[[history]]\ntype = "lastfm"\nuser = "u"\napi_key = "k"\n'
+    assert 'history[1] and history[0] are both named "lastfm:u"' in _error(user + user)
+    other = user.replace('"u"', '"v"')
+    assert len(parse_config(user + other, sources=SOURCES).history) == 2
+
+
+def test_a_feed_cannot_take_the_discovery_feeds_name() -> None:
+    message = _error('[[feeds]]\ntype = "url"\nname = "discover"\nurl = "https://a/feed"\n')
+    assert 'feeds[0] is named "discover", the name of the discovery feed' in message
+    history = '[[history]]\ntype = "lastfm"\nname = "discover"\nuser = "u"\napi_key = "k"\n'
+    assert parse_config(history, sources=SOURCES).history[0].key == "discover"
