@@ -19,7 +19,8 @@ from store import Store
 from tests.populate import Population, populate
 from tests.populate import write_config as _config
 
-FEEDS = '[[feeds]]\ntype = "url"\nname = "discover"\nurl = "https://127.0.0.1/feed"\n'
+FEEDS = '[[feeds]]\ntype = "url"\nurl = "https://127.0.0.1/feed"\n'
+HISTORY = '[[history]]\ntype = "listenbrainz"\nuser = "someone"\n'  # discovery draws on it
 ROW = re.compile(r"^│\s+\d+\s+(\d+\s+)?0\.\d\d ")  # a queue row: rank, (id), score
 
 Script = Callable[[DashboardApp, Pilot[None]], Awaitable[None]]
@@ -38,7 +39,7 @@ def _drive(config: Config, size: tuple[int, int], script: Script) -> DashboardAp
 
 
 def _setup(tmp_path: Path) -> tuple[Config, Population]:
-    config, _ = _config(tmp_path, FEEDS)
+    config, _ = _config(tmp_path, HISTORY + FEEDS)
     with Store.open(config.db_path) as store:
         pop = populate(store, n_candidates=40)
     return config, pop

@@ -30,11 +30,6 @@ user = "u"
 
 [[feeds]]
 type = "url"
-name = "discover"
-url = "http://127.0.0.1:9/feed.rss"
-
-[[feeds]]
-type = "url"
 name = "new-releases"
 url = "http://127.0.0.1:9/new.rss"
 """
