@@ -76,7 +76,8 @@ PLAY_CAP = 50.0
 must keep where the listening went: capped at 5 (the body's label cap), every track
 heard for months weighed alike, and the all-time contrast lost what it contrasts
 (drift bench, tuning seeds 5-9: corpus A's head start 0.812 / 0.756 P@20 / ROC-AUC on
-the last day with a cap of 5, 0.832 / 0.785 with 50; B and C moved by under 0.01)."""
+the last day with a cap of 5, 0.832 / 0.785 with 50; B and C moved by -0.002 to
++0.012)."""
 PASS_ROWS = 128
 """Rows of the cosines each pass of rescoring reads at a time: 128 x 2,000 float32 (1 MB)
 stay in the core's cache; with the whole chunk's matrix the passes took 25-40 ms per

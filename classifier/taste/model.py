@@ -69,7 +69,8 @@ HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5}
 """The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
 rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
 -0.5 lifts switching, sliding and noisy listeners more than it costs a steady one, and
-the 120-day one at -0.5 more again (tuning seeds 5-9, the start alone, four-kind means:
+the 120-day one at -0.5 more again (tuning seeds 5-9, the start alone with plays
+uncapped, four-kind means:
 corpus A +0.025 / +0.023 P@20 / ROC-AUC on the last day, +0.026 / +0.026 along the way;
 B and C +0.001 to +0.024, none lower)."""
 
