@@ -1,5 +1,5 @@
 """config.toml: the dataclasses (``schema``), the loader that validates them (``load``),
-where the file is looked for (``locate``), its relative paths made relative to its folder
+the checks of how fields relate, such as two sources of one name (``relations``), where the file is looked for (``locate``), its relative paths made relative to its folder
 (``anchor``), the TOML dump (``dump``) and the
 configuration's error (``errors``).
 """

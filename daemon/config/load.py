@@ -32,6 +32,7 @@ from typing import Any
 
 from daemon.config.anchor import anchor_paths
 from daemon.config.errors import ConfigError
+from daemon.config.relations import validate
 from daemon.config.schema import (
     Config,
     DaemonConfig,
@@ -138,7 +139,7 @@ def parse_config(
         items = enumerate(_array(data, name, path))
         values[name] = tuple(_build_item(name, cls, item, path, i, sources) for i, item in items)
     config = Config(**values)
-    _validate(config, path)
+    validate(config, path)
     return config
 
 
@@ -364,38 +365,6 @@ def _lookup_secret(cred: str) -> str:
                 "readable by this user"
             ) from None
     return ""
-
-
-def _validate(config: Config, path: str) -> None:
-    """What no single field can check: how fields relate."""
-    if config.fetch.min_duration_s >= config.fetch.max_duration_s:
-        raise ConfigError(f"{path}: fetch.min_duration_s must be below fetch.max_duration_s")
-    for array in SOURCE_ARRAYS:
-        _unique_names(getattr(config, array), array, path)
-
-
-RESERVED_FEEDS = ("discover",)
-"""Feed names the daemon's own feeds use: discovery's runs and cursor are ``feed:discover``."""
-
-
-def _unique_names(items: tuple[Any, ...], array: str, path: str) -> None:
-    """Each source's name (its ``name``, or else made of its type and what it reads) is its
-    cursor and run name: two sources of one array sharing it would read each other's
-    place."""
-    seen: dict[str, int] = {}
-    for i, item in enumerate(items):
-        key = item.key
-        if array == "feeds" and key in RESERVED_FEEDS:
-            raise ConfigError(
-                f'{path}: {array}[{i}] is named "{key}", the name of the discovery feed '
-                f'([discover]): give it another name = "..."'
-            )
-        if key in seen:
-            raise ConfigError(
-                f'{path}: {array}[{i}] and {array}[{seen[key]}] are both named "{key}": '
-                'give one a name = "..."'
-            )
-        seen[key] = i
 
 
 def _one_of(value: str, allowed: tuple[str, ...], path: str, where: str) -> None:
