@@ -1,7 +1,7 @@
 """config.toml: the dataclasses (``schema``), the loader that validates them (``load``),
-the checks of how fields relate, such as two sources of one name (``relations``), where the file is looked for (``locate``), its relative paths made relative to its folder
-(``anchor``), the TOML dump (``dump``) and the
-configuration's error (``errors``).
+the checks of how fields relate, such as two sources of one name (``relations``), where
+the file is looked for (``locate``), its relative paths made relative to its folder
+(``anchor``), the TOML dump (``dump``) and the configuration's error (``errors``).
 """
 
 from __future__ import annotations
