@@ -276,6 +276,10 @@ class DiscoverConfig:
     """Candidates without a feed (``[discover]``): drawn from the listener's top artists
     through the ListenBrainz and Last.fm history sources configured."""
 
+    FEED: ClassVar[str] = "discover"
+    """The discovery feed's name: its runs and cursor are ``feed:discover``, which no
+    ``[[feeds]]`` table may take."""
+
     enabled: bool = True  # acts once a listenbrainz or lastfm history exists
     per_day: int = bounded(20, at_least=0)  # new candidates a day, at most
     period: str = choice("month", ("week", "month", "quarter", "year"))  # of the top artists

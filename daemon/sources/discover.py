@@ -62,8 +62,8 @@ Pool = list[TrackRef]  # one similar artist's candidates, best first
 class DiscoveryFeed(FeedConfig):
     """The discovery job as a feed (not a ``[[feeds]]`` type: ``[discover]`` sets it)."""
 
-    type: str = "discover"
-    name: str = "discover"
+    type: str = DiscoverConfig.FEED
+    name: str = DiscoverConfig.FEED
 
 
 def discovery_sources(config: Config) -> list[Any]:
