@@ -20,7 +20,7 @@ import numpy as np
 
 from classifier.config import ModelConfig
 from classifier.cycle.scene import scene_at
-from classifier.cycle.validation import Champion, Judged, Tracks, content_logits, standings_among
+from classifier.cycle.validation import Champion, Judged, Tracks, standings_among
 from classifier.taste.adapter import same_view
 from classifier.taste.features import Features
 from classifier.taste.kernel import History
@@ -88,12 +88,10 @@ def record_new_listens(
     aside = None
     if tested.aside:
         other = tested.aside[1]
-        if same_view(other, current.model):
-            tracks = Tracks(feats, current.tracks.vectors, content_logits(other, feats))
-            aside = under(other, tracks, then)[0]
-        else:
+        scene = then
+        if not same_view(other, current.model):
             scene = scene_at(store, config, key, usable, since, other.adapter())
-            aside = under(other, Tracks.of(other, feats), scene)[0]
+        aside = under(other, current.tracks_for(other), scene)[0]
     rows = [
         Evidence(
             int(track),

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from classifier.config import ModelConfig
+from classifier.taste.adapter import same_view
 from classifier.taste.features import Features, track_profiles
 from classifier.taste.fit import fit, init_head
 from classifier.taste.judge import Standing, Verdict, judge, standing
@@ -89,6 +90,14 @@ class Champion:
     model: TasteModel
     tracks: Tracks
     scene: Scene
+
+    def tracks_for(self, model: TasteModel) -> Tracks:
+        """``model``'s per-track arrays of the same tracks: the champion's profiles where
+        both profile tracks alike (the same adapter, or none), made anew otherwise."""
+        feats = self.tracks.feats
+        if same_view(model, self.model):
+            return Tracks(feats, self.tracks.vectors, content_logits(model, feats))
+        return Tracks.of(model, feats)
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,7 @@ def challenge(
     if selection.n_positive == 0 or selection.n_negative == 0:
         return None
     fit(model, feats, selection, config)
-    tracks = Tracks.of(model, feats)
+    tracks = current.tracks_for(model) if current is not None else Tracks.of(model, feats)
     set_space(model, tracks.vectors[feats.rows(labels.track_ids)])
     held = val.track_ids[val.targets == 1]
     train_field = train.track_ids[train.targets == 0]
