@@ -16,9 +16,10 @@ import torch
 from bench.common import timer
 from bench.drift.checkpoints import TODAY
 from bench.drift.corpus import Corpus
+from bench.drift.rankers import penultimate
 from bench.drift.representations import TODAYS, Study, representation, study
 from bench.drift.run import Settings
-from classifier import ModelConfig, TasteModel
+from classifier import ModelConfig
 from classifier.taste.adapter import BATCH, adapt
 from classifier.taste.features import pack_features
 
@@ -51,15 +52,6 @@ def adapted(features: np.ndarray, a: Adaptation = Adaptation()) -> tuple[np.ndar
         adapter = adapt(feats, ModelConfig().backbone, steps=a.steps, seed=a.seed)
     out = adapter.encode(torch.from_numpy(features.astype(np.float32).reshape(n * p, d)))
     return out.numpy().reshape(n, p, -1), t[0]
-
-
-def penultimate(features: np.ndarray) -> np.ndarray:
-    """The pretrained back end's penultimate features (N, P, 200), unadapted."""
-    model = TasteModel.pretrained(ModelConfig().backbone).eval()
-    x = torch.from_numpy(features.astype(np.float32))
-    with torch.inference_mode():
-        out = model.penultimate(x.reshape(-1, x.shape[2]))
-    return np.asarray(out.reshape(*x.shape[:2], -1).numpy())
 
 
 def with_adapted(corpus: Corpus, outputs: dict[str, np.ndarray], s: Settings) -> Study:

@@ -40,7 +40,8 @@ def space(features: np.ndarray) -> Space:
     unit = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
     profiles = np.stack([profile(track) for track in features])
     profile_units = unit_vectors(profiles, *space_of(profiles))
-    return Space(z, unit, raw, _penultimate(features), profile_units, _adapted(features))
+    pen = penultimate(features).mean(axis=1)
+    return Space(z, unit, raw, pen, profile_units, _adapted(features))
 
 
 def _adapted(features: np.ndarray) -> np.ndarray:
@@ -53,12 +54,14 @@ def _adapted(features: np.ndarray) -> np.ndarray:
     return unit_vectors(profiles, *space_of(profiles), (features.shape[2], adapter.units))
 
 
-def _penultimate(features: np.ndarray) -> np.ndarray:
-    model = TasteModel.pretrained().eval()
+def penultimate(features: np.ndarray) -> np.ndarray:
+    """The pretrained back end's penultimate features (N, P, 200) of a corpus's
+    (N, P, 1506) features, unadapted."""
+    model = TasteModel.pretrained(ModelConfig().backbone).eval()
     n, p, d = features.shape
-    with torch.no_grad():
+    with torch.inference_mode():
         pen = model.penultimate(torch.from_numpy(features.reshape(n * p, d)).float())
-    return np.asarray(pen.numpy().reshape(n, p, -1).mean(axis=1))
+    return np.asarray(pen.numpy().reshape(n, p, -1))
 
 
 @dataclasses.dataclass(frozen=True)
