@@ -24,12 +24,14 @@ from daemon.listening.plays import Play, PlayTracker, verdict
 from daemon.supervise import Supervised, record_crash
 from store import ListenIn, Store, TrackRef
 
-__all__ = ["CHANNEL", "MpdWatcher"]
+__all__ = ["CHANNEL", "CONNECT_S", "MpdWatcher"]
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "tastebud-watch"
 RETRY_S = 30.0
+CONNECT_S = 10.0
+"""How long one try to connect (and read the greeting) may take."""
 SOURCE = "mpd"
 
 
@@ -61,7 +63,7 @@ class MpdWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with connect(self.config.mpd, timeout=10.0) as client:
+                with connect(self.config.mpd, timeout=CONNECT_S) as client:
                     logger.info("watching MPD at %s:%d", self.config.mpd.host, self.config.mpd.port)
                     self._watch(client)
             except PlayerError as exc:

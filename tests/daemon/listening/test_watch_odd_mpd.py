@@ -16,6 +16,7 @@ from daemon.cli import main
 from daemon.config import Config, MpdConfig, StorageConfig
 from daemon.listening import MpdWatcher, PlayerError, connect
 from daemon.listening.mpd_lines import MAX_LINE
+from daemon.listening.watch import CONNECT_S
 from store import Store
 from tests.fake_mpd import GREETING, SONG_S, FakeMpd, fake_mpd
 
@@ -25,10 +26,6 @@ BINARY_GREETINGS = {
     "utf-8 but not MPD": b"\x00\x01\x02\x1b[2J\x07 hello\n",
     "no line end": b"\x00" * 64,
 }
-
-
-CONNECT_S = 10.0
-"""The watcher's connect timeout (``daemon.listening.watch``)."""
 
 
 def _wait(check: Callable[[], bool], what: str, within_s: float = 5.0) -> None:
