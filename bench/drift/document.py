@@ -11,6 +11,7 @@ from bench.drift.listeners import HEARD_SHARE, KINDS, LISTENS_PER_DAY, RELEVANT_
 from bench.drift.run import SHIPPED, Results, Settings, kinds_mean
 from classifier import ModelConfig
 from classifier.taste.kernel import PLAY_CAP
+from classifier.taste.moved import MOVED, STEADY
 
 VARIANTS_SECTION = "drift-variants"
 
@@ -38,7 +39,9 @@ day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 {config.half_life_days:g} d, L2-SP {config.l2sp:g}; the ranking head {config.mix_steps} steps on
 the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
 the 7-day kernel plus the nearest neighbours less half the 120-day and half the
-all-time kernels, each track's plays counted up to {PLAY_CAP:g}, over track
+all-time kernels, those two scaled each cycle by how far the listening moved
+(none at a 7-day-to-all-time overlap of {STEADY:g}, all at {MOVED:g}), each
+track's plays counted up to {PLAY_CAP:g}, over track
 profiles (patch mean and spread, of the features and of the back end adapted to the
 corpus without labels, {config.adapt_steps} steps);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),

@@ -25,6 +25,7 @@ from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, Scene, fit_mix, model_inputs, set_space
 from classifier.taste.mix import similarity_scores as similarity
 from classifier.taste.model import TasteModel
+from classifier.taste.moved import contrast, overlap
 from classifier.taste.split import incremental, time_split
 from store import Store
 
@@ -217,8 +218,15 @@ def challenge(
     field = _field(fresh, val, train)
     moments = _moments(model, scene, tracks, train_field, held, now, config)
     now_field = tracks.inputs(model, scene, train_field, now, own=True)
+    moved = overlap(scene.history, scene.basis(model), now, scene.cap)
     fit_mix(
-        model, moments, now_field, l2sp=config.mix_l2sp, steps=config.mix_steps, seed=config.seed
+        model,
+        moments,
+        now_field,
+        l2sp=config.mix_l2sp,
+        steps=config.mix_steps,
+        seed=config.seed,
+        contrast=contrast(moved),
     )
     mine, plain = standings_among(model, scene, tracks, held, field, now, config.precision_k)
     theirs = None

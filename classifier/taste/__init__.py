@@ -3,7 +3,8 @@
 Arrays and tensors in, arrays and tensors out: the model (``model``), its
 labelled set (``labelset``) and packed features (``features``), the train /
 validation split (``split``), fitting the body (``fit``), the kernel similarity
-inputs and ranking head (``kernel``, ``mix``), the judge of one cycle's split
+inputs and ranking head (``kernel``, ``mix``), how far taste moved, which sets the
+head's contrast (``moved``), the judge of one cycle's split
 (``judge``) and the prequential judge of what ranks (``prequential``), benchmark
 measures (``metrics``, ``centroid``), the model folded for fast scoring (``folded``),
 the back end adapted to the library without labels (``adapter``) and checkpoints on

@@ -45,8 +45,10 @@ __all__ = [
     "TAU",
     "Basis",
     "History",
+    "dot",
     "kernel_features",
     "space_of",
+    "track_weights",
     "unit_vectors",
 ]
 
@@ -180,7 +182,7 @@ def _halves(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return z[:, :half], z[:, half:]
 
 
-def _track_weights(
+def track_weights(
     history: History,
     basis: Basis,
     at: np.ndarray,
@@ -222,12 +224,12 @@ def kernel_features(
     tracks' ids, to leave each one's own events out.
     """
     at = np.atleast_1d(np.asarray(at, np.float64))
-    means = [_track_weights(history, basis, at, h, True, cap) for h in HALF_LIVES]
-    means.append(_track_weights(history, basis, at, NEGATIVE_HALF_LIFE, False, cap))
-    newest = _track_weights(history, basis, at, NEIGHBOUR_HALF_LIFE, True, cap, True)
+    means = [track_weights(history, basis, at, h, True, cap) for h in HALF_LIVES]
+    means.append(track_weights(history, basis, at, NEGATIVE_HALF_LIFE, False, cap))
+    newest = track_weights(history, basis, at, NEIGHBOUR_HALF_LIFE, True, cap, True)
     if own is None and len(at) == 1:
         return _shared(units, basis.units, means, newest)
-    cosines = _dot(units, basis.units)  # (N, U)
+    cosines = dot(units, basis.units)  # (N, U)
     kernel = np.exp((cosines - 1.0) / TAU)
     if own is not None:
         cols = basis.column(np.asarray(own))
@@ -257,7 +259,7 @@ def _shared(
     The cosines come from one matmul; the passes over them (the kernel, its weighted
     means, the scaled nearest neighbours) then run :data:`PASS_ROWS` rows at a time, so
     each reads rows still in the core's cache instead of a matrix of megabytes."""
-    cosines = torch.from_numpy(_dot(units, basis))
+    cosines = torch.from_numpy(dot(units, basis))
     weights = torch.from_numpy(_float32(np.stack([w[0] for w in means], axis=1)))
     scale = torch.from_numpy(_float32(newest[0]))
     num, nearest = torch.empty(len(cosines), weights.shape[1]), torch.zeros(len(cosines))
@@ -299,7 +301,7 @@ def _neighbours(cosines: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.asarray(best.mean(axis=1))
 
 
-def _dot(units: np.ndarray, basis: np.ndarray) -> np.ndarray:
+def dot(units: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """``units @ basis.T`` by torch: numpy's BLAS threads would spin beside torch's."""
     a = torch.from_numpy(np.ascontiguousarray(units, np.float32))
     b = torch.from_numpy(np.ascontiguousarray(basis, np.float32))

@@ -124,17 +124,21 @@ def fit_mix(
     l2sp: float,
     steps: int,
     seed: int,
+    contrast: float = 1.0,
 ) -> float:
     """Fit the ranking head on ``moments`` (standardised by the ``candidates``' raw inputs
-    now), pulled toward this version's start (:func:`~classifier.taste.model.head_start`,
-    whatever start a warm-started model was anchored to); returns the last loss. Without
-    moments only the standardisation is updated."""
-    model.get_buffer("mix_anchor").copy_(head_start())
+    now), pulled toward this version's start with ``contrast`` of its contrast
+    (:func:`~classifier.taste.model.head_start`, whatever start a warm-started model was
+    anchored to); returns the last loss. Without moments the head is that start."""
+    anchor = head_start(contrast)
+    model.get_buffer("mix_anchor").copy_(anchor)
     mean = candidates.mean(0) if len(candidates) else np.zeros(candidates.shape[1])
     std = np.maximum(candidates.std(0), 1e-3) if len(candidates) else np.ones(candidates.shape[1])
     model.get_buffer("mix_mean").copy_(torch.from_numpy(mean.astype(np.float32)))
     model.get_buffer("mix_std").copy_(torch.from_numpy(std.astype(np.float32)))
     if len(moments.positives) == 0 or steps == 0:
+        with torch.no_grad():
+            model.mix.weight.copy_(anchor)
         return float("nan")
     pos = torch.from_numpy(moments.positives.astype(np.float32))
     neg = torch.from_numpy(moments.negatives.astype(np.float32))

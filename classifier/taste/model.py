@@ -13,7 +13,9 @@ their spread over the candidates), and is pulled back toward that (L2-SP again),
 a few labels cannot wreck it and more labels teach it which time scales and signals
 matter. The long terms are a contrast: what sounds like tracks played long ago and
 not lately is what the listener moved away from, so of two tracks as close to the
-recent listens, the one nearer the abandoned ones ranks lower.
+recent listens, the one nearer the abandoned ones ranks lower. Each cycle scales
+the contrast by how far the listener's taste moved (:mod:`classifier.taste.moved`):
+a steady listener's start is recent similarity and the nearest neighbours alone.
 
 Transfer learning with an explicit inductive bias toward the starting point
 (L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
@@ -44,6 +46,7 @@ from classifier.taste.kernel import ALL_TIME, LONG, N_KERNEL, NEAREST, SIMILARIT
 
 __all__ = [
     "ANCHORED",
+    "CONTRAST",
     "HEAD_START",
     "N_MIX",
     "TasteModel",
@@ -75,11 +78,17 @@ corpus A +0.025 / +0.023 P@20 / ROC-AUC on the last day, +0.026 / +0.026 along t
 B and C +0.001 to +0.024, none lower)."""
 
 
-def head_start() -> Tensor:
-    """The (1, N_MIX) weights :data:`HEAD_START` describes."""
+CONTRAST = (LONG, ALL_TIME)
+"""The columns of the start's contrast, scaled by how far taste moved
+(:mod:`classifier.taste.moved`)."""
+
+
+def head_start(contrast: float = 1.0) -> Tensor:
+    """The (1, N_MIX) weights :data:`HEAD_START` describes, its :data:`CONTRAST` terms
+    times ``contrast``."""
     start = torch.zeros(1, N_MIX)
     for column, weight in HEAD_START.items():
-        start[0, column] = weight
+        start[0, column] = weight * (contrast if column in CONTRAST else 1.0)
     return start
 
 

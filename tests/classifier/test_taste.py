@@ -99,6 +99,23 @@ def test_the_head_starts_at_recent_similarity_less_half_the_long_kernels() -> No
     assert int((start != 0).sum()) == 4
 
 
+def test_the_contrast_of_the_start_scales_its_long_terms_alone() -> None:
+    half, none = head_start(0.5)[0], head_start(0.0)[0]
+    assert half[LONG] == half[ALL_TIME] == -0.25
+    assert half[SIMILARITY] == half[NEAREST] == 1.0
+    assert int((none != 0).sum()) == 2
+
+
+def test_without_moments_the_head_is_its_start() -> None:
+    model = TasteModel()
+    model.mix.weight.data.normal_()  # a warm start trained elsewhere
+    empty = Moments(np.zeros((0, N_MIX)), np.zeros((0, 4, N_MIX)), np.zeros(0))
+    candidates = np.random.default_rng(0).normal(size=(50, N_MIX))
+    fit_mix(model, empty, candidates, l2sp=1.5, steps=200, seed=0, contrast=0.0)
+    assert torch.equal(model.mix.weight.detach(), head_start(0.0))
+    assert torch.equal(model.get_buffer("mix_anchor"), head_start(0.0))
+
+
 def test_a_head_anchored_elsewhere_is_pulled_toward_this_versions_start() -> None:
     model = TasteModel()
     old = torch.zeros(1, N_MIX)
