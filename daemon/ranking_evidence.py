@@ -57,8 +57,13 @@ MEASURES = (
     "similarity_percentile",
     "champion_hit_at_k",
     "champion_percentile",
+    "overlap",
+    "contrast",
 )
-"""The champion's validation numbers, as ``status --json`` reports them (null: not measured)."""
+"""The champion's validation numbers, as ``status --json`` reports them (null: not measured):
+the held-out listens' measures, then how far taste had moved when it was trained
+(:mod:`classifier.taste.moved`: the overlap of the last week's listening with all of it,
+and the share of the head's contrast that gave)."""
 
 NOT_MEASURED = "not measured"
 UNTRAINED_CURSOR = "model:untrained"  # why the last training cycle trained nothing
@@ -197,8 +202,9 @@ def _until_next_rescore(champion: ModelRecord | None, version: int, judged: str)
 
 
 def validation_line(metrics: Mapping[str, float], k: int) -> str:
-    """``hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91``, or the
-    older ``ROC-AUC 0.81 (older measure)``."""
+    """``hit@20 0.45 on 12 held-out listens (similarity 0.40), percentile 0.91``, then how
+    far taste had moved when the champion was trained, or the older ``ROC-AUC 0.81 (older
+    measure)``."""
     if not _is_new(metrics) and "roc_auc" in metrics:
         return f"ROC-AUC {_fmt(_measure(metrics, 'roc_auc'))} (older measure)"
     cut = _measure(metrics, "k")
@@ -206,7 +212,18 @@ def validation_line(metrics: Mapping[str, float], k: int) -> str:
     hit = f"hit@{k if cut is None else int(cut)} {_fmt(_measure(metrics, 'hit_at_k'))}"
     sample = f" on {n:.0f} held-out listens" if n is not None else " (held-out sample not measured)"
     similarity = f" (similarity {_fmt(_measure(metrics, 'similarity_hit_at_k'))})"
-    return f"{hit}{sample}{similarity}, percentile {_fmt(_measure(metrics, 'percentile'))}"
+    line = f"{hit}{sample}{similarity}, percentile {_fmt(_measure(metrics, 'percentile'))}"
+    return line + _taste(metrics)
+
+
+def _taste(metrics: Mapping[str, float]) -> str:
+    """``; taste moved (the last week overlaps all listening 0.82)``, or steady, or moving;
+    nothing for a model from before the measure."""
+    moved, share = _measure(metrics, "overlap"), _measure(metrics, "contrast")
+    if moved is None or share is None:
+        return ""
+    word = "moved" if share >= 1.0 else "steady" if share <= 0.0 else "moving"
+    return f"; taste {word} (the last week overlaps all listening {moved:.2f})"
 
 
 def adapted_on(champion: ModelRecord) -> int | None:

@@ -219,6 +219,7 @@ def challenge(
     moments = _moments(model, scene, tracks, train_field, held, now, config)
     now_field = tracks.inputs(model, scene, train_field, now, own=True)
     moved = overlap(scene.history, scene.basis(model), now, scene.cap)
+    share = contrast(moved)
     fit_mix(
         model,
         moments,
@@ -226,7 +227,7 @@ def challenge(
         l2sp=config.mix_l2sp,
         steps=config.mix_steps,
         seed=config.seed,
-        contrast=contrast(moved),
+        contrast=share,
     )
     mine, plain = standings_among(model, scene, tracks, held, field, now, config.precision_k)
     theirs = None
@@ -240,6 +241,8 @@ def challenge(
         "n_labels": float(len(labels)),
         "n_positive": float(labels.n_positive),
         "n_negative": float(labels.n_negative),
+        "overlap": moved,
+        "contrast": share,
     }
     return Judged(model, metrics, verdict, len(selection), len(val), n_new, held, (mine, plain))
 

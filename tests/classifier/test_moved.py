@@ -94,3 +94,5 @@ def test_a_cycle_anchors_the_head_to_the_contrast_the_history_calls_for(
     anchor = load_checkpoint(tmp_path / "models" / record.checkpoint).get_buffer("mix_anchor")
     for column in CONTRAST:
         assert float(anchor[0, column]) / HEAD_START[column] == pytest.approx(share, abs=0.2)
+    assert record.metrics["contrast"] == pytest.approx(share, abs=0.2)  # the readout's
+    assert (record.metrics["overlap"] < MOVED) is drifted

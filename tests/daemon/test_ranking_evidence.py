@@ -298,3 +298,12 @@ def test_validation_uses_the_configured_k_when_the_model_did_not_record_one() ->
         "hit@10 0.50 on 3 held-out listens"
     )
     assert validation_line({}, 20).startswith("hit@20 not measured")
+
+
+def test_validation_says_how_far_taste_had_moved_when_the_model_was_trained() -> None:
+    moved = validation_line({**JUDGED, "overlap": 0.8234, "contrast": 1.0}, 20)
+    assert moved.endswith("; taste moved (the last week overlaps all listening 0.82)")
+    steady = validation_line({**JUDGED, "overlap": 1.01, "contrast": 0.0}, 20)
+    assert steady.endswith("; taste steady (the last week overlaps all listening 1.01)")
+    assert "taste moving" in validation_line({**JUDGED, "overlap": 0.97, "contrast": 0.6}, 20)
+    assert "taste" not in validation_line(JUDGED, 20)  # a model from before the measure
