@@ -48,12 +48,14 @@ def overlap(history: History, basis: Basis, at: float, cap: float) -> float:
     recent = track_weights(history, basis, when, RECENT_HALF_LIFE, True, cap)[0]
     every = track_weights(history, basis, when, float("inf"), True, cap)[0]
     heard = np.flatnonzero(every > 0)
+    if len(heard) < 2:
+        return 1.0
     units = basis.units[heard]
     kernel = np.exp((dot(units, units).astype(np.float64) - 1.0) / TAU)
     np.fill_diagonal(kernel, 0.0)  # a track's pairs with itself
     a, b = recent[heard], every[heard]
     aa, bb = _mean(a, a, kernel), _mean(b, b, kernel)
-    if len(heard) < 2 or aa <= 0.0 or bb <= 0.0:
+    if aa <= 0.0 or bb <= 0.0:
         return 1.0
     return _mean(a, b, kernel) / float(np.sqrt(aa * bb))
 
