@@ -73,3 +73,32 @@ def test_the_shipped_row_is_measured_against_the_ceiling_too() -> None:
     text = corpus_block(res)
     assert f"{SHIPPED} vs the supervised ceiling: last day: P@20 beats it (+0.050" in text
     assert "along the way: P@20 beats it (+0.050, +0.050..+0.050), ROC-AUC beats it" in text
+
+
+# corpus A's last-day P@20 per listener (kinds x seeds 0-4), 2026-12-05
+A_SHIPPED = [
+    [0.55, 0.7, 0.8, 0.7, 0.95],
+    [1.0, 1.0, 0.65, 0.65, 0.7],
+    [0.55, 0.7, 0.85, 0.65, 0.9],
+    [0.55, 0.65, 0.8, 0.65, 0.9],
+]
+A_KNN = [
+    [0.55, 0.7, 0.65, 0.75, 0.9],
+    [0.95, 1.0, 0.8, 0.85, 0.7],
+    [0.55, 0.65, 0.7, 0.7, 0.85],
+    [0.45, 0.5, 0.6, 0.6, 0.9],
+]
+
+
+def test_a_bound_at_zero_but_for_rounding_ties() -> None:
+    # P@20 moves in steps of 0.05: the interval's low end is exactly zero, which the
+    # float sums made +3.5e-18, a "beat"
+    res = Results("a", "", 0, Settings(kinds=KINDS, seeds=[0, 1, 2, 3, 4]))
+    for row, figures in {"recency kNN": A_KNN, SHIPPED: A_SHIPPED}.items():
+        for kind, seeds in zip(KINDS, figures, strict=True):
+            pairs = [(p, 0.8) for p in seeds]
+            res.cells.setdefault(row, {})[kind] = Cell(list(pairs), list(pairs))
+    mean, low, _ = difference(res, SHIPPED, "recency kNN", False, 0)
+    assert mean > 0.02
+    assert low == 0.0
+    assert "last day: does not beat (P@20 0.745 ties 0.717" in verdict(res)
