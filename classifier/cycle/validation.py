@@ -21,6 +21,7 @@ from classifier.taste.adapter import same_view
 from classifier.taste.features import Features, track_profiles
 from classifier.taste.fit import fit, init_head
 from classifier.taste.judge import Standing, Verdict, judge, standing
+from classifier.taste.kernel import Basis
 from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, Scene, fit_mix, model_inputs, set_space
 from classifier.taste.mix import similarity_scores as similarity
@@ -116,11 +117,20 @@ class Tracks:
         return cls(feats, vectors, content_logits(model, feats))
 
     def inputs(
-        self, model: TasteModel, scene: Scene, ids: np.ndarray, at: np.ndarray | float, own: bool
+        self,
+        model: TasteModel,
+        scene: Scene,
+        ids: np.ndarray,
+        at: np.ndarray | float,
+        own: bool,
+        basis: Basis | None = None,
     ) -> np.ndarray:
+        """Raw head inputs of ``ids`` at ``at`` (:func:`~classifier.taste.mix.model_inputs`;
+        ``basis``: the scene's, already in ``model``'s space)."""
         rows = self.feats.rows(ids)
         mine = ids if own else None
-        return model_inputs(model, scene, self.vectors[rows], self.content[rows], at, own=mine)
+        vectors, content = self.vectors[rows], self.content[rows]
+        return model_inputs(model, scene, vectors, content, at, own=mine, basis=basis)
 
 
 def _moments(
@@ -131,6 +141,7 @@ def _moments(
     held: np.ndarray,
     now: float,
     config: ModelConfig,
+    basis: Basis,
 ) -> Moments:
     """Replayed listens of the last ``mix_window_days`` against candidates at the same time."""
     h = scene.history
@@ -144,9 +155,9 @@ def _moments(
     empty = np.zeros((0, model.mix.in_features))
     if len(ids) == 0 or len(field) == 0:
         return Moments(empty, np.zeros((0, width, model.mix.in_features)), np.zeros(0))
-    positives = tracks.inputs(model, scene, ids, times, own=True)
+    positives = tracks.inputs(model, scene, ids, times, own=True, basis=basis)
     picks = rng.choice(field, size=len(ids) * width)
-    negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), own=True)
+    negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), True, basis)
     return Moments(positives, negatives.reshape(len(ids), width, -1), np.ones(len(ids)))
 
 
@@ -175,11 +186,14 @@ def standings_among(
     field: np.ndarray,
     now: float,
     k: int,
+    basis: Basis | None = None,
 ) -> tuple[Standing, Standing]:
     """(model, plain similarity) standings of ``held`` among ``field``, ranked at ``now``
-    (each held track's own listens left out of its features)."""
-    held_in = tracks.inputs(model, scene, held, now, own=True)
-    field_in = tracks.inputs(model, scene, field, now, own=False)
+    (each held track's own listens left out of its features; ``basis``: the scene's in
+    ``model``'s space, made here if not given)."""
+    basis = scene.basis(model) if basis is None else basis
+    held_in = tracks.inputs(model, scene, held, now, own=True, basis=basis)
+    field_in = tracks.inputs(model, scene, field, now, own=False, basis=basis)
     with torch.no_grad():
         ranked = [
             model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy()
@@ -216,9 +230,10 @@ def challenge(
     held = val.track_ids[val.targets == 1]
     train_field = train.track_ids[train.targets == 0]
     field = _field(fresh, val, train)
-    moments = _moments(model, scene, tracks, train_field, held, now, config)
-    now_field = tracks.inputs(model, scene, train_field, now, own=True)
-    moved = overlap(scene.history, scene.basis(model), now, scene.cap)
+    basis = scene.basis(model)  # in the space just set; fitting the head keeps it
+    moments = _moments(model, scene, tracks, train_field, held, now, config, basis)
+    now_field = tracks.inputs(model, scene, train_field, now, own=True, basis=basis)
+    moved = overlap(scene.history, basis, now, scene.cap)
     share = contrast(moved)
     fit_mix(
         model,
@@ -229,12 +244,13 @@ def challenge(
         seed=config.seed,
         contrast=share,
     )
-    mine, plain = standings_among(model, scene, tracks, held, field, now, config.precision_k)
+    k = config.precision_k
+    mine, plain = standings_among(model, scene, tracks, held, field, now, k, basis)
     theirs = None
     if current is not None:
-        theirs = standings_among(
-            current.model, current.scene, current.tracks, held, field, now, config.precision_k
-        )[0]
+        theirs = standings_among(current.model, current.scene, current.tracks, held, field, now, k)[
+            0
+        ]
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)
     metrics |= {
