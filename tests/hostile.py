@@ -1,9 +1,10 @@
 """Loopback HTTP servers that misbehave on purpose: an endless body with no length, a
-trickle, a huge answer, deep nesting, garbage. Every handler loop is bounded (by a byte
+trickle, a huge answer, deep nesting, garbage, a gzip bomb. Every handler loop is bounded (by a byte
 count or by the client hanging up), and the server only listens on 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import threading
 import time
@@ -61,6 +62,21 @@ def fixed(body: bytes, ctype: str = "application/json", status: int = 200) -> An
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
+
+    return answer
+
+
+def gzipped(body: bytes, ctype: str = "application/json") -> Answer:
+    """``body`` sent gzip-compressed (``Content-Encoding: gzip``), whatever was asked."""
+    packed = gzip.compress(body, compresslevel=9)
+
+    def answer(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Length", str(len(packed)))
+        h.end_headers()
+        h.wfile.write(packed)
 
     return answer
 

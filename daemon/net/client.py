@@ -64,8 +64,27 @@ class Client(httpx.Client):
             )
         finally:
             response.close()
-        response._content = body  # what httpx's own read() sets
-        return response
+        return _with_body(response, body)
+
+
+_UNDONE = ("content-encoding", "content-length")
+"""Headers that described the body as sent, not as decoded."""
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """``response`` (read and closed) as one holding its decoded ``body``: the same status,
+    request and history, its headers but for the encoding that was undone and the
+    length of the body as sent (set again to the decoded length)."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _UNDONE]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+        history=response.history,
+        default_encoding=response.default_encoding,
+    )
 
 
 def make_client(

@@ -1,6 +1,6 @@
 """Every web-API answer is read within a byte limit and an overall deadline, and its JSON
 within a depth limit: against loopback servers sending an endless body, a trickle, a huge
-answer, deep nesting and garbage."""
+answer, a gzip bomb, deep nesting and garbage."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from daemon import net
-from tests.hostile import HostileServer, endless, fixed, hostile_server, nested, trickle
+from tests.hostile import (
+    HostileServer,
+    endless,
+    fixed,
+    gzipped,
+    hostile_server,
+    nested,
+    trickle,
+)
 
 FAST = net.RetryPolicy(attempts=2, backoff_s=0.01, min_interval_s=0)
 
@@ -35,6 +43,25 @@ def test_a_huge_answer_with_a_length_stops_at_the_byte_limit(server: HostileServ
     url = server.add("/huge", fixed(b"[" + b"1," * 2_000_000 + b"1]"))
     with _client() as client, pytest.raises(net.AnswerTooLargeError):
         net.get_json(client, url, what="source x", policy=FAST)
+
+
+def test_a_gzip_bomb_stops_at_the_byte_limit_as_unpacked(server: HostileServer) -> None:
+    url = server.add("/bomb", gzipped(b"[" + b"0," * 4_000_000 + b"0]"))  # 8 MB in 8 KB
+    with _client(max_bytes=1 << 20) as client, pytest.raises(net.AnswerTooLargeError):
+        net.get_json(client, url, what="source x", policy=FAST)
+
+
+def test_a_gzipped_answer_arrives_decoded_with_its_own_length(server: HostileServer) -> None:
+    body = b'{"payload": {"count": 2, "listens": [' + b'"a",' * 500 + b'"b"]}}'
+    url = server.add("/gz", gzipped(body))
+    with _client() as client:
+        response = client.get(url)
+    assert response.content == body
+    assert response.json()["payload"]["count"] == 2
+    assert "content-encoding" not in response.headers  # undone
+    assert response.headers["content-length"] == str(len(body))
+    assert response.headers["content-type"] == "application/json"
+    assert response.request.url == url
 
 
 def test_a_trickle_stops_at_the_deadline_and_is_not_retried(server: HostileServer) -> None:
