@@ -1,6 +1,7 @@
 """Loopback HTTP servers that misbehave on purpose: an endless body with no length, a
-trickle, a huge answer, deep nesting, garbage, a gzip bomb. Every handler loop is bounded (by a byte
-count or by the client hanging up), and the server only listens on 127.0.0.1."""
+trickle, a huge answer, deep nesting, garbage, a gzip bomb. Every handler loop is
+bounded (by a byte count or by the client hanging up), and the server only listens on
+127.0.0.1."""
 
 from __future__ import annotations
 
