@@ -23,6 +23,11 @@ __all__ = ["Jobs"]
 logger = logging.getLogger(__name__)
 
 INTEGRITY_EVERY_S = 7 * 86400
+LIBRARY_GROWTH = 0.1
+"""Train again, with no new label, once the tracks with features have grown by this share
+since the last training: the similarity space, the adapted back end and the candidates
+the head learns against are all fit to the library, and a style that arrived since
+would be measured in a space that never saw it."""
 Counts = dict[str, int]
 
 
@@ -49,6 +54,7 @@ class Jobs:
             prepare()  # the analysis workers' imports run beside this process's own
         _set_torch_threads()
         self._trained_on: tuple[int | str, ...] | None = None
+        self._trained_library = 0  # tracks with features at the last training
         self._scored_on: int | None = None
         self._throttle: HostThrottle | None = None
         self._pacer = Pacer()  # the web APIs' spacing, shared by every job's client
@@ -134,18 +140,20 @@ class Jobs:
 
     def train(self, force: bool = False) -> Counts:
         """Train a challenger when labels, the labelled tracks' features or the backbone
-        that ranks changed (or ``force``), then rescore candidates; both run on the features
-        of the backbone that ranks (:mod:`daemon.representation`)."""
+        that ranks changed, or the library grew by :data:`LIBRARY_GROWTH` (or ``force``),
+        then rescore candidates; both run on the features of the backbone that ranks
+        (:mod:`daemon.representation`)."""
         from classifier import feature_key, train_cycle
 
         model = self._ranking_model()
         c = self.store.counts(feature_key(model.backbone))
         labels = (c["listens"], c["feedback"], c["queue_state"], c["skips"], c["embedded_labelled"])
         labels_on = (*labels, model.backbone)  # a switch of representation trains on it
+        grew = c["embeddings"] > self._trained_library * (1.0 + LIBRARY_GROWTH)
         counts: Counts = {}
-        if force or labels_on != self._trained_on:
+        if force or grew or labels_on != self._trained_on:
             result = train_cycle(self.store, model, self.config.checkpoint_dir)
-            self._trained_on = labels_on
+            self._trained_on, self._trained_library = labels_on, c["embeddings"]
             counts = {
                 "trained": int(result.version is not None),
                 "promoted": int(result.promoted),
