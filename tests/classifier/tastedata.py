@@ -8,6 +8,7 @@ Everything goes through the public Store API.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -83,6 +84,19 @@ class Library:
 
     def offer(self, names: list[str], feed: str = "feed") -> None:
         self.store.add_feed_items(feed, [ref(n) for n in names])
+
+    def heard_and_offered(self, heard: int, offered: int, styles: str = "ABCD") -> list[str]:
+        """``heard`` tracks of clusters A and B, each listened to once an hour apart until
+        now, and ``offered`` candidates of ``styles`` in turn; returns the candidates'
+        names."""
+        for i in range(heard):
+            self.add(f"h{i}", "AB"[i % 2])
+            self.listen(f"h{i}", time.time() - i * 3600)
+        names = [f"c{i}" for i in range(offered)]
+        for i, name in enumerate(names):
+            self.add(name, styles[i % len(styles)])
+        self.offer(names)
+        return names
 
     def in_cluster(self, cluster: str, ids: list[int]) -> list[int]:
         return [t for t in ids if self.cluster[t] == cluster]

@@ -61,13 +61,7 @@ def _analysed_under_msd(store: Store, server: LoopbackServer, song: Path) -> tup
     """8 listened tracks and 12 candidates analysed under MSD_musicnn, audio gone; the first
     candidate's video was removed since (404). Returns its id and the candidates'."""
     lib = Library(store)
-    for i in range(8):
-        lib.add(f"h{i}", "AB"[i % 2])
-        lib.listen(f"h{i}", time.time() - i * 3600)
-    names = [f"c{i}" for i in range(12)]
-    for i, name in enumerate(names):
-        lib.add(name, "ABCD"[i % 4])
-    lib.offer(names)
+    names = lib.heard_and_offered(8, 12)
     for name, track_id in lib.ids.items():
         url = server.add_file(song, name=f"{name}.opus") if name != "c0" else server.url("gone")
         store.mark_track(track_id, "ready", url=url)

@@ -39,13 +39,7 @@ def test_train_runs_again_once_the_library_grew_a_tenth(tmp_path: Path) -> None:
     config = Config(storage=StorageConfig(dir=str(tmp_path / "state")), model=FAST)
     with Store.open(config.db_path) as store:
         lib = Library(store)
-        for i in range(8):
-            lib.add(f"h{i}", "AB"[i % 2])
-            lib.listen(f"h{i}", time.time() - i * 3600)
-        first = [f"c{i}" for i in range(32)]
-        for i, name in enumerate(first):
-            lib.add(name, "ABC"[i % 3])
-        lib.offer(first)
+        lib.heard_and_offered(8, 32, styles="ABC")
         jobs = Jobs(config, store, threading.Event())
         assert jobs.train().get("trained") == 1  # 40 tracks with features
         lib.add("d0", "D")
