@@ -157,7 +157,8 @@ def _moments(
         return Moments(empty, np.zeros((0, width, model.mix.in_features)), np.zeros(0))
     positives = tracks.inputs(model, scene, ids, times, own=True, basis=basis)
     picks = rng.choice(field, size=len(ids) * width)
-    negatives = tracks.inputs(model, scene, picks, np.repeat(times, width), True, basis)
+    at = np.repeat(times, width)
+    negatives = tracks.inputs(model, scene, picks, at, own=True, basis=basis)
     return Moments(positives, negatives.reshape(len(ids), width, -1), np.ones(len(ids)))
 
 
@@ -248,9 +249,9 @@ def challenge(
     mine, plain = standings_among(model, scene, tracks, held, field, now, k, basis)
     theirs = None
     if current is not None:
-        theirs = standings_among(current.model, current.scene, current.tracks, held, field, now, k)[
-            0
-        ]
+        theirs, _ = standings_among(
+            current.model, current.scene, current.tracks, held, field, now, k
+        )
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)
     metrics |= {
