@@ -9,7 +9,7 @@ import gzip
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,12 +54,19 @@ def trickle(body: bytes = b'{"payload": {"listens": []}}' * 100, every_s: float 
     return answer
 
 
-def fixed(body: bytes, ctype: str = "application/json", status: int = 200) -> Answer:
-    """An ordinary answer of ``body``."""
+def fixed(
+    body: bytes,
+    ctype: str = "application/json",
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Answer:
+    """An ordinary answer of ``body`` (with ``headers`` besides its type and length)."""
 
     def answer(h: BaseHTTPRequestHandler) -> None:
         h.send_response(status)
         h.send_header("Content-Type", ctype)
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
@@ -70,16 +77,7 @@ def fixed(body: bytes, ctype: str = "application/json", status: int = 200) -> An
 def gzipped(body: bytes, ctype: str = "application/json") -> Answer:
     """``body`` sent gzip-compressed (``Content-Encoding: gzip``), whatever was asked."""
     packed = gzip.compress(body, compresslevel=9)
-
-    def answer(h: BaseHTTPRequestHandler) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Encoding", "gzip")
-        h.send_header("Content-Length", str(len(packed)))
-        h.end_headers()
-        h.wfile.write(packed)
-
-    return answer
+    return fixed(packed, ctype, headers={"Content-Encoding": "gzip"})
 
 
 def nested(depth: int = 100_000) -> bytes:
