@@ -118,7 +118,7 @@ def _against_reference(store: Store, config: ModelConfig, models: Path, ids: lis
         content = content_logits(model, feats)
         vectors = track_profiles(feats, np.arange(len(feats.track_ids)), model.adapter())
         times = np.full(len(vectors), now)  # one time per track: the per-track path
-        inputs = model_inputs(model, scene, vectors, content, times)
+        inputs = model_inputs(model, scene, vectors, content, times, ids=feats.track_ids)
         plain = model.rank(torch.from_numpy(inputs.astype(np.float32))).double().numpy()
     got = np.array([fast[int(t)] for t in feats.track_ids])
     return float(np.abs(got - plain).max())

@@ -56,3 +56,24 @@ def write_section(name: str, markdown: str) -> None:
         else f"{text.rstrip()}\n\n{block}\n"
     )
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def place_section(name: str, after: str) -> None:
+    """An empty section ``name`` right after the section ``after`` (at the end when there
+    is none), unless RESULTS.md has one already: :func:`write_section` then fills it there."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else _HEADER
+    if f"<!-- begin {name} -->" in text:
+        return
+    block = f"<!-- begin {name} -->\n<!-- end {name} -->"
+    anchor = f"<!-- end {after} -->"
+    text = text.replace(anchor, f"{anchor}\n\n{block}", 1) if anchor in text else text
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def kept_notes(name: str, heading: str) -> str:
+    """The hand-written part of section ``name`` now in RESULTS.md: from ``heading`` to the
+    stamp (a placeholder under ``heading`` when there is none yet)."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    pattern = rf"<!-- begin {name} -->.*?({re.escape(heading)}.*?)\n\n_Measured"
+    found = re.search(pattern, text, re.S)
+    return found.group(1) if found else f"{heading}\n\n(to be written from the tables above)"

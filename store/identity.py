@@ -11,7 +11,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-__all__ = ["match_key", "normalize_text", "normalize_url", "youtube_video_id"]
+__all__ = ["artist_key", "match_key", "normalize_text", "normalize_url", "youtube_video_id"]
 
 _BRACKETED_NOISE = re.compile(
     r"[\(\[\{][^\)\]\}]*\b("
@@ -55,6 +55,16 @@ def normalize_text(text: str) -> str:
 def _normalize_artist(artist: str) -> str:
     name = normalize_text(artist)
     return _VEVO.sub("", name.replace(" ", "")) if name.endswith("vevo") else name
+
+
+_NO_ARTIST = frozenset(("", "unknown", "unknown artist", "various artists", "various", "va"))
+
+
+def artist_key(artist: str | None) -> str:
+    """``artist`` normalized as the match key has it; "" for no artist, or a placeholder
+    that names none ("Unknown Artist", "Various Artists")."""
+    name = _normalize_artist(artist or "")
+    return "" if name in _NO_ARTIST else name
 
 
 def match_key(artist: str | None, title: str | None) -> str | None:

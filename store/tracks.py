@@ -15,7 +15,7 @@ from typing import Any
 
 from store.connection import StoreConnection
 from store.errors import StoreError
-from store.identity import match_key, normalize_url, youtube_video_id
+from store.identity import artist_key, match_key, normalize_url, youtube_video_id
 from store.records import Track, TrackRef, TrackState
 
 __all__ = [
@@ -88,6 +88,13 @@ class TrackStore(StoreConnection):
         sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
         with self.read() as conn:
             return [track_from_row(r) for r in conn.execute(sql, args)]
+
+    def artists(self, track_ids: set[int]) -> list[tuple[int, str]]:
+        """(track id, normalized artist) of each of ``track_ids`` whose artist is known."""
+        with self.read() as conn:
+            rows = conn.execute("SELECT id, artist FROM tracks WHERE artist IS NOT NULL").fetchall()
+        named = ((t, artist_key(name)) for t, name in rows if t in track_ids)
+        return [(t, name) for t, name in named if name]
 
     def track_ids_of(self, track_id: int) -> dict[str, str]:
         """The external identifiers of a track, kind -> value (first per kind)."""

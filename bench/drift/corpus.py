@@ -8,13 +8,15 @@ mono (:func:`classifier.decode`), cut into :data:`N_PATCHES` log-mel patches
 spread over its middle (:func:`classifier.featurize_audio`) and run once through
 the pretrained musicnn (:func:`classifier.embed_patches`); the per-patch
 back-end input (1506) and tag probabilities (50) are cached in an npz under
-``bench/.cache`` so re-runs are fast (``v2``: made by the daemon's front end).
+``bench/.cache`` so re-runs are fast (``v2``: made by the daemon's front end), and
+each track's artist tag, where it has one, in a JSON beside it.
 
 Run ``python -m bench.drift.corpus [a|b|c]`` to build (minutes on two cores, once).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutagen
 import numpy as np
 
 from bench.common import CACHE
@@ -89,6 +92,7 @@ class Corpus:
     packages: list[str]
     features: np.ndarray
     tags: np.ndarray
+    artists: tuple[str, ...] = ()  # each track's artist tag, "" where none ("": all)
 
     @property
     def labels(self) -> np.ndarray:
@@ -165,7 +169,7 @@ def build(which: str = "a", model: str = "MSD_musicnn") -> Corpus:
     if cache.exists():
         data = np.load(cache)
         paths, packages = [str(p) for p in data["paths"]], [str(p) for p in data["packages"]]
-        return Corpus(spec, paths, packages, data["features"], data["tags"])
+        return Corpus(spec, paths, packages, data["features"], data["tags"], artists(spec, paths))
     corpus = _compute(spec, load_musicnn(model))
     np.savez(
         cache,
@@ -191,7 +195,26 @@ def _compute(spec: Spec, model: MusiCNN) -> Corpus:
             feats.append(f)
             tags.append(t)
             logger.info("embedded %s", path.name)
-    return Corpus(spec, paths, packages, np.stack(feats), np.stack(tags))
+    return Corpus(spec, paths, packages, np.stack(feats), np.stack(tags), artists(spec, paths))
+
+
+def artists(spec: Spec, paths: list[str]) -> tuple[str, ...]:
+    """The artist tag of each of ``paths`` (under ``bench/.cache``), "" where there is none;
+    cached in ``bench/.cache/<cache_stem>_artists.v1.json``."""
+    cache = CACHE / f"{spec.cache_stem}_artists.v1.json"
+    if cache.exists() and len(names := json.loads(cache.read_text())) == len(paths):
+        return tuple(names)
+    for package in spec.packages:
+        extract(package, spec.archives)
+    names = [artist_tag(CACHE / p) for p in paths]
+    cache.write_text(json.dumps(names))
+    return tuple(names)
+
+
+def artist_tag(path: Path) -> str:
+    """The first artist tag of the audio file at ``path`` ("" where none)."""
+    tags = mutagen.File(path, easy=True)
+    return str((tags.get("artist") or [""])[0]).strip() if tags else ""
 
 
 if __name__ == "__main__":

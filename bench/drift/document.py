@@ -40,12 +40,14 @@ day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
 the 7-day kernel plus the nearest neighbours less half the 120-day and half the
 all-time kernels, those two scaled each cycle by how far the listening moved
-(none at a 7-day-to-all-time overlap of {STEADY:g}, all at {MOVED:g}), each
+(none at a 7-day-to-all-time overlap of {STEADY:g}, all at {MOVED:g}), plus half the
+artist signal (the share of the last week's listening that went to the track's
+artist: the corpus files' artist tags, where they have one), each
 track's plays counted up to {PLAY_CAP:g}, over track
 profiles (patch mean and spread, of the features and of the back end adapted to the
 corpus without labels, {config.adapt_steps} steps);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
-z-scored over the corpus where they say so.
+z-scored over the corpus where they say so; none of them knows the artists.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);
 each cell is P@20 / ROC-AUC, the mean over seeds; "mean" is over the kinds.
 Under each table, the verdict compares the shipped mean with the best similarity

@@ -1,6 +1,7 @@
 """Tastebud as shipped, replayed day by day: the daemon's own store, training and rescoring.
 
-A fresh SQLite store holds the corpus's tracks with their cached features, every
+A fresh SQLite store holds the corpus's tracks (by their artist tags, where they have
+them) with their cached features, every
 track offered by a feed, and the history before the replayed days at once; then
 each replayed day adds its listens, runs ``train_cycle`` (every ``every`` days,
 always on the last) and ``rescore`` at the day's end, and reads the queue's
@@ -26,22 +27,25 @@ from store import ListenIn, Store, TrackRef
 logger = logging.getLogger(__name__)
 
 
-def _ref(index: int) -> TrackRef:
-    return TrackRef(source="bench", artist=f"artist {index}", title=f"track {index}")
+def _ref(corpus: Corpus, index: int) -> TrackRef:
+    """Track ``index`` by its artist tag (a name of its own where it has none)."""
+    tagged = corpus.artists[index] if corpus.artists else ""
+    return TrackRef(source="bench", artist=tagged or f"artist {index}", title=f"track {index}")
 
 
 def fill_store(store: Store, corpus: Corpus, key: str) -> None:
     """Every corpus track with its cached features, each offered by a feed."""
     for i in range(len(corpus.paths)):
-        track_id = store.upsert_track(_ref(i))
+        track_id = store.upsert_track(_ref(corpus, i))
         store.put_embedding(track_id, key, corpus.features[i], corpus.tags[i])
         store.mark_track(track_id, "ready")
-    store.add_feed_items("bench", [_ref(i) for i in range(len(corpus.paths))])
+    store.add_feed_items("bench", [_ref(corpus, i) for i in range(len(corpus.paths))])
 
 
-def add_listens(store: Store, listens: list[Listen]) -> None:
+def add_listens(store: Store, corpus: Corpus, listens: list[Listen]) -> None:
     """Store ``listens`` as the listener's scrobbles."""
-    store.add_listens([ListenIn(_ref(x.track), int(x.at)) for x in listens], "bench")
+    refs = [ListenIn(_ref(corpus, x.track), int(x.at)) for x in listens]
+    store.add_listens(refs, "bench")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,11 +68,11 @@ def replay(
     first = listener.days - days
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "bench.db") as store:
         fill_store(store, corpus, key)
-        add_listens(store, listener.listens_until(listener.day_end(first - 1)))
-        ids = {i: store.upsert_track(_ref(i)) for i in range(len(corpus.paths))}
+        add_listens(store, corpus, listener.listens_until(listener.day_end(first - 1)))
+        ids = {i: store.upsert_track(_ref(corpus, i)) for i in range(len(corpus.paths))}
         for day in range(first, listener.days):
             start, end = listener.day_end(day - 1), listener.day_end(day)
-            add_listens(store, [x for x in listener.listens if start < x.at <= end])
+            add_listens(store, corpus, [x for x in listener.listens if start < x.at <= end])
             train_s = None
             if (listener.days - 1 - day) % every == 0:
                 with timer() as t:

@@ -100,7 +100,8 @@ def metrics(scores: np.ndarray, relevant: np.ndarray) -> tuple[float, float]:
     return precision_at_k(scores, target, K), roc_auc(scores, target)
 
 
-def _mean(pairs: Iterable[tuple[float, float]]) -> tuple[float, float]:
+def pair_mean(pairs: Iterable[tuple[float, float]]) -> tuple[float, float]:
+    """The mean (P@20, ROC-AUC) of ``pairs``, ignoring NaNs (NaN where all are)."""
     arr = np.array(list(pairs), dtype=float).reshape(-1, 2)
     if not len(arr) or np.isnan(arr).all(axis=0).any():
         return math.nan, math.nan
@@ -136,7 +137,7 @@ def score_days(
     for name, values in per_day.items():
         cell = res.cell(name, listener.kind.name)
         cell.final.append(values[-1])
-        cell.along.append(_mean(values))
+        cell.along.append(pair_mean(values))
 
 
 def _shipped(res: Results, corpus: Corpus, listener: Listener, row: str, c: ModelConfig) -> None:
@@ -149,7 +150,7 @@ def _shipped(res: Results, corpus: Corpus, listener: Listener, row: str, c: Mode
         cost.days += 1
     cell = res.cell(row, listener.kind.name)
     cell.final.append(values[-1])
-    cell.along.append(_mean(values))
+    cell.along.append(pair_mean(values))
 
 
 def run(corpus: Corpus, s: Settings, base: ModelConfig) -> Results:
@@ -171,9 +172,9 @@ def run(corpus: Corpus, s: Settings, base: ModelConfig) -> Results:
 
 def row_mean(res: Results, row: str, kind: str, along: bool) -> tuple[float, float]:
     """(P@20, ROC-AUC) of ``row`` on ``kind``, averaged over seeds."""
-    return _mean(res.cells[row][kind].figures(along))
+    return pair_mean(res.cells[row][kind].figures(along))
 
 
 def kinds_mean(res: Results, row: str, along: bool) -> tuple[float, float]:
     """(P@20, ROC-AUC) of ``row`` averaged over the kinds."""
-    return _mean(row_mean(res, row, k, along) for k in res.settings.kinds)
+    return pair_mean(row_mean(res, row, k, along) for k in res.settings.kinds)

@@ -17,7 +17,6 @@ import json
 import math
 import multiprocessing
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.common import RESULTS, write_section
+from bench.common import kept_notes, place_section, write_section
 from bench.drift import report
 from bench.drift.checkpoints import onnx_seconds_per_track, outputs, seconds_per_track
 from bench.drift.corpus import N_PATCHES, SPECS, build
+from bench.drift.document import VARIANTS_SECTION
 from bench.drift.representations import RANKERS, TODAYS, Study, study
 from bench.drift.run import Cell, Results, Settings, kinds_mean
 from classifier.musicnn import CHECKPOINTS
@@ -255,30 +255,11 @@ def write_study(studies: list[Study], embed_s: Timings) -> str:
     """Write and return the ``representations`` section, keeping its notes."""
     s = studies[0].results.settings
     blocks = "\n\n".join(corpus_block(x, embed_s) for x in studies)
-    notes = _kept_notes()
+    notes = kept_notes(SECTION, NOTES)
     section = f"## Representation study\n\n{setup(s, embed_s)}\n\n{blocks}\n\n{notes}".rstrip()
-    _ensure_after_variants()
+    place_section(SECTION, after=VARIANTS_SECTION)
     write_section(SECTION, section + "\n")
     return section
-
-
-def _kept_notes() -> str:
-    """The hand-written "what the numbers say" of the section now in RESULTS.md."""
-    text = RESULTS.read_text(encoding="utf-8")
-    found = re.search(
-        rf"<!-- begin {SECTION} -->.*?({re.escape(NOTES)}.*?)\n\n_Measured", text, re.S
-    )
-    return found.group(1) if found else f"{NOTES}\n\n(to be written from the tables above)"
-
-
-def _ensure_after_variants() -> None:
-    text = RESULTS.read_text(encoding="utf-8")
-    if f"<!-- begin {SECTION} -->" in text:
-        return
-    block = f"<!-- begin {SECTION} -->\n<!-- end {SECTION} -->"
-    anchor = "<!-- end drift-variants -->"
-    text = text.replace(anchor, f"{anchor}\n\n{block}", 1) if anchor in text else text
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main(

@@ -86,7 +86,7 @@ def rank_tracks(
         out: list[tuple[int, float]] = []
         for ids, n_patches, feats in store.iter_feature_blocks(key, part, chunk):
             content, vectors = scorer.per_track(feats, n_patches, logits=not plain)
-            inputs = model_inputs(model, scene, vectors, content, now, basis=basis)
+            inputs = model_inputs(model, scene, vectors, content, now, basis=basis, ids=ids)
             if plain:
                 raw = similarity_scores(inputs)
             else:

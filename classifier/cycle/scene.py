@@ -7,6 +7,7 @@ import numpy as np
 from classifier.config import ModelConfig
 from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_history
+from classifier.taste.artists import Artists
 from classifier.taste.features import Adapter
 from classifier.taste.kernel import PLAY_CAP, History
 from classifier.taste.mix import Scene
@@ -41,14 +42,16 @@ def scene_at(
     now: float,
     adapter: Adapter | None = None,
 ) -> Scene:
-    """The history up to ``now`` of the tracks in ``usable`` and its basis vectors (with
-    ``adapter``, those of its view too: the scene of a model that has it)."""
+    """The history up to ``now`` of the tracks in ``usable``, its basis vectors (with
+    ``adapter``, those of its view too: the scene of a model that has it) and the artists
+    of the tracks in ``usable``."""
     history = build_history(store, config, usable, now=now)
     got, vectors = read_profiles(store, key, [int(t) for t in basis_ids(history)], adapter)
     order = np.argsort(np.array(got, np.int64), kind="stable")
     ids = np.array(got, np.int64)[order]
     vectors = vectors[order] if len(ids) else vectors
+    artists = Artists.of(store.artists(usable))
     if adapter is None:
-        return Scene(history, ids, vectors, PLAY_CAP)
+        return Scene(history, ids, vectors, PLAY_CAP, artists=artists)
     width = vectors.shape[1] - 2 * adapter.units
-    return Scene(history, ids, vectors[:, :width], PLAY_CAP, vectors[:, width:], adapter)
+    return Scene(history, ids, vectors[:, :width], PLAY_CAP, vectors[:, width:], adapter, artists)

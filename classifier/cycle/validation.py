@@ -128,9 +128,8 @@ class Tracks:
         """Raw head inputs of ``ids`` at ``at`` (:func:`~classifier.taste.mix.model_inputs`;
         ``basis``: the scene's, already in ``model``'s space)."""
         rows = self.feats.rows(ids)
-        mine = ids if own else None
         vectors, content = self.vectors[rows], self.content[rows]
-        return model_inputs(model, scene, vectors, content, at, own=mine, basis=basis)
+        return model_inputs(model, scene, vectors, content, at, own=own, basis=basis, ids=ids)
 
 
 def _moments(

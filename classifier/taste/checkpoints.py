@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from classifier.errors import ModelError
-from classifier.taste.model import TasteModel
+from classifier.taste.model import ARTIST, N_MIX, TasteModel
 
 __all__ = [
     "CHECKPOINT_SUFFIX",
@@ -97,6 +97,8 @@ def load_checkpoint(path: Path | str) -> TasteModel:
         dense = weights["dense.weight"]
         if "adapter_weight" not in weights:  # saved before the adapter: none
             weights |= _no_adapter(dense.shape[1])
+        if weights["mix.weight"].shape[1] == N_MIX - 1:  # saved before the artist signal
+            weights |= _no_artist(weights)
         model = TasteModel(
             in_features=dense.shape[1],
             units=dense.shape[0],
@@ -114,6 +116,23 @@ def _no_adapter(dim: int) -> dict[str, torch.Tensor]:
         "adapter_weight": torch.zeros(0, dim),
         "adapter_bias": torch.zeros(0),
         "adapter_tracks": torch.zeros(()),
+    }
+
+
+def _no_artist(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The ranking head's tensors with the artist signal's column added, weighing 0 (the
+    model ranks as it did; its next cycle starts the head where this version does)."""
+
+    def widened(name: str, value: float) -> torch.Tensor:
+        old = state[name]
+        column = torch.full((*old.shape[:-1], 1), value, dtype=old.dtype)
+        return torch.cat([old[..., :ARTIST], column, old[..., ARTIST:]], dim=-1)
+
+    return {
+        "mix.weight": widened("mix.weight", 0.0),
+        "mix_anchor": widened("mix_anchor", 0.0),
+        "mix_mean": widened("mix_mean", 0.0),
+        "mix_std": widened("mix_std", 1.0),
     }
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "History",
     "dot",
     "kernel_features",
+    "left_out",
     "space_of",
     "track_weights",
     "unit_vectors",
@@ -234,7 +235,7 @@ def kernel_features(
     if own is not None:
         cols = basis.column(np.asarray(own))
         rows = np.flatnonzero(cols >= 0)
-        left = [_left_out(w, len(units), rows, cols[rows]) for w in [*means, newest]]
+        left = [left_out(w, len(units), rows, cols[rows]) for w in [*means, newest]]
         means, newest = left[:-1], left[-1]
     columns = [
         _log_mean((kernel * w).sum(1) if len(w) > 1 else kernel @ w[0], w.sum(1)) for w in means
@@ -243,7 +244,7 @@ def kernel_features(
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-def _left_out(weights: np.ndarray, n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def left_out(weights: np.ndarray, n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """(n, U) ``weights`` with each row's own track (``rows``, ``cols``) weighing 0."""
     out = np.broadcast_to(weights, (n, weights.shape[1])).copy()
     out[rows, cols] = 0.0

@@ -10,12 +10,13 @@ as such, only that the listened track came first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from classifier.taste.artists import Artists, artist_share
 from classifier.taste.features import Adapter
 from classifier.taste.kernel import (
     SIMILARITY,
@@ -25,18 +26,24 @@ from classifier.taste.kernel import (
     space_of,
     unit_vectors,
 )
-from classifier.taste.model import TasteModel, head_start
+from classifier.taste.model import ARTIST, N_MIX, TasteModel, head_start
 
 __all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
 
 _DAY = 86400.0
 _QUERY_BLOCK = 256
+MIN_SPREAD = np.full(N_MIX, 1e-3, np.float32)
+"""The head's inputs are standardised by their spread over the candidates, at least this:
+the artist signal's at least a twentieth of the recent listening, so that where no
+candidate shares an artist with it, a later one that does is not scaled a thousandfold."""
+MIN_SPREAD[ARTIST] = 0.05
 
 
 @dataclass(frozen=True)
 class Scene:
     """The listener's history and the profiles of its distinct tracks: of their features,
-    and (``adapted``) of the adapter's view of them, for a model that has one."""
+    and (``adapted``) of the adapter's view of them, for a model that has one; and the
+    artist of every track whose artist is known."""
 
     history: History
     basis_ids: np.ndarray  # sorted int64
@@ -44,6 +51,7 @@ class Scene:
     cap: float
     adapted: np.ndarray | None = None  # (U, 2A) profiles of the adapter's view
     adapter: Adapter | None = None
+    artists: Artists = field(default_factory=Artists.none)
 
     def basis(self, model: TasteModel) -> Basis:
         """The basis in ``model``'s feature space (the scene must be of its adapter)."""
@@ -79,27 +87,37 @@ def model_inputs(
     vectors: np.ndarray,
     content: np.ndarray,
     at: np.ndarray | float,
-    own: np.ndarray | None = None,
+    own: bool = False,
     basis: Basis | None = None,
+    *,
+    ids: np.ndarray,
 ) -> np.ndarray:
-    """Raw head inputs (N, N_MIX): kernel features of the tracks with profiles ``vectors``
-    at times ``at``, then their ``content`` logits."""
+    """Raw head inputs (N, N_MIX) of the tracks ``ids``: the kernel features of their
+    profiles ``vectors`` at times ``at``, their artist signal, then their ``content``
+    logits; with ``own``, each track's own events left out."""
     basis = scene.basis(model) if basis is None else basis
     units = unit_vectors(vectors, *_space(model))
     times = np.broadcast_to(np.asarray(at, np.float64), (len(units),))
-    shared = np.ndim(at) == 0 and own is None
+    shared = np.ndim(at) == 0 and not own
     blocks = []
     step = len(units) if shared else _QUERY_BLOCK
     for i in range(0, len(units), max(step, 1)):
         when = times[i : i + 1] if shared else times[i : i + step]
-        mine = None if own is None else own[i : i + step]
-        blocks.append(
-            kernel_features(
-                units[i : i + step], scene.history, basis, when, cap=scene.cap, own=mine
-            )
+        mine = ids[i : i + step]
+        kernel = kernel_features(
+            units[i : i + step],
+            scene.history,
+            basis,
+            when,
+            cap=scene.cap,
+            own=mine if own else None,
         )
-    kernel = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))
-    return np.concatenate([kernel, np.asarray(content, np.float32)[:, None]], axis=1)
+        artist = artist_share(
+            scene.artists, mine, scene.history, basis, when, cap=scene.cap, own=own
+        )
+        blocks.append(np.concatenate([kernel, artist[:, None]], axis=1))
+    inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))
+    return np.concatenate([inputs, np.asarray(content, np.float32)[:, None]], axis=1)
 
 
 def similarity_scores(inputs: np.ndarray) -> np.ndarray:
@@ -133,7 +151,7 @@ def fit_mix(
     anchor = head_start(contrast)
     model.get_buffer("mix_anchor").copy_(anchor)
     mean = candidates.mean(0) if len(candidates) else np.zeros(candidates.shape[1])
-    std = np.maximum(candidates.std(0), 1e-3) if len(candidates) else np.ones(candidates.shape[1])
+    std = np.maximum(candidates.std(0), MIN_SPREAD) if len(candidates) else np.ones(N_MIX)
     model.get_buffer("mix_mean").copy_(torch.from_numpy(mean.astype(np.float32)))
     model.get_buffer("mix_std").copy_(torch.from_numpy(std.astype(np.float32)))
     if len(moments.positives) == 0 or steps == 0:

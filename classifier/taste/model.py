@@ -46,6 +46,7 @@ from classifier.taste.kernel import ALL_TIME, LONG, N_KERNEL, NEAREST, SIMILARIT
 
 __all__ = [
     "ANCHORED",
+    "ARTIST",
     "CONTRAST",
     "HEAD_START",
     "N_MIX",
@@ -66,9 +67,12 @@ ANCHORED = (
 )
 """The back-end parameters pulled toward their pretrained values."""
 
-N_MIX = N_KERNEL + 1
-"""Inputs of the ranking head: the kernel features, then the content logit."""
-HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5}
+ARTIST = N_KERNEL
+"""The column of the artist signal (:mod:`classifier.taste.artists`)."""
+N_MIX = N_KERNEL + 2
+"""Inputs of the ranking head: the kernel features, the artist signal, then the content
+logit."""
+HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5, ARTIST: 0.5}
 """The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
 rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
 -0.5 lifts switching, sliding and noisy listeners more than it costs a steady one, and

@@ -43,18 +43,21 @@ def _input_scale() -> tuple[np.ndarray, np.ndarray]:
     return bn.running_mean.numpy(), np.sqrt(bn.running_var.numpy())
 
 
-def ref(name: str) -> TrackRef:
-    return TrackRef(source="test", artist=f"artist {name}", title=f"title {name}")
+def ref(name: str, artist: str | None = None) -> TrackRef:
+    """Track ``name``, by an artist of its own unless ``artist`` names one."""
+    return TrackRef(source="test", artist=artist or f"artist {name}", title=f"title {name}")
 
 
 @dataclass
 class Library:
-    """A store with clustered tracks; ``ids[name]`` is a track id, ``cluster[id]`` its cluster."""
+    """A store with clustered tracks; ``ids[name]`` is a track id, ``cluster[id]`` its cluster.
+    With ``cluster_artists`` each cluster's tracks are by one artist, else each by its own."""
 
     store: Store
     seed: int = 0
     ids: dict[str, int] = field(default_factory=dict)
     cluster: dict[int, str] = field(default_factory=dict)
+    cluster_artists: bool = False
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng(1000 + self.seed)
@@ -69,7 +72,7 @@ class Library:
 
     def add(self, name: str, cluster: str) -> int:
         """Create a ready track with features from ``cluster``."""
-        track_id = self.store.upsert_track(ref(name))
+        track_id = self.store.upsert_track(self.ref(name, cluster))
         base = self.centres[cluster] + self.rng.normal(0.0, 0.6, DIM)
         feats = self.mean + self.std * (base + self.rng.normal(0.0, 0.3, (PATCHES, DIM)))
         tags = self.rng.uniform(0, 1, (PATCHES, 50))
@@ -79,11 +82,18 @@ class Library:
         self.cluster[track_id] = cluster
         return track_id
 
+    def ref(self, name: str, cluster: str | None = None) -> TrackRef:
+        """The reference of track ``name`` (of ``cluster``, for one not added yet)."""
+        if cluster is None and name in self.ids:
+            cluster = self.cluster[self.ids[name]]
+        by = f"artist of {cluster}" if self.cluster_artists and cluster else None
+        return ref(name, by)
+
     def listen(self, name: str, at: float) -> None:
-        self.store.add_listens([ListenIn(ref(name), int(at))], "test")
+        self.store.add_listens([ListenIn(self.ref(name), int(at))], "test")
 
     def offer(self, names: list[str], feed: str = "feed") -> None:
-        self.store.add_feed_items(feed, [ref(n) for n in names])
+        self.store.add_feed_items(feed, [self.ref(n) for n in names])
 
     def heard_and_offered(self, heard: int, offered: int, styles: str = "ABCD") -> list[str]:
         """``heard`` tracks of clusters A and B, each listened to once an hour apart until
@@ -107,6 +117,7 @@ def listened_library(
     history: list[tuple[str, int, float, float]],
     candidates: dict[str, int],
     seed: int = 0,
+    cluster_artists: bool = False,
 ) -> Library:
     """A library with listens and candidates.
 
@@ -115,7 +126,7 @@ def listened_library(
     is listened to once at an evenly spaced time. ``candidates``: cluster ->
     number of offered, never-listened tracks.
     """
-    lib = Library(store, seed)
+    lib = Library(store, seed, cluster_artists=cluster_artists)
     for span, (cluster, n, first, last) in enumerate(history):
         for i, day in enumerate(np.linspace(first, last, n)):
             name = f"h{span}-{cluster}{i}"

@@ -18,7 +18,7 @@ from classifier.taste.checkpoints import (
     prune_checkpoints,
     save_checkpoint,
 )
-from classifier.taste.model import TasteModel
+from classifier.taste.model import ARTIST, N_MIX, TasteModel
 
 
 def _model() -> TasteModel:
@@ -60,6 +60,22 @@ def test_a_checkpoint_measuring_similarity_on_means_alone_says_how_it_heals(
         load_checkpoint(path)
     assert "\n" not in str(caught.value)
     assert not latest_checkpoint_ok(path)
+
+
+def test_a_head_saved_before_the_artist_signal_ranks_as_it_did(tmp_path: Path) -> None:
+    model = _model()
+    torch.nn.init.normal_(model.mix.weight)
+    keep = [i for i in range(N_MIX) if i != ARTIST]  # the head's columns before the signal
+    for name in ("mix_mean", "mix_std", "mix_anchor"):
+        model.register_buffer(name, model.get_buffer(name)[..., keep].clone())
+    old = model.mix.weight.detach()[:, keep].clone()
+    model.mix = torch.nn.Linear(N_MIX - 1, 1, bias=False)
+    model.mix.weight.data.copy_(old)
+    inputs = torch.randn(6, N_MIX)
+    expected = model.mix(inputs[:, keep]).squeeze(-1)
+    loaded = load_checkpoint(save_checkpoint(model, tmp_path, {}))
+    assert loaded.mix.weight[0, ARTIST] == 0.0
+    assert torch.allclose(loaded.rank(inputs), expected)
 
 
 def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from classifier.taste.features import track_profiles
 from classifier.taste.kernel import PLAY_CAP
 from classifier.taste.metrics import roc_auc
 from classifier.taste.mix import model_inputs
-from classifier.taste.model import TasteModel
+from classifier.taste.model import ARTIST, TasteModel
 from store import Store
 from tests.classifier.tastedata import FAST, KEY, NOW, listened_library, open_store, ref
 
@@ -43,7 +43,8 @@ def test_rescore_writes_one_score_per_embedded_candidate(tmp_path: Path) -> None
 
 def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    listened_library(store, [("A", 8, 30, 1)], {"A": 25, "B": 26})  # enough to adapt
+    # enough to adapt; each cluster by one artist, so the artist signal takes part
+    lib = listened_library(store, [("A", 8, 30, 1)], {"A": 25, "B": 26}, cluster_artists=True)
     train_cycle(store, FAST, tmp_path / "m", now=NOW)
     model = _champion(store, tmp_path / "m")
     assert model.adapter() is not None
@@ -54,7 +55,10 @@ def test_ranking_scores_are_the_heads_on_each_tracks_own_inputs(tmp_path: Path) 
     feats = load_features(store, KEY, ids)
     vectors = track_profiles(feats, np.arange(len(ids)), model.adapter())
     times = np.full(len(ids), NOW)  # per-track times: the plain, per-row path
-    inputs = model_inputs(model, scene, vectors, content_logits(model, feats), times)
+    content = content_logits(model, feats)
+    inputs = model_inputs(model, scene, vectors, content, times, ids=feats.track_ids)
+    heard_artist = np.array([lib.cluster[int(t)] == "A" for t in feats.track_ids])
+    np.testing.assert_allclose(inputs[:, ARTIST], heard_artist.astype(np.float32))
     with torch.no_grad():
         expected = model.rank(torch.from_numpy(inputs.astype(np.float32))).numpy()
     got = np.array([fast[int(t)] for t in feats.track_ids])
