@@ -104,7 +104,8 @@ def test_the_contrast_of_the_start_scales_its_long_terms_alone() -> None:
     half, none = head_start(0.5)[0], head_start(0.0)[0]
     assert half[LONG] == half[ALL_TIME] == -0.25
     assert half[SIMILARITY] == half[NEAREST] == 1.0
-    assert int((none != 0).sum()) == 2
+    assert half[ARTIST] == none[ARTIST] == 0.5
+    assert int((none != 0).sum()) == 3
 
 
 def test_without_moments_the_head_is_its_start() -> None:
