@@ -1,6 +1,6 @@
 """The ``deeper`` section of bench/RESULTS.md: :mod:`bench.drift.deep`'s records as the
 drift tables, each deeper row less its shallow twin with the verdict's interval, and
-what deeper fine-tuning costs.
+what deeper fine-tuning costs (timed alone, ``--timings``).
 
     .venv/bin/python -m bench.drift.deep_report a.json b.json c.json [--timings t.json]
 """
@@ -14,10 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.common import kept_notes, place_section, write_section
-from bench.drift import report
+from bench.drift import deep, report
 from bench.drift.corpus import N_PATCHES, build
 from bench.drift.deep import BODY, DEEP, KERNEL_DEEP, KERNEL_FROZEN, ROWS
 from bench.drift.listeners import KINDS
@@ -75,31 +73,17 @@ def differences(res: Results) -> str:
     return "\n".join(lines)
 
 
-def costs(data: dict[str, Any], n_tracks: int) -> str:
-    """Mean seconds of each body's cycle and of re-embedding the corpus."""
-    records = data["records"]
-    shallow, deep = (np.mean([r[k] for r in records]) for k in ("shallow_s", "deep_s"))
-    again = float(np.mean([r["reembed_s"] for r in records]))
-    return (
-        f"Seconds (one torch thread, beside the other runs: see the timings below): "
-        f"{data['steps']} steps of the back end {shallow:.1f} s, of the mid end and back "
-        f"end {deep:.1f} s; the corpus's features again after the mid end changed "
-        f"{again:.1f} s ({1000 * again / n_tracks:.0f} s per 1,000 tracks)."
-    )
-
-
 def block(data: dict[str, Any]) -> str:
-    """One corpus: the table, the differences and the costs."""
+    """One corpus: the table and the differences (the runs' own seconds are left out: they
+    shared the machine; :func:`setup` gives a quiet one's)."""
     corpus = build(data["corpus"])
     res = results(data, corpus.counts(), len(corpus.paths))
     head = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})"
-    return "\n\n".join([head, report.table(res), differences(res), costs(data, res.n_tracks)])
+    return "\n\n".join([head, report.table(res), differences(res)])
 
 
 def setup(data: dict[str, Any], timings: dict[str, float] | None) -> str:
     """What was run, and the quiet machine's timings."""
-    from bench.drift import deep
-
     intro = (deep.__doc__ or "").split("\n\n")[1]
     kept = LOGMEL_BYTES / 1024
     text = (
