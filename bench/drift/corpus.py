@@ -92,7 +92,7 @@ class Corpus:
     packages: list[str]
     features: np.ndarray
     tags: np.ndarray
-    artists: tuple[str, ...] = ()  # each track's artist tag, "" where none ("": all)
+    artists: tuple[str, ...] = ()  # each track's artist tag, "" where none (empty: none known)
 
     @property
     def labels(self) -> np.ndarray:

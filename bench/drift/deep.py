@@ -143,7 +143,7 @@ class Labels:
 def labels(h: rankers.History, n: int, seed: int, c: ModelConfig) -> Labels:
     """The labelled set of history ``h`` over a corpus of ``n`` tracks."""
     w = np.zeros(n)
-    np.add.at(w, h.tracks, 0.5 ** (h.ages_days / c.half_life_days))
+    np.add.at(w, h.tracks, rankers.decay(h.ages_days, c.half_life_days))
     w = np.minimum(w, c.weight_cap)
     pos = np.flatnonzero(w > 0)
     size = min(c.unlabelled_sample, len(h.candidates))
@@ -212,7 +212,7 @@ def kernel(pooled: Tensor, x: Inputs, h: rankers.History) -> np.ndarray:
     z = (raw - raw.mean(0)) / (raw.std(0) + 1e-6)
     unit = z / np.linalg.norm(z, axis=1, keepdims=True)
     sim = unit[h.candidates] @ unit[h.tracks].T
-    return np.asarray((np.exp((sim - 1) / 0.2) * (0.5 ** (h.ages_days / 7))[None, :]).sum(1))
+    return np.asarray((np.exp((sim - 1) / 0.2) * rankers.decay(h.ages_days, 7.0)[None, :]).sum(1))
 
 
 def day_record(x: Inputs, listener: Listener, day: int, steps: int) -> dict[str, Any]:

@@ -90,7 +90,8 @@ def history(listener: Listener, day: int) -> History:
     )
 
 
-def _decay(ages_days: np.ndarray, half_life: float) -> np.ndarray:
+def decay(ages_days: np.ndarray, half_life: float) -> np.ndarray:
+    """``0.5 ** (age / half_life)`` of each age in days."""
     return np.asarray(0.5 ** (ages_days / half_life))
 
 
@@ -98,14 +99,14 @@ def fingerprint(s: Space, h: History) -> np.ndarray:
     """Plain cosine to the 30-day-weighted centroid of the 200-d penultimate embeddings."""
     emb = s.penultimate
     flat = np.stack([np.ones(emb.shape[1]), -np.ones(emb.shape[1])])  # mean 0, spread 1
-    return centroid_scores(flat, emb[h.tracks], _decay(h.ages_days, 30.0), emb[h.candidates])
+    return centroid_scores(flat, emb[h.tracks], decay(h.ages_days, 30.0), emb[h.candidates])
 
 
 def centroid(half_life: float) -> Ranker:
     """Cosine to the recency-weighted centroid of the z-scored 1506-d track means."""
 
     def rank(s: Space, h: History) -> np.ndarray:
-        w = _decay(h.ages_days, half_life)
+        w = decay(h.ages_days, half_life)
         return centroid_scores(s.raw, s.raw[h.tracks], w, s.raw[h.candidates])
 
     return rank
@@ -114,7 +115,7 @@ def centroid(half_life: float) -> Ranker:
 def _per_track(h: History, half_life: float, combine: str) -> tuple[np.ndarray, np.ndarray]:
     """Listened tracks and each one's weight: its latest listen's (max) or all (sum)."""
     tracks = np.unique(h.tracks)
-    w = _decay(h.ages_days, half_life)
+    w = decay(h.ages_days, half_life)
     out = np.zeros(len(tracks))
     at = np.searchsorted(tracks, h.tracks)
     if combine == "max":
