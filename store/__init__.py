@@ -25,6 +25,7 @@ from store.reanalysis import Coverage, ReanalysisWait
 from store.records import (
     FEEDBACK_KINDS,
     TRACK_STATES,
+    ArtistShare,
     Because,
     FeedbackEvent,
     FeedbackKind,
@@ -46,6 +47,7 @@ __all__ = [
     "FEEDBACK_KINDS",
     "SCHEMA_VERSION",
     "TRACK_STATES",
+    "ArtistShare",
     "Because",
     "Coverage",
     "Evidence",

@@ -9,6 +9,7 @@ from typing import Any, Literal
 __all__ = [
     "FEEDBACK_KINDS",
     "TRACK_STATES",
+    "ArtistShare",
     "Because",
     "FeedbackEvent",
     "FeedbackKind",
@@ -156,25 +157,48 @@ class Like:
 
 
 @dataclass(frozen=True)
+class ArtistShare:
+    """A queued track's artist, and the share of the last week's listening that went to
+    other tracks of that artist (0-1)."""
+
+    name: str
+    share: float
+
+    def text(self) -> str:
+        """``Artist: 35% of this week's listening``."""
+        return f"{self.name}: {self.share:.0%} of this week's listening"
+
+
+@dataclass(frozen=True)
 class Because:
-    """Why a track is queued: what it is closest to of what was listened or liked, and its
-    top tags."""
+    """Why a track is queued: what it is closest to of what was listened or liked, its
+    artist where much of the recent listening went to that artist, and its top tags."""
 
     like: tuple[Like, ...] = ()
     tags: tuple[str, ...] = ()
+    artist: ArtistShare | None = None
 
     def text(self, now: float) -> str:
-        """``sounds like A - B, played 3 d ago; C - D, played 5 weeks ago · ambient``."""
+        """``sounds like A - B, played 3 d ago; C - D, played 5 weeks ago · A: 35% of
+        this week's listening · ambient``."""
         parts = []
         if self.like:
             parts.append("sounds like " + "; ".join(like.text(now) for like in self.like))
+        if self.artist:
+            parts.append(self.artist.text())
         if self.tags:
             parts.append(", ".join(self.tags))
         return " · ".join(parts)
 
     def fields(self) -> dict[str, Any]:
-        """``like`` (a list of objects) and ``tags``: what the store keeps, as JSON."""
-        return {"like": [asdict(like) for like in self.like], "tags": list(self.tags)}
+        """``like`` (a list of objects), ``tags`` and ``artist`` (an object or null): what
+        the store keeps, as JSON."""
+        artist = asdict(self.artist) if self.artist else None
+        return {
+            "like": [asdict(like) for like in self.like],
+            "tags": list(self.tags),
+            "artist": artist,
+        }
 
     def as_json(self, now: float) -> dict[str, Any]:
         """:meth:`fields` and the ``text`` at ``now``."""
@@ -193,7 +217,15 @@ class Because:
             )
             for item in data.get("like") or ()
         )
-        return cls(likes, tuple(str(t) for t in data.get("tags") or ()))
+        tags = tuple(str(t) for t in data.get("tags") or ())
+        return cls(likes, tags, _artist_share(data.get("artist")))
+
+
+def _artist_share(value: object) -> ArtistShare | None:
+    """The ``artist`` object :meth:`Because.fields` wrote (none in reasons stored before)."""
+    if not isinstance(value, Mapping) or not value.get("name"):
+        return None
+    return ArtistShare(str(value["name"]), float(value.get("share") or 0.0))
 
 
 def _float_or_none(value: object) -> float | None:

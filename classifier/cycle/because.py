@@ -1,5 +1,7 @@
 """Why each of the best-scored candidates is queued: the listened or liked tracks it is
-closest to, and its most probable musicnn tags.
+closest to, its artist where at least :data:`ARTIST_SHARE` of the last week's listening
+went to that artist (the ranking head's artist signal, :mod:`classifier.taste.artists`),
+and its most probable musicnn tags.
 
 Closeness is the cosine of track profiles z-scored over the tracks involved (the
 candidates and the positives): the space of the similarity ranking
@@ -20,17 +22,21 @@ import numpy as np
 from classifier.config import ModelConfig
 from classifier.cycle.features import read_profiles
 from classifier.cycle.labels import build_labels
+from classifier.cycle.scene import scene_at
 from classifier.musicnn.weights import tag_names
-from classifier.taste.kernel import space_of, unit_vectors
+from classifier.taste.artists import artist_share
+from classifier.taste.kernel import Basis, space_of, unit_vectors
 from classifier.taste.mix import Scene
-from store import Because, Like, Store, TastebudError, Track
+from store import ArtistShare, Because, Like, Store, TastebudError, Track
 
-__all__ = ["LIKES", "TOP_TAGS", "closest", "explain"]
+__all__ = ["ARTIST_SHARE", "LIKES", "TOP_TAGS", "closest", "explain"]
 
 logger = logging.getLogger(__name__)
 
 LIKES = 2  # the closest positives a reason names (the second only when it is similar at all)
 TOP_TAGS = 3
+ARTIST_SHARE = 0.1
+"""The least share of the last week's listening a reason names a track's artist for."""
 
 
 def explain(
@@ -52,10 +58,11 @@ def explain(
     usable = store.embedded_ids(key) if embedded is None else embedded
     likes = _likes(store, config, key, candidates, now, known, usable) if candidates else {}
     tags = _top_tags(store, config, key, candidates)
+    artists = _artists(store, config, key, candidates, now, known, usable) if candidates else {}
     reasons = {
-        t: Because(likes.get(t, ()), tags.get(t, ()))
+        t: Because(likes.get(t, ()), tags.get(t, ()), artists.get(t))
         for t in candidates
-        if likes.get(t) or tags.get(t)
+        if likes.get(t) or tags.get(t) or t in artists
     }
     written = store.put_reasons(reasons, now=now)
     logger.info("reasons stored for %d of the %d best-scored candidates", written, len(candidates))
@@ -147,6 +154,29 @@ def _last_played(store: Store, now: float) -> dict[int, float]:
         if at <= now:
             last[track_id] = max(last.get(track_id, 0.0), float(at))
     return last
+
+
+def _artists(
+    store: Store,
+    config: ModelConfig,
+    key: str,
+    candidates: list[int],
+    now: float,
+    known: Scene | None,
+    usable: set[int],
+) -> dict[int, ArtistShare]:
+    """Each candidate's artist, where at least :data:`ARTIST_SHARE` of the last week's
+    listening went to that artist's other tracks."""
+    scene = known if known is not None else scene_at(store, config, key, usable, now)
+    basis = Basis(scene.basis_ids, scene.basis_vectors)
+    ids = np.array(candidates, np.int64)
+    shares = artist_share(scene.artists, ids, scene.history, basis, np.array([now]), cap=scene.cap)
+    out: dict[int, ArtistShare] = {}
+    for t, share in zip(candidates, shares.tolist(), strict=True):
+        track = store.get_track(t) if share >= ARTIST_SHARE else None
+        if track is not None and track.artist:
+            out[t] = ArtistShare(track.artist, round(share, 4))
+    return out
 
 
 def _top_tags(

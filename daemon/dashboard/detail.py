@@ -15,7 +15,7 @@ from textual.widgets import Static
 from daemon.dashboard.snapshot import QueueRow
 from daemon.dashboard.view import ago
 
-__all__ = ["DetailScreen", "detail_text"]
+__all__ = ["DetailScreen", "detail_text", "why_lines"]
 
 KEYS = "l like  d dislike  x dismiss  b block artist  p play  Esc back"
 
@@ -47,19 +47,22 @@ def detail_text(row: QueueRow, now: float) -> Text:
     offered = f", {ago(now - e.offered_at)} ago" if e.offered_at else ""
     text.append(f"feed     {e.feed or '?'}{offered}\nurl      {t.url or '(none)'}\n")
     text.append("why      ", style="bold")
-    text.append_text(_why(row, now))
+    text.append_text(why_lines(row, now))
     text.append(f"\n\ntastebud feedback like {t.id}   (or dislike, dismiss)\n", style="dim")
     text.append(KEYS, style="bold")
     return text
 
 
-def _why(row: QueueRow, now: float) -> Text:
+def why_lines(row: QueueRow, now: float) -> Text:
+    """What the row is close to, its artist where that is played lately, and its tags."""
     because = row.entry.because
     lines = Text()
     if because is not None and because.like:
         lines.append("sounds like\n")
         for like in because.like:
             lines.append(f"  {like.text(now)} (similarity {like.similarity:.2f})\n")
+    if because is not None and because.artist:
+        lines.append(f"by an artist you play: {because.artist.text()}\n")
     tags = because.tags if because is not None and because.tags else row.tags
     lines.append(f"  tags: {', '.join(tags)}" if tags else "  not explained yet")
     return lines

@@ -207,14 +207,18 @@ def _fit(name: str, cell: RenderableType, width: int) -> RenderableType:
 
 
 def why_text(row: QueueRow, now: float) -> str:
-    """Why it is queued, compactly: ``≈ Artist - Title, played 3 d ago · ambient, rock``
-    (≈: sounds like), or its tags while no reason is stored."""
+    """Why it is queued, compactly: ``≈ Artist - Title, played 3 d ago · Artist 35% of
+    this week · ambient, rock`` (≈: sounds like), or its tags while no reason is stored."""
     because = row.entry.because
-    if because is None or not because.like:
-        return ", ".join(because.tags if because and because.tags else row.tags)
-    close = "; ".join(like.text(now) for like in because.like)
-    tags = f" · {', '.join(because.tags)}" if because.tags else ""
-    return f"≈ {close}{tags}"
+    if because is None:
+        return ", ".join(row.tags)
+    parts = []
+    if because.like:
+        parts.append("≈ " + "; ".join(like.text(now) for like in because.like))
+    if because.artist:
+        parts.append(f"{because.artist.name} {because.artist.share:.0%} of this week")
+    parts.append(", ".join(because.tags if because.tags or because.like else row.tags))
+    return " · ".join(p for p in parts if p)
 
 
 def _queue_cells(row: QueueRow, now: float, width: int) -> dict[str, RenderableType]:

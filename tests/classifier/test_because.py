@@ -1,15 +1,17 @@
-"""Why each queued track is there: its closest listened tracks and its top tags."""
+"""Why each queued track is there: its closest listened tracks, its artist where much of
+the recent listening went there, and its top tags."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from classifier import explain, tag_names
 from classifier.cycle.because import closest
 from classifier.cycle.rescore import rescore
-from store import Because, Like
+from store import ArtistShare, Because, Like
 from tests.classifier.tastedata import DAY, FAST, KEY, NOW, listened_library, open_store
 
 
@@ -76,6 +78,37 @@ def test_the_queue_carries_the_reason_and_it_reads_as_a_sentence(tmp_path: Path)
     assert " · " + ", ".join(entry.because.tags) in text
 
 
+def test_an_artist_played_lately_is_named_with_its_share(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    spans = [("A", 3, 6, 2), ("B", 1, 3, 3)]  # A: 3 of the week's 4 listens
+    lib = listened_library(store, spans, {"A": 2, "B": 2, "C": 2}, cluster_artists=True)
+    rescore(store, FAST, tmp_path / "m", now=NOW)
+    reasons = store.reasons(store.candidate_ids())
+    shares = {lib.cluster[t]: because.artist for t, because in reasons.items()}
+    a, b = shares["A"], shares["B"]
+    assert a is not None
+    assert a.name == "artist of A"
+    assert b is not None
+    assert b.name == "artist of B"
+    assert 0.5 < a.share < 1
+    assert 0 < b.share < a.share
+    assert a.share + b.share == pytest.approx(1, abs=1e-3)
+    assert shares["C"] is None  # never played
+    some_a = next(t for t in reasons if lib.cluster[t] == "A")
+    assert f"artist of A: {a.share:.0%} of this week's listening" in reasons[some_a].text(NOW)
+
+
+def test_an_artist_under_a_tenth_of_the_week_is_not_named(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    spans = [("A", 19, 6, 1), ("B", 1, 3, 3)]  # B: one of the week's 20 listens
+    lib = listened_library(store, spans, {"A": 1, "B": 2}, cluster_artists=True)
+    rescore(store, FAST, tmp_path / "m", now=NOW)
+    reasons = store.reasons(store.candidate_ids())
+    assert set(reasons) == set(store.candidate_ids())
+    named = {lib.cluster[t]: because.artist is not None for t, because in reasons.items()}
+    assert named == {"A": True, "B": False}
+
+
 def test_text_and_json() -> None:
     because = Because(
         (
@@ -99,6 +132,16 @@ def test_text_and_json() -> None:
         "similarity": 0.9,
     }
     assert Because.from_json(data) == because
+    assert data["artist"] is None
+    named = Because(because.like[:1], ("ambient",), ArtistShare("Boards of Canada", 0.25))
+    assert named.text(NOW) == (
+        "sounds like Boards of Canada - Roygbiv, played 3 d ago · "
+        "Boards of Canada: 25% of this week's listening · ambient"
+    )
+    assert named.as_json(NOW)["artist"] == {"name": "Boards of Canada", "share": 0.25}
+    assert Because.from_json(named.as_json(NOW)) == named
+    stored_before = {"like": data["like"], "tags": data["tags"]}  # no "artist" key
+    assert Because.from_json(stored_before).artist is None
     assert Because(tags=("rock",)).text(NOW) == "rock"
     assert Because((Like("A", "B", 1, NOW - 30, 1.0),)).text(NOW) == (
         "sounds like A - B, played just now"

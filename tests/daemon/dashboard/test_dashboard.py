@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ from rich.console import Console
 from daemon.cli import main
 from daemon.cli.status import status_lines
 from daemon.config import Config
+from daemon.dashboard.detail import why_lines
 from daemon.dashboard.snapshot import load_snapshot, snapshot_for
 from daemon.dashboard.view import clip, render, sparkline, why_text
 from daemon.playlists.tags import load_tag_names
-from store import Store
+from store import ArtistShare, Store
 from tests.populate import Population, populate
 from tests.populate import write_config as _config
 
@@ -226,6 +228,24 @@ def test_the_queue_says_why_each_track_is_there(populated: tuple) -> None:
     assert "…" in wide  # too long for the column: cut with an ellipsis
     narrow = _text(render(snap, 80, 24), 80, 24)
     assert "like " not in narrow.split("╭─ model")[0]  # a narrow queue shows the tags
+
+
+def test_a_reason_naming_the_artist_says_so_in_the_column_and_the_detail(
+    populated: tuple,
+) -> None:
+    config, store, pop = populated
+    row = load_snapshot(store, config, rows=1, now=pop.now).queue[0]
+    because = row.entry.because
+    assert because is not None
+    named = replace(because, artist=ArtistShare("Some Band", 0.4))
+    row = replace(row, entry=replace(row.entry, because=named))
+    compact = why_text(row, pop.now)
+    assert compact.startswith("≈ ")
+    assert " · Some Band 40% of this week · " in compact
+    detail = str(why_lines(row, pop.now))
+    assert "by an artist you play: Some Band: 40% of this week's listening" in detail
+    alone = replace(row, entry=replace(row.entry, because=replace(named, like=(), tags=())))
+    assert why_text(alone, pop.now) == "Some Band 40% of this week · " + ", ".join(row.tags)
 
 
 def test_a_skip_seen_in_mpd_has_its_mark_among_the_feedback(populated: tuple) -> None:
