@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 __all__ = ["artist_key", "match_key", "normalize_text", "normalize_url", "youtube_video_id"]
@@ -60,9 +61,11 @@ def _normalize_artist(artist: str) -> str:
 _NO_ARTIST = frozenset(("", "unknown", "unknown artist", "various artists", "various", "va"))
 
 
+@lru_cache(maxsize=1 << 16)
 def artist_key(artist: str | None) -> str:
     """``artist`` normalized as the match key has it; "" for no artist, or a placeholder
-    that names none ("Unknown Artist", "Various Artists")."""
+    that names none ("Unknown Artist", "Various Artists"). Cached: each rescoring asks
+    again for every track's artist, and a library repeats its artists."""
     name = _normalize_artist(artist or "")
     return "" if name in _NO_ARTIST else name
 

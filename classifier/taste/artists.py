@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.taste.kernel import Basis, History, left_out, track_weights
+from classifier.taste.kernel import Basis, History, Weights, left_out, track_weights
 
 __all__ = ["ARTIST_HALF_LIFE", "Artists", "artist_share"]
 
@@ -60,25 +60,31 @@ def artist_share(
     *,
     cap: float,
     own: bool = False,
+    weights: Weights | None = None,
 ) -> np.ndarray:
     """(N,) the share of the recent listening, as seen at ``at`` (one time, or one per
     track), that went to each of ``track_ids``' artist; with ``own``, each track's own
-    listens left out of the share and of the whole."""
+    listens left out of the share and of the whole. ``weights``: the kernels' weights
+    at ``at`` (:func:`~classifier.taste.kernel.history_weights`), when the caller has
+    them."""
     ids = np.asarray(track_ids, np.int64)
     query, heard = artists.keys_of(ids), artists.keys_of(basis.track_ids)
     at = np.atleast_1d(np.asarray(at, np.float64))
-    weights = track_weights(history, basis, at, ARTIST_HALF_LIFE, True, cap)
+    if weights is None:
+        week = track_weights(history, basis, at, ARTIST_HALF_LIFE, True, cap)
+    else:
+        week = weights.positive(ARTIST_HALF_LIFE)
     if own:
         cols = basis.column(ids)
         rows = np.flatnonzero(cols >= 0)
-        weights = left_out(weights, len(ids), rows, cols[rows])
-    if len(weights) == 1:  # one row of weights, shared by every track
+        week = left_out(week, len(ids), rows, cols[rows])
+    if len(week) == 1:  # one row of weights, shared by every track
         known = heard >= 0
         size = int(artists.keys.max()) + 1 if len(artists.keys) else 1
-        by_artist = np.bincount(heard[known], weights[0, known], minlength=size)
+        by_artist = np.bincount(heard[known], week[0, known], minlength=size)
         same = np.where(query >= 0, by_artist[np.maximum(query, 0)], 0.0)
     else:
         match = (query[:, None] == heard[None, :]) & (query[:, None] >= 0)
-        same = (weights * match).sum(axis=1)
-    total = weights.sum(axis=1)
+        same = (week * match).sum(axis=1)
+    total = week.sum(axis=1)
     return np.where(total > 0, same / np.maximum(total, 1e-300), 0.0).astype(np.float32)

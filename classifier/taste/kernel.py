@@ -45,7 +45,9 @@ __all__ = [
     "TAU",
     "Basis",
     "History",
+    "Weights",
     "dot",
+    "history_weights",
     "kernel_features",
     "left_out",
     "space_of",
@@ -209,6 +211,28 @@ def track_weights(
     return np.minimum(weights, cap)
 
 
+@dataclass(frozen=True)
+class Weights:
+    """The basis tracks' weights (Q, U) as seen at Q times: one array per kernel (the
+    positive :data:`HALF_LIVES`, then the negative one), and the nearest neighbours'."""
+
+    means: list[np.ndarray]
+    newest: np.ndarray
+
+    def positive(self, half_life: float) -> np.ndarray:
+        """The weights of the positive kernel of ``half_life`` (one of :data:`HALF_LIVES`)."""
+        return self.means[HALF_LIVES.index(half_life)]
+
+
+def history_weights(history: History, basis: Basis, at: np.ndarray, cap: float) -> Weights:
+    """What :func:`kernel_features` weighs the basis by at the times ``at``."""
+    at = np.atleast_1d(np.asarray(at, np.float64))
+    means = [track_weights(history, basis, at, h, True, cap) for h in HALF_LIVES]
+    means.append(track_weights(history, basis, at, NEGATIVE_HALF_LIFE, False, cap))
+    newest = track_weights(history, basis, at, NEIGHBOUR_HALF_LIFE, True, cap, True)
+    return Weights(means, newest)
+
+
 def kernel_features(
     units: np.ndarray,
     history: History,
@@ -217,17 +241,18 @@ def kernel_features(
     *,
     cap: float,
     own: np.ndarray | None = None,
+    weights: Weights | None = None,
 ) -> np.ndarray:
     """(N, :data:`N_KERNEL`) similarity features of the tracks with unit profiles ``units``
     (N, 2K) (:func:`unit_vectors`).
 
     ``at`` holds one time (then shared by all) or one per track; ``own`` the
-    tracks' ids, to leave each one's own events out.
+    tracks' ids, to leave each one's own events out; ``weights``, those
+    :func:`history_weights` gave for ``at``, when the caller has them.
     """
     at = np.atleast_1d(np.asarray(at, np.float64))
-    means = [track_weights(history, basis, at, h, True, cap) for h in HALF_LIVES]
-    means.append(track_weights(history, basis, at, NEGATIVE_HALF_LIFE, False, cap))
-    newest = track_weights(history, basis, at, NEIGHBOUR_HALF_LIFE, True, cap, True)
+    weights = history_weights(history, basis, at, cap) if weights is None else weights
+    means, newest = list(weights.means), weights.newest
     if own is None and len(at) == 1:
         return _shared(units, basis.units, means, newest)
     cosines = dot(units, basis.units)  # (N, U)

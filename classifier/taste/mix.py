@@ -22,6 +22,7 @@ from classifier.taste.kernel import (
     SIMILARITY,
     Basis,
     History,
+    history_weights,
     kernel_features,
     space_of,
     unit_vectors,
@@ -104,6 +105,7 @@ def model_inputs(
     for i in range(0, len(units), max(step, 1)):
         when = times[i : i + 1] if shared else times[i : i + step]
         mine = ids[i : i + step]
+        weights = history_weights(scene.history, basis, when, scene.cap)
         kernel = kernel_features(
             units[i : i + step],
             scene.history,
@@ -111,9 +113,10 @@ def model_inputs(
             when,
             cap=scene.cap,
             own=mine if own else None,
+            weights=weights,
         )
         artist = artist_share(
-            scene.artists, mine, scene.history, basis, when, cap=scene.cap, own=own
+            scene.artists, mine, scene.history, basis, when, cap=scene.cap, own=own, weights=weights
         )
         blocks.append(np.concatenate([kernel, artist[:, None]], axis=1))
     inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))

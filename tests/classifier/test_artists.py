@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.taste.artists import Artists, artist_share
-from classifier.taste.kernel import Basis, History
+from classifier.taste.kernel import Basis, History, history_weights
 from store.identity import artist_key
 
 DAY = 86400.0
@@ -51,6 +51,20 @@ def test_one_time_for_all_and_one_time_each_agree() -> None:
     shared = artist_share(ARTISTS, ids, history, basis, np.array(NOW), cap=50)
     each = artist_share(ARTISTS, ids, history, basis, np.full(4, NOW), cap=50)
     np.testing.assert_allclose(shared, each, rtol=1e-6)
+
+
+def test_the_kernels_weights_give_the_same_share_as_its_own() -> None:
+    history, basis = _scene((1, 1.0), (2, 3.0), (6, 10.0), (4, 20.0), (1, 40.0))
+    ids = np.array([3, 4, 5, 1, 6])
+    for at in (np.array([NOW]), np.full(5, NOW - 2 * DAY)):
+        for own in (False, True):
+            kernels = history_weights(history, basis, at, 5.0)
+            given = artist_share(
+                ARTISTS, ids, history, basis, at, cap=5.0, own=own, weights=kernels
+            )
+            alone = artist_share(ARTISTS, ids, history, basis, at, cap=5.0, own=own)
+            np.testing.assert_array_equal(given, alone)
+            assert given.any()
 
 
 def test_placeholders_name_no_artist() -> None:
