@@ -7,5 +7,6 @@ and ``ceiling`` (rankings from features alone), ``replay`` (the daemon's path),
 ``variants`` (extra shipped rows) and ``cli`` (``python -m bench.drift``). The
 representation study: ``representations`` and ``study`` (its rows and section),
 ``checkpoints`` (the other networks' features), ``adapt`` (the self-supervised rows),
-``deep`` and ``deep_report`` (deeper fine-tuning, and its section).
+``deep``, ``last_layer`` and ``deep_report`` (deeper fine-tuning: the whole mid end,
+or its last layer alone; and their section).
 """

@@ -1,14 +1,19 @@
-"""Deeper fine-tuning's rows: the labels it trains on, a mid end that starts where it was
-pretrained and moves once trained, and the records read back as drift results."""
+"""Deeper fine-tuning's rows: the labels it trains on, a mid end (or its last layer) that
+starts where it was pretrained and moves once trained, and the records of both runs read
+back as drift results."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from bench.drift import rankers
 from bench.drift.deep import BODY, DEEP, KERNEL_DEEP, KERNEL_FROZEN, Deep, Labels, labels, train
-from bench.drift.deep_report import differences, results
+from bench.drift.deep_report import differences, load, results
+from bench.drift.last_layer import LAST, LAST_ONE, Kept, Last
 from bench.drift.listeners import KINDS
 from classifier import ModelConfig
 from classifier.musicnn.model import MidEnd, MusiCNN
@@ -76,3 +81,50 @@ def test_the_records_read_back_as_drift_results_with_their_differences() -> None
     text = differences(res)
     assert f"- {DEEP} less {BODY}: last day P@20 +0.100 (+0.100..+0.100)" in text
     assert f"- {KERNEL_DEEP} less {KERNEL_FROZEN}: last day P@20 +0.000" in text
+
+
+def test_the_last_layer_body_starts_as_the_pretrained_network_and_moves_once_trained() -> None:
+    torch.manual_seed(0)
+    mid, taste = MidEnd(in_channels=8, filters=4).eval(), TasteModel(in_features=40, units=4)
+    torch.nn.init.normal_(taste.head.weight)
+    fronts = torch.randn(12, 8, 16)  # 3 tracks of 4 patches
+    model = Last(mid, taste).eval()
+    with torch.no_grad():
+        pooled = MusiCNN.temporal_pool(mid(fronts))
+        hidden = mid.layers[1](mid.layers[0](fronts))
+        expected = taste(pooled)
+    data = Kept(hidden, pooled)
+    with torch.no_grad():
+        assert torch.allclose(model(data), expected, atol=1e-6)
+        wrong = Kept(hidden, torch.zeros_like(pooled))  # the layer's own channels come back
+        assert not torch.allclose(model(wrong), expected)
+    assert float(model.l2sp().detach()) == 0.0
+    one = data.patch(4, 2)
+    assert len(one) == 3
+    assert torch.equal(one.hidden, hidden[[2, 6, 10]])
+    lab = Labels(np.array([0]), np.array([1.0]), np.array([1, 2]))
+    train(model, data, 4, lab, ModelConfig(batch_size=4), seed=0, steps=3)  # type: ignore[arg-type]
+    assert float(model.l2sp().detach()) > 0.0
+    assert not torch.equal(model.layer.conv.weight, mid.layers[-1].conv.weight)
+
+
+def test_both_runs_records_of_a_listener_day_are_read_as_one(tmp_path: Path) -> None:
+    runs = _records(0.1)
+    deep_file, last_file = tmp_path / "deep.json", tmp_path / "last.json"
+    deep_file.write_text(json.dumps(runs))
+    records = runs["records"]
+    assert isinstance(records, list)
+    last = [
+        {k: r[k] for k in ("kind", "seed", "day", "last")}
+        | {"last_layer": r["shallow"], "last_layer1": [x - 0.05 for x in r["shallow"]]}
+        for r in records
+    ]
+    last_file.write_text(json.dumps({**runs, "records": last}))
+    joined = load([deep_file, last_file])["a"]
+    assert len(joined["records"]) == len(records)
+    res = results(joined)
+    assert set(res.cells) == {BODY, DEEP, KERNEL_FROZEN, KERNEL_DEEP, LAST, LAST_ONE}
+    text = differences(res)
+    assert f"- {LAST} less {BODY}: last day P@20 +0.000" in text
+    assert f"- {LAST_ONE} less {BODY}: last day P@20 -0.050 (-0.050..-0.050)" in text
+    assert set(results(_records(0.1)).cells) == {BODY, DEEP, KERNEL_FROZEN, KERNEL_DEEP}
