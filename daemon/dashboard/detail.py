@@ -62,7 +62,8 @@ def why_lines(row: QueueRow, now: float) -> Text:
         for like in because.like:
             lines.append(f"  {like.text(now)} (similarity {like.similarity:.2f})\n")
     if because is not None and because.artist:
-        lines.append(f"by an artist you play: {because.artist.text()}\n")
+        share = f"{because.artist.share:.0%} of this week's listening"
+        lines.append(f"  by {because.artist.name}: {share}\n")
     tags = because.tags if because is not None and because.tags else row.tags
     lines.append(f"  tags: {', '.join(tags)}" if tags else "  not explained yet")
     return lines

@@ -243,7 +243,7 @@ def test_a_reason_naming_the_artist_says_so_in_the_column_and_the_detail(
     assert compact.startswith("≈ ")
     assert " · Some Band 40% of this week · " in compact
     detail = str(why_lines(row, pop.now))
-    assert "by an artist you play: Some Band: 40% of this week's listening" in detail
+    assert "  by Some Band: 40% of this week's listening\n" in detail
     alone = replace(row, entry=replace(row.entry, because=replace(named, like=(), tags=())))
     assert why_text(alone, pop.now) == "Some Band 40% of this week · " + ", ".join(row.tags)
 
