@@ -25,6 +25,7 @@ import copy
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -275,11 +276,16 @@ def timings(corpus: Corpus, steps: int) -> dict[str, float]:
     return {**costs, "steps": steps, "tracks": x.n, "front_s_per_track": x.front_s / x.n}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one corpus and write its records (or with ``--timings`` its costs) as JSON."""
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drift.deep", description=__doc__.split("\n")[0]
-    )
+Run = Callable[[Corpus, list[int], int, int, int], list[dict[str, Any]]]
+"""A study's run: (corpus, seeds, days, every, steps) -> its records."""
+Timings = Callable[[Corpus, int], dict[str, float]]
+"""A study's costs on one listener-day: (corpus, steps) -> seconds by name."""
+
+
+def cli(argv: list[str] | None, module: str, doc: str, study: Run, costs: Timings) -> int:
+    """``python -m <module>``: run one corpus and write its records (or with
+    ``--timings`` its costs) as JSON."""
+    p = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n")[0])
     p.add_argument("--corpus", default="a")
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--days", type=int, default=60)
@@ -291,13 +297,18 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     corpus = build(args.corpus)
     if args.timings:
-        args.json.write_text(json.dumps(timings(corpus, args.steps)))
+        args.json.write_text(json.dumps(costs(corpus, args.steps)))
         return 0
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    records = run(corpus, seeds, args.days, args.every, args.steps)
+    records = study(corpus, seeds, args.days, args.every, args.steps)
     run_of = {"corpus": args.corpus, "steps": args.steps, "days": args.days, "every": args.every}
     args.json.write_text(json.dumps({**run_of, "records": records}))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one corpus and write its records (or with ``--timings`` its costs) as JSON."""
+    return cli(argv, "bench.drift.deep", __doc__ or "", run, timings)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,9 @@ Its records join :mod:`bench.drift.deep`'s in :mod:`bench.drift.deep_report`.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,7 +26,7 @@ from torch import Tensor, nn
 
 from bench.common import timer
 from bench.drift import deep, rankers
-from bench.drift.corpus import build
+from bench.drift.corpus import Corpus
 from bench.drift.deep import Inputs, init_head, labels, scored_days, track_scores, train
 from bench.drift.listeners import KINDS, Listener, simulate
 from bench.drift.run import metrics
@@ -137,54 +135,35 @@ def day_record(x: Inputs, data: Kept, listener: Listener, day: int, steps: int) 
     return out
 
 
-def run(corpus: str, seeds: list[int], days: int, every: int, steps: int) -> list[dict[str, Any]]:
+def run(
+    corpus: Corpus, seeds: list[int], days: int, every: int, steps: int
+) -> list[dict[str, Any]]:
     """The records of every kind and seed of ``corpus``."""
-    spec = build(corpus)
-    x = deep.inputs(spec, ModelConfig().backbone)
+    x = deep.inputs(corpus, ModelConfig().backbone)
     data = kept(x)
     records = []
     for kind in KINDS:
         for seed in seeds:
-            listener = simulate(KINDS[kind], spec.labels, seed)
+            listener = simulate(KINDS[kind], corpus.labels, seed)
             for day in scored_days(listener, days, every):
                 records.append(day_record(x, data, listener, day, steps))
                 print(json.dumps(records[-1]), flush=True)
     return records
 
 
-def timings(corpus: str, steps: int) -> dict[str, float]:
+def timings(corpus: Corpus, steps: int) -> dict[str, float]:
     """Seconds of one listener's last day (kind switch, seed 0), for a quiet machine."""
-    spec = build(corpus)
-    x = deep.inputs(spec, ModelConfig().backbone)
+    x = deep.inputs(corpus, ModelConfig().backbone)
     data = kept(x)
-    listener = simulate(KINDS["switch"], spec.labels, 0)
+    listener = simulate(KINDS["switch"], corpus.labels, 0)
     record = day_record(x, data, listener, listener.days - 1, steps)
     keys = ("last_layer_s", "last_layer_score_s", "last_layer1_s", "last_layer1_score_s")
     return {**{k: record[k] for k in keys}, "last_tracks": x.n}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one corpus and write its records as JSON."""
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drift.last_layer", description=__doc__.split("\n")[0]
-    )
-    p.add_argument("--corpus", default="a")
-    p.add_argument("--seeds", default="0,1,2,3,4")
-    p.add_argument("--days", type=int, default=60)
-    p.add_argument("--every", type=int, default=30)
-    p.add_argument("--steps", type=int, default=ModelConfig().steps)
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--timings", action="store_true", help="time one listener-day instead")
-    args = p.parse_args(argv)
-    torch.set_num_threads(1)
-    if args.timings:
-        args.json.write_text(json.dumps(timings(args.corpus, args.steps)))
-        return 0
-    seeds = [int(s) for s in args.seeds.split(",") if s]
-    records = run(args.corpus, seeds, args.days, args.every, args.steps)
-    run_of = {"corpus": args.corpus, "steps": args.steps, "days": args.days, "every": args.every}
-    args.json.write_text(json.dumps({**run_of, "records": records}))
-    return 0
+    """Run one corpus and write its records (or with ``--timings`` its costs) as JSON."""
+    return deep.cli(argv, "bench.drift.last_layer", __doc__ or "", run, timings)
 
 
 if __name__ == "__main__":

@@ -56,9 +56,10 @@ def explain(
     scores it just stored; ``embedded``, the tracks with features under ``key``."""
     candidates = _best(_stored_scores(store) if scored is None else scored, top)
     usable = store.embedded_ids(key) if embedded is None else embedded
-    likes = _likes(store, config, key, candidates, now, known, usable) if candidates else {}
+    ask = _Ask(store, config, key, now, known, usable)
+    likes = _likes(ask, candidates) if candidates else {}
     tags = _top_tags(store, config, key, candidates)
-    artists = _artists(store, config, key, candidates, now, known, usable) if candidates else {}
+    artists = _artists(ask, candidates) if candidates else {}
     reasons = {
         t: Because(likes.get(t, ()), tags.get(t, ()), artists.get(t))
         for t in candidates
@@ -98,19 +99,26 @@ def closest(
     return index, np.take_along_axis(cosines, index, axis=1)
 
 
-def _likes(
-    store: Store,
-    config: ModelConfig,
-    key: str,
-    candidates: list[int],
-    now: float,
-    known: Scene | None,
-    usable: set[int],
-) -> dict[int, tuple[Like, ...]]:
+@dataclasses.dataclass(frozen=True)
+class _Ask:
+    """What a reason is looked up in: the store, the model's settings and feature key, the
+    time, the history's profiles where the caller has them, the tracks with features."""
+
+    store: Store
+    config: ModelConfig
+    key: str
+    now: float
+    known: Scene | None
+    usable: set[int]
+
+
+def _likes(ask: _Ask, candidates: list[int]) -> dict[int, tuple[Like, ...]]:
     """Each candidate's closest listened or liked tracks (of those in ``usable``)."""
-    labels = build_labels(store, dataclasses.replace(config, unlabelled_sample=0), usable, now=now)
+    store, config, key, now = ask.store, ask.config, ask.key, ask.now
+    unlabelled = dataclasses.replace(config, unlabelled_sample=0)
+    labels = build_labels(store, unlabelled, ask.usable, now=now)
     wanted = [int(t) for t in labels.track_ids[labels.targets == 1]]
-    pos_ids, pos_vectors = _vectors(store, key, wanted, known)
+    pos_ids, pos_vectors = _vectors(store, key, wanted, ask.known)
     cand_ids, cand_vectors = read_profiles(store, key, candidates)
     if not pos_ids or not cand_ids:
         return {}
@@ -156,24 +164,19 @@ def _last_played(store: Store, now: float) -> dict[int, float]:
     return last
 
 
-def _artists(
-    store: Store,
-    config: ModelConfig,
-    key: str,
-    candidates: list[int],
-    now: float,
-    known: Scene | None,
-    usable: set[int],
-) -> dict[int, ArtistShare]:
+def _artists(ask: _Ask, candidates: list[int]) -> dict[int, ArtistShare]:
     """Each candidate's artist, where at least :data:`ARTIST_SHARE` of the last week's
     listening went to that artist's other tracks."""
-    scene = known if known is not None else scene_at(store, config, key, usable, now)
+    scene = ask.known
+    if scene is None:
+        scene = scene_at(ask.store, ask.config, ask.key, ask.usable, ask.now)
     basis = Basis(scene.basis_ids, scene.basis_vectors)
     ids = np.array(candidates, np.int64)
-    shares = artist_share(scene.artists, ids, scene.history, basis, np.array([now]), cap=scene.cap)
+    at = np.array([ask.now])
+    shares = artist_share(scene.artists, ids, scene.history, basis, at, cap=scene.cap)
     out: dict[int, ArtistShare] = {}
     for t, share in zip(candidates, shares.tolist(), strict=True):
-        track = store.get_track(t) if share >= ARTIST_SHARE else None
+        track = ask.store.get_track(t) if share >= ARTIST_SHARE else None
         if track is not None and track.artist:
             out[t] = ArtistShare(track.artist, round(share, 4))
     return out
