@@ -74,6 +74,7 @@ def kept_notes(name: str, heading: str) -> str:
     """The hand-written part of section ``name`` now in RESULTS.md: from ``heading`` to the
     stamp (a placeholder under ``heading`` when there is none yet)."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    pattern = rf"<!-- begin {name} -->.*?({re.escape(heading)}.*?)\n\n_Measured"
-    found = re.search(pattern, text, re.S)
+    section = re.search(rf"<!-- begin {name} -->(.*?)<!-- end {name} -->", text, re.S)
+    pattern = rf"({re.escape(heading)}.*?)\n\n_Measured"
+    found = re.search(pattern, section.group(1), re.S) if section else None
     return found.group(1) if found else f"{heading}\n\n(to be written from the tables above)"

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import place_section, write_section
+from bench.common import kept_notes, place_section, write_section
 from bench.drift import report
 from bench.drift.cli import run_all
 from bench.drift.corpus import SPECS
@@ -28,6 +28,7 @@ from bench.drift.listeners import KINDS
 from bench.drift.run import Cell, Cost, Results, Settings
 
 SECTION = "drift-fresh"
+NOTES = "### What the numbers say"
 SEEDS = list(range(20, 30))
 
 
@@ -52,7 +53,7 @@ def load(paths: list[Path]) -> list[Results]:
 
 
 def write(results: list[Results]) -> str:
-    """Write and return the section."""
+    """Write and return the section, keeping its hand-written notes."""
     seeds = sorted({s for r in results for s in r.settings.seeds})
     intro = (
         "The table above again, with the same protocol and rows, on ten listeners of each "
@@ -61,7 +62,8 @@ def write(results: list[Results]) -> str:
         "listeners a corpus instead of twenty, so the verdicts' intervals are narrower."
     )
     blocks = "\n\n".join(report.corpus_block(r) for r in results)
-    section = f"## Taste drift: fresh listeners\n\n{intro}\n\n{blocks}\n"
+    notes = kept_notes(SECTION, NOTES)
+    section = f"## Taste drift: fresh listeners\n\n{intro}\n\n{blocks}\n\n{notes}\n"
     place_section(SECTION, after="drift")
     write_section(SECTION, section)
     return section

@@ -1,4 +1,5 @@
-"""The fresh listeners' section: saved runs read back as the results they were."""
+"""The fresh listeners' section: saved runs read back as the results they were, and the
+section's hand-written notes are its own."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bench.drift.fresh import load, results_of
+import pytest
+
+from bench import common
+from bench.drift.fresh import NOTES, load, results_of
 from bench.drift.run import SHIPPED, Cell, Cost, Results, Settings
 
 
@@ -28,3 +32,17 @@ def test_a_saved_run_reads_back_as_the_results_it_was(tmp_path: Path) -> None:
     path.write_text(json.dumps([dataclasses.asdict(r) for r in runs]))
     assert load([path]) == [runs[1], runs[0]]  # in corpus order
     assert results_of(json.loads(path.read_text())[0]) == runs[0]
+
+
+def test_a_sections_notes_are_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    results = tmp_path / "RESULTS.md"
+    monkeypatch.setattr(common, "RESULTS", results)
+    results.write_text(
+        "<!-- begin drift-fresh -->\n## Fresh\n\n_Measured then._\n<!-- end drift-fresh -->\n\n"
+        "<!-- begin other -->\n### What the numbers say\n\nTheirs.\n\n_Measured then._\n"
+        "<!-- end other -->\n"
+    )
+    assert common.kept_notes("drift-fresh", NOTES) == (
+        f"{NOTES}\n\n(to be written from the tables above)"
+    )
+    assert common.kept_notes("other", NOTES) == f"{NOTES}\n\nTheirs."
