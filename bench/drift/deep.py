@@ -93,39 +93,45 @@ def inputs(corpus: Corpus, backbone: str) -> Inputs:
     return Inputs(fronts, pooled, n, p, net.midend, t[0])
 
 
-class Deep(nn.Module):
-    """Front-end output ``(B, 561, T)`` -> taste logit: a copy of the mid end, pooled, then
-    the taste model's body and head; L2-SP pulls both toward their pretrained weights."""
+class Tuned(nn.Module):
+    """A copy of a pretrained part of musicnn fine-tuned ahead of the taste model: L2-SP
+    pulls both toward their pretrained weights, and batch norm keeps its pretrained
+    statistics while dropout trains."""
 
-    def __init__(self, midend: MidEnd, taste: TasteModel) -> None:
+    def __init__(self, part: nn.Module, taste: TasteModel) -> None:
         super().__init__()
-        self.mid = copy.deepcopy(midend)
+        self.part = copy.deepcopy(part)
         self.taste = taste
-        self.anchor = [p.detach().clone() for p in self.mid.parameters()]
+        self.anchor = [p.detach().clone() for p in self.part.parameters()]
+
+    def l2sp(self) -> Tensor:
+        """The taste model's pull plus the part's."""
+        pulls = zip(self.part.parameters(), self.anchor, strict=True)
+        return self.taste.l2sp() + sum((p - a).pow(2).sum() for p, a in pulls)
+
+    def train(self, mode: bool = True) -> Tuned:
+        """Dropout trains; batch norm keeps its pretrained statistics."""
+        super().train(mode)
+        self.part.eval()
+        self.taste.train(mode)
+        return self
+
+
+class Deep(Tuned):
+    """Front-end output ``(B, 561, T)`` -> taste logit: a copy of the mid end, pooled, then
+    the taste model's body and head (``Deep(midend, taste)``)."""
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits ``(B,)``."""
-        out: Tensor = self.taste(MusiCNN.temporal_pool(self.mid(x)))
+        out: Tensor = self.taste(MusiCNN.temporal_pool(self.part(x)))
         return out
-
-    def l2sp(self) -> Tensor:
-        """The taste model's pull plus the mid end's."""
-        pulls = zip(self.mid.parameters(), self.anchor, strict=True)
-        return self.taste.l2sp() + sum((p - a).pow(2).sum() for p, a in pulls)
-
-    def train(self, mode: bool = True) -> Deep:
-        """Dropout trains; batch norm keeps its pretrained statistics."""
-        super().train(mode)
-        self.mid.eval()
-        self.taste.train(mode)
-        return self
 
     @torch.no_grad()
     def reembed(self, fronts: Tensor) -> Tensor:
         """The pooled features ``(N * P, 1506)`` the fine-tuned mid end makes."""
         return torch.cat(
             [
-                MusiCNN.temporal_pool(self.mid(fronts[i : i + CHUNK]))
+                MusiCNN.temporal_pool(self.part(fronts[i : i + CHUNK]))
                 for i in range(0, len(fronts), CHUNK)
             ]
         )

@@ -16,18 +16,17 @@ Its records join :mod:`bench.drift.deep`'s in :mod:`bench.drift.deep_report`.
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
-from typing import Any
+from typing import Any, cast
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from bench.common import timer
 from bench.drift import deep, rankers
 from bench.drift.corpus import Corpus
-from bench.drift.deep import Inputs, init_head, labels, scored_days, track_scores, train
+from bench.drift.deep import Inputs, Tuned, init_head, labels, scored_days, track_scores, train
 from bench.drift.listeners import KINDS, Listener, simulate
 from bench.drift.run import metrics
 from classifier import ModelConfig
@@ -72,17 +71,14 @@ def kept(x: Inputs) -> Kept:
     return Kept(torch.cat(chunks), x.pooled)
 
 
-class Last(nn.Module):
+class Last(Tuned):
     """Kept patches -> taste logit: the last mid-end layer (a trained copy) makes its 64
     channels again, pooled into their place among the pretrained pooled features."""
 
     def __init__(self, midend: MidEnd, taste: TasteModel) -> None:
-        super().__init__()
-        self.layer: MidEndConv = copy.deepcopy(midend.layers[-1])  # type: ignore[assignment]
-        self.taste = taste
-        self.anchor = [p.detach().clone() for p in self.layer.parameters()]
-        channels = midend.out_channels
-        filters = int(self.layer.conv.out_channels)
+        last = cast(MidEndConv, midend.layers[-1])
+        super().__init__(last, taste)
+        channels, filters = midend.out_channels, int(last.conv.out_channels)
         own = torch.arange(channels - filters, channels)
         self.own: Tensor
         self.register_buffer("own", torch.cat([own, own + channels]))
@@ -90,21 +86,9 @@ class Last(nn.Module):
     def forward(self, x: Kept) -> Tensor:
         """Logits ``(B,)``."""
         pooled = x.pooled.clone()
-        pooled[:, self.own] = MusiCNN.temporal_pool(self.layer(x.hidden))
+        pooled[:, self.own] = MusiCNN.temporal_pool(self.part(x.hidden))
         out: Tensor = self.taste(pooled)
         return out
-
-    def l2sp(self) -> Tensor:
-        """The taste model's pull plus the layer's."""
-        pulls = zip(self.layer.parameters(), self.anchor, strict=True)
-        return self.taste.l2sp() + sum((p - a).pow(2).sum() for p, a in pulls)
-
-    def train(self, mode: bool = True) -> Last:
-        """Dropout trains; batch norm keeps its pretrained statistics."""
-        super().train(mode)
-        self.layer.eval()
-        self.taste.train(mode)
-        return self
 
 
 def fitted(x: Inputs, data: Kept, p: int, lab: deep.Labels, seed: int, steps: int) -> Last:

@@ -52,7 +52,7 @@ def test_the_deep_body_starts_as_the_pretrained_network_and_moves_once_trained()
     train(deep, fronts, 4, lab, ModelConfig(batch_size=4), seed=0, steps=3)
     assert float(deep.l2sp().detach()) > 0.0
     assert any(
-        not torch.equal(a, b) for a, b in zip(mid.parameters(), deep.mid.parameters(), strict=True)
+        not torch.equal(a, b) for a, b in zip(mid.parameters(), deep.part.parameters(), strict=True)
     )
 
 
@@ -105,7 +105,7 @@ def test_the_last_layer_body_starts_as_the_pretrained_network_and_moves_once_tra
     lab = Labels(np.array([0]), np.array([1.0]), np.array([1, 2]))
     train(model, data, 4, lab, ModelConfig(batch_size=4), seed=0, steps=3)  # type: ignore[arg-type]
     assert float(model.l2sp().detach()) > 0.0
-    assert not torch.equal(model.layer.conv.weight, mid.layers[-1].conv.weight)
+    assert not torch.equal(model.part.conv.weight, mid.layers[-1].conv.weight)
 
 
 def test_both_runs_records_of_a_listener_day_are_read_as_one(tmp_path: Path) -> None:
