@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,8 @@ TRACK_COLUMNS = (
     "attempts, last_error, next_retry_at, match_confidence"
 )
 TRACK_FIELDS = len(TRACK_COLUMNS.split(","))
+_ID_BATCH = 500
+"""Track ids bound in one ``IN (...)`` query, well under SQLite's variable limit."""
 
 
 def track_from_row(row: Sequence[Any]) -> Track:
@@ -71,6 +73,18 @@ class TrackStore(StoreConnection):
                 f"SELECT {TRACK_COLUMNS} FROM tracks WHERE id = ?", (track_id,)
             ).fetchone()
         return track_from_row(row) if row else None
+
+    def get_tracks(self, track_ids: Iterable[int]) -> dict[int, Track]:
+        """The tracks of these ids that exist, by id: one query per
+        :data:`_ID_BATCH` of them."""
+        ids = sorted(set(track_ids))
+        out: dict[int, Track] = {}
+        with self.read() as conn:
+            for i in range(0, len(ids), _ID_BATCH):
+                for row in _select_tracks(conn, ids[i : i + _ID_BATCH]):
+                    track = track_from_row(row)
+                    out[track.id] = track
+        return out
 
     def find_tracks(self, text: str) -> list[Track]:
         """Tracks matching a track id, a URL, or ``Artist - Title``."""

@@ -124,12 +124,12 @@ def _likes(ask: _Ask, candidates: list[int]) -> dict[int, tuple[Like, ...]]:
         return {}
     index, cosines = closest(cand_vectors, pos_vectors)
     played = _last_played(store, now)
-    tracks = {t: store.get_track(t) for t in {pos_ids[i] for i in np.unique(index)}}
+    tracks = store.get_tracks(pos_ids[i] for i in np.unique(index))
     out: dict[int, tuple[Like, ...]] = {}
     for row, candidate in enumerate(cand_ids):
         picks = [(pos_ids[i], float(c)) for i, c in zip(index[row], cosines[row], strict=True)]
         out[candidate] = tuple(
-            _like(tracks[t], t, c, played.get(t))
+            _like(tracks.get(t), t, c, played.get(t))
             for n, (t, c) in enumerate(picks)
             if n == 0 or c > 0  # a second one only when it is similar at all
         )
@@ -174,12 +174,13 @@ def _artists(ask: _Ask, candidates: list[int]) -> dict[int, ArtistShare]:
     ids = np.array(candidates, np.int64)
     at = np.array([ask.now])
     shares = artist_share(scene.artists, ids, scene.history, basis, at, cap=scene.cap)
-    out: dict[int, ArtistShare] = {}
-    for t, share in zip(candidates, shares.tolist(), strict=True):
-        track = ask.store.get_track(t) if share >= ARTIST_SHARE else None
-        if track is not None and track.artist:
-            out[t] = ArtistShare(track.artist, round(share, 4))
-    return out
+    named = {t: s for t, s in zip(candidates, shares.tolist(), strict=True) if s >= ARTIST_SHARE}
+    tracks = ask.store.get_tracks(named)
+    return {
+        t: ArtistShare(track.artist, round(named[t], 4))
+        for t, track in tracks.items()
+        if track.artist
+    }
 
 
 def _top_tags(

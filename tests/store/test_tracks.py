@@ -72,3 +72,11 @@ def test_measured_duration_fills_in_only_a_missing_one(store: Store) -> None:
         store.mark_track(track_id, "ready", duration=199.5)
     durations = {t.id: t.duration for t in store.tracks()}
     assert durations == {known: 201.0, unknown: 199.5}
+
+
+def test_get_tracks_reads_many_at_once_and_skips_missing_ids(store: Store) -> None:
+    ids = [store.upsert_track(TrackRef("f", f"A{i}", f"T{i}")) for i in range(1203)]
+    got = store.get_tracks([*ids, ids[0], 10**9])
+    assert sorted(got) == sorted(ids)
+    assert got[ids[1202]].title == "T1202"
+    assert store.get_tracks([]) == {}
