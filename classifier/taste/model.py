@@ -87,8 +87,8 @@ corpus A +0.025 / +0.023 P@20 / ROC-AUC on the last day, +0.026 / +0.026 along t
 B and C +0.001 to +0.024, none lower). The nearest neighbours, the best match to a
 single listen, follow a random or abandoned listen as readily as a liked one: at half
 weight once taste moved, corpus A's sliding and noisy listeners gained +0.015 and
-+0.025 P@20 on the last day (tuning seeds 5-14, the shipped row, quick protocol) and
-the steady ones kept their 1.0 and what it ranks."""
++0.025 P@20 on the last day (tuning seeds 5-14, the shipped row, quick protocol), and
+the steady ones, whose start keeps them whole, what they had (0.81)."""
 
 
 def head_start(contrast: float = 1.0) -> Tensor:
