@@ -39,9 +39,8 @@ day's candidates (`[model]` defaults: the body {config.steps} steps, half-life
 {config.half_life_days:g} d, L2-SP {config.l2sp:g}; the ranking head {config.mix_steps} steps on
 the listens of the last {config.mix_window_days:g} days, L2-SP {config.mix_l2sp:g} toward its start,
 the 7-day kernel plus the nearest neighbours less half the 120-day and half the
-all-time kernels and half the nearest neighbours, those three scaled each cycle by how
-far the listening moved (none at a 7-day-to-all-time overlap of {STEADY:g}, all at
-{MOVED:g}), plus half the
+all-time kernels, those two scaled each cycle by how far the listening moved
+(none at a 7-day-to-all-time overlap of {STEADY:g}, all at {MOVED:g}), plus half the
 artist signal (the share of the last week's listening that went to the track's
 artist: the corpus files' artist tags, where they have one), each
 track's plays counted up to {PLAY_CAP:g}, over track

@@ -6,17 +6,16 @@ to against unlabelled candidates (its "content" logit). The ranking head
 (:attr:`TasteModel.mix`) then weighs that logit together with the track's
 similarity to the listener's history at several time scales
 (:mod:`classifier.taste.kernel`), trained to put what was listened to next
-above the candidates (:mod:`classifier.taste.mix`). The head starts at the 7-day
-kernel similarity plus the nearest neighbours (:data:`HEAD_START`, in units of their
-spread over the candidates), less a :data:`CONTRAST` scaled each cycle by how far the
-listener's taste moved (:mod:`classifier.taste.moved`): half the 120-day kernel, half
-the kernel over every listen alike, and half the nearest neighbours. It is pulled back
-toward that start (L2-SP again), so a few labels cannot wreck it and more labels teach
-it which time scales and signals matter. The long terms are a contrast: what sounds
-like tracks played long ago and not lately is what the listener moved away from, so of
-two tracks as close to the recent listens, the one nearer the abandoned ones ranks
-lower. A steady listener's start is recent similarity and the nearest neighbours in
-full.
+above the candidates (:mod:`classifier.taste.mix`). The head starts at
+:data:`HEAD_START`: the 7-day kernel similarity plus the nearest neighbours, less
+half the 120-day kernel and half the kernel over every listen alike (in units of
+their spread over the candidates), and is pulled back toward that (L2-SP again), so
+a few labels cannot wreck it and more labels teach it which time scales and signals
+matter. The long terms are a contrast: what sounds like tracks played long ago and
+not lately is what the listener moved away from, so of two tracks as close to the
+recent listens, the one nearer the abandoned ones ranks lower. Each cycle scales
+the contrast by how far the listener's taste moved (:mod:`classifier.taste.moved`):
+a steady listener's start is recent similarity and the nearest neighbours alone.
 
 Transfer learning with an explicit inductive bias toward the starting point
 (L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
@@ -73,32 +72,27 @@ ARTIST = N_KERNEL
 N_MIX = N_KERNEL + 2
 """Inputs of the ranking head: the kernel features, the artist signal, then the content
 logit."""
-HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, ARTIST: 0.5}
-"""The ranking head's start and L2-SP anchor for a listener whose taste has not moved:
-weights of its standardised inputs (the rest 0)."""
-
-CONTRAST = {LONG: -0.5, ALL_TIME: -0.5, NEAREST: -0.5}
-"""What the start adds for a listener whose taste moved, scaled by how far it moved
-(:mod:`classifier.taste.moved`): less half the 120-day and all-time kernels, and the
-nearest neighbours down to half. Measured on the drift bench (bench/RESULTS.md): the
-long kernels' contrast lifts switching, sliding and noisy listeners more than it costs
-a steady one (tuning seeds 5-9, the start alone with plays uncapped, four-kind means:
+HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5, ARTIST: 0.5}
+"""The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
+rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
+-0.5 lifts switching, sliding and noisy listeners more than it costs a steady one, and
+the 120-day one at -0.5 more again (tuning seeds 5-9, the start alone with plays
+uncapped, four-kind means:
 corpus A +0.025 / +0.023 P@20 / ROC-AUC on the last day, +0.026 / +0.026 along the way;
-B and C +0.001 to +0.024, none lower). The nearest neighbours, the best match to a
-single listen, follow a random or abandoned listen as readily as a liked one: at half
-weight once taste moved, corpus A's sliding and noisy listeners gained +0.015 and
-+0.025 P@20 on the last day (tuning seeds 5-14, the shipped row, quick protocol), and
-the steady ones, whose start keeps them whole, what they had (0.81)."""
+B and C +0.001 to +0.024, none lower)."""
+
+
+CONTRAST = (LONG, ALL_TIME)
+"""The columns of the start's contrast, scaled by how far taste moved
+(:mod:`classifier.taste.moved`)."""
 
 
 def head_start(contrast: float = 1.0) -> Tensor:
-    """The (1, N_MIX) weights of the head's start: :data:`HEAD_START` plus ``contrast``
-    times :data:`CONTRAST`."""
+    """The (1, N_MIX) weights :data:`HEAD_START` describes, its :data:`CONTRAST` terms
+    times ``contrast``."""
     start = torch.zeros(1, N_MIX)
     for column, weight in HEAD_START.items():
-        start[0, column] = weight
-    for column, change in CONTRAST.items():
-        start[0, column] += change * contrast
+        start[0, column] = weight * (contrast if column in CONTRAST else 1.0)
     return start
 
 

@@ -1,10 +1,9 @@
 """How far the listener's taste has moved, and so how much of the head's contrast to use.
 
-The head's start takes off part of the 120-day and all-time kernels and half the
-nearest neighbours (:data:`~classifier.taste.model.CONTRAST`): what sounds like what
-was played long ago and not lately is what the listener moved away from, and the
-closest match to one listen follows a stray listen as readily as a liked one. That lifts a
-listener whose taste moved, and costs a steady one: when the last days are a sample of
+The head's start takes off part of the 120-day and all-time kernels
+(:data:`~classifier.taste.model.HEAD_START`): what sounds like what was played long
+ago and not lately is what the listener moved away from. That lifts a listener
+whose taste moved, and costs a steady one: when the last days are a sample of
 the same sounds as ever, the contrast only favours whichever of them the week
 happened to hold. So the contrast is scaled by :func:`contrast` of the
 :func:`overlap` of the recent listening with the whole of it: the cosine of their
