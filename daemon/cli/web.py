@@ -29,6 +29,8 @@ def cmd_web(config: Config, args: argparse.Namespace) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops it even where it was started with SIGINT ignored (as `tastebud run`)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"tastebud web: {web.server.url} (Ctrl-C stops)", flush=True)
     web.start()
     try:

@@ -40,6 +40,8 @@ def _serving(
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
+            # started with SIGINT ignored, as a parent may leave it: Ctrl-C must still stop it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     try:
         wait_until(lambda: "web page on" in log_path.read_text(), 120, "the web page", log_path)
