@@ -21,6 +21,7 @@ from store.errors import StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "ID_CHUNK",
     "StoreConnection",
     "backup_path",
     "connect",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 10_000
+ID_CHUNK = 500
+"""Ids bound in one ``IN (...)`` query, well under SQLite's limit on parameters."""
 
 
 def connect(path: Path, readonly: bool) -> sqlite3.Connection:

@@ -11,12 +11,10 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
-from store.connection import StoreConnection
+from store.connection import ID_CHUNK, StoreConnection
 from store.records import Because
 
 __all__ = ["ReasonStore", "read_reasons"]
-
-_CHUNK = 500  # ids per query, well under SQLite's limit on parameters
 
 
 class ReasonStore(StoreConnection):
@@ -45,8 +43,8 @@ class ReasonStore(StoreConnection):
 def read_reasons(conn: sqlite3.Connection, track_ids: Sequence[int]) -> dict[int, Because]:
     """:meth:`ReasonStore.reasons` inside a read transaction the caller holds."""
     out: dict[int, Because] = {}
-    for start in range(0, len(track_ids), _CHUNK):
-        ids = list(track_ids[start : start + _CHUNK])
+    for start in range(0, len(track_ids), ID_CHUNK):
+        ids = list(track_ids[start : start + ID_CHUNK])
         marks = ",".join("?" * len(ids))
         rows = conn.execute(
             f"SELECT track_id, because FROM reasons WHERE track_id IN ({marks})", ids

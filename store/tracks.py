@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store.connection import StoreConnection
+from store.connection import ID_CHUNK, StoreConnection
 from store.errors import StoreError
 from store.identity import artist_key, match_key, normalize_url, youtube_video_id
 from store.records import Track, TrackRef, TrackState
@@ -33,8 +33,6 @@ TRACK_COLUMNS = (
     "attempts, last_error, next_retry_at, match_confidence"
 )
 TRACK_FIELDS = len(TRACK_COLUMNS.split(","))
-_ID_BATCH = 500
-"""Track ids bound in one ``IN (...)`` query, well under SQLite's variable limit."""
 
 
 def track_from_row(row: Sequence[Any]) -> Track:
@@ -76,12 +74,12 @@ class TrackStore(StoreConnection):
 
     def get_tracks(self, track_ids: Iterable[int]) -> dict[int, Track]:
         """The tracks of these ids that exist, by id: one query per
-        :data:`_ID_BATCH` of them."""
+        :data:`~store.connection.ID_CHUNK` of them."""
         ids = sorted(set(track_ids))
         out: dict[int, Track] = {}
         with self.read() as conn:
-            for i in range(0, len(ids), _ID_BATCH):
-                for row in _select_tracks(conn, ids[i : i + _ID_BATCH]):
+            for i in range(0, len(ids), ID_CHUNK):
+                for row in _select_tracks(conn, ids[i : i + ID_CHUNK]):
                     track = track_from_row(row)
                     out[track.id] = track
         return out
