@@ -6,11 +6,9 @@ import numpy as np
 
 from classifier.taste.features import Adapter, Features, pack_features
 from classifier.taste.folded import patch_profiles
-from classifier.taste.model import TasteModel
-from classifier.taste.typical import draw_reference
 from store import Store
 
-__all__ = ["draw_library_reference", "load_features", "read_profiles"]
+__all__ = ["load_features", "read_profiles"]
 
 
 def load_features(store: Store, key: str, track_ids: np.ndarray | list[int]) -> Features:
@@ -33,15 +31,3 @@ def read_profiles(
         ids += got.tolist()
         profiles.append(patch_profiles(feats, n_patches, adapter))
     return ids, np.concatenate(profiles) if profiles else np.zeros((0, 0), dtype=np.float32)
-
-
-def draw_library_reference(
-    store: Store, key: str, model: TasteModel, library: set[int], seed: int
-) -> None:
-    """Give ``model`` its typicality reference: a seeded sample of the ``library`` (the
-    tracks with features), profiled as the model profiles tracks."""
-    drawn = draw_reference(np.fromiter(library, np.int64, len(library)), seed)
-    ids, profiles = read_profiles(store, key, drawn.tolist(), model.adapter())
-    if not ids:
-        profiles = np.zeros((0, len(model.get_buffer("space_mean"))), np.float32)
-    model.set_reference(np.array(ids, np.int64), profiles)

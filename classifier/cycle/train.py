@@ -25,7 +25,7 @@ import numpy as np
 
 from classifier.config import ModelConfig
 from classifier.cycle.evidence import Tested, judge_ranker, record_new_listens, seed_record
-from classifier.cycle.features import draw_library_reference, load_features
+from classifier.cycle.features import load_features
 from classifier.cycle.labels import build_labels
 from classifier.cycle.scene import scene_at
 from classifier.cycle.validation import (
@@ -95,7 +95,6 @@ def train_cycle(
     warm, current = _start_model(champion, config)
     steps = config.adapt_steps
     refresh_adapter(warm, feats, len(usable), config.backbone, steps=steps, seed=config.seed)
-    draw_library_reference(store, key, warm, usable, config.seed)
     scene = scene_at(store, config, key, usable, now, warm.adapter())
     if champion is not None and _backbone(champion) not in (None, config.backbone):
         _afresh(store, champion, config, now)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from classifier.errors import ModelError
-from classifier.taste.model import ARTIST, N_MIX, TYPICAL, TasteModel
+from classifier.taste.model import ARTIST, N_MIX, TasteModel
 
 __all__ = [
     "CHECKPOINT_SUFFIX",
@@ -97,15 +97,12 @@ def load_checkpoint(path: Path | str) -> TasteModel:
         dense = weights["dense.weight"]
         if "adapter_weight" not in weights:  # saved before the adapter: none
             weights |= _no_adapter(dense.shape[1])
-        if weights["mix.weight"].shape[1] == N_MIX - 2:  # saved before the artist signal
-            weights |= _widened(weights, ARTIST)
-        if weights["mix.weight"].shape[1] == N_MIX - 1:  # saved before typicality
-            weights |= _widened(weights, TYPICAL) | _no_reference(weights)
+        if weights["mix.weight"].shape[1] == N_MIX - 1:  # saved before the artist signal
+            weights |= _no_artist(weights)
         model = TasteModel(
             in_features=dense.shape[1],
             units=dense.shape[0],
             adapter_units=weights["adapter_weight"].shape[0],
-            reference_rows=weights["reference"].shape[0],
         )
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
@@ -122,21 +119,14 @@ def _no_adapter(dim: int) -> dict[str, torch.Tensor]:
     }
 
 
-def _no_reference(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The typicality reference of a model without one (its typicality reads 0)."""
-    width = state["space_mean"].shape[0]
-    return {"reference": torch.zeros(0, width), "reference_ids": torch.zeros(0, dtype=torch.int64)}
-
-
-def _widened(state: dict[str, torch.Tensor], at: int) -> dict[str, torch.Tensor]:
-    """The ranking head's tensors with a column for a newer input added at ``at``, weighing
-    0 (the model ranks as it did; its next cycle starts the head where this version
-    does)."""
+def _no_artist(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The ranking head's tensors with the artist signal's column added, weighing 0 (the
+    model ranks as it did; its next cycle starts the head where this version does)."""
 
     def widened(name: str, value: float) -> torch.Tensor:
         old = state[name]
         column = torch.full((*old.shape[:-1], 1), value, dtype=old.dtype)
-        return torch.cat([old[..., :at], column, old[..., at:]], dim=-1)
+        return torch.cat([old[..., :ARTIST], column, old[..., ARTIST:]], dim=-1)
 
     return {
         "mix.weight": widened("mix.weight", 0.0),

@@ -28,7 +28,6 @@ from classifier.taste.kernel import (
     unit_vectors,
 )
 from classifier.taste.model import ARTIST, N_MIX, TasteModel, head_start
-from classifier.taste.typical import typicality
 
 __all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
 
@@ -95,9 +94,8 @@ def model_inputs(
     ids: np.ndarray,
 ) -> np.ndarray:
     """Raw head inputs (N, N_MIX) of the tracks ``ids``: the kernel features of their
-    profiles ``vectors`` at times ``at``, their artist signal, their typicality of the
-    library, then their ``content`` logits; with ``own``, each track's own events left
-    out."""
+    profiles ``vectors`` at times ``at``, their artist signal, then their ``content``
+    logits; with ``own``, each track's own events left out."""
     basis = scene.basis(model) if basis is None else basis
     units = unit_vectors(vectors, *_space(model))
     times = np.broadcast_to(np.asarray(at, np.float64), (len(units),))
@@ -121,15 +119,8 @@ def model_inputs(
             scene.artists, mine, scene.history, basis, when, cap=scene.cap, own=own, weights=weights
         )
         blocks.append(np.concatenate([kernel, artist[:, None]], axis=1))
-    inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 2))
-    typical = typicality(units, ids, *_reference(model), _space(model))
-    last = [typical[:, None], np.asarray(content, np.float32)[:, None]]
-    return np.concatenate([inputs, *last], axis=1)
-
-
-def _reference(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
-    """The profiles and ids of ``model``'s library sample."""
-    return model.get_buffer("reference").numpy(), model.get_buffer("reference_ids").numpy()
+    inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))
+    return np.concatenate([inputs, np.asarray(content, np.float32)[:, None]], axis=1)
 
 
 def similarity_scores(inputs: np.ndarray) -> np.ndarray:

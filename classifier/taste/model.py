@@ -8,10 +8,8 @@ similarity to the listener's history at several time scales
 (:mod:`classifier.taste.kernel`), trained to put what was listened to next
 above the candidates (:mod:`classifier.taste.mix`). The head starts at
 :data:`HEAD_START`: the 7-day kernel similarity plus the nearest neighbours, less
-half the 120-day kernel and half the kernel over every listen alike, plus half the
-artist signal, less half the track's typicality of the library
-(:mod:`classifier.taste.typical`; all in units of their spread over the
-candidates), and is pulled back toward that (L2-SP again), so
+half the 120-day kernel and half the kernel over every listen alike (in units of
+their spread over the candidates), and is pulled back toward that (L2-SP again), so
 a few labels cannot wreck it and more labels teach it which time scales and signals
 matter. The long terms are a contrast: what sounds like tracks played long ago and
 not lately is what the listener moved away from, so of two tracks as close to the
@@ -37,7 +35,6 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -53,7 +50,6 @@ __all__ = [
     "CONTRAST",
     "HEAD_START",
     "N_MIX",
-    "TYPICAL",
     "TasteModel",
     "head_start",
     "pretrained_backend",
@@ -73,19 +69,10 @@ ANCHORED = (
 
 ARTIST = N_KERNEL
 """The column of the artist signal (:mod:`classifier.taste.artists`)."""
-TYPICAL = N_KERNEL + 1
-"""The column of the track's typicality of the library (:mod:`classifier.taste.typical`)."""
-N_MIX = N_KERNEL + 3
-"""Inputs of the ranking head: the kernel features, the artist signal, the typicality,
-then the content logit."""
-HEAD_START = {
-    SIMILARITY: 1.0,
-    NEAREST: 1.0,
-    LONG: -0.5,
-    ALL_TIME: -0.5,
-    ARTIST: 0.5,
-    TYPICAL: -0.5,
-}
+N_MIX = N_KERNEL + 2
+"""Inputs of the ranking head: the kernel features, the artist signal, then the content
+logit."""
+HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5, ARTIST: 0.5}
 """The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
 rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
 -0.5 lifts switching, sliding and noisy listeners more than it costs a steady one, and
@@ -133,7 +120,6 @@ class TasteModel(nn.Module):
         units: int = 200,
         dropout: float = 0.5,
         adapter_units: int = 0,
-        reference_rows: int = 0,
     ) -> None:
         super().__init__()
         self.bn_in = batch_norm_1d(in_features)
@@ -160,9 +146,6 @@ class TasteModel(nn.Module):
         width = 2 * (in_features + adapter_units)  # profiles': patch means and spreads
         self.register_buffer("space_mean", torch.zeros(width))
         self.register_buffer("space_std", torch.ones(width))
-        # the library sample typicality is measured against (:mod:`classifier.taste.typical`)
-        self.register_buffer("reference", torch.zeros(reference_rows, width))
-        self.register_buffer("reference_ids", torch.zeros(reference_rows, dtype=torch.int64))
 
     @classmethod
     def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
@@ -200,15 +183,6 @@ class TasteModel(nn.Module):
         self.adapter_tracks = torch.tensor(float(tracks) if adapter else 0.0)
         width = 2 * (dim + len(weight))
         self.space_mean, self.space_std = torch.zeros(width), torch.ones(width)
-        self.set_reference(np.zeros(0, np.int64), np.zeros((0, width), np.float32))
-
-    def set_reference(self, track_ids: np.ndarray, profiles: np.ndarray) -> None:
-        """Measure typicality against the library tracks ``track_ids`` with ``profiles``
-        (R, width of the space), as the model profiles tracks."""
-        if profiles.shape[1:] != self.get_buffer("space_mean").shape:
-            raise ValueError("the reference's profiles are not of the model's space")
-        self.reference = torch.from_numpy(np.asarray(profiles, np.float32)).clone()
-        self.reference_ids = torch.from_numpy(np.asarray(track_ids, np.int64)).clone()
 
     def parts(self) -> tuple[int, ...]:
         """Widths of the profile's parts: the features', then the adapter's."""

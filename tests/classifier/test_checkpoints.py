@@ -6,7 +6,6 @@ import errno
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -19,7 +18,7 @@ from classifier.taste.checkpoints import (
     prune_checkpoints,
     save_checkpoint,
 )
-from classifier.taste.model import ARTIST, N_MIX, TYPICAL, TasteModel
+from classifier.taste.model import ARTIST, N_MIX, TasteModel
 
 
 def _model() -> TasteModel:
@@ -63,40 +62,20 @@ def test_a_checkpoint_measuring_similarity_on_means_alone_says_how_it_heals(
     assert not latest_checkpoint_ok(path)
 
 
-@pytest.mark.parametrize(
-    "newer", [(ARTIST, TYPICAL), (TYPICAL,)], ids=["before the artist", "before typicality"]
-)
-def test_a_head_saved_before_newer_inputs_ranks_as_it_did(
-    tmp_path: Path, newer: tuple[int, ...]
-) -> None:
+def test_a_head_saved_before_the_artist_signal_ranks_as_it_did(tmp_path: Path) -> None:
     model = _model()
     torch.nn.init.normal_(model.mix.weight)
-    keep = [i for i in range(N_MIX) if i not in newer]  # the head's columns back then
+    keep = [i for i in range(N_MIX) if i != ARTIST]  # the head's columns before the signal
     for name in ("mix_mean", "mix_std", "mix_anchor"):
         model.register_buffer(name, model.get_buffer(name)[..., keep].clone())
-    for name in ("reference", "reference_ids"):
-        del model._buffers[name]  # saved before typicality: no reference either
     old = model.mix.weight.detach()[:, keep].clone()
-    model.mix = torch.nn.Linear(len(keep), 1, bias=False)
+    model.mix = torch.nn.Linear(N_MIX - 1, 1, bias=False)
     model.mix.weight.data.copy_(old)
     inputs = torch.randn(6, N_MIX)
     expected = model.mix(inputs[:, keep]).squeeze(-1)
     loaded = load_checkpoint(save_checkpoint(model, tmp_path, {}))
-    assert all(loaded.mix.weight[0, column] == 0.0 for column in newer)
+    assert loaded.mix.weight[0, ARTIST] == 0.0
     assert torch.allclose(loaded.rank(inputs), expected)
-    assert loaded.get_buffer("reference").shape == (0, len(loaded.get_buffer("space_mean")))
-
-
-def test_a_model_keeps_its_library_reference(tmp_path: Path) -> None:
-    model = _model()
-    width = len(model.get_buffer("space_mean"))
-    profiles = torch.randn(3, width).numpy()
-    model.set_reference(np.array([4, 9, 12]), profiles)
-    loaded = load_checkpoint(save_checkpoint(model, tmp_path, {}))
-    assert loaded.get_buffer("reference_ids").tolist() == [4, 9, 12]
-    assert np.allclose(loaded.get_buffer("reference").numpy(), profiles)
-    with pytest.raises(ValueError, match="space"):
-        model.set_reference(np.array([1]), np.zeros((1, width + 2), np.float32))
 
 
 def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:

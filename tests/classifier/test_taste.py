@@ -12,7 +12,7 @@ from classifier.taste.fit import fit
 from classifier.taste.kernel import ALL_TIME, LONG, NEAREST, SIMILARITY
 from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, fit_mix
-from classifier.taste.model import ANCHORED, ARTIST, N_MIX, TYPICAL, TasteModel, head_start
+from classifier.taste.model import ANCHORED, ARTIST, N_MIX, TasteModel, head_start
 from tests.classifier.tastedata import FAST, PATCHES, config
 
 
@@ -95,9 +95,9 @@ def test_track_score_is_the_mean_patch_probability() -> None:
 def test_the_head_starts_at_recent_similarity_less_half_the_long_kernels() -> None:
     start = TasteModel().mix.weight.detach()[0]
     assert start[SIMILARITY] == start[NEAREST] == 1.0
-    assert start[LONG] == start[ALL_TIME] == start[TYPICAL] == -0.5
+    assert start[LONG] == start[ALL_TIME] == -0.5
     assert start[ARTIST] == 0.5
-    assert int((start != 0).sum()) == 6
+    assert int((start != 0).sum()) == 5
 
 
 def test_the_contrast_of_the_start_scales_its_long_terms_alone() -> None:
@@ -105,8 +105,7 @@ def test_the_contrast_of_the_start_scales_its_long_terms_alone() -> None:
     assert half[LONG] == half[ALL_TIME] == -0.25
     assert half[SIMILARITY] == half[NEAREST] == 1.0
     assert half[ARTIST] == none[ARTIST] == 0.5
-    assert half[TYPICAL] == none[TYPICAL] == -0.5
-    assert int((none != 0).sum()) == 4
+    assert int((none != 0).sum()) == 3
 
 
 def test_without_moments_the_head_is_its_start() -> None:
