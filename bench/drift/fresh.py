@@ -3,8 +3,9 @@
 The ``drift`` section replays five listeners of each kind (seeds 0-4); the defaults
 were chosen looking at seeds 0-19. This replays ten more of each kind, seeds 20-29, with the
 same protocol and rows, so a verdict that rests on 20 listeners a corpus can be checked
-on 40 others. It takes about 30 minutes a corpus on one core, so ``make bench`` leaves
-it out::
+on 40 others. The shipped row's replays cost about 1.3 minutes of one core a listener
+(corpus A, two runs at a time on two cores): nearly an hour for a corpus's forty, so
+``make bench`` leaves it out::
 
     .venv/bin/python -m bench.drift.fresh                # run A, B and C, write the section
     .venv/bin/python -m bench.drift.fresh --from a.json,b.json,c.json  # from saved runs
