@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,12 +26,20 @@ __all__ = [
     "backup_path",
     "connect",
     "corruption_fix",
+    "id_chunks",
     "store_error",
 ]
 
 BUSY_TIMEOUT_MS = 10_000
 ID_CHUNK = 500
 """Ids bound in one ``IN (...)`` query, well under SQLite's limit on parameters."""
+
+
+def id_chunks(ids: Sequence[int], size: int = ID_CHUNK) -> Iterator[tuple[list[int], str]]:
+    """``ids`` in runs of at most ``size``, each with the ``?,?,...`` its ``IN (...)`` binds."""
+    for start in range(0, len(ids), size):
+        chunk = [int(i) for i in ids[start : start + size]]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def connect(path: Path, readonly: bool) -> sqlite3.Connection:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from store.connection import StoreConnection
+from store.connection import StoreConnection, id_chunks
 from store.errors import StoreError
 
 __all__ = ["EmbeddingStore"]
@@ -108,9 +108,7 @@ class EmbeddingStore(StoreConnection):
     ) -> Iterator[tuple[Any, ...]]:
         """``track_id, <columns>`` of ``track_ids``' embeddings, by track id, one short read
         transaction per ``chunk`` ids."""
-        for start in range(0, len(track_ids), chunk):
-            ids = list(track_ids[start : start + chunk])
-            marks = ",".join("?" * len(ids))
+        for ids, marks in id_chunks(track_ids, chunk):
             with self.read() as conn:
                 rows = conn.execute(
                     f"SELECT track_id, {columns} FROM embeddings "

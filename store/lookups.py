@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from store.connection import StoreConnection
+from store.connection import StoreConnection, id_chunks
 from store.identity import match_key
 
 __all__ = ["LookupStore"]
@@ -53,16 +53,13 @@ class LookupStore(StoreConnection):
     def without_mbid(self, track_ids: Iterable[int]) -> list[int]:
         """Those of ``track_ids`` with no recording MBID, in the order given."""
         ids = list(track_ids)
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
+        have: set[int] = set()
         with self.read() as conn:
-            have = {
-                int(r[0])
-                for r in conn.execute(
-                    f"SELECT track_id FROM track_ids WHERE kind = 'recording_mbid' "
+            for chunk, marks in id_chunks(ids):
+                rows = conn.execute(
+                    "SELECT track_id FROM track_ids WHERE kind = 'recording_mbid' "
                     f"AND track_id IN ({marks})",
-                    ids,
+                    chunk,
                 )
-            }
+                have.update(int(r[0]) for r in rows)
         return [i for i in ids if i not in have]

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
-from store.connection import ID_CHUNK, StoreConnection
+from store.connection import StoreConnection, id_chunks
 from store.records import Because
 
 __all__ = ["ReasonStore", "read_reasons"]
@@ -43,9 +43,7 @@ class ReasonStore(StoreConnection):
 def read_reasons(conn: sqlite3.Connection, track_ids: Sequence[int]) -> dict[int, Because]:
     """:meth:`ReasonStore.reasons` inside a read transaction the caller holds."""
     out: dict[int, Because] = {}
-    for start in range(0, len(track_ids), ID_CHUNK):
-        ids = list(track_ids[start : start + ID_CHUNK])
-        marks = ",".join("?" * len(ids))
+    for ids, marks in id_chunks(track_ids):
         rows = conn.execute(
             f"SELECT track_id, because FROM reasons WHERE track_id IN ({marks})", ids
         )

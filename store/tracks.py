@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store.connection import ID_CHUNK, StoreConnection
+from store.connection import StoreConnection, id_chunks
 from store.errors import StoreError
 from store.identity import artist_key, match_key, normalize_url, youtube_video_id
 from store.records import Track, TrackRef, TrackState
@@ -75,14 +75,9 @@ class TrackStore(StoreConnection):
     def get_tracks(self, track_ids: Iterable[int]) -> dict[int, Track]:
         """The tracks of these ids that exist, by id: one query per
         :data:`~store.connection.ID_CHUNK` of them."""
-        ids = sorted(set(track_ids))
-        out: dict[int, Track] = {}
         with self.read() as conn:
-            for i in range(0, len(ids), ID_CHUNK):
-                for row in _select_tracks(conn, ids[i : i + ID_CHUNK]):
-                    track = track_from_row(row)
-                    out[track.id] = track
-        return out
+            rows = _select_tracks(conn, sorted(set(track_ids)))
+        return {track.id: track for track in map(track_from_row, rows)}
 
     def find_tracks(self, text: str) -> list[Track]:
         """Tracks matching a track id, a URL, or ``Artist - Title``."""
@@ -324,9 +319,9 @@ def _find_track_ids(conn: sqlite3.Connection, text: str) -> list[int]:
 
 
 def _select_tracks(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Any]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    return conn.execute(
-        f"SELECT {TRACK_COLUMNS} FROM tracks WHERE id IN ({marks}) ORDER BY id", list(ids)
-    ).fetchall()
+    """The rows of the tracks ``ids`` (sorted) that exist, in their order."""
+    rows: list[Any] = []
+    for chunk, marks in id_chunks(ids):
+        sql = f"SELECT {TRACK_COLUMNS} FROM tracks WHERE id IN ({marks}) ORDER BY id"
+        rows += conn.execute(sql, chunk).fetchall()
+    return rows

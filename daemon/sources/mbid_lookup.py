@@ -92,8 +92,10 @@ def resolve_mbids(
     those found. Counts ``found``, ``missing`` and ``failed`` (a failing
     lookup is logged and ends the run: what was found stays, nothing is raised)."""
     counts = {"found": 0, "missing": 0, "failed": 0}
-    todo = [t for t in map(store.get_track, store.without_mbid(track_ids)) if t is not None]
-    todo = [t for t in todo if t.artist and t.title][:LOOKUPS_PER_RUN]
+    lacking = store.without_mbid(track_ids)
+    tracks = store.get_tracks(lacking)
+    todo = [tracks[i] for i in lacking if i in tracks and tracks[i].artist and tracks[i].title]
+    todo = todo[:LOOKUPS_PER_RUN]
     base = lookup_base(config)
     if not todo or base is None:
         return counts

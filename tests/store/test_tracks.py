@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
 from store import ListenIn, Store, StoreError, TrackRef
+from store.connection import ID_CHUNK, id_chunks
 
 
 def test_listen_and_feed_item_converge_to_one_track(store: Store) -> None:
@@ -80,3 +82,21 @@ def test_get_tracks_reads_many_at_once_and_skips_missing_ids(store: Store) -> No
     assert sorted(got) == sorted(ids)
     assert got[ids[1202]].title == "T1202"
     assert store.get_tracks([]) == {}
+
+
+def test_tracks_without_a_recording_mbid_keep_their_order_past_one_query(store: Store) -> None:
+    ids = [store.upsert_track(TrackRef("f", f"A{i}", f"T{i}")) for i in range(2 * ID_CHUNK + 3)]
+    named = set(ids[::3])
+    for track_id in named:
+        assert store.set_recording_mbid(track_id, f"mbid-{track_id}")
+    order = ids[::-1]
+    store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, ID_CHUNK + 1)  # as a small build
+    assert store.without_mbid(order) == [i for i in order if i not in named]
+    assert len(store.get_tracks(order)) == len(ids)
+    assert store.without_mbid([]) == []
+
+
+def test_id_chunks_bind_each_run_of_ids_once() -> None:
+    runs = list(id_chunks(range(7), size=3))
+    assert [ids for ids, _ in runs] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [marks for _, marks in runs] == ["?,?,?", "?,?,?", "?"]
