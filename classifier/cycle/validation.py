@@ -23,7 +23,14 @@ from classifier.taste.fit import fit, init_head
 from classifier.taste.judge import Standing, Verdict, judge, standing
 from classifier.taste.kernel import Basis
 from classifier.taste.labelset import LabelSet
-from classifier.taste.mix import Moments, Scene, fit_mix, model_inputs, set_space
+from classifier.taste.mix import (
+    Moments,
+    Scene,
+    fit_mix,
+    model_inputs,
+    set_heard_regression,
+    set_space,
+)
 from classifier.taste.mix import similarity_scores as similarity
 from classifier.taste.model import TasteModel
 from classifier.taste.moved import contrast, overlap
@@ -231,6 +238,8 @@ def challenge(
     train_field = train.track_ids[train.targets == 0]
     field = _field(fresh, val, train)
     basis = scene.basis(model)  # in the space just set; fitting the head keeps it
+    negatives = (train_field, tracks.vectors[feats.rows(train_field)])
+    set_heard_regression(model, scene, basis, negatives, now, config.seed)
     moments = _moments(model, scene, tracks, train_field, held, now, config, basis)
     now_field = tracks.inputs(model, scene, train_field, now, own=True, basis=basis)
     moved = overlap(scene.history, basis, now, scene.cap)

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from classifier.errors import ModelError
-from classifier.taste.model import ARTIST, N_MIX, TasteModel
+from classifier.taste.heard import HeardFit
+from classifier.taste.model import ARTIST, HEARD, N_MIX, TasteModel
 
 __all__ = [
     "CHECKPOINT_SUFFIX",
@@ -97,13 +98,16 @@ def load_checkpoint(path: Path | str) -> TasteModel:
         dense = weights["dense.weight"]
         if "adapter_weight" not in weights:  # saved before the adapter: none
             weights |= _no_adapter(dense.shape[1])
-        if weights["mix.weight"].shape[1] == N_MIX - 1:  # saved before the artist signal
-            weights |= _no_artist(weights)
+        if weights["mix.weight"].shape[1] == N_MIX - 2:  # saved before the artist signal
+            weights |= _widened(weights, ARTIST)
+        if weights["mix.weight"].shape[1] == N_MIX - 1:  # saved before the heard regression
+            weights |= _widened(weights, HEARD) | _no_heard()
         model = TasteModel(
             in_features=dense.shape[1],
             units=dense.shape[0],
             adapter_units=weights["adapter_weight"].shape[0],
         )
+        model.set_heard(HeardFit(*(weights[n].numpy() for n in _HEARD)))
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
         raise ModelError(f"taste checkpoint {path} does not hold a taste model: {exc}") from exc
@@ -119,14 +123,27 @@ def _no_adapter(dim: int) -> dict[str, torch.Tensor]:
     }
 
 
-def _no_artist(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The ranking head's tensors with the artist signal's column added, weighing 0 (the
-    model ranks as it did; its next cycle starts the head where this version does)."""
+_HEARD = ("heard_ids", "heard_units", "heard_coef")
+"""The heard regression's buffers, in :class:`HeardFit`'s order."""
+
+
+def _no_heard() -> dict[str, torch.Tensor]:
+    """The heard regression's buffers of a model without one (it reads 0)."""
+    empty = HeardFit.none(0)
+    return {
+        name: torch.from_numpy(value)
+        for name, value in zip(_HEARD, (empty.ids, empty.units, empty.coef), strict=True)
+    }
+
+
+def _widened(state: dict[str, torch.Tensor], at: int) -> dict[str, torch.Tensor]:
+    """The ranking head's tensors with a newer input's column added at ``at``, weighing 0
+    (the model ranks as it did; its next cycle starts the head where this version does)."""
 
     def widened(name: str, value: float) -> torch.Tensor:
         old = state[name]
         column = torch.full((*old.shape[:-1], 1), value, dtype=old.dtype)
-        return torch.cat([old[..., :ARTIST], column, old[..., ARTIST:]], dim=-1)
+        return torch.cat([old[..., :at], column, old[..., at:]], dim=-1)
 
     return {
         "mix.weight": widened("mix.weight", 0.0),

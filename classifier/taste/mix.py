@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from classifier.taste.artists import Artists, artist_share
 from classifier.taste.features import Adapter
+from classifier.taste.heard import HeardFit, fit_heard, heard_scores
 from classifier.taste.kernel import (
     SIMILARITY,
     Basis,
@@ -25,11 +26,20 @@ from classifier.taste.kernel import (
     history_weights,
     kernel_features,
     space_of,
+    track_weights,
     unit_vectors,
 )
 from classifier.taste.model import ARTIST, N_MIX, TasteModel, head_start
 
-__all__ = ["Moments", "Scene", "fit_mix", "model_inputs", "set_space", "similarity_scores"]
+__all__ = [
+    "Moments",
+    "Scene",
+    "fit_mix",
+    "model_inputs",
+    "set_heard_regression",
+    "set_space",
+    "similarity_scores",
+]
 
 _DAY = 86400.0
 _QUERY_BLOCK = 256
@@ -77,9 +87,28 @@ def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
 def set_space(model: TasteModel, library: np.ndarray) -> None:
     """Measure similarity in the space of the profiles ``library`` (N, 2D, or 2D + 2A with
     the model's adapter) z-scored: keep their mean and std
-    (:func:`~classifier.taste.kernel.space_of`)."""
+    (:func:`~classifier.taste.kernel.space_of`). A heard regression fit in the space
+    before is dropped."""
     mean, std = space_of(library)
     model.space_mean, model.space_std = torch.from_numpy(mean), torch.from_numpy(std)
+    model.set_heard(HeardFit.none(0))
+
+
+def set_heard_regression(
+    model: TasteModel,
+    scene: Scene,
+    basis: Basis,
+    candidates: tuple[np.ndarray, np.ndarray],
+    at: float,
+    seed: int,
+) -> None:
+    """Fit ``model``'s heard regression (:mod:`classifier.taste.heard`) in its space: the
+    ``basis`` tracks (the scene's, in that space) weighed by their plays before ``at``,
+    against the ``candidates`` (ids, profiles)."""
+    plays = track_weights(scene.history, basis, np.array([float(at)]), np.inf, True, scene.cap)
+    ids, vectors = candidates
+    units = unit_vectors(vectors, *_space(model))
+    model.set_heard(fit_heard((basis.track_ids, basis.units, plays[0]), (ids, units), seed))
 
 
 def model_inputs(
@@ -94,8 +123,9 @@ def model_inputs(
     ids: np.ndarray,
 ) -> np.ndarray:
     """Raw head inputs (N, N_MIX) of the tracks ``ids``: the kernel features of their
-    profiles ``vectors`` at times ``at``, their artist signal, then their ``content``
-    logits; with ``own``, each track's own events left out."""
+    profiles ``vectors`` at times ``at``, their artist signal, the heard regression's
+    value, then their ``content`` logits; with ``own``, each track's own events left out
+    (the regression is cross-fitted: a track is never scored by a fit that saw it)."""
     basis = scene.basis(model) if basis is None else basis
     units = unit_vectors(vectors, *_space(model))
     times = np.broadcast_to(np.asarray(at, np.float64), (len(units),))
@@ -119,8 +149,10 @@ def model_inputs(
             scene.artists, mine, scene.history, basis, when, cap=scene.cap, own=own, weights=weights
         )
         blocks.append(np.concatenate([kernel, artist[:, None]], axis=1))
-    inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 1))
-    return np.concatenate([inputs, np.asarray(content, np.float32)[:, None]], axis=1)
+    inputs = np.concatenate(blocks) if blocks else np.zeros((0, model.mix.in_features - 2))
+    heard = heard_scores(units, ids, model.heard())
+    last = [heard[:, None], np.asarray(content, np.float32)[:, None]]
+    return np.concatenate([inputs, *last], axis=1)
 
 
 def similarity_scores(inputs: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -42,6 +43,7 @@ from classifier.musicnn.blocks import batch_norm_1d
 from classifier.musicnn.model import POOLED_DIM, BackEnd
 from classifier.musicnn.weights import load_musicnn
 from classifier.taste.features import Adapter
+from classifier.taste.heard import FOLDS, HeardFit
 from classifier.taste.kernel import ALL_TIME, LONG, N_KERNEL, NEAREST, SIMILARITY
 
 __all__ = [
@@ -49,7 +51,9 @@ __all__ = [
     "ARTIST",
     "CONTRAST",
     "HEAD_START",
+    "HEARD",
     "N_MIX",
+    "STEADY_TERMS",
     "TasteModel",
     "head_start",
     "pretrained_backend",
@@ -69,10 +73,20 @@ ANCHORED = (
 
 ARTIST = N_KERNEL
 """The column of the artist signal (:mod:`classifier.taste.artists`)."""
-N_MIX = N_KERNEL + 2
-"""Inputs of the ranking head: the kernel features, the artist signal, then the content
-logit."""
-HEAD_START = {SIMILARITY: 1.0, NEAREST: 1.0, LONG: -0.5, ALL_TIME: -0.5, ARTIST: 0.5}
+HEARD = N_KERNEL + 1
+"""The column of the regression of heard tracks against candidates
+(:mod:`classifier.taste.heard`)."""
+N_MIX = N_KERNEL + 3
+"""Inputs of the ranking head: the kernel features, the artist signal, the heard
+regression, then the content logit."""
+HEAD_START = {
+    SIMILARITY: 1.0,
+    NEAREST: 1.0,
+    LONG: -0.5,
+    ALL_TIME: -0.5,
+    ARTIST: 0.5,
+    HEARD: 1.0,
+}
 """The ranking head's start and L2-SP anchor: weights of its standardised inputs (the
 rest 0). Measured on the drift bench (bench/RESULTS.md): the all-time contrast at
 -0.5 lifts switching, sliding and noisy listeners more than it costs a steady one, and
@@ -85,14 +99,20 @@ B and C +0.001 to +0.024, none lower)."""
 CONTRAST = (LONG, ALL_TIME)
 """The columns of the start's contrast, scaled by how far taste moved
 (:mod:`classifier.taste.moved`)."""
+STEADY_TERMS = (HEARD,)
+"""The columns of the start scaled by how little taste moved (1 less the contrast's
+share): the heard regression, fit on the whole history."""
 
 
 def head_start(contrast: float = 1.0) -> Tensor:
     """The (1, N_MIX) weights :data:`HEAD_START` describes, its :data:`CONTRAST` terms
-    times ``contrast``."""
+    times ``contrast`` and its :data:`STEADY_TERMS` times ``1 - contrast``."""
     start = torch.zeros(1, N_MIX)
     for column, weight in HEAD_START.items():
-        start[0, column] = weight * (contrast if column in CONTRAST else 1.0)
+        share = (
+            contrast if column in CONTRAST else 1.0 - contrast if column in STEADY_TERMS else 1.0
+        )
+        start[0, column] = weight * share
     return start
 
 
@@ -146,6 +166,11 @@ class TasteModel(nn.Module):
         width = 2 * (in_features + adapter_units)  # profiles': patch means and spreads
         self.register_buffer("space_mean", torch.zeros(width))
         self.register_buffer("space_std", torch.ones(width))
+        # the heard regression (:mod:`classifier.taste.heard`): its tracks, their unit
+        # profiles in the space above and each fold's dual coefficients
+        self.register_buffer("heard_ids", torch.zeros(0, dtype=torch.int64))
+        self.register_buffer("heard_units", torch.zeros(0, 0))
+        self.register_buffer("heard_coef", torch.zeros(FOLDS, 0, dtype=torch.float64))
 
     @classmethod
     def from_backend(cls, backend: BackEnd, *, dropout: float = 0.5) -> TasteModel:
@@ -183,6 +208,18 @@ class TasteModel(nn.Module):
         self.adapter_tracks = torch.tensor(float(tracks) if adapter else 0.0)
         width = 2 * (dim + len(weight))
         self.space_mean, self.space_std = torch.zeros(width), torch.ones(width)
+        self.set_heard(HeardFit.none(0))
+
+    def heard(self) -> HeardFit:
+        """The heard regression the model ranks with (none: it reads 0)."""
+        ids, units = self.get_buffer("heard_ids"), self.get_buffer("heard_units")
+        return HeardFit(ids.numpy(), units.numpy(), self.get_buffer("heard_coef").numpy())
+
+    def set_heard(self, fit: HeardFit) -> None:
+        """Rank with the heard regression ``fit`` (its profiles in the model's space)."""
+        self.heard_ids = torch.from_numpy(np.asarray(fit.ids, np.int64)).clone()
+        self.heard_units = torch.from_numpy(np.asarray(fit.units, np.float32)).clone()
+        self.heard_coef = torch.from_numpy(np.asarray(fit.coef, np.float64)).clone()
 
     def parts(self) -> tuple[int, ...]:
         """Widths of the profile's parts: the features', then the adapter's."""

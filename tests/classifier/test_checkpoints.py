@@ -6,6 +6,7 @@ import errno
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -18,7 +19,8 @@ from classifier.taste.checkpoints import (
     prune_checkpoints,
     save_checkpoint,
 )
-from classifier.taste.model import ARTIST, N_MIX, TasteModel
+from classifier.taste.heard import HeardFit
+from classifier.taste.model import ARTIST, HEARD, N_MIX, TasteModel
 
 
 def _model() -> TasteModel:
@@ -62,20 +64,41 @@ def test_a_checkpoint_measuring_similarity_on_means_alone_says_how_it_heals(
     assert not latest_checkpoint_ok(path)
 
 
-def test_a_head_saved_before_the_artist_signal_ranks_as_it_did(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "newer", [(ARTIST, HEARD), (HEARD,)], ids=["before the artist", "before the regression"]
+)
+def test_a_head_saved_before_newer_inputs_ranks_as_it_did(
+    tmp_path: Path, newer: tuple[int, ...]
+) -> None:
     model = _model()
     torch.nn.init.normal_(model.mix.weight)
-    keep = [i for i in range(N_MIX) if i != ARTIST]  # the head's columns before the signal
+    keep = [i for i in range(N_MIX) if i not in newer]  # the head's columns back then
     for name in ("mix_mean", "mix_std", "mix_anchor"):
         model.register_buffer(name, model.get_buffer(name)[..., keep].clone())
+    for name in ("heard_ids", "heard_units", "heard_coef"):
+        del model._buffers[name]  # saved before the heard regression: none of it
     old = model.mix.weight.detach()[:, keep].clone()
-    model.mix = torch.nn.Linear(N_MIX - 1, 1, bias=False)
+    model.mix = torch.nn.Linear(len(keep), 1, bias=False)
     model.mix.weight.data.copy_(old)
     inputs = torch.randn(6, N_MIX)
     expected = model.mix(inputs[:, keep]).squeeze(-1)
     loaded = load_checkpoint(save_checkpoint(model, tmp_path, {}))
-    assert loaded.mix.weight[0, ARTIST] == 0.0
+    assert all(loaded.mix.weight[0, column] == 0.0 for column in newer)
     assert torch.allclose(loaded.rank(inputs), expected)
+    assert len(loaded.heard().ids) == 0
+
+
+def test_a_model_keeps_its_heard_regression(tmp_path: Path) -> None:
+    model = _model()
+    rng = np.random.default_rng(0)
+    fit = HeardFit(
+        np.array([4, 9, 12]), rng.normal(size=(3, 6)).astype(np.float32), rng.normal(size=(5, 3))
+    )
+    model.set_heard(fit)
+    loaded = load_checkpoint(save_checkpoint(model, tmp_path, {})).heard()
+    assert loaded.ids.tolist() == [4, 9, 12]
+    assert np.array_equal(loaded.units, fit.units)
+    assert np.array_equal(loaded.coef, fit.coef)
 
 
 def test_pruning_keeps_the_newest_and_the_protected(tmp_path: Path) -> None:

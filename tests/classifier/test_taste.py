@@ -12,7 +12,7 @@ from classifier.taste.fit import fit
 from classifier.taste.kernel import ALL_TIME, LONG, NEAREST, SIMILARITY
 from classifier.taste.labelset import LabelSet
 from classifier.taste.mix import Moments, fit_mix
-from classifier.taste.model import ANCHORED, ARTIST, N_MIX, TasteModel, head_start
+from classifier.taste.model import ANCHORED, ARTIST, HEARD, N_MIX, TasteModel, head_start
 from tests.classifier.tastedata import FAST, PATCHES, config
 
 
@@ -97,15 +97,18 @@ def test_the_head_starts_at_recent_similarity_less_half_the_long_kernels() -> No
     assert start[SIMILARITY] == start[NEAREST] == 1.0
     assert start[LONG] == start[ALL_TIME] == -0.5
     assert start[ARTIST] == 0.5
+    assert start[HEARD] == 0.0  # the whole contrast: taste moved, the heard regression lags
     assert int((start != 0).sum()) == 5
 
 
-def test_the_contrast_of_the_start_scales_its_long_terms_alone() -> None:
+def test_the_contrast_of_the_start_trades_its_long_terms_for_the_heard_regression() -> None:
     half, none = head_start(0.5)[0], head_start(0.0)[0]
     assert half[LONG] == half[ALL_TIME] == -0.25
     assert half[SIMILARITY] == half[NEAREST] == 1.0
     assert half[ARTIST] == none[ARTIST] == 0.5
-    assert int((none != 0).sum()) == 3
+    assert half[HEARD] == 0.5
+    assert none[HEARD] == 1.0
+    assert int((none != 0).sum()) == 4
 
 
 def test_without_moments_the_head_is_its_start() -> None:
