@@ -42,7 +42,9 @@ the 7-day kernel plus the nearest neighbours less half the 120-day and half the
 all-time kernels, those two scaled each cycle by how far the listening moved
 (none at a 7-day-to-all-time overlap of {STEADY:g}, all at {MOVED:g}), plus half the
 artist signal (the share of the last week's listening that went to the track's
-artist: the corpus files' artist tags, where they have one), each
+artist: the corpus files' artist tags, where they have one), plus the regression
+of the heard tracks (weighed by plays) against the candidates, cross-fitted, scaled
+the other way (all of it at an overlap of {STEADY:g}, none at {MOVED:g}), each
 track's plays counted up to {PLAY_CAP:g}, over track
 profiles (patch mean and spread, of the features and of the back end adapted to the
 corpus without labels, {config.adapt_steps} steps);

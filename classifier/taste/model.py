@@ -14,8 +14,10 @@ a few labels cannot wreck it and more labels teach it which time scales and sign
 matter. The long terms are a contrast: what sounds like tracks played long ago and
 not lately is what the listener moved away from, so of two tracks as close to the
 recent listens, the one nearer the abandoned ones ranks lower. Each cycle scales
-the contrast by how far the listener's taste moved (:mod:`classifier.taste.moved`):
-a steady listener's start is recent similarity and the nearest neighbours alone.
+the contrast by how far the listener's taste moved (:mod:`classifier.taste.moved`),
+and the regression of heard tracks against candidates (:mod:`classifier.taste.heard`,
+fit on the whole history) the other way: a steady listener's start is recent
+similarity, the nearest neighbours and that regression, a moved one's the contrast.
 
 Transfer learning with an explicit inductive bias toward the starting point
 (L2-SP; Li, Grandvalet, Davoine, "Explicit inductive bias for transfer
