@@ -129,7 +129,7 @@ _HEARD = ("heard_ids", "heard_units", "heard_coef")
 
 def _no_heard() -> dict[str, torch.Tensor]:
     """The heard regression's buffers of a model without one (it reads 0)."""
-    empty = HeardFit.none(0)
+    empty = HeardFit.none()
     return {
         name: torch.from_numpy(value)
         for name, value in zip(_HEARD, (empty.ids, empty.units, empty.coef), strict=True)

@@ -57,9 +57,9 @@ class HeardFit:
     coef: np.ndarray
 
     @classmethod
-    def none(cls, width: int) -> HeardFit:
+    def none(cls) -> HeardFit:
         """No regression: every score reads 0."""
-        return cls(np.zeros(0, np.int64), np.zeros((0, width), np.float32), np.zeros((FOLDS, 0)))
+        return cls(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros((FOLDS, 0)))
 
 
 def fit_heard(
@@ -71,10 +71,9 @@ def fit_heard(
     ``candidates`` (ids, unit profiles); :meth:`HeardFit.none` with too few of either."""
     pos_ids, pos_units, plays = heard
     neg_ids, neg_units = candidates
-    width = pos_units.shape[1] if pos_units.ndim == 2 else neg_units.shape[1]
     keep = np.flatnonzero(plays > 0)
     if len(keep) < MIN_CLASS or len(neg_ids) < MIN_CLASS:
-        return HeardFit.none(width)
+        return HeardFit.none()
     pos = keep[np.argsort(-plays[keep], kind="stable")[:SAMPLE]]
     neg = np.arange(len(neg_ids))
     if len(neg) > SAMPLE:

@@ -91,7 +91,7 @@ def set_space(model: TasteModel, library: np.ndarray) -> None:
     before is dropped."""
     mean, std = space_of(library)
     model.space_mean, model.space_std = torch.from_numpy(mean), torch.from_numpy(std)
-    model.set_heard(HeardFit.none(0))
+    model.set_heard(HeardFit.none())
 
 
 def set_heard_regression(

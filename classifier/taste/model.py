@@ -109,12 +109,11 @@ share): the heard regression, fit on the whole history."""
 def head_start(contrast: float = 1.0) -> Tensor:
     """The (1, N_MIX) weights :data:`HEAD_START` describes, its :data:`CONTRAST` terms
     times ``contrast`` and its :data:`STEADY_TERMS` times ``1 - contrast``."""
+    shares = {column: contrast for column in CONTRAST}
+    shares |= {column: 1.0 - contrast for column in STEADY_TERMS}
     start = torch.zeros(1, N_MIX)
     for column, weight in HEAD_START.items():
-        share = (
-            contrast if column in CONTRAST else 1.0 - contrast if column in STEADY_TERMS else 1.0
-        )
-        start[0, column] = weight * share
+        start[0, column] = weight * shares.get(column, 1.0)
     return start
 
 
@@ -210,7 +209,7 @@ class TasteModel(nn.Module):
         self.adapter_tracks = torch.tensor(float(tracks) if adapter else 0.0)
         width = 2 * (dim + len(weight))
         self.space_mean, self.space_std = torch.zeros(width), torch.ones(width)
-        self.set_heard(HeardFit.none(0))
+        self.set_heard(HeardFit.none())
 
     def heard(self) -> HeardFit:
         """The heard regression the model ranks with (none: it reads 0)."""
