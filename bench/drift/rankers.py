@@ -67,7 +67,7 @@ def penultimate(features: np.ndarray) -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class History:
     """What a ranker sees at time ``now``: every listen so far, the candidates and (for
-    the ceiling only) their relevance."""
+    the ceiling and the attainable row only) their relevance."""
 
     tracks: np.ndarray  # corpus index per listen
     ages_days: np.ndarray  # per listen
@@ -160,6 +160,12 @@ def kernel(
 def random(s: Space, h: History) -> np.ndarray:
     """A uniform random ranking (seeded by listener and day)."""
     return np.random.default_rng(h.seed).uniform(size=len(h.candidates))
+
+
+def attainable(s: Space, h: History) -> np.ndarray:
+    """Every relevant candidate first: the most any ranking can reach. Its P@20 is below
+    1 where fewer than 20 candidates are relevant, as on a small corpus's last days."""
+    return h.relevant.astype(np.float64)
 
 
 Ranker = Callable[[Space, History], np.ndarray]

@@ -6,7 +6,15 @@ import math
 
 import numpy as np
 
-from bench.drift.run import CEILING, NOT_SIMILARITY, SHIPPED, Results, kinds_mean, row_mean
+from bench.drift.run import (
+    ATTAINABLE,
+    CEILING,
+    NOT_SIMILARITY,
+    SHIPPED,
+    Results,
+    kinds_mean,
+    row_mean,
+)
 
 LEVEL = 0.9
 """Confidence of the verdict's intervals."""
@@ -123,6 +131,26 @@ def against_ceiling(res: Results) -> str:
     return f"Corpus {res.corpus.upper()}, {SHIPPED} vs the supervised ceiling: {'; '.join(parts)}."
 
 
+def headroom(res: Results) -> str:
+    """How far above the best similarity row any ranking could go (the attainable row less
+    it) and how much of that room the shipped row took, measure by measure."""
+    if SHIPPED not in res.cells or ATTAINABLE not in res.cells or not _similarity_rows(res):
+        return ""
+    parts = []
+    for along, when in ((False, "last day"), (True, "along the way")):
+        words = []
+        for m, measure in enumerate(("P@20", "ROC-AUC")):
+            best = kinds_mean(res, _best(res, along, m), along)[m]
+            room = kinds_mean(res, ATTAINABLE, along)[m] - best
+            took = (kinds_mean(res, SHIPPED, along)[m] - best) / room if room > 0 else math.nan
+            words.append(f"{measure} {room:.3f}, {took:.0%} of it taken")
+        parts.append(f"{when}: {', '.join(words)}")
+    head = (
+        f"Corpus {res.corpus.upper()}, room above the best similarity row (the attainable less it)"
+    )
+    return f"{head}: {'; '.join(parts)}."
+
+
 def costs(res: Results) -> str:
     """Per-cycle training and rescoring time, and how often plain similarity ranked the queue."""
     lines = []
@@ -141,6 +169,7 @@ def costs(res: Results) -> str:
 def corpus_block(res: Results) -> str:
     """One corpus's table, verdict and costs."""
     text = f"### Corpus {res.corpus.upper()}: {res.n_tracks} tracks ({res.counts})\n\n{table(res)}"
-    for extra in (verdict(res), verdict(res, CEILING), against_ceiling(res), costs(res)):
+    extras = (verdict(res), verdict(res, CEILING), against_ceiling(res), headroom(res), costs(res))
+    for extra in extras:
         text += f"\n\n{extra}" if extra else ""
     return text

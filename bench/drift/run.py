@@ -38,8 +38,9 @@ SIMILARITY: dict[str, rankers.Ranker] = {
     ADAPTED_KERNEL: functools.partial(rankers.kernel, view="adapted"),
 }
 CEILING = "supervised ceiling (5-fold logistic regression knowing every label, frozen 1506-d)"
+ATTAINABLE = "attainable (every relevant candidate first)"
 SHIPPED = "tastebud as shipped"
-NOT_SIMILARITY = ("random", CEILING)  # rows the verdict does not compare with
+NOT_SIMILARITY = ("random", CEILING, ATTAINABLE)  # rows the verdict does not compare with
 
 
 @dataclasses.dataclass
@@ -118,7 +119,8 @@ def shipped_configs(base: ModelConfig, s: Settings) -> dict[str, ModelConfig]:
 
 
 def _similarity(res: Results, space: rankers.Space, listener: Listener, s: Settings) -> None:
-    score_days(res, space, listener, s.days, {**SIMILARITY, CEILING: ceiling})
+    rows = {**SIMILARITY, CEILING: ceiling, ATTAINABLE: rankers.attainable}
+    score_days(res, space, listener, s.days, rows)
 
 
 def score_days(

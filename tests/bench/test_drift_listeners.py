@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.drift import rankers
 from bench.drift.ceiling import fit_logistic
 from bench.drift.listeners import DAY, KINDS, LISTENS_PER_DAY, NOW, Listener, simulate
+from bench.drift.run import K, metrics
 
 # Four styles of unequal size, as a corpus's packages are.
 LABELS = np.repeat(np.arange(4), [26, 18, 41, 10])
@@ -89,3 +91,15 @@ def test_the_ceiling_solves_its_logistic_regression() -> None:
     p = 1 / (1 + np.exp(-(x @ w + b)))
     assert np.abs(x.T @ (p - y) + w).max() < 1e-5  # the gradient of the penalised loss
     assert abs((p - y).sum()) < 1e-5
+
+
+def test_the_attainable_row_is_the_cap_of_precision_at_20() -> None:
+    lis = _listener("switch")
+    h = rankers.history(lis, lis.days - 1)
+    p20, auc = metrics(rankers.attainable(None, h), h.relevant)  # type: ignore[arg-type]
+    assert auc == 1.0
+    assert p20 == min(int(h.relevant.sum()), K) / K
+    small = simulate(KINDS["switch"], np.repeat(np.arange(4), [16, 14, 10, 18]), 4)
+    h = rankers.history(small, small.days - 1)
+    cap = metrics(rankers.attainable(None, h), h.relevant)[0]  # type: ignore[arg-type]
+    assert cap < 1  # fewer than 20 relevant candidates are left

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.drift.report import corpus_block, difference, verdict
-from bench.drift.run import CEILING, SHIPPED, Cell, Results, Settings
+from bench.drift.report import corpus_block, difference, headroom, verdict
+from bench.drift.run import ATTAINABLE, CEILING, SHIPPED, Cell, Results, Settings
 
 KINDS = ["switch", "multi", "gradual", "noisy"]
 
@@ -51,9 +51,15 @@ def test_the_verdict_compares_with_the_best_similarity_row_only() -> None:
     rng = np.random.default_rng(2)
     base = _noisy(rng)
     res = _results(
-        {"random": base + 0.5, "kernel similarity": base, "recency kNN": base + 0.05, SHIPPED: base}
+        {
+            "random": base + 0.5,
+            ATTAINABLE: base + 0.6,
+            "kernel similarity": base,
+            "recency kNN": base + 0.05,
+            SHIPPED: base,
+        }
     )
-    text = verdict(res)  # random is not a similarity ranking; kNN is the one to beat
+    text = verdict(res)  # random and the attainable are no similarity; kNN is the one to beat
     assert text.count("(recency kNN;") == 4
     assert text.count(" loses to ") == 4
 
@@ -102,3 +108,11 @@ def test_a_bound_at_zero_but_for_rounding_ties() -> None:
     assert mean > 0.02
     assert low == 0.0
     assert "last day: does not beat (P@20 0.745 ties 0.717" in verdict(res)
+
+
+def test_the_headroom_is_the_share_of_the_attainable_gap_taken() -> None:
+    base = np.full((len(KINDS), 3), 0.6)
+    res = _results({"kernel similarity": base, SHIPPED: base + 0.1, ATTAINABLE: base + 0.4})
+    text = headroom(res)
+    assert text.count("P@20 0.400, 25% of it taken") == 2  # the last day and along the way
+    assert headroom(_results({"kernel similarity": base, SHIPPED: base})) == ""
