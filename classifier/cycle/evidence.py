@@ -80,7 +80,9 @@ def record_new_listens(
     k = config.precision_k
 
     def under(model: TasteModel, tracks: Tracks, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
-        mine, plain = standings_among(model, scene, tracks, ids, field, since, k)
+        mine, plain = standings_among(
+            model, scene, tracks, ids, field, since, k, spread_share=config.spread
+        )
         return mine.percentiles, plain.percentiles
 
     current = tested.current

@@ -6,9 +6,10 @@ kernel similarity to the history as it stands now), a chunk of tracks at a
 time. When the prequential judge switched to plain similarity
 (:mod:`classifier.cycle.evidence`), or without a champion (cold start), the
 similarity alone ranks; with nothing
-listened at all, the feed order. Stored scores are standings among the
-candidates: 1.0 is the best, and similarity scores are written with
-``model_version=None``.
+listened at all, the feed order. Under a model, the best candidates are then
+ranked again with their nearest candidates' scores (:mod:`classifier.taste.spread`).
+Stored scores are standings among the candidates: 1.0 is the best, and similarity
+scores are written with ``model_version=None``.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from classifier.embed import feature_key
 from classifier.errors import ModelError
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.folded import FoldedScorer
-from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scores
+from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scores, units_in
 from classifier.taste.model import TasteModel
+from classifier.taste.spread import NEIGHBOURS, TOP, spread
 from store import ModelRecord, Store
 
-__all__ = ["feed_order_scores", "rank_tracks", "rescore", "standings"]
+__all__ = ["feed_order_scores", "rank_tracks", "rescore", "spread_best", "standings"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,17 +142,20 @@ def rescore(
     model = _champion_model(champion, checkpoint_dir)
     adapter = model.adapter() if model is not None else None
     scene = scene_at(store, config, key, embedded, now, adapter)
-    scored = _score_all(store, _Ranking(champion, model), now, scene, embedded, key)
+    ranking = _Ranking(champion, model, config.spread)
+    scored = _score_all(store, ranking, now, scene, embedded, key)
     explain(store, config, key, now=now, known=scene, scored=scored, embedded=embedded)
     return len(scored)
 
 
 @dataclass(frozen=True)
 class _Ranking:
-    """The champion's record and its model (None: none, or its checkpoint is broken)."""
+    """The champion's record and its model (None: none, or its checkpoint is broken), and
+    the share of the model's scores spread among the best candidates'."""
 
     champion: ModelRecord | None
     model: TasteModel | None
+    spread: float = 0.0
 
 
 def _score_all(
@@ -181,10 +186,41 @@ def _score_all(
         logger.info("%d candidates ranked by similarity to %s", len(scored), _why_plain(champion))
         return scored
     raw = rank_tracks(model, scene, store, key, candidates, now=now)
-    scored = standings(raw)
+    scored = standings(spread_best(model, store, key, raw, ranking.spread))
     store.put_scores(champion.version, scored)
     logger.info("rescored %d candidates under taste model v%d", len(scored), champion.version)
     return scored
+
+
+def spread_best(
+    model: TasteModel, store: Store, key: str, raw: list[tuple[int, float]], share: float
+) -> list[tuple[int, float]]:
+    """``raw`` (track, score) with the best :data:`~classifier.taste.spread.TOP` ranked
+    again by their scores spread among themselves (:func:`~classifier.taste.spread.spread`);
+    they stay above the rest, whose order is kept. The scores returned only order."""
+    if share <= 0 or len(raw) <= NEIGHBOURS:
+        return raw
+    order = np.argsort([-score for _, score in raw], kind="stable")
+    best, rest = order[:TOP], order[TOP:]
+    ids = [raw[i][0] for i in best]
+    units = units_in(model, _profiles(model, store, key, ids))
+    spread_scores = spread(np.array([raw[i][1] for i in best]), units, share)
+    out = list(raw)
+    for place, i in enumerate(rest[::-1]):
+        out[i] = (raw[i][0], float(place))
+    for place, j in enumerate(np.argsort(spread_scores, kind="stable")):
+        out[best[j]] = (raw[best[j]][0], float(len(rest) + place))
+    return out
+
+
+def _profiles(model: TasteModel, store: Store, key: str, ids: list[int]) -> np.ndarray:
+    """The profiles of ``ids`` (in their order) as ``model`` measures them."""
+    scorer = FoldedScorer.from_model(model)
+    rows: dict[int, np.ndarray] = {}
+    for block_ids, n_patches, feats in store.iter_feature_blocks(key, ids):
+        _, vectors = scorer.per_track(feats, n_patches, logits=False)
+        rows.update(zip(block_ids.tolist(), vectors, strict=True))
+    return np.stack([rows[t] for t in ids])
 
 
 def _champion_model(champion: ModelRecord | None, checkpoint_dir: Path) -> TasteModel | None:

@@ -30,11 +30,13 @@ from classifier.taste.mix import (
     model_inputs,
     set_heard_regression,
     set_space,
+    units_in,
 )
 from classifier.taste.mix import similarity_scores as similarity
 from classifier.taste.model import TasteModel
 from classifier.taste.moved import contrast, overlap
 from classifier.taste.split import incremental, time_split
+from classifier.taste.spread import spread, spread_onto
 from store import Store
 
 __all__ = [
@@ -123,6 +125,10 @@ class Tracks:
         vectors = track_profiles(feats, np.arange(len(feats.track_ids)), model.adapter())
         return cls(feats, vectors, content_logits(model, feats))
 
+    def units(self, model: TasteModel, ids: np.ndarray) -> np.ndarray:
+        """The unit profiles of ``ids`` in ``model``'s space."""
+        return units_in(model, self.vectors[self.feats.rows(ids)])
+
     def inputs(
         self,
         model: TasteModel,
@@ -194,20 +200,27 @@ def standings_among(
     now: float,
     k: int,
     basis: Basis | None = None,
+    *,
+    spread_share: float = 0.0,
 ) -> tuple[Standing, Standing]:
     """(model, plain similarity) standings of ``held`` among ``field``, ranked at ``now``
     (each held track's own listens left out of its features; ``basis``: the scene's in
-    ``model``'s space, made here if not given)."""
+    ``model``'s space, made here if not given). The model's scores are spread with
+    ``spread_share`` among the field's (:mod:`classifier.taste.spread`), as the queue's are."""
     basis = scene.basis(model) if basis is None else basis
     held_in = tracks.inputs(model, scene, held, now, own=True, basis=basis)
     field_in = tracks.inputs(model, scene, field, now, own=False, basis=basis)
     with torch.no_grad():
-        ranked = [
+        held_raw, field_raw = (
             model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy()
             for x in (held_in, field_in)
-        ]
+        )
+    if spread_share > 0:
+        held_units, field_units = (tracks.units(model, ids) for ids in (held, field))
+        held_raw = spread_onto(held_raw, held_units, field_raw, field_units, spread_share)
+        field_raw = spread(field_raw, field_units, spread_share)
     return (
-        standing(ranked[0], ranked[1], k),
+        standing(held_raw, field_raw, k),
         standing(similarity(held_in), similarity(field_in), k),
     )
 
@@ -254,11 +267,21 @@ def challenge(
         contrast=share,
     )
     k = config.precision_k
-    mine, plain = standings_among(model, scene, tracks, held, field, now, k, basis)
+    spread_share = config.spread
+    mine, plain = standings_among(
+        model, scene, tracks, held, field, now, k, basis, spread_share=spread_share
+    )
     theirs = None
     if current is not None:
         theirs, _ = standings_among(
-            current.model, current.scene, current.tracks, held, field, now, k
+            current.model,
+            current.scene,
+            current.tracks,
+            held,
+            field,
+            now,
+            k,
+            spread_share=spread_share,
         )
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)

@@ -39,6 +39,7 @@ __all__ = [
     "set_heard_regression",
     "set_space",
     "similarity_scores",
+    "units_in",
 ]
 
 _DAY = 86400.0
@@ -66,7 +67,7 @@ class Scene:
 
     def basis(self, model: TasteModel) -> Basis:
         """The basis in ``model``'s feature space (the scene must be of its adapter)."""
-        return Basis(self.basis_ids, unit_vectors(self.vectors(model), *_space(model)))
+        return Basis(self.basis_ids, units_in(model, self.vectors(model)))
 
     def vectors(self, model: TasteModel) -> np.ndarray:
         """The basis tracks' profiles as ``model`` measures them."""
@@ -82,6 +83,11 @@ def _space(model: TasteModel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """The mean, std and parts of the profiles ``model`` measures similarity on."""
     mean, std = model.get_buffer("space_mean").numpy(), model.get_buffer("space_std").numpy()
     return mean, std, model.parts()
+
+
+def units_in(model: TasteModel, vectors: np.ndarray) -> np.ndarray:
+    """Profiles ``vectors`` as unit vectors in the space ``model`` measures similarity in."""
+    return unit_vectors(vectors, *_space(model))
 
 
 def set_space(model: TasteModel, library: np.ndarray) -> None:
@@ -107,7 +113,7 @@ def set_heard_regression(
     against the ``candidates`` (ids, profiles)."""
     plays = track_weights(scene.history, basis, np.array([float(at)]), np.inf, True, scene.cap)
     ids, vectors = candidates
-    units = unit_vectors(vectors, *_space(model))
+    units = units_in(model, vectors)
     model.set_heard(fit_heard((basis.track_ids, basis.units, plays[0]), (ids, units), seed))
 
 
@@ -127,7 +133,7 @@ def model_inputs(
     value, then their ``content`` logits; with ``own``, each track's own events left out
     (the regression is cross-fitted: a track is never scored by a fit that saw it)."""
     basis = scene.basis(model) if basis is None else basis
-    units = unit_vectors(vectors, *_space(model))
+    units = units_in(model, vectors)
     times = np.broadcast_to(np.asarray(at, np.float64), (len(units),))
     shared = np.ndim(at) == 0 and not own
     blocks = []
