@@ -6,8 +6,8 @@ kernel similarity to the history as it stands now), a chunk of tracks at a
 time. When the prequential judge switched to plain similarity
 (:mod:`classifier.cycle.evidence`), or without a champion (cold start), the
 similarity alone ranks; with nothing
-listened at all, the feed order. Under a model, the best candidates are then
-ranked again with their nearest candidates' scores (:mod:`classifier.taste.spread`).
+listened at all, the feed order. Either way the best candidates are then ranked
+again with their nearest candidates' scores (:mod:`classifier.taste.spread`).
 Stored scores are standings among the candidates: 1.0 is the best, and similarity
 scores are written with ``model_version=None``.
 """
@@ -151,7 +151,7 @@ def rescore(
 @dataclass(frozen=True)
 class _Ranking:
     """The champion's record and its model (None: none, or its checkpoint is broken), and
-    the share of the model's scores spread among the best candidates'."""
+    the share of each score spread among the best candidates'."""
 
     champion: ModelRecord | None
     model: TasteModel | None
@@ -181,7 +181,7 @@ def _score_all(
     if model is None or champion is None or store.ranker().ranker == "similarity":
         model = model if model is not None else _similarity_space(store, key, scene, candidates)
         raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)
-        scored = standings(raw)
+        scored = standings(spread_best(model, store, key, raw, ranking.spread))
         store.put_scores(None, scored)
         logger.info("%d candidates ranked by similarity to %s", len(scored), _why_plain(champion))
         return scored

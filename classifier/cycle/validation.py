@@ -205,8 +205,8 @@ def standings_among(
 ) -> tuple[Standing, Standing]:
     """(model, plain similarity) standings of ``held`` among ``field``, ranked at ``now``
     (each held track's own listens left out of its features; ``basis``: the scene's in
-    ``model``'s space, made here if not given). The model's scores are spread with
-    ``spread_share`` among the field's (:mod:`classifier.taste.spread`), as the queue's are."""
+    ``model``'s space, made here if not given). Both rankings are spread with
+    ``spread_share`` among the field (:mod:`classifier.taste.spread`), as the queue's are."""
     basis = scene.basis(model) if basis is None else basis
     held_in = tracks.inputs(model, scene, held, now, own=True, basis=basis)
     field_in = tracks.inputs(model, scene, field, now, own=False, basis=basis)
@@ -215,14 +215,26 @@ def standings_among(
             model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy()
             for x in (held_in, field_in)
         )
-    if spread_share > 0:
-        held_units, field_units = (tracks.units(model, ids) for ids in (held, field))
-        held_raw = spread_onto(held_raw, held_units, field_raw, field_units, spread_share)
-        field_raw = spread(field_raw, field_units, spread_share)
+    units = (tracks.units(model, held), tracks.units(model, field)) if spread_share > 0 else None
     return (
-        standing(held_raw, field_raw, k),
-        standing(similarity(held_in), similarity(field_in), k),
+        _spread_standing((held_raw, field_raw), units, spread_share, k),
+        _spread_standing((similarity(held_in), similarity(field_in)), units, spread_share, k),
     )
+
+
+def _spread_standing(
+    scores: tuple[np.ndarray, np.ndarray],
+    units: tuple[np.ndarray, np.ndarray] | None,
+    share: float,
+    k: int,
+) -> Standing:
+    """The standing of held tracks' scores among the field's, each spread with ``share``
+    (the held tracks' and the field's unit profiles ``units``)."""
+    held, field = scores
+    if units is not None and share > 0:
+        held = spread_onto(held, units[0], field, units[1], share)
+        field = spread(field, units[1], share)
+    return standing(held, field, k)
 
 
 def challenge(
