@@ -12,6 +12,7 @@ from bench.drift.run import SHIPPED, Results, Settings, kinds_mean
 from classifier import ModelConfig
 from classifier.taste.kernel import PLAY_CAP
 from classifier.taste.moved import MOVED, STEADY
+from classifier.taste.spread import NEIGHBOURS
 
 VARIANTS_SECTION = "drift-variants"
 
@@ -47,7 +48,10 @@ of the heard tracks (weighed by plays) against the candidates, cross-fitted, sca
 the other way (all of it at an overlap of {STEADY:g}, none at {MOVED:g}), each
 track's plays counted up to {PLAY_CAP:g}, over track
 profiles (patch mean and spread, of the features and of the back end adapted to the
-corpus without labels, {config.adapt_steps} steps);
+corpus without labels, {config.adapt_steps} steps); each score then spread:
+{1 - config.spread:g} of it its own, {config.spread:g} the kernel-weighted mean of its
+{NEIGHBOURS} nearest candidates' (in the queue and in the judge's standings, and the
+daemon's similarity's alike);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),
 z-scored over the corpus where they say so; none of them knows the artists.
 Columns: the last day, then the mean over the last {s.days} days ("along" the way);

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from classifier.cycle.features import load_features
 from classifier.cycle.rescore import rank_tracks, spread_best
 from classifier.cycle.scene import scene_at
 from classifier.cycle.train import train_cycle
+from classifier.cycle.validation import Tracks, standings_among
 from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.features import track_profiles
+from classifier.taste.judge import standing
+from classifier.taste.kernel import SIMILARITY
 from classifier.taste.mix import units_in
 from classifier.taste.spread import NEIGHBOURS, spread, spread_onto
 from tests.classifier.tastedata import FAST, KEY, NOW, listened_library, open_store
@@ -90,3 +94,32 @@ def test_the_queue_ranks_its_best_again_by_spread_and_keeps_them_above_the_rest(
     assert sorted(best, key=lambda t: -out[t]) == [best[i] for i in np.argsort(-expected)]
     assert sorted(best, key=lambda t: -out[t]) != best  # the spread moved something
     assert spread_best(model, store, KEY, raw, 0.0) == raw
+
+
+def test_the_judges_standings_rank_held_tracks_among_the_field_spread(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    lib = listened_library(store, [("A", 8, 30, 1)], {"A": 25, "B": 26}, cluster_artists=True)
+    train_cycle(store, FAST, tmp_path / "m", now=NOW)
+    champion = store.champion()
+    assert champion is not None
+    model = load_checkpoint(resolve_checkpoint(champion.checkpoint, tmp_path / "m")).eval()
+    field = np.array(store.candidate_ids(), np.int64)
+    held = np.array(sorted(t for n, t in lib.ids.items() if n.startswith("h")), np.int64)
+    feats = load_features(store, KEY, np.r_[held, field].tolist())
+    tracks = Tracks.of(model, feats)
+    scene = scene_at(store, FAST, KEY, store.embedded_ids(KEY), NOW, model.adapter())
+    mine, plain = standings_among(model, scene, tracks, held, field, NOW, 20, spread_share=0.3)
+    inputs = [
+        tracks.inputs(model, scene, ids, NOW, own=own)
+        for ids, own in ((held, True), (field, False))
+    ]
+    with torch.no_grad():
+        raw = [model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy() for x in inputs]
+    units = [tracks.units(model, ids) for ids in (held, field)]
+    for got, (h, f) in ((mine, raw), (plain, [x[:, SIMILARITY] for x in inputs])):
+        expected = standing(
+            spread_onto(h, units[0], f, units[1], 0.3), spread(f, units[1], 0.3), 20
+        )
+        np.testing.assert_allclose(got.percentiles, expected.percentiles)
+    bare, _ = standings_among(model, scene, tracks, held, field, NOW, 20)
+    assert not np.allclose(bare.percentiles, mine.percentiles)
