@@ -12,7 +12,7 @@ from bench.drift.run import SHIPPED, Results, Settings, kinds_mean
 from classifier import ModelConfig
 from classifier.taste.kernel import PLAY_CAP
 from classifier.taste.moved import MOVED, STEADY
-from classifier.taste.spread import NEIGHBOURS
+from classifier.taste.smoothing import NEIGHBOURS
 
 VARIANTS_SECTION = "drift-variants"
 
@@ -48,8 +48,8 @@ of the heard tracks (weighed by plays) against the candidates, cross-fitted, sca
 the other way (all of it at an overlap of {STEADY:g}, none at {MOVED:g}), each
 track's plays counted up to {PLAY_CAP:g}, over track
 profiles (patch mean and spread, of the features and of the back end adapted to the
-corpus without labels, {config.adapt_steps} steps); each score then spread:
-{1 - config.spread:g} of it its own, {config.spread:g} the kernel-weighted mean of its
+corpus without labels, {config.adapt_steps} steps); each score then smoothed:
+{1 - config.smoothing:g} of it its own, {config.smoothing:g} the kernel-weighted mean of its
 {NEIGHBOURS} nearest candidates' (in the queue and in the judge's standings, and the
 daemon's similarity's alike);
 torch on {s.threads} thread(s)). The other rows use the cached features only (track means),

@@ -81,7 +81,7 @@ def record_new_listens(
 
     def under(model: TasteModel, tracks: Tracks, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
         mine, plain = standings_among(
-            model, scene, tracks, ids, field, since, k, spread_share=config.spread
+            model, scene, tracks, ids, field, since, k, smoothing=config.smoothing
         )
         return mine.percentiles, plain.percentiles
 

@@ -7,7 +7,7 @@ time. When the prequential judge switched to plain similarity
 (:mod:`classifier.cycle.evidence`), or without a champion (cold start), the
 similarity alone ranks; with nothing
 listened at all, the feed order. Either way the best candidates are then ranked
-again with their nearest candidates' scores (:mod:`classifier.taste.spread`).
+again with their nearest candidates' scores (:mod:`classifier.taste.smoothing`).
 Stored scores are standings among the candidates: 1.0 is the best, and similarity
 scores are written with ``model_version=None``.
 """
@@ -37,10 +37,10 @@ from classifier.taste.checkpoints import load_checkpoint, resolve_checkpoint
 from classifier.taste.folded import FoldedScorer
 from classifier.taste.mix import Scene, model_inputs, set_space, similarity_scores, units_in
 from classifier.taste.model import TasteModel
-from classifier.taste.spread import NEIGHBOURS, TOP, spread
+from classifier.taste.smoothing import NEIGHBOURS, TOP, smooth
 from store import ModelRecord, Store
 
-__all__ = ["feed_order_scores", "rank_tracks", "rescore", "spread_best", "standings"]
+__all__ = ["feed_order_scores", "rank_tracks", "rescore", "smooth_best", "standings"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def rescore(
     model = _champion_model(champion, checkpoint_dir)
     adapter = model.adapter() if model is not None else None
     scene = scene_at(store, config, key, embedded, now, adapter)
-    ranking = _Ranking(champion, model, config.spread)
+    ranking = _Ranking(champion, model, config.smoothing)
     scored = _score_all(store, ranking, now, scene, embedded, key)
     explain(store, config, key, now=now, known=scene, scored=scored, embedded=embedded)
     return len(scored)
@@ -151,11 +151,11 @@ def rescore(
 @dataclass(frozen=True)
 class _Ranking:
     """The champion's record and its model (None: none, or its checkpoint is broken), and
-    the share of each score spread among the best candidates'."""
+    the share of each score drawn from its nearest among the best candidates (smoothing)."""
 
     champion: ModelRecord | None
     model: TasteModel | None
-    spread: float = 0.0
+    smoothing: float = 0.0
 
 
 def _score_all(
@@ -181,22 +181,22 @@ def _score_all(
     if model is None or champion is None or store.ranker().ranker == "similarity":
         model = model if model is not None else _similarity_space(store, key, scene, candidates)
         raw = rank_tracks(model, scene, store, key, candidates, now=now, plain=True)
-        scored = standings(spread_best(model, store, key, raw, ranking.spread))
+        scored = standings(smooth_best(model, store, key, raw, ranking.smoothing))
         store.put_scores(None, scored)
         logger.info("%d candidates ranked by similarity to %s", len(scored), _why_plain(champion))
         return scored
     raw = rank_tracks(model, scene, store, key, candidates, now=now)
-    scored = standings(spread_best(model, store, key, raw, ranking.spread))
+    scored = standings(smooth_best(model, store, key, raw, ranking.smoothing))
     store.put_scores(champion.version, scored)
     logger.info("rescored %d candidates under taste model v%d", len(scored), champion.version)
     return scored
 
 
-def spread_best(
+def smooth_best(
     model: TasteModel, store: Store, key: str, raw: list[tuple[int, float]], share: float
 ) -> list[tuple[int, float]]:
-    """``raw`` (track, score) with the best :data:`~classifier.taste.spread.TOP` ranked
-    again by their scores spread among themselves (:func:`~classifier.taste.spread.spread`);
+    """``raw`` (track, score) with the best :data:`~classifier.taste.smoothing.TOP` ranked
+    again by their scores smoothed among themselves (:func:`~classifier.taste.smoothing.smooth`);
     they stay above the rest, whose order is kept. The scores returned only order."""
     if share <= 0 or len(raw) <= NEIGHBOURS:
         return raw
@@ -204,11 +204,11 @@ def spread_best(
     best, rest = order[:TOP], order[TOP:]
     ids = [raw[i][0] for i in best]
     units = units_in(model, _profiles(model, store, key, ids))
-    spread_scores = spread(np.array([raw[i][1] for i in best]), units, share)
+    smoothed = smooth(np.array([raw[i][1] for i in best]), units, share)
     out = list(raw)
     for place, i in enumerate(rest[::-1]):
         out[i] = (raw[i][0], float(place))
-    for place, j in enumerate(np.argsort(spread_scores, kind="stable")):
+    for place, j in enumerate(np.argsort(smoothed, kind="stable")):
         out[best[j]] = (raw[best[j]][0], float(len(rest) + place))
     return out
 

@@ -35,8 +35,8 @@ from classifier.taste.mix import (
 from classifier.taste.mix import similarity_scores as similarity
 from classifier.taste.model import TasteModel
 from classifier.taste.moved import contrast, overlap
+from classifier.taste.smoothing import smooth, smooth_onto
 from classifier.taste.split import incremental, time_split
-from classifier.taste.spread import spread, spread_onto
 from store import Store
 
 __all__ = [
@@ -201,12 +201,12 @@ def standings_among(
     k: int,
     basis: Basis | None = None,
     *,
-    spread_share: float = 0.0,
+    smoothing: float = 0.0,
 ) -> tuple[Standing, Standing]:
     """(model, plain similarity) standings of ``held`` among ``field``, ranked at ``now``
     (each held track's own listens left out of its features; ``basis``: the scene's in
-    ``model``'s space, made here if not given). Both rankings are spread with
-    ``spread_share`` among the field (:mod:`classifier.taste.spread`), as the queue's are."""
+    ``model``'s space, made here if not given). Both rankings are smoothed with
+    share ``smoothing`` among the field (:mod:`classifier.taste.smoothing`), as the queue's are."""
     basis = scene.basis(model) if basis is None else basis
     held_in = tracks.inputs(model, scene, held, now, own=True, basis=basis)
     field_in = tracks.inputs(model, scene, field, now, own=False, basis=basis)
@@ -215,25 +215,25 @@ def standings_among(
             model.rank(torch.from_numpy(x.astype(np.float32))).double().numpy()
             for x in (held_in, field_in)
         )
-    units = (tracks.units(model, held), tracks.units(model, field)) if spread_share > 0 else None
+    units = (tracks.units(model, held), tracks.units(model, field)) if smoothing > 0 else None
     return (
-        _spread_standing((held_raw, field_raw), units, spread_share, k),
-        _spread_standing((similarity(held_in), similarity(field_in)), units, spread_share, k),
+        _smoothed_standing((held_raw, field_raw), units, smoothing, k),
+        _smoothed_standing((similarity(held_in), similarity(field_in)), units, smoothing, k),
     )
 
 
-def _spread_standing(
+def _smoothed_standing(
     scores: tuple[np.ndarray, np.ndarray],
     units: tuple[np.ndarray, np.ndarray] | None,
     share: float,
     k: int,
 ) -> Standing:
-    """The standing of held tracks' scores among the field's, each spread with ``share``
+    """The standing of held tracks' scores among the field's, each smoothed with ``share``
     (the held tracks' and the field's unit profiles ``units``)."""
     held, field = scores
     if units is not None and share > 0:
-        held = spread_onto(held, units[0], field, units[1], share)
-        field = spread(field, units[1], share)
+        held = smooth_onto(held, units[0], field, units[1], share)
+        field = smooth(field, units[1], share)
     return standing(held, field, k)
 
 
@@ -279,9 +279,9 @@ def challenge(
         contrast=share,
     )
     k = config.precision_k
-    spread_share = config.spread
+    smoothing = config.smoothing
     mine, plain = standings_among(
-        model, scene, tracks, held, field, now, k, basis, spread_share=spread_share
+        model, scene, tracks, held, field, now, k, basis, smoothing=smoothing
     )
     theirs = None
     if current is not None:
@@ -293,7 +293,7 @@ def challenge(
             field,
             now,
             k,
-            spread_share=spread_share,
+            smoothing=smoothing,
         )
     verdict = judge(mine, plain, theirs)
     metrics = _metrics(mine, plain, theirs, verdict, len(field), len(moments.positives), config)

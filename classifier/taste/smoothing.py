@@ -1,4 +1,4 @@
-"""A candidate's score drawn partly from its nearest candidates' scores.
+"""Smoothing: a candidate's score drawn partly from its nearest candidates' scores.
 
 Each score, standardised over the field it is ranked among, becomes ``1 - share``
 of itself plus ``share`` of the kernel-weighted mean of its :data:`NEIGHBOURS`
@@ -15,7 +15,7 @@ import numpy as np
 
 from classifier.taste.kernel import TAU
 
-__all__ = ["NEIGHBOURS", "TOP", "spread", "spread_onto"]
+__all__ = ["NEIGHBOURS", "TOP", "smooth", "smooth_onto"]
 
 NEIGHBOURS = 5
 TOP = 2000
@@ -24,16 +24,16 @@ TOP = 2000
 _BLOCK = 1024
 
 
-def spread(scores: np.ndarray, units: np.ndarray, share: float) -> np.ndarray:
-    """``scores`` of the field's tracks (unit profiles ``units``) spread among themselves,
+def smooth(scores: np.ndarray, units: np.ndarray, share: float) -> np.ndarray:
+    """``scores`` of the field's tracks (unit profiles ``units``) smoothed among themselves,
     each track's own left out of its neighbours; the scores as they are with ``share`` 0
     or a field of no more than :data:`NEIGHBOURS` tracks."""
     if share <= 0 or len(scores) <= NEIGHBOURS:
         return np.asarray(scores, np.float64)
-    return spread_onto(scores, units, scores, units, share, own=True)
+    return smooth_onto(scores, units, scores, units, share, own=True)
 
 
-def spread_onto(
+def smooth_onto(
     scores: np.ndarray,
     units: np.ndarray,
     field_scores: np.ndarray,
@@ -42,7 +42,7 @@ def spread_onto(
     *,
     own: bool = False,
 ) -> np.ndarray:
-    """``scores`` of tracks outside the field (unit profiles ``units``) spread with their
+    """``scores`` of tracks outside the field (unit profiles ``units``) smoothed with their
     nearest tracks in it; with ``own``, the tracks are the field's, each its own
     neighbour left out. Scores are standardised over the field first."""
     field = np.asarray(field_scores, np.float64)
@@ -50,9 +50,9 @@ def spread_onto(
         return np.asarray(scores, np.float64)
     mean, std = field.mean(), max(float(field.std()), 1e-12)
     z, field_z = (np.asarray(scores, np.float64) - mean) / std, (field - mean) / std
-    near = np.empty(len(z))
+    near, others = np.empty(len(z)), field_units.astype(np.float32).T
     for i in range(0, len(z), _BLOCK):
-        cosines = units[i : i + _BLOCK].astype(np.float32) @ field_units.astype(np.float32).T
+        cosines = units[i : i + _BLOCK].astype(np.float32) @ others
         if own:
             rows = np.arange(len(cosines))
             cosines[rows, rows + i] = -np.inf
