@@ -4,8 +4,8 @@ Arrays and tensors in, arrays and tensors out: the model (``model``), its
 labelled set (``labelset``) and packed features (``features``), the train /
 validation split (``split``), fitting the body (``fit``), the kernel similarity
 inputs, the artist signal, the regression of heard tracks against candidates and the
-ranking head (``kernel``, ``artists``, ``heard``, ``mix``),
-how far taste moved, which sets the head's contrast (``moved``), the judge of one
+ranking head (``kernel``, ``artists``, ``heard``, ``mix``), each score smoothed
+among the nearest candidates' (``smoothing``), how far taste moved, which sets the head's contrast (``moved``), the judge of one
 cycle's split (``judge``) and the prequential judge of what ranks (``prequential``),
 benchmark measures (``metrics``, ``centroid``), the model folded for fast scoring
 (``folded``), the back end adapted to the library without labels (``adapter``) and
