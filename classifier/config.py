@@ -40,7 +40,7 @@ class ModelConfig:
     mix_window_days: float = field(default=60.0, metadata=_POSITIVE)
     mix_negatives: int = field(default=8, metadata=_POSITIVE)
     # the share of a candidate's score drawn from its nearest candidates' (0: off)
-    smoothing: float = field(default=0.2, metadata={"at_least": 0, "at_most": 1})
+    smoothing: float = field(default=0.3, metadata={"at_least": 0, "at_most": 1})
     # the back end adapted to the library, self-supervised (0: profiles of the features alone)
     adapt_steps: int = field(default=300, metadata={"at_least": 0, "at_most": 100000})
     validation_sample: int = field(default=1000, metadata=_POSITIVE)
