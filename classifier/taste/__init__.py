@@ -1,15 +1,15 @@
 """The personal taste model and everything it needs that is not the store.
 
-Arrays and tensors in, arrays and tensors out: the model (``model``), its
-labelled set (``labelset``) and packed features (``features``), the train /
-validation split (``split``), fitting the body (``fit``), the kernel similarity
-inputs, the artist signal, the regression of heard tracks against candidates and the
-ranking head (``kernel``, ``artists``, ``heard``, ``mix``), each score smoothed
-among the nearest candidates' (``smoothing``), how far taste moved, which sets the
-head's contrast (``moved``), the judge of one cycle's split (``judge``) and the
-prequential judge of what ranks (``prequential``), benchmark measures (``metrics``, ``centroid``), the model folded for fast scoring
-(``folded``), the back end adapted to the library without labels (``adapter``) and
-checkpoints on disk (``checkpoints``).
+Arrays and tensors in, arrays and tensors out: the model (``model``), its labelled set
+(``labelset``) and packed features (``features``), the train / validation split
+(``split``), fitting the body (``fit``), the kernel similarity inputs, the artist
+signal, the regression of heard tracks against candidates and the ranking head
+(``kernel``, ``artists``, ``heard``, ``mix``), each score smoothed among the nearest
+candidates' (``smoothing``), how far taste moved, which sets the head's contrast
+(``moved``), the judge of one cycle's split (``judge``) and the prequential judge of
+what ranks (``prequential``), benchmark measures (``metrics``, ``centroid``), the model
+folded for fast scoring (``folded``), the back end adapted to the library without labels
+(``adapter``) and checkpoints on disk (``checkpoints``).
 What reads the store to drive them lives in :mod:`classifier.cycle`. Each module loads
 on first use: the readouts use ``prequential`` without importing torch.
 """
