@@ -231,7 +231,7 @@ def _smoothed_standing(
     """The standing of held tracks' scores among the field's, each smoothed with ``share``
     (the held tracks' and the field's unit profiles ``units``)."""
     held, field = scores
-    if units is not None and share > 0:
+    if units is not None:
         held = smooth_onto(held, units[0], field, units[1], share)
         field = smooth(field, units[1], share)
     return standing(held, field, k)

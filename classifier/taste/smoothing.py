@@ -27,9 +27,7 @@ _BLOCK = 1024
 def smooth(scores: np.ndarray, units: np.ndarray, share: float) -> np.ndarray:
     """``scores`` of the field's tracks (unit profiles ``units``) smoothed among themselves,
     each track's own left out of its neighbours; the scores as they are with ``share`` 0
-    or a field of no more than :data:`NEIGHBOURS` tracks."""
-    if share <= 0 or len(scores) <= NEIGHBOURS:
-        return np.asarray(scores, np.float64)
+    or a field of no more than :data:`NEIGHBOURS` tracks (:func:`smooth_onto`'s guard)."""
     return smooth_onto(scores, units, scores, units, share, own=True)
 
 
